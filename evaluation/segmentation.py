@@ -1,0 +1,144 @@
+"""Segmentation scored against hand-checked case boundaries (corpus/segmentation/*.json).
+
+A gold entry matches a predicted entry when the gold heading lies in that predicted entry's
+text; matching is one-to-one, in document order. Comparison ignores white space and layout
+marks, so the same gold serves a text file and its PDF rendering. For each matched entry we
+also check that the gold ending lies inside the predicted entry (not truncated).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jirei.extract.text import normalise
+from jirei.records import Case
+
+_IGNORED = re.compile(r"[\s#*・\-]|</?b>")
+
+
+def comparable(text: str) -> str:
+    return _IGNORED.sub("", normalise(text))
+
+
+@dataclass
+class GoldCase:
+    heading: str
+    end: str
+    note: str = ""
+
+
+@dataclass
+class Gold:
+    doc: str
+    sha256: str
+    cases: list[GoldCase]
+    path: Path | None = None
+
+    @property
+    def stem(self) -> str:
+        return Path(self.doc).stem
+
+
+def load_gold(path: str | Path) -> Gold:
+    path = Path(path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    cases = [GoldCase(c["heading"], c["end"], c.get("note", "")) for c in data["cases"]]
+    return Gold(doc=data["doc"], sha256=data.get("sha256", ""), cases=cases, path=path)
+
+
+def load_gold_dir(folder: str | Path) -> list[Gold]:
+    return [load_gold(p) for p in sorted(Path(folder).glob("*.json"))]
+
+
+@dataclass
+class SegmentationScore:
+    doc: str
+    layout: str
+    predicted: int
+    gold: int
+    matched: int
+    ends_included: int
+    missed: list[str] = field(default_factory=list)  # gold headings with no entry
+    spurious: list[str] = field(default_factory=list)  # predicted titles matching no gold entry
+    truncated: list[str] = field(default_factory=list)  # matched entries missing their gold ending
+
+    @property
+    def precision(self) -> float:
+        return self.matched / self.predicted if self.predicted else (1.0 if self.gold == 0 else 0.0)
+
+    @property
+    def recall(self) -> float:
+        return self.matched / self.gold if self.gold else (1.0 if self.predicted == 0 else 0.0)
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    @property
+    def ends_share(self) -> float:
+        return self.ends_included / self.matched if self.matched else (1.0 if self.gold == 0 else 0.0)
+
+    def as_dict(self) -> dict:
+        return {
+            "doc": self.doc,
+            "layout": self.layout,
+            "predicted": self.predicted,
+            "gold": self.gold,
+            "matched": self.matched,
+            "precision": round(self.precision, 4),
+            "recall": round(self.recall, 4),
+            "f1": round(self.f1, 4),
+            "ends_included": round(self.ends_share, 4),
+            "missed": self.missed,
+            "spurious": self.spurious,
+            "truncated": self.truncated,
+        }
+
+
+def score_segmentation(cases: list[Case], gold: Gold, doc_name: str | None = None) -> SegmentationScore:
+    texts = [comparable(c.text) for c in cases]
+    used: set[int] = set()
+    matched = ends = 0
+    missed, truncated = [], []
+    cursor = 0  # gold is in document order: search from the last match on, then anywhere
+    for g in gold.cases:
+        key = comparable(g.heading)[:40]
+        order = list(range(cursor, len(cases))) + list(range(0, cursor))
+        hit = next((i for i in order if i not in used and key and key in texts[i]), None)
+        if hit is None:
+            missed.append(g.heading)
+            continue
+        used.add(hit)
+        cursor = hit + 1
+        matched += 1
+        if comparable(g.end) in texts[hit]:
+            ends += 1
+        else:
+            truncated.append(g.heading)
+    spurious = [cases[i].title for i in range(len(cases)) if i not in used]
+    return SegmentationScore(
+        doc=doc_name or gold.doc,
+        layout=cases[0].layout if cases else "-",
+        predicted=len(cases),
+        gold=len(gold.cases),
+        matched=matched,
+        ends_included=ends,
+        missed=missed,
+        spurious=spurious,
+        truncated=truncated,
+    )
+
+
+def format_table(scores: list[SegmentationScore]) -> str:
+    head = f"{'document':<44} {'layout':<14} {'pred':>5} {'gold':>5} {'P':>6} {'R':>6} {'F1':>6} {'ends':>6}"
+    rows = [head, "-" * len(head)]
+    for s in scores:
+        rows.append(
+            f"{s.doc[:44]:<44} {s.layout[:14]:<14} {s.predicted:>5} {s.gold:>5} "
+            f"{s.precision:>6.3f} {s.recall:>6.3f} {s.f1:>6.3f} {s.ends_share:>6.3f}"
+        )
+    return "\n".join(rows)

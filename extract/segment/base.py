@@ -1,0 +1,130 @@
+"""The machinery shared by every rule set.
+
+A rule set reads the lines of a document and gives each line a role; `assemble` turns the
+roles into case entries. A rule set therefore only declares *what* its layout looks like
+(which lines head a case, which head a section, which open non-case matter), never how spans,
+pages, section paths and ids are computed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Protocol
+
+from jirei.records import Case, Document
+
+from .lines import Line, split_lines, strip_marks
+
+
+class Role(Enum):
+    CASE = "case"  # first line of a case heading
+    HEADING_MORE = "heading_more"  # a further line of the same case heading (wrapped)
+    SECTION = "section"  # a heading above entries; ends the current entry
+    STOP = "stop"  # opens matter that is not a case (policy text, legends); ends the entry
+    NOISE = "noise"  # captions, credits, page numbers: kept inside an entry, never its end
+    BODY = "body"  # ordinary text: belongs to the open entry, if any
+    BLANK = "blank"
+
+
+@dataclass
+class Tag:
+    role: Role
+    level: int = 0  # section depth (1 = outermost) for SECTION lines
+
+
+class RuleSet(Protocol):
+    name: str
+
+    def score(self, lines: list[Line]) -> float:
+        """How strongly the document looks like this layout (number of typical case heads)."""
+
+    def tag(self, lines: list[Line]) -> list[Tag]:
+        """One tag per line."""
+
+
+def assemble(doc: Document, lines: list[Line], tags: list[Tag], layout: str) -> list[Case]:
+    """Build case entries from tagged lines.
+
+    An entry runs from its heading to its last BODY line before the next CASE, SECTION or STOP
+    line; NOISE and blank lines at its end are left out. The SECTION lines above it, by depth,
+    become its `section` path and are never part of its text.
+    """
+    cases: list[Case] = []
+    sections: list[tuple[int, str]] = []
+    current: dict | None = None
+
+    def close() -> None:
+        nonlocal current
+        if current is None:
+            return
+        head, last = current["head"], current["last"]
+        start, end = lines[head].content_start, lines[last].end
+        title = join_wrapped(strip_marks(lines[i].content) for i in current["title_lines"])
+        cases.append(
+            Case(
+                doc=doc.name,
+                doc_id=doc.doc_id,
+                ordinal=len(cases) + 1,
+                title=title.strip(),
+                text=doc.text[start:end],
+                span=(start, end),
+                page=doc.page_at(start),
+                section=[s for _, s in sections],
+                layout=layout,
+            )
+        )
+        current = None
+
+    for line, tag in zip(lines, tags):
+        role = tag.role
+        if role is Role.CASE:
+            close()
+            current = {"head": line.index, "last": line.index, "title_lines": [line.index]}
+        elif role is Role.HEADING_MORE:
+            if current is not None:
+                current["title_lines"].append(line.index)
+                current["last"] = line.index
+        elif role is Role.SECTION:
+            close()
+            depth = max(tag.level, 1)
+            sections[:] = [s for s in sections if s[0] < depth]
+            sections.append((depth, strip_marks(line.content)))
+        elif role is Role.STOP:
+            close()
+        elif role is Role.BODY:
+            if current is not None:
+                current["last"] = line.index
+    close()
+    return cases
+
+
+def join_wrapped(parts) -> str:
+    """Join lines a layout wrapped: no space inside Japanese text, one between Latin words."""
+    out = ""
+    for part in parts:
+        part = part.strip()
+        if out and part and out[-1].isascii() and out[-1].isalnum() and part[0].isascii() and part[0].isalnum():
+            out += " "
+        out += part
+    return out
+
+
+def segment_with(rule_set: RuleSet, doc: Document, lines: list[Line] | None = None) -> list[Case]:
+    lines = lines if lines is not None else split_lines(doc)
+    return assemble(doc, lines, rule_set.tag(lines), rule_set.name)
+
+
+def next_content(lines: list[Line], i: int, limit: int = 3) -> Line | None:
+    """The next non-blank line after line i, looking at most `limit` lines ahead."""
+    for j in range(i + 1, min(len(lines), i + 1 + limit)):
+        if not lines[j].blank:
+            return lines[j]
+    return None
+
+
+def prev_content(lines: list[Line], i: int, limit: int = 3) -> Line | None:
+    for j in range(i - 1, max(-1, i - 1 - limit), -1):
+        if not lines[j].blank:
+            return lines[j]
+    return None

@@ -1,0 +1,152 @@
+"""General fallback for layouts no declared rule set knows.
+
+It looks at the heading-like lines a report uses (typographic or markdown levels, ①②③,
+(1), 1., 【…】, ■/●/◆ marks, 第N条 / 事例N, short lines standing alone) and picks as case
+heads the family that most often heads a body of text and names an organisation or place;
+families that enclose it become sections. With no such family it tries slide-style heads
+(short blocks over bullets), then prose paragraphs that introduce a named actor.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from .base import Role, Tag
+from .casebook import tag_prose_cases
+from .lines import Line, strip_marks
+from .patterns import (
+    BRACKET_HEAD,
+    CIRCLED_ITEM,
+    FOOTNOTE,
+    NOISE_LINE,
+    NUMBERED_SECTION,
+    ORG_WORDS,
+    PAREN_NUMBER,
+    ROMAN_SECTION,
+    is_short_phrase,
+    names_org_or_place,
+    paren_tail,
+)
+from .slides import tag_bullet_heads
+
+_SYMBOL_HEAD = re.compile(r"^[■□●◆◇▼▽▶►]\s*\S")
+_NUMBERED_CASE = re.compile(r"^(?:第\s*\d+\s*[条章節]|事例\s*\d+|取組\s*\d+|Case\s*\d+|CASE\s*\d+)")
+_END_MARK = re.compile(r"^以\s*上$")
+_PLACE_NAME = re.compile(r"[\u4e00-\u9fff]{1,5}(?:都|道|府|県|市|区|町|村)(?![\u4e00-\u9fff]{0,1}(?:民|長|政|内|外|場|議))")
+# Outer families first: when two families qualify, the outer one encloses the other.
+_ORDER = ["roman", "dot_num", "paren_num", "numbered", "circled", "bracket", "symbol", "standalone"]
+
+
+def _kind(lines: list[Line], i: int) -> str | None:
+    line = lines[i]
+    c = strip_marks(line.content)
+    if not c:
+        return None
+    if line.level is not None:
+        return f"level{line.level}"
+    if ROMAN_SECTION.match(c) and is_short_phrase(c, 80):
+        return "roman"
+    if CIRCLED_ITEM.match(c) and len(c) <= 120:
+        return "circled"
+    if _NUMBERED_CASE.match(c) and len(c) <= 80:
+        return "numbered"
+    if PAREN_NUMBER.match(c) and is_short_phrase(c, 60):
+        return "paren_num"
+    if NUMBERED_SECTION.match(c) and is_short_phrase(c, 60):
+        return "dot_num"
+    if BRACKET_HEAD.match(c) and len(c) <= 60:
+        return "bracket"
+    if _SYMBOL_HEAD.match(c) and is_short_phrase(c, 50):
+        return "symbol"
+    before = i == 0 or lines[i - 1].blank
+    after = i + 1 >= len(lines) or lines[i + 1].blank
+    if before and after and is_short_phrase(c, 40) and not line.bullet and not NOISE_LINE.match(c):
+        return "standalone"
+    return None
+
+
+def _names_someone(text: str) -> bool:
+    t = strip_marks(text)
+    tail = paren_tail(t)
+    if tail and names_org_or_place(tail):
+        return True
+    head = re.split(r"[：:]", t, maxsplit=1)
+    return (len(head) == 2 and 1 < len(head[0]) <= 40) or any(w in t for w in ORG_WORDS) or bool(_PLACE_NAME.search(t))
+
+
+def _body_chars(lines: list[Line], i: int, stop: set[int]) -> int:
+    n = 0
+    for j in range(i + 1, len(lines)):
+        if j in stop:
+            break
+        n += len(lines[j].content.strip())
+    return n
+
+
+class FallbackRules:
+    name = "fallback"
+
+    def score(self, lines: list[Line]) -> float:
+        return 0.5  # chosen only when no declared layout scores
+
+    def tag(self, lines: list[Line]) -> list[Tag]:
+        kinds = {i: k for i in range(len(lines)) if (k := _kind(lines, i))}
+        heads = set(kinds)
+        by_kind: dict[str, list[int]] = defaultdict(list)
+        for i, k in kinds.items():
+            by_kind[k].append(i)
+
+        best, best_score = None, 0.0
+        for k, idx in by_kind.items():
+            with_body = [i for i in idx if _body_chars(lines, i, heads) >= 20]
+            if len(with_body) < 2:
+                continue
+            named = sum(1 for i in with_body if _names_someone(lines[i].content))
+            if named / len(with_body) < 0.5:
+                continue  # headings of an argument or a table, not of cases
+            score = len(with_body) * (1 + named / len(with_body))
+            if score > best_score:
+                best, best_score = k, score
+
+        tags = [self._base_tag(ln) for ln in lines]
+        if best is not None:
+            rank = self._rank(best)
+            for i, k in kinds.items():
+                if k == best:
+                    tags[i] = Tag(Role.CASE)
+                elif self._rank(k) < rank:
+                    tags[i] = Tag(Role.SECTION, self._rank(k) + 1)
+            return tags
+        trial = list(tags)
+        heads = tag_bullet_heads(lines, trial)
+        if len(heads) >= 2 and sum(_names_someone(self._head_text(lines, trial, h)) for h in heads) >= len(heads) / 2:
+            return trial
+        tag_prose_cases(lines, tags, 0, len(lines), 1)
+        return tags
+
+    @staticmethod
+    def _head_text(lines: list[Line], tags: list[Tag], i: int) -> str:
+        parts = [lines[i].content]
+        for k in range(i + 1, len(lines)):
+            if tags[k].role is not Role.HEADING_MORE:
+                break
+            parts.append(lines[k].content)
+        return "".join(parts)
+
+    @staticmethod
+    def _rank(kind: str) -> int:
+        if kind.startswith("level"):
+            return int(kind[5:]) - 1
+        return 10 + _ORDER.index(kind)
+
+    @staticmethod
+    def _base_tag(line: Line) -> Tag:
+        c = line.content.strip()
+        if not c:
+            return Tag(Role.BLANK)
+        if _END_MARK.match(c):
+            return Tag(Role.STOP)
+        if line.is_page_number or FOOTNOTE.match(c) or NOISE_LINE.match(c):
+            return Tag(Role.NOISE)
+        return Tag(Role.BODY)

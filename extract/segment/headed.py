@@ -1,0 +1,88 @@
+"""Headed-report layout: entries are headings that name who runs them, `名称(○○商工会議所)`.
+
+Seen in the Japan Chamber of Commerce report: `#### 名称(商工会議所)` + paragraph; featured
+cases `### 名称(商工会議所)` + `#### サブタイトル` + bullets. Heading levels come from markdown
+marks or, in a PDF, from font size and weight. Between entries stands policy text
+(`商工会議所への期待`, `政策要望`, `Point`, `出典`) that is not a case and must not be swallowed
+into one: its headings close the open entry without becoming a section.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .base import Role, Tag
+from .lines import Line, strip_marks
+from .patterns import NOISE_LINE, names_org_or_place, paren_tail
+
+# Headings that open policy matter, not a case, and are not part of the section path.
+POLICY_HEADING = re.compile(
+    r"(への期待|政策要望|政策提言|要望事項|^Point\b|ポイント$|方向性|基本的な考え方|委員名簿|^概要|^出典|^目次|"
+    r"^【参考】|^\(参考\)|^（参考）)"
+)
+_POINT_LINE = re.compile(r"^(?:\*\*)?Point(?:\*\*)?(?:\s|$)")
+_SUBHEAD = re.compile(r"^[<＜【].{1,30}[>＞】]$")
+
+
+def is_named_case_heading(text: str) -> bool:
+    t = strip_marks(text)
+    if not t or POLICY_HEADING.search(t):
+        return False
+    tail = paren_tail(t)
+    return bool(tail) and names_org_or_place(tail) and len(t) - len(tail) >= 4
+
+
+class HeadedReportRules:
+    name = "headed-report"
+
+    def score(self, lines: list[Line]) -> float:
+        return sum(1 for ln in lines if ln.level is not None and is_named_case_heading(ln.content))
+
+    def tag(self, lines: list[Line]) -> list[Tag]:
+        tags: list[Tag] = []
+        case_level: int | None = None  # level of the open entry's heading
+        body_seen = False
+        for line in lines:
+            c = strip_marks(line.content)
+            if not c:
+                tags.append(Tag(Role.BLANK))
+                continue
+            if line.level is not None:
+                if is_named_case_heading(c):
+                    tags.append(Tag(Role.CASE))
+                    case_level, body_seen = line.level, False
+                elif POLICY_HEADING.search(c):
+                    tags.append(Tag(Role.STOP))
+                    case_level = None
+                elif case_level is not None and (line.level > case_level or _SUBHEAD.match(c)):
+                    tags.append(Tag(Role.BODY))  # a sub-heading of the open entry
+                    body_seen = True
+                else:
+                    tags.append(Tag(Role.SECTION, line.level))
+                    case_level = None
+                continue
+            if _POINT_LINE.match(line.content.strip()):
+                tags.append(Tag(Role.STOP))
+                case_level = None
+            elif line.is_page_number or NOISE_LINE.match(c):
+                tags.append(Tag(Role.NOISE))
+            else:
+                tags.append(Tag(Role.BODY))
+                body_seen = True
+        self._join_broken_headings(lines, tags)
+        return tags
+
+    @staticmethod
+    def _join_broken_headings(lines: list[Line], tags: list[Tag]) -> None:
+        """`#### ABIC(国際社会貢献センター)の専門人材` + `#### マッチング機能の活用(○○商工会議所)`:
+        a name-bearing heading with no body, right above an entry heading of the same level,
+        is that heading's first line."""
+        for i, line in enumerate(lines):
+            if tags[i].role is not Role.SECTION or line.level is None:
+                continue
+            if not re.search(r"[(（][^)）]+[)）]", line.content):
+                continue
+            nxt = next((k for k in range(i + 1, min(i + 4, len(lines))) if not lines[k].blank), None)
+            if nxt is not None and tags[nxt].role is Role.CASE and lines[nxt].level == line.level:
+                tags[i] = Tag(Role.CASE)
+                tags[nxt] = Tag(Role.HEADING_MORE)

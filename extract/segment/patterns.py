@@ -1,0 +1,96 @@
+"""Patterns of Japanese report layouts shared by the rule sets."""
+
+from __future__ import annotations
+
+import re
+
+CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+# After NFKC circled numbers stay; parenthesised and dotted numbers are ASCII.
+CIRCLED_ITEM = re.compile(rf"^[{CIRCLED}]\s*\S")
+ROMAN_SECTION = re.compile(r"^(?:[IVX]{1,4}|[ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ])[.．、]\s*\S")
+NUMBERED_SECTION = re.compile(r"^\d{1,2}[.．、]\s*\S")
+PAREN_NUMBER = re.compile(r"^[(（]\s*\d{1,2}\s*[)）]\s*\S")
+BANNER = re.compile(r"^[～〜~].{2,60}[～〜~]$")
+BRACKET_HEAD = re.compile(r"^【([^】]{1,30})】\s*(.*)$")
+
+# Organisation heads and place suffixes that mark a name in parentheses as "who/where".
+ORG_WORDS = (
+    "商工会議所", "会議所", "商工会", "協議会", "会議", "大学", "高専", "機構", "財団", "法人", "協会", "連合",
+    "組合", "株式会社", "有限会社", "(株)", "㈱", "株", "センター", "研究所", "銀行", "金庫", "公社",
+    "グループ", "ホールディングス",
+)
+PLACE_SUFFIX = re.compile(r"(都|道|府|県|市|区|町|村|郡|島|地区|地域|エリア|圏|圏域|等)")
+_PLACE_END = re.compile(r"[\u4e00-\u9fff\u30a0-\u30ff](?:都|道|府|県|市|区|町|村|郡|島|地区|地域|エリア|圏|圏域)(?:ほか|他|等|など)?$")
+_PREFECTURES = (
+    "北海道 青森 岩手 宮城 秋田 山形 福島 茨城 栃木 群馬 埼玉 千葉 東京 神奈川 新潟 富山 石川 福井 山梨 長野 "
+    "岐阜 静岡 愛知 三重 滋賀 京都 大阪 兵庫 奈良 和歌山 鳥取 島根 岡山 広島 山口 徳島 香川 愛媛 高知 福岡 "
+    "佐賀 長崎 熊本 大分 宮崎 鹿児島 沖縄"
+).split()
+
+NOISE_LINE = re.compile(
+    r"^(?:[<＜(（]\s*提供\s*[:：]|提供\s*[:：]|出典\s*[:：]|資料\s*[:：]|※|[<＜][^>＞]{1,60}[>＞]$|"
+    r"[¹²³⁴⁵⁶⁷⁸⁹⁰]|\|)"
+)
+FOOTNOTE = re.compile(r"^[¹²³⁴⁵⁶⁷⁸⁹⁰]+\s*\S")
+
+
+def paren_tail(text: str) -> str | None:
+    """The parenthesised text at the end of a line, nesting allowed:
+    `名称(長野県伊那市)` -> `長野県伊那市`; `…(福知山フロント(株)・福知山市)` -> `福知山フロント(株)・福知山市`."""
+    t = text.strip()
+    if not t or t[-1] not in ")）":
+        return None
+    depth = 0
+    for i in range(len(t) - 1, -1, -1):
+        if t[i] in ")）":
+            depth += 1
+        elif t[i] in "(（":
+            depth -= 1
+            if depth == 0:
+                inner = t[i + 1 : -1].strip()
+                return inner if 0 < len(inner) <= 60 and i > 0 else None
+    return None
+
+
+def names_org_or_place(fragment: str) -> bool:
+    """Does a short fragment name an organisation or a place (not e.g. `分野別`, `2023年11月設立`)?"""
+    fragment = fragment.strip()
+    if not fragment or re.search(r"\d{4}\s*年|設立|分野別|参考|予定|仮称", fragment):
+        return False
+    if any(w in fragment for w in ORG_WORDS):
+        return True
+    if any(fragment.startswith(p) or f"、{p}" in fragment or f"・{p}" in fragment for p in _PREFECTURES):
+        return True
+    # every listed part ends like a place name: `株和賀組・湯沢市`, `長野県茅野市-東京都虎ノ門地区`
+    parts = [p for p in re.split(r"[・、,\-‐]", fragment) if p.strip()]
+    return len(fragment) <= 40 and any(_PLACE_END.search(p.strip()) for p in parts)
+
+
+def is_short_phrase(text: str, limit: int = 40) -> bool:
+    """A heading-like phrase: short, not a sentence."""
+    t = text.strip()
+    return 0 < len(t) <= limit and "。" not in t and not t.endswith(("、", ","))
+
+
+# Subjects that introduce a case in running prose: `「備後圏域連携中枢都市圏」では`, `XX市では、`.
+_SUBJECT = re.compile(r"(?:「([^」]{2,40})」|(?:^|[。、]\s*)([^。、「」\s]{2,30}?))(?:で|において)は[、,]")
+_GENERIC_SUBJECTS = re.compile(
+    r"^(?:地方自治体|自治体|地方|地域|国|政府|各地|各社|企業|当社|弊社|同社|本事業|本取組|これ|それ|そこ|この|その|"
+    r"一般的|具体的|実際|現在|今後|近年|最近|本年|昨年|当初|将来)"
+)
+
+
+def paragraph_subject(paragraph: str, sentences: int = 2) -> str | None:
+    """The named actor a prose paragraph introduces in its first sentences, if any."""
+    head = "。".join(paragraph.split("。")[:sentences])
+    for m in _SUBJECT.finditer(head):
+        subject = (m.group(1) or m.group(2) or "").strip()
+        if subject and not _GENERIC_SUBJECTS.match(subject):
+            return subject
+    return None
+
+
+def same_subject(a: str | None, b: str | None) -> bool:
+    if not a or not b:
+        return False
+    return a in b or b in a or a[:3] == b[:3]

@@ -1,0 +1,114 @@
+"""Slide-deck layout: short name blocks followed by bullets, and bracketed heads.
+
+Seen in the Cabinet Office's 地方創生2.0 good-practice deck:
+- `名称(都道府県市町村)` (wrapping over up to three lines) + `・` bullets;
+- `【分野】都道府県市町村` + a chain of items joined by `×`;
+- `【都道府県市町村】` + name + one-line description;
+interleaved with section banners (`～…～`), numbered section titles, credits (`提供：…`), slide
+page numbers and map legends (`凡例` + labels), which are not cases. A slide's page number closes
+the entries on that slide.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .base import Role, Tag
+from .lines import Line
+from .patterns import BANNER, BRACKET_HEAD, CIRCLED, NOISE_LINE, PAREN_NUMBER, is_short_phrase, names_org_or_place, paren_tail
+
+_PART_TITLE = re.compile(rf"^[{CIRCLED}].{{1,20}}編$")
+_STOP = re.compile(r"^(?:凡例|参考資料\s*\d*|目次|出典[:：].*)$")
+_MAX_HEAD_LINES = 3
+
+
+def _bracket_case(content: str) -> bool:
+    m = BRACKET_HEAD.match(content)
+    return bool(m) and "参考" not in m.group(1)
+
+
+def tag_bullet_heads(lines: list[Line], tags: list[Tag]) -> list[int]:
+    """Mark as CASE/HEADING_MORE the short block of lines right above each run of bullets.
+
+    Lines that merely continue the previous bullet (it broke off mid-phrase, or they follow it
+    with no blank line) are not heads. Returns the indices of the heads found.
+    """
+    found: list[int] = []
+    for b, line in enumerate(lines):
+        if not line.bullet or b == 0 or lines[b - 1].blank or lines[b - 1].bullet:
+            continue
+        if tags[b - 1].role is not Role.BODY or lines[b - 1].continues:
+            continue  # a `・` that merely wraps a broken-off line is no bullet
+        run_start = b - 1
+        while (
+            run_start - 1 >= 0
+            and not lines[run_start - 1].blank
+            and not lines[run_start - 1].bullet
+            and tags[run_start - 1].role is Role.BODY
+            and b - run_start < _MAX_HEAD_LINES
+        ):
+            run_start -= 1
+        above = lines[run_start - 1] if run_start > 0 else None
+        if above is not None and not above.blank and (above.bullet or tags[run_start - 1].role is Role.BODY):
+            run_start += 1  # the first line continues the text above it
+        elif above is not None and above.blank:
+            prev = next((lines[k] for k in range(run_start - 1, -1, -1) if not lines[k].blank), None)
+            if prev is not None and prev.continues and tags[prev.index].role is Role.BODY:
+                run_start += 1  # continues a bullet that broke off across a blank line
+        head = [lines[k] for k in range(run_start, b)]
+        if not head or not all(is_short_phrase(h.content, 45) for h in head):
+            continue
+        tags[run_start] = Tag(Role.CASE)
+        for k in range(run_start + 1, b):
+            tags[k] = Tag(Role.HEADING_MORE)
+        found.append(run_start)
+    return found
+
+
+class SlideDeckRules:
+    name = "slides"
+
+    def score(self, lines: list[Line]) -> float:
+        tags = [Tag(Role.BLANK) if ln.blank else Tag(Role.BODY) for ln in lines]
+        heads = len(tag_bullet_heads(lines, tags))
+        with_place = sum(
+            1
+            for ln, t in zip(lines, tags)
+            if t.role in (Role.CASE, Role.HEADING_MORE) and (p := paren_tail(ln.content)) and names_org_or_place(p)
+        )
+        brackets = sum(1 for ln in lines if _bracket_case(ln.content.strip()))
+        bullets = sum(1 for ln in lines if ln.bullet)
+        # a deck: many bullets under short heads; heads that name a place weigh double
+        return (heads + with_place + brackets) if bullets >= 2 * max(heads, 1) else 0.0
+
+    def tag(self, lines: list[Line]) -> list[Tag]:
+        tags: list[Tag] = []
+        for line in lines:
+            c = line.content.strip()
+            if not c:
+                t = Tag(Role.BLANK)
+            elif BANNER.match(c):
+                t = Tag(Role.SECTION, 1)
+            elif PAREN_NUMBER.match(c) and is_short_phrase(c, 80) and not line.bullet:
+                t = Tag(Role.SECTION, 2)
+            elif _PART_TITLE.match(c):
+                t = Tag(Role.SECTION, 3)
+            elif line.is_page_number or _STOP.match(c):
+                t = Tag(Role.STOP)
+            elif NOISE_LINE.match(c):
+                t = Tag(Role.NOISE)
+            elif _bracket_case(c):
+                t = Tag(Role.CASE)
+            else:
+                t = Tag(Role.BODY)
+            tags.append(t)
+        # `【大樹町】` alone on its line: the next line is the name
+        for i, line in enumerate(lines):
+            if tags[i].role is Role.CASE:
+                m = BRACKET_HEAD.match(line.content.strip())
+                if m and not m.group(2).strip():
+                    nxt = next((k for k in range(i + 1, min(i + 3, len(lines))) if not lines[k].blank), None)
+                    if nxt is not None and tags[nxt].role is Role.BODY:
+                        tags[nxt] = Tag(Role.HEADING_MORE)
+        tag_bullet_heads(lines, tags)
+        return tags

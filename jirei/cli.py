@@ -1,0 +1,225 @@
+"""Command line: wires the stages together; no stage logic lives here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from jirei import paths
+from jirei.records import Case, IngestError
+
+EXTRACT_HELP = """\
+Read reports (PDF, .txt, .md; files or folders, searched recursively) and write one JSON
+object per case entry (JSON Lines) to OUT or standard output.
+
+Each object: doc, case_id (document sha256 prefix + ordinal; stable across runs), title,
+text (heading + body as extracted), page (PDF page of the heading, or null), span (offsets
+into the document's extracted text), section (headings above the entry, outermost first),
+layout (the rule set that segmented it: casebook, slides, headed-report or fallback), and
+organisations, places, years, pillar, action_items, needs_review (filled by later stages).
+
+A file that cannot be read (encrypted, corrupt, empty, undecodable) is reported on standard
+error in one line naming the file and the problem; the other files are still processed and
+the exit status is 1.
+
+examples:
+  jirei extract report.pdf
+  jirei extract submissions/ -o cases.jsonl
+  jirei extract casebook.txt --layout casebook
+"""
+
+EVAL_SEG_HELP = """\
+Score case segmentation against the hand-checked boundaries in corpus/segmentation/.
+Without DOCS, every gold file's document is read from the shared seeds folder. DOCS may also
+name renderings of those documents (e.g. 001_7db842c1dad96953.two-column.pdf): a document is
+paired with the gold file whose name its file name starts with.
+
+Per document it prints predicted and gold entry counts, precision, recall and F1 (an entry
+matches when its gold heading lies in one predicted entry, one-to-one), and the share of
+matched entries whose gold ending is included.
+"""
+
+
+def _write_err(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from jirei.extract.ingest import expand_inputs, ingest, quiet_pdfminer
+    from jirei.extract.segment import segment
+
+    quiet_pdfminer()
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    failed = docs = 0
+    layouts: Counter[str] = Counter()
+    cases_total = 0
+    try:
+        for path in expand_inputs(args.paths):
+            try:
+                doc = ingest(path)
+            except IngestError as exc:
+                failed += 1
+                _write_err(f"jirei: error: {exc}")
+                continue
+            for warning in doc.warnings:
+                _write_err(f"jirei: warning: {doc.path}: {warning}")
+            cases = segment(doc, layout=args.layout)
+            docs += 1
+            cases_total += len(cases)
+            for case in cases:
+                layouts[case.layout] += 1
+                out.write(json.dumps(case.to_json(), ensure_ascii=False) + "\n")
+            out.flush()
+            if not args.quiet:
+                layout = cases[0].layout if cases else "-"
+                _write_err(f"{doc.name}: {len(cases)} cases ({layout})")
+    finally:
+        if args.output:
+            out.close()
+    if not args.quiet:
+        _write_err(f"{docs} documents, {cases_total} cases, {failed} failed")
+    return 1 if failed else 0
+
+
+def _pair_with_gold(docs: list[Path], golds: list) -> list[tuple[Path, object]]:
+    pairs = []
+    for d in docs:
+        gold = next((g for g in golds if d.name.startswith(g.stem)), None)
+        if gold is None:
+            raise SystemExit(f"jirei: error: {d}: no gold file in corpus/segmentation matches this name")
+        pairs.append((d, gold))
+    return pairs
+
+
+def cmd_evaluate_segmentation(args: argparse.Namespace) -> int:
+    from jirei.evaluation.segmentation import format_table, load_gold_dir, score_segmentation
+    from jirei.extract.ingest import ingest, quiet_pdfminer
+    from jirei.extract.segment import segment
+
+    quiet_pdfminer()
+    golds = load_gold_dir(args.gold)
+    if args.docs:
+        pairs = _pair_with_gold([Path(d) for d in args.docs], golds)
+    else:
+        seeds = Path(args.seeds)
+        if not seeds.is_dir():
+            _write_err(f"jirei: error: {seeds}: seeds folder not found (set --seeds or JIREI_SHARED)")
+            return 2
+        pairs = [(seeds / g.doc, g) for g in golds]
+    scores = []
+    for path, gold in pairs:
+        try:
+            doc = ingest(path)
+        except IngestError as exc:
+            _write_err(f"jirei: error: {exc}")
+            return 1
+        scores.append(score_segmentation(segment(doc), gold, doc_name=path.name))
+    if args.json:
+        print(json.dumps([s.as_dict() for s in scores], ensure_ascii=False, indent=2))
+    else:
+        print(format_table(scores))
+        if args.verbose:
+            for s in scores:
+                for kind in ("missed", "spurious", "truncated"):
+                    for item in getattr(s, kind):
+                        print(f"  {s.doc}: {kind}: {item[:70]}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Extract the sample reports and print a readable summary."""
+    from jirei.extract.ingest import expand_inputs, ingest, quiet_pdfminer
+    from jirei.extract.segment import segment
+
+    quiet_pdfminer()
+    folder = Path(args.folder) if args.folder else paths.sample_dir()
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    print(f"Jirei demo: reports in {folder}")
+    t0 = time.perf_counter()
+    all_cases: list[Case] = []
+    with out.open("w", encoding="utf-8") as fh:
+        for path in expand_inputs([folder]):
+            try:
+                doc = ingest(path)
+            except IngestError as exc:
+                print(f"  {path.name}: FAILED: {exc.problem}")
+                continue
+            cases = segment(doc)
+            all_cases.extend(cases)
+            for c in cases:
+                fh.write(json.dumps(c.to_json(), ensure_ascii=False) + "\n")
+            layout = cases[0].layout if cases else "-"
+            print(f"  {doc.name:<34} {len(doc.text):>7} chars  {len(cases):>3} cases  layout={layout}")
+            for c in cases[:3]:
+                section = " > ".join(c.section[-2:])
+                print(f"      #{c.ordinal:<3} {c.title[:48]}" + (f"   [{section[:40]}]" if section else ""))
+            if len(cases) > 3:
+                print(f"      … {len(cases) - 3} more")
+    print(f"{len(all_cases)} cases written to {out} in {time.perf_counter() - t0:.1f}s")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jirei",
+        description="Jirei (事例): turn Japanese regional-revitalisation reports into labelled case studies.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser(
+        "extract",
+        help="reports in, one JSON line per case entry out",
+        description=EXTRACT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="report files (.pdf, .txt, .md) or folders")
+    p.add_argument("-o", "--output", metavar="OUT.jsonl", help="write JSON Lines here (default: standard output)")
+    p.add_argument(
+        "--layout",
+        choices=None,
+        metavar="NAME",
+        help="force a rule set (casebook, slides, headed-report, fallback) instead of detecting it",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no per-document progress on standard error")
+    p.set_defaults(func=cmd_extract)
+
+    p = sub.add_parser("evaluate", help="score Jirei against the gold data in corpus/")
+    esub = p.add_subparsers(dest="stage", required=True, metavar="STAGE")
+    e = esub.add_parser(
+        "segmentation",
+        help="case boundaries vs corpus/segmentation",
+        description=EVAL_SEG_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    e.add_argument("docs", nargs="*", metavar="DOC", help="documents to score (default: the seeds of every gold file)")
+    e.add_argument("--gold", default=str(paths.SEGMENTATION_GOLD), help="gold folder (default: %(default)s)")
+    e.add_argument("--seeds", default=str(paths.seeds_dir()), help="seeds folder (default: %(default)s)")
+    e.add_argument("--json", action="store_true", help="print the scores as JSON")
+    e.add_argument("-v", "--verbose", action="store_true", help="list missed, spurious and truncated entries")
+    e.set_defaults(func=cmd_evaluate_segmentation)
+
+    p = sub.add_parser("demo", help="extract the sample reports and print a summary")
+    p.add_argument("--folder", help="reports folder (default: the shared seeds, else samples/)")
+    p.add_argument("-o", "--output", default="out/demo-cases.jsonl", help="JSONL output (default: %(default)s)")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyError as exc:  # unknown --layout
+        parser.error(str(exc.args[0]))
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""Typed records passed between Jirei's stages.
+
+ingest -> Document; segment -> [Case]; later stages return Cases with more fields filled.
+One schema serves JSONL output, the case store and the reviewer app, so it lives here and
+nowhere else.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class Page:
+    """A page of a PDF as a span of the document's extracted text (1-based page number)."""
+
+    number: int
+    start: int
+    end: int
+    needs_ocr: bool = False
+
+
+@dataclass
+class Document:
+    """A report after ingestion.
+
+    `text` is the normalised (NFKC) extracted text that every span refers to.
+    `pages` is empty for text files. `line_levels` maps the offset where a line starts to a
+    heading level (1 = most prominent) that the source's typography gave it (font size and
+    weight in a PDF); text files carry their heading levels as markdown marks in `text` instead.
+    """
+
+    doc_id: str  # sha256 of the file's bytes
+    name: str  # file name
+    path: str
+    kind: str  # "pdf" | "text"
+    text: str
+    pages: list[Page] = field(default_factory=list)
+    line_levels: dict[int, int] = field(default_factory=dict)
+    encoding: str | None = None
+    doc_date: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def page_at(self, offset: int) -> int | None:
+        """1-based page number holding `offset`, or None for documents without pages."""
+        if not self.pages:
+            return None
+        starts = [p.start for p in self.pages]
+        i = bisect.bisect_right(starts, offset) - 1
+        return self.pages[max(i, 0)].number
+
+
+@dataclass
+class Case:
+    """One case entry of a report: heading + body, as a span of the document's text."""
+
+    doc: str  # file name
+    doc_id: str
+    ordinal: int  # 1-based position in the document
+    title: str
+    text: str  # document.text[span[0]:span[1]]
+    span: tuple[int, int]
+    page: int | None
+    section: list[str]  # headings above the entry, outermost first
+    layout: str  # the rule set that segmented it
+    organisations: list[dict[str, Any]] = field(default_factory=list)
+    places: list[dict[str, Any]] = field(default_factory=list)
+    years: list[int] = field(default_factory=list)
+    pillar: dict[str, Any] | None = None
+    action_items: list[dict[str, Any]] = field(default_factory=list)
+    needs_review: bool = False
+
+    @property
+    def case_id(self) -> str:
+        return case_id_for(self.doc_id, self.ordinal)
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["span"] = list(self.span)
+        out = {"doc": d.pop("doc"), "case_id": self.case_id}
+        out.update(d)
+        return out
+
+
+def case_id_for(doc_id: str, ordinal: int) -> str:
+    """Stable id: the document's content hash (first 16 hex digits) + ordinal."""
+    return f"{doc_id[:16]}-{ordinal:04d}"
+
+
+class IngestError(Exception):
+    """A file that cannot be read as a report; the message names the problem in one line."""
+
+    def __init__(self, path: str, problem: str):
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
