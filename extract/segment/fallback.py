@@ -112,18 +112,29 @@ class FallbackRules:
         tags = [self._base_tag(ln) for ln in lines]
         if best is not None:
             rank = self._rank(best)
+            strict = self._named_share(lines, by_kind[best]) >= 0.6
             for i, k in kinds.items():
                 if k == best:
-                    tags[i] = Tag(Role.CASE)
+                    # in a family that mostly names who/where, a head naming no one is
+                    # policy or commentary between cases: it closes the open case
+                    named = _names_someone(lines[i].content)
+                    tags[i] = Tag(Role.CASE) if named or not strict else Tag(Role.STOP)
                 elif self._rank(k) < rank:
                     tags[i] = Tag(Role.SECTION, self._rank(k) + 1)
-            return tags
+        # Slide-style heads (a short block over bullets) add to the heads found, so a deck that
+        # mixes 【…】 heads with name-over-bullets heads loses neither.
         trial = list(tags)
         heads = tag_bullet_heads(lines, trial)
         if len(heads) >= 2 and sum(_names_someone(self._head_text(lines, trial, h)) for h in heads) >= len(heads) / 2:
-            return trial
+            tags = trial
+        if best is not None or len(heads) >= 2:
+            return tags
         tag_prose_cases(lines, tags, 0, len(lines), 1)
         return tags
+
+    @staticmethod
+    def _named_share(lines: list[Line], idx: list[int]) -> float:
+        return sum(_names_someone(lines[i].content) for i in idx) / max(len(idx), 1)
 
     @staticmethod
     def _head_text(lines: list[Line], tags: list[Tag], i: int) -> str:

@@ -1,0 +1,66 @@
+"""Text ingestion on real seed text: encodings, NFKC, marks kept, bad files."""
+
+from pathlib import Path
+
+import pytest
+
+from jirei import paths
+from jirei.extract.ingest import ingest
+from jirei.extract.text import decode, normalise, read_text
+from jirei.records import IngestError
+
+SEEDS = paths.seeds_dir()
+needs_seeds = pytest.mark.skipif(not SEEDS.is_dir(), reason=f"seed reports not found at {SEEDS}")
+
+
+def seed_text(prefix: str) -> str:
+    return next(SEEDS.glob(f"{prefix}_*.txt")).read_text(encoding="utf-8")
+
+
+@needs_seeds
+@pytest.mark.parametrize("encoding", ["cp932", "euc_jp", "utf_8", "utf_8_sig", "shift_jis"])
+def test_seed_text_decodes_from_office_encodings(tmp_path: Path, encoding: str):
+    # the chamber report as a Windows office (CP932), a Unix server (EUC-JP) or a BOM editor would save it
+    original = seed_text("004")[:6000]
+    encodable = original.encode(encoding, errors="ignore").decode(encoding)
+    path = tmp_path / f"report_{encoding}.md"
+    path.write_bytes(encodable.encode(encoding))
+    doc = read_text(path)
+    assert doc.text == normalise(encodable)
+    assert "諏訪市労務対策協議会(諏訪商工会議所)" in doc.text or "日本商工会議所" in doc.text
+    assert doc.encoding is not None
+
+
+def test_short_cp932_is_not_mistaken_for_euc():
+    text = "福井県小浜市・若狭町の鯖街道トレッキング、令和元年度の取り組み。"
+    assert decode(text.encode("cp932"))[0] == text
+    assert decode(text.encode("euc_jp"))[0] == text
+
+
+def test_nfkc_folds_pdf_lookalikes_but_keeps_layout_signals():
+    # ⼈ (Kangxi radical) and full-width alphanumerics fold; ① numbering and ¹ footnote marks stay
+    assert normalise("⼈材育成 ＡＢＣ１２３") == "人材育成 ABC123"
+    assert normalise("① 日立製作所：実証（愛媛県松山市）") == "① 日立製作所:実証(愛媛県松山市)"
+    assert normalise("取り組み¹") == "取り組み¹"
+    assert normalise("#### 名称(商工会議所)\r\n- **太字**") == "#### 名称(商工会議所)\n- **太字**"
+
+
+@needs_seeds
+def test_markdown_marks_survive_as_layout_signals():
+    doc = ingest(next(SEEDS.glob("004_*.txt")))
+    assert "\n#### 諏訪市労務対策協議会(諏訪商工会議所)\n" in doc.text
+    assert doc.kind == "text" and doc.pages == [] and len(doc.doc_id) == 64
+
+
+def test_bad_text_inputs_fail_in_one_line(tmp_path: Path):
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    garbage = tmp_path / "binary.txt"
+    garbage.write_bytes(bytes(range(0x80, 0x100)) * 40)
+    other = tmp_path / "slides.pptx"
+    other.write_bytes(b"PK\x03\x04")
+    for path, problem in [(empty, "empty file"), (garbage, "not decodable"), (other, "unsupported file type")]:
+        with pytest.raises(IngestError) as err:
+            ingest(path)
+        message = str(err.value)
+        assert "\n" not in message and str(path) in message and problem in message
