@@ -1,0 +1,71 @@
+"""The `jirei` command as a user runs it: real seeds, real bad files, exit codes, JSON schema."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from jirei import paths
+
+SEEDS = paths.seeds_dir()
+needs_seeds = pytest.mark.skipif(not SEEDS.is_dir(), reason=f"seed reports not found at {SEEDS}")
+FIELDS = {"doc", "case_id", "title", "text", "page", "span", "section", "layout", "organisations", "places", "years", "pillar", "action_items", "needs_review"}
+
+
+def jirei(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "jirei.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+@needs_seeds
+def test_extract_folder_with_bad_inputs_goes_on_and_fails_at_the_end(tmp_path: Path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for prefix in ("001", "004"):
+        src = next(SEEDS.glob(f"{prefix}_*.txt"))
+        (inbox / src.name).write_bytes(src.read_bytes())
+    (inbox / "broken.pdf").write_bytes(b"%PDF-1.7\n this is not really a pdf")
+    (inbox / "empty.txt").write_bytes(b"")
+    out = tmp_path / "cases.jsonl"
+    result = jirei("extract", str(inbox), "-o", str(out))
+    assert result.returncode == 1
+    errors = [ln for ln in result.stderr.splitlines() if ln.startswith("jirei: error:")]
+    assert len(errors) == 2
+    assert any("broken.pdf" in e for e in errors) and any("empty.txt: empty file" in e for e in errors)
+    assert "pdfminer" not in result.stderr.lower()
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert {r["doc"] for r in rows} == {p.name for p in inbox.glob("00*.txt")}
+    assert len(rows) == 63 + 47
+    for r in rows:
+        assert FIELDS <= set(r)
+        assert r["organisations"] == [] and r["pillar"] is None and r["needs_review"] is False
+
+
+@needs_seeds
+def test_extract_writes_jsonl_to_stdout_and_case_ids_are_stable():
+    seed = next(SEEDS.glob("003_*.txt"))
+    first = jirei("extract", str(seed), "-q")
+    second = jirei("extract", str(seed), "-q")
+    assert first.returncode == 0 and first.stderr == ""
+    rows = [json.loads(line) for line in first.stdout.splitlines()]
+    assert len(rows) == 54 and rows[0]["layout"] == "slides"
+    assert [r["case_id"] for r in rows] == [json.loads(l)["case_id"] for l in second.stdout.splitlines()]
+
+
+@needs_seeds
+def test_evaluate_segmentation_prints_per_document_figures():
+    result = jirei("evaluate", "segmentation", "--json")
+    assert result.returncode == 0, result.stderr
+    scores = {s["doc"][:3]: s for s in json.loads(result.stdout)}
+    assert set(scores) == {"001", "002", "003", "004"}
+    for s in scores.values():
+        assert s["f1"] >= 0.97 and s["ends_included"] >= 0.97
+    table = jirei("evaluate", "segmentation").stdout
+    assert "F1" in table and "001_7db842c1dad96953.txt" in table
+
+
+def test_help_explains_the_record_and_errors():
+    out = jirei("extract", "--help").stdout
+    for word in ("case_id", "span", "section", "layout", "exit status"):
+        assert word in out
