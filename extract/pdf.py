@@ -1,0 +1,1034 @@
+"""PDF ingestion: pdfplumber characters -> reading-order text with page spans and heading levels.
+
+pdfplumber's own `extract_text()` clusters characters into lines by their vertical position
+across the whole page, which interleaves side-by-side columns and scrambles vertical (縦書き)
+pages. This module builds the text itself from `page.chars` (read once per page):
+
+1. overprinted duplicates (fake bold: the same glyph printed 2-4 times a fraction of a point
+   apart) are dropped, and the survivors remember how often they were printed;
+2. characters are chained into runs in content-stream order, each run horizontal or vertical
+   (vertical runs: glyphs stacked top to bottom, the 縦書き case);
+3. runs are merged into lines (horizontal lines left to right, vertical lines top to bottom,
+   taking in sideways digits set across a vertical column);
+4. the lines of a page are put in reading order by a recursive XY cut that treats horizontal
+   regions as rows read top to bottom and cut into columns read left to right, and vertical
+   regions as columns read right to left and cut into tiers read top to bottom; a column cut is
+   refused where a ruling line crosses the gutter (a table) or where one side is a stack of
+   short labels aligned with the other (a table of contents, a label/value table);
+5. lines are joined: a line that fills its block and does not end a sentence, followed by a
+   line at the same indent in the same style, continues without a newline and without a space
+   (Japanese), or with one space (Latin); larger gaps become paragraph breaks (blank lines);
+6. running headers/footers (lines repeating in the top or bottom margin across pages, digits
+   ignored) and bare page numbers are dropped;
+7. heading levels come from typography (size above the body size, bold weight, overprint,
+   a Gothic face in a Mincho document).
+
+Every page's text is NFKC-normalised with `jirei.extract.text.normalise` before the pages are
+joined with a blank line, so `Document.pages` spans and `Document.line_levels` offsets refer to
+the final text.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import logging
+import re
+import statistics
+import warnings
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Iterable
+
+from jirei.extract.text import normalise
+from jirei.records import Document, IngestError, Page, sha256_bytes
+
+__all__ = ["read_pdf"]
+
+PAGE_SEPARATOR = "\n\n"
+MAX_HEADING_LEVEL = 6
+
+_PDFMINER_LOGGERS = ("pdfminer", "pdfplumber")
+
+
+def _silence_pdfminer() -> None:
+    for name in _PDFMINER_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+_silence_pdfminer()
+
+
+# --------------------------------------------------------------------------------------------
+# characters
+
+
+def _is_cjk(ch: str) -> bool:
+    o = ord(ch[0]) if ch else 0
+    return (
+        0x3000 <= o <= 0x30FF  # CJK punctuation, hiragana, katakana
+        or 0x3400 <= o <= 0x9FFF  # CJK ideographs
+        or 0xF900 <= o <= 0xFAFF
+        or 0xFF00 <= o <= 0xFFEF  # full-width forms, half-width katakana
+        or 0x2E80 <= o <= 0x2FDF  # radicals (Kangxi radicals folded by NFKC later)
+        or 0x31F0 <= o <= 0x31FF
+        or 0x2460 <= o <= 0x24FF  # circled numbers
+        or 0x25A0 <= o <= 0x26FF  # geometric shapes, symbols used as bullets
+        or 0x20000 <= o <= 0x2FFFF
+    )
+
+
+_font_cache: dict[str, tuple[str, bool, int]] = {}
+
+# Weight markers in PostScript / Japanese font names. "UB" (HG創英角ｺﾞｼｯｸUB), W6-W9
+# (Hiragino, Morisawa), Heavy/Black/Bold/Demi/Semibold/ExtraBold, "-EB"/"-B" suffixes.
+_BOLD_RE = re.compile(
+    r"(bold|black|heavy|demi|ultra|fat|extra|(?<![a-z])w[6-9](?![0-9])|ub$|-eb$|-b$|,b$|太)",
+    re.IGNORECASE,
+)
+_GOTHIC_RE = re.compile(r"(gothic|goth|sans|ゴシック|ｺﾞｼｯｸ|arial|helvetica|gothicbbb|kaku)", re.IGNORECASE)
+_MINCHO_RE = re.compile(r"(mincho|明朝|ming|serif|century|times|ryumin)", re.IGNORECASE)
+
+
+def _font_info(fontname: str) -> tuple[str, bool, int]:
+    """(readable font name, bold weight?, family: 1 Gothic, 2 Mincho, 0 other)."""
+    hit = _font_cache.get(fontname)
+    if hit is not None:
+        return hit
+    name = fontname
+    if name.startswith(("b'", 'b"')):
+        # pdfminer hands non-ASCII (Shift_JIS) PostScript names over as repr(bytes).
+        try:
+            raw = ast.literal_eval(name)
+            name = raw.decode("cp932", errors="replace") if isinstance(raw, bytes) else str(raw)
+        except (ValueError, SyntaxError):
+            pass
+    base = name.split("+", 1)[1] if re.match(r"^[A-Z]{6}\+", name) else name
+    base = base.lstrip("@")
+    for suffix in ("-WinCharSetFFFF-H", "-WinCharSetFFFF-V", "-Identity-H", "-Identity-V"):
+        base = base.replace(suffix, "")
+    bold = bool(_BOLD_RE.search(base))
+    family = 1 if _GOTHIC_RE.search(base) else 2 if _MINCHO_RE.search(base) else 0
+    info = (base, bold, family)
+    _font_cache[fontname] = info
+    return info
+
+
+class _Ch:
+    __slots__ = ("t", "x0", "x1", "top", "bottom", "size", "bold", "family", "over", "cjk")
+
+    def __init__(self, t, x0, x1, top, bottom, size, bold, family):
+        self.t = t
+        self.x0 = x0
+        self.x1 = x1
+        self.top = top
+        self.bottom = bottom
+        self.size = size
+        self.bold = bold
+        self.family = family
+        self.over = 1
+        self.cjk = _is_cjk(t)
+
+
+def _load_chars(raw: list[dict], width: float, height: float) -> tuple[list[_Ch], int]:
+    """Visible, de-duplicated characters in content-stream order; also the number of glyphs
+    without a Unicode mapping (pdfminer's "(cid:NN)")."""
+    out: list[_Ch] = []
+    grid: dict[tuple[str, int, int], list[_Ch]] = defaultdict(list)
+    unmapped = 0
+    for c in raw:
+        t = c["text"]
+        if not t or t.isspace():
+            continue
+        if t.startswith("(cid:"):
+            unmapped += 1
+            continue
+        x0, x1, top, bottom = c["x0"], c["x1"], c["top"], c["bottom"]
+        if x1 < 0 or x0 > width or bottom < 0 or top > height:
+            continue  # off the page (hidden)
+        size = c["size"] or (bottom - top) or 1.0
+        # Overprint: the same glyph within a fraction of an em of one already kept.
+        tol = max(1.0, 0.15 * size)
+        gx, gy = int(x0 // tol), int(top // tol)
+        dup = None
+        for dx in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                for k in grid.get((t, gx + dx, gy + dy), ()):
+                    if abs(k.x0 - x0) <= tol and abs(k.top - top) <= tol and abs(k.size - size) < 0.5:
+                        dup = k
+                        break
+                if dup:
+                    break
+            if dup:
+                break
+        if dup is not None:
+            dup.over += 1
+            continue
+        _, bold, family = _font_info(c["fontname"])
+        ch = _Ch(t, x0, x1, top, bottom, size, bold, family)
+        grid[(t, gx, gy)].append(ch)
+        out.append(ch)
+    return out, unmapped
+
+
+# --------------------------------------------------------------------------------------------
+# runs and lines
+
+H, V = "h", "v"
+
+
+def _link(a: _Ch, b: _Ch, tight: bool) -> str | None:
+    """Direction in which b continues a (H: to the right, V: below), or None."""
+    em = max(a.size, b.size)
+    # horizontal: vertical overlap, b just right of a
+    ov = min(a.bottom, b.bottom) - max(a.top, b.top)
+    hmin = min(a.bottom - a.top, b.bottom - b.top)
+    if ov >= 0.5 * hmin:
+        gap = b.x0 - a.x1
+        if -0.6 * em <= gap <= (0.6 if tight else _H_GAP) * em:
+            return H
+    ov = min(a.x1, b.x1) - max(a.x0, b.x0)
+    wmin = min(a.x1 - a.x0, b.x1 - b.x0)
+    if ov >= 0.5 * wmin:
+        gap = b.top - a.bottom
+        if -0.6 * em <= gap <= (0.35 if tight else _V_GAP) * em:
+            return V
+    return None
+
+
+class _Line:
+    __slots__ = ("chars", "o", "x0", "x1", "top", "bottom", "text", "size", "bold", "heading", "zone")
+
+    def __init__(self, chars: list[_Ch], o: str):
+        self.chars = chars
+        self.o = o
+        self.text = ""
+        self.heading = 0
+        self.zone = ""
+        self._box()
+
+    def _box(self) -> None:
+        cs = self.chars
+        self.x0 = min(c.x0 for c in cs)
+        self.x1 = max(c.x1 for c in cs)
+        self.top = min(c.top for c in cs)
+        self.bottom = max(c.bottom for c in cs)
+
+    def add(self, other: "_Line") -> None:
+        self.chars.extend(other.chars)
+        self.x0 = min(self.x0, other.x0)
+        self.x1 = max(self.x1, other.x1)
+        self.top = min(self.top, other.top)
+        self.bottom = max(self.bottom, other.bottom)
+
+    @property
+    def em(self) -> float:
+        return self.size
+
+    # Reading frame: `start`/`end` along the line, `head`/`foot` across it, increasing in the
+    # order successive lines are read (down for horizontal lines, leftwards for vertical ones).
+    @property
+    def start(self) -> float:
+        return self.x0 if self.o == H else self.top
+
+    @property
+    def end(self) -> float:
+        return self.x1 if self.o == H else self.bottom
+
+    @property
+    def head(self) -> float:
+        return self.top if self.o == H else -self.x1
+
+    @property
+    def foot(self) -> float:
+        return self.bottom if self.o == H else -self.x0
+
+
+def _tcy(a: _Ch, b: _Ch) -> bool:
+    em = max(a.size, b.size)
+    return (
+        not a.cjk
+        and not b.cjk
+        and a.x1 - a.x0 <= 0.65 * em
+        and b.x1 - b.x0 <= 0.65 * em
+        and abs(a.top - b.top) <= 0.2 * em
+        and 0 <= b.x0 - a.x1 + 0.1 * em <= 0.3 * em
+    )
+
+
+def _runs(chars: list[_Ch]) -> list[tuple[str | None, list[_Ch]]]:
+    """Chain characters in stream order while each continues the previous one in one direction."""
+    runs: list[tuple[str | None, list[_Ch]]] = []
+    cur: list[_Ch] = []
+    d: str | None = None
+    for ch in chars:
+        if cur:
+            nd = _link(cur[-1], ch, tight=d is None)
+            if nd == H and d == V and _tcy(cur[-1], ch):
+                nd = V  # 縦中横: two half-width digits set side by side inside a vertical line
+            if nd is not None and (d is None or nd == d):
+                if nd == V and d is None and not (ch.cjk or cur[-1].cjk):
+                    nd = None  # two stacked Latin/digit glyphs: lines of a table, not 縦書き
+                if nd is not None:
+                    d = nd
+                    cur.append(ch)
+                    continue
+            runs.append((d, cur))
+        cur, d = [ch], None
+    if cur:
+        runs.append((d, cur))
+    return runs
+
+
+_V_GAP = 1.35  # largest gap (in em) between stream-consecutive glyphs of a vertical line: a
+# full-width space plus tracking (1.22 em in the 告示); separate runs only join when closer
+# than _V_JOIN, because magazine tiers can sit one empty cell (1.1 em) apart.
+_V_JOIN = 0.6
+_H_GAP = 1.2  # the same for horizontal lines, kept tighter because gutters can be narrow
+
+
+def _merge_vertical(units: list[_Line]) -> list[_Line]:
+    """Merge vertical runs into columns: overlapping in x, following each other downwards."""
+    units.sort(key=lambda ln: (ln.top, -ln.x1))
+    vlines: list[_Line] = []
+    for r in units:
+        em = max(c.size for c in r.chars)
+        best = None
+        for ln in vlines:
+            ov = min(ln.x1, r.x1) - max(ln.x0, r.x0)
+            if ov < 0.5 * min(ln.x1 - ln.x0, r.x1 - r.x0):
+                continue
+            gap = r.top - ln.bottom
+            if -0.6 * em <= gap <= _V_JOIN * em and (best is None or gap < best[0]):
+                best = (gap, ln)
+        if best:
+            best[1].add(r)
+        else:
+            vlines.append(r)
+    return vlines
+
+
+def _build_lines(chars: list[_Ch]) -> list[_Line]:
+    runs = _runs(chars)
+    vruns = [_Line(cs, V) for d, cs in runs if d == V]
+    rest = [(d, cs) for d, cs in runs if d != V]
+    lines: list[_Line] = []
+    if vruns:
+        vlines = _merge_vertical(vruns)
+        # Absorb single glyphs and short horizontal runs (縦中横 digits) set across a column.
+        leftover = []
+        for d, cs in rest:
+            unit = _Line(cs, H)
+            w = unit.x1 - unit.x0
+            em = max(c.size for c in cs)
+            target = None
+            if len(cs) <= 4:
+                cx = (unit.x0 + unit.x1) / 2
+                for ln in vlines:
+                    lw = ln.x1 - ln.x0
+                    if not (ln.x0 - 0.2 * lw <= cx <= ln.x1 + 0.2 * lw) or w > 1.6 * lw:
+                        continue
+                    if ln.top - _V_GAP * em <= unit.bottom and unit.top <= ln.bottom + _V_GAP * em:
+                        target = ln
+                        break
+            if target is not None:
+                target.add(unit)
+            else:
+                leftover.append((d, cs))
+        if len(leftover) < len(rest):
+            vlines = _merge_vertical(vlines)
+        for ln in vlines:
+            ln.chars.sort(key=lambda c: (c.top, c.x0))
+        lines.extend(vlines)
+        rest = leftover
+    # Horizontal lines from horizontal runs and single glyphs.
+    units = [_Line(cs, H) for _, cs in rest]
+    units.sort(key=lambda u: u.x0)
+    hlines: list[_Line] = []
+    for u in units:
+        em = max(c.size for c in u.chars)
+        uh = u.bottom - u.top
+        best = None
+        for ln in hlines:
+            ov = min(ln.bottom, u.bottom) - max(ln.top, u.top)
+            if ov < 0.5 * min(ln.bottom - ln.top, uh):
+                continue
+            gap = u.x0 - ln.x1
+            if -0.6 * em <= gap <= _H_GAP * em and (best is None or abs(gap) < best[0]):
+                best = (abs(gap), ln)
+        if best:
+            best[1].add(u)
+        else:
+            hlines.append(u)
+    for ln in hlines:
+        ln.chars.sort(key=lambda c: c.x0)
+    lines.extend(hlines)
+    for ln in lines:
+        _style(ln)
+        ln.text = _line_text(ln)
+    return [ln for ln in lines if ln.text]
+
+
+def _style(ln: _Line) -> None:
+    sizes: Counter = Counter()
+    bold = 0
+    for c in ln.chars:
+        sizes[round(c.size * 2) / 2] += 1
+        if c.bold or c.over >= 2:
+            bold += 1
+    ln.size = sizes.most_common(1)[0][0]
+    ln.bold = bold >= 0.8 * len(ln.chars)
+
+
+_LATINISH = re.compile(r"[0-9A-Za-z\u00c0-\u024f]")
+
+
+def _line_text(ln: _Line) -> str:
+    cs = ln.chars
+    if len(cs) == 1:
+        return cs[0].t
+    if ln.o == H:
+        gaps = [b.x0 - a.x1 for a, b in zip(cs, cs[1:])]
+    else:
+        gaps = [b.top - a.bottom for a, b in zip(cs, cs[1:])]
+    # Letter-spaced Japanese (見出し like "目　　次"): every gap wide and even -> no spaces.
+    cjk_gaps = [g / max(a.size, 1.0) for g, a, b in zip(gaps, cs, cs[1:]) if a.cjk and b.cjk]
+    spaced = (
+        len(cjk_gaps) == len(gaps)
+        and min(cjk_gaps) >= 0.4
+        and max(cjk_gaps) <= 1.6 * min(cjk_gaps) + 0.2
+        and len(cs) <= 12
+    )
+    parts = [cs[0].t]
+    for g, a, b in zip(gaps, cs, cs[1:]):
+        em = max(a.size, b.size, 1.0)
+        if not spaced:
+            if a.cjk or b.cjk:
+                if g >= 0.5 * em:
+                    parts.append(" ")
+            elif g >= 0.17 * em:
+                parts.append(" ")
+        parts.append(b.t)
+    return "".join(parts)
+
+
+# --------------------------------------------------------------------------------------------
+# reading order (recursive XY cut)
+
+
+def _orientation(lines: list[_Line]) -> str:
+    v = sum(len(ln.chars) for ln in lines if ln.o == V)
+    h = sum(len(ln.chars) for ln in lines if ln.o == H)
+    return V if v > h else H
+
+
+def _median_em(lines: list[_Line]) -> float:
+    sizes = sorted(ln.size for ln in lines)
+    return sizes[len(sizes) // 2] if sizes else 10.0
+
+
+class _Rules:
+    """Horizontal and vertical ruling segments of a page (lines and rectangle edges)."""
+
+    def __init__(self, page) -> None:
+        hs: list[tuple[float, float, float]] = []
+        vs: list[tuple[float, float, float]] = []
+        for ln in page.lines:
+            if abs(ln["top"] - ln["bottom"]) < 1.5:
+                hs.append((ln["top"], ln["x0"], ln["x1"]))
+            elif abs(ln["x0"] - ln["x1"]) < 1.5:
+                vs.append((ln["x0"], ln["top"], ln["bottom"]))
+        for r in page.rects:
+            w, h = r["x1"] - r["x0"], r["bottom"] - r["top"]
+            if h < 3:
+                hs.append(((r["top"] + r["bottom"]) / 2, r["x0"], r["x1"]))
+            elif w < 3:
+                vs.append(((r["x0"] + r["x1"]) / 2, r["top"], r["bottom"]))
+            else:
+                hs.append((r["top"], r["x0"], r["x1"]))
+                hs.append((r["bottom"], r["x0"], r["x1"]))
+                vs.append((r["x0"], r["top"], r["bottom"]))
+                vs.append((r["x1"], r["top"], r["bottom"]))
+        self.h = self._merge(hs)
+        self.v = self._merge(vs)
+
+    @staticmethod
+    def _merge(segs: list[tuple[float, float, float]]) -> list[tuple[float, float, float]]:
+        """Join collinear touching segments (table rows drawn cell by cell)."""
+        segs.sort(key=lambda s: (round(s[0]), s[1]))
+        out: list[list[float]] = []
+        for pos, a, b in segs:
+            if out and abs(out[-1][0] - pos) <= 1.0 and a <= out[-1][2] + 1.5:
+                out[-1][2] = max(out[-1][2], b)
+            else:
+                out.append([pos, a, b])
+        return [tuple(s) for s in out]  # type: ignore[misc]
+
+    def crosses(self, o: str, g0: float, g1: float, lo: float, hi: float) -> bool:
+        """Is a gutter [g0, g1] (x for a horizontal region, y for a vertical one) crossed by a
+        rule lying strictly inside the region's extent [lo, hi] across it?"""
+        segs = self.h if o == H else self.v
+        for pos, a, b in segs:
+            if lo + 2 < pos < hi - 2 and a <= g0 + 1 and b >= g1 - 1:
+                return True
+        return False
+
+
+def _band_iv(ln: _Line, o: str) -> tuple[float, float]:
+    """Extent of a line along the band axis (y for horizontal regions, x for vertical),
+    shrunk a little so tight leading does not make neighbouring lines touch."""
+    if o == H:
+        a, b = ln.top, ln.bottom
+    else:
+        a, b = ln.x0, ln.x1
+    s = 0.2 * (b - a)
+    return a + s, b - s
+
+
+def _gut_iv(ln: _Line, o: str) -> tuple[float, float]:
+    return (ln.x0, ln.x1) if o == H else (ln.top, ln.bottom)
+
+
+def _bands(lines: list[_Line], o: str) -> list[list[_Line]]:
+    """Group lines into bands along the band axis (rows for H, columns for V), in reading order."""
+    items = sorted(lines, key=lambda ln: _band_iv(ln, o)[0])
+    bands: list[list[_Line]] = []
+    end = None
+    for ln in items:
+        a, b = _band_iv(ln, o)
+        if bands and a < end:
+            bands[-1].append(ln)
+            end = max(end, b)
+        else:
+            bands.append([ln])
+            end = b
+    if o == V:
+        bands.reverse()  # vertical text: rightmost column first
+    return bands
+
+
+def _white(intervals: Iterable[tuple[float, float]], lo: float, hi: float) -> list[tuple[float, float]]:
+    out = []
+    pos = lo
+    for a, b in sorted(intervals):
+        if a > pos:
+            out.append((pos, a))
+        pos = max(pos, b)
+    if pos < hi:
+        out.append((pos, hi))
+    return out
+
+
+def _intersect(w1: list[tuple[float, float]], w2: list[tuple[float, float]], wmin: float):
+    out = []
+    for a, b in w1:
+        for c, d in w2:
+            lo, hi = max(a, c), min(b, d)
+            if hi - lo >= wmin:
+                out.append((lo, hi))
+    return out
+
+
+def _split_at(lines: list[_Line], o: str, g: tuple[float, float]) -> tuple[list[_Line], list[_Line]]:
+    mid = (g[0] + g[1]) / 2
+    first, second = [], []
+    for ln in lines:
+        a, b = _gut_iv(ln, o)
+        if (a + b) / 2 < mid:
+            first.append(ln)
+        else:
+            second.append(ln)
+    return first, second
+
+
+def _is_label_table(first: list[_Line], second: list[_Line], o: str) -> bool:
+    """One side is a stack of short items each aligned with an item on the other side: a
+    table of contents, a label/value table, or the item numbers (一, 二, 第一) of vertical
+    text hanging above their columns; read them with their rows/columns instead of apart."""
+    if not first or not second:
+        return False
+    for side, other in ((second, first), (first, second)):
+        if all(len(ln.text) <= 6 for ln in side):
+            aligned = 0
+            for ln in side:
+                a0, a1 = _band_iv(ln, o)
+                if any(min(a1, _band_iv(m, o)[1]) - max(a0, _band_iv(m, o)[0]) > 0.3 * (a1 - a0) for m in other):
+                    aligned += 1
+            if aligned >= 0.8 * len(side):
+                return True
+    return False
+
+
+def _order(lines: list[_Line], rules: _Rules, depth: int = 0) -> list[_Line]:
+    if len(lines) <= 1:
+        return list(lines)
+    if depth > 60:
+        return sorted(lines, key=lambda ln: (ln.head, ln.start))
+    o = _orientation(lines)
+    em = _median_em(lines)
+    wmin = 0.8 * em
+    bands = _bands(lines, o)
+    glo = min(_gut_iv(ln, o)[0] for ln in lines)
+    ghi = max(_gut_iv(ln, o)[1] for ln in lines)
+
+    if len(bands) == 1:
+        # One connected band: cut it across at gaps, in gutter order.
+        whites = [w for w in _white((_gut_iv(ln, o) for ln in lines), glo, ghi) if w[1] - w[0] > 0.1]
+        interior = [w for w in whites if w[0] > glo and w[1] < ghi]
+        if not interior:
+            # Inside a single band the gutter axis is the reading axis.
+            key = (lambda ln: (ln.x0, ln.top)) if o == H else (lambda ln: (ln.top, -ln.x1))
+            return sorted(lines, key=key)
+        out: list[_Line] = []
+        rest = lines
+        for w in interior:
+            first, rest = _split_at(rest, o, w)
+            out.extend(_order(first, rules, depth + 1))
+        out.extend(_order(rest, rules, depth + 1))
+        return out
+
+    # Several bands: find runs of consecutive bands sharing a gutter and cut those into columns.
+    out = []
+    i = 0
+    n = len(bands)
+    band_white = [
+        _white((_gut_iv(ln, o) for ln in b), glo, ghi) for b in bands
+    ]
+    while i < n:
+        common = [w for w in band_white[i] if w[1] - w[0] >= wmin]
+        j = i
+        best_j, best_g = None, None
+        while j + 1 < n:
+            nxt = _intersect(common, band_white[j + 1], wmin)
+            if not nxt:
+                break
+            common = nxt
+            j += 1
+            g = _cut_candidate(bands[i : j + 1], common, o, glo, ghi, rules)
+            if g is not None:
+                best_j, best_g = j, g
+        if best_g is not None:
+            group = [ln for b in bands[i : best_j + 1] for ln in b]
+            first, second = _split_at(group, o, best_g)
+            if o == V:
+                pass  # gutter axis is y: the upper tier comes first in both orientations
+            out.extend(_order(first, rules, depth + 1))
+            out.extend(_order(second, rules, depth + 1))
+            i = best_j + 1
+        else:
+            out.extend(_order(bands[i], rules, depth + 1) if len(bands[i]) > 1 else bands[i])
+            i += 1
+    return out
+
+
+def _cut_candidate(bands, common, o, glo, ghi, rules):
+    """An interior gutter shared by `bands` that may be cut (lines on both sides, no rule
+    crossing it, not a label table); the widest such gutter, or None."""
+    group = [ln for b in bands for ln in b]
+    blo = min(_band_iv(ln, o)[0] for ln in group)
+    bhi = max(_band_iv(ln, o)[1] for ln in group)
+    best = None
+    for g in common:
+        if g[0] <= glo or g[1] >= ghi:
+            continue
+        first, second = _split_at(group, o, g)
+        if not first or not second:
+            continue
+        if rules.crosses(o, g[0], g[1], blo, bhi):
+            continue
+        if _is_label_table(first, second, o):
+            continue
+        if best is None or g[1] - g[0] > best[1] - best[0]:
+            best = g
+    return best
+
+
+# --------------------------------------------------------------------------------------------
+# joining lines into text
+
+_SENTENCE_END = set("。．.！？!?")
+_MARKER_RE = re.compile(
+    r"^\s*(?:[・‧•●○◯◎■□◆◇▪▶►▷※＊*☆★✓✔➢➤→\-–—‐]"
+    r"|[①-⑳㉑-㉟㊱-㊿⑴-⒇⒈-⒛❶-❿➀-➉]"
+    r"|[(（][0-9０-９一二三四五六七八九十a-zA-Zａ-ｚア-ンｱ-ﾝ]{1,3}[)）]"
+    r"|[0-9０-９]{1,3}(?:[.．、)）]|[ 　](?=\S))"
+    r"|[a-zA-Zａ-ｚＡ-Ｚア-ンｱ-ﾝ][.．、)）]"
+    r"|[一二三四五六七八九十]{1,3}[ 　、.．]"
+    r"|[ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ][ .．、]?"
+    r"|第\s*[0-9０-９一二三四五六七八九十百]+\s*[条章節項款編部]"
+    r"|[［【〔〈《\[]"
+    r"|(?:問|Q|A)[0-9０-９]*[.．:：\s]"
+    r")"
+)
+
+
+def _starts_with_marker(text: str) -> bool:
+    return bool(_MARKER_RE.match(text))
+
+
+def _same_style(a: _Line, b: _Line) -> bool:
+    return a.o == b.o and abs(a.size - b.size) <= 0.05 * max(a.size, b.size) and a.bold == b.bold
+
+
+def _stacked(a: _Line, b: _Line) -> bool:
+    """b is the next line of a's block: same orientation, below it (H) / left of it (V), overlapping
+    along the line direction."""
+    if a.o != b.o:
+        return False
+    ov = min(a.end, b.end) - max(a.start, b.start)
+    if ov <= 0:
+        return False
+    return b.head >= a.foot - 0.3 * (a.foot - a.head)
+
+
+def _same_row(a: _Line, b: _Line) -> bool:
+    return (
+        a.o == b.o == H
+        and b.x0 > a.x1 - 0.2 * a.size
+        and min(a.bottom, b.bottom) - max(a.top, b.top) > 0.5 * min(a.bottom - a.top, b.bottom - b.top)
+    )
+
+
+def _merge_rows(lines: list[_Line]) -> list[_Line]:
+    """Successive pieces of one row (a label and its text, table cells, text around an
+    underlined blank) become one line, its pieces separated by a space."""
+    out: list[_Line] = []
+    for ln in lines:
+        if out and _same_row(out[-1], ln):
+            prev = out[-1]
+            row = _Line(prev.chars + ln.chars, H)
+            row.text = prev.text + " " + ln.text
+            row.zone = prev.zone if prev.zone == ln.zone else ""
+            _style(row)
+            out[-1] = row
+        else:
+            out.append(ln)
+    return out
+
+
+_WINDOW = 8  # lines either side whose ends define the measure a full line reaches
+
+
+def _page_text(lines: list[_Line]) -> list[tuple[str, _Line]]:
+    """Pieces (separator_before, line) for a page's ordered lines."""
+    if not lines:
+        return []
+    # Typical pitch (distance between the heads of successive lines in a block) per size.
+    pitches: dict[float, list[float]] = defaultdict(list)
+    for a, b in zip(lines, lines[1:]):
+        if _stacked(a, b) and _same_style(a, b):
+            pitches[a.size].append(b.head - a.head)
+    pitch = {s: statistics.median(v) for s, v in pitches.items() if v}
+
+    n = len(lines)
+    same_block = [False] * n
+    for k in range(1, n):
+        a, b = lines[k - 1], lines[k]
+        p = pitch.get(a.size, 1.5 * a.size)
+        same_block[k] = (
+            _stacked(a, b)
+            and b.head - a.head <= max(1.3 * p, a.foot - a.head + 0.2 * a.size)
+            and abs(a.size - b.size) <= 0.25 * a.size
+        )
+    # The measure around each line: the furthest end among nearby lines of its block.
+    measure = [ln.end for ln in lines]
+    start = 0
+    for k in range(1, n + 1):
+        if k == n or not same_block[k]:
+            ends = [lines[i].end for i in range(start, k)]
+            for i in range(start, k):
+                lo, hi = max(start, i - _WINDOW), min(k, i + _WINDOW + 1)
+                measure[i] = max(ends[lo - start : hi - start])
+            start = k
+
+    seps: list[str] = [""]
+    prev_joined = False
+    for k in range(1, n):
+        a, b = lines[k - 1], lines[k]
+        em = max(a.size, 1.0)
+        if same_block[k]:
+            prev = lines[k - 2] if k >= 2 and same_block[k - 1] else None
+            sep = _join(a, b, em, measure[k - 1], prev, prev_joined)
+            prev_joined = sep in ("", " ")
+            seps.append(sep)
+            continue
+        prev_joined = False
+        if a.o == b.o and _stacked(a, b):
+            p = pitch.get(a.size, 1.5 * a.size)
+            gap = b.head - a.foot
+            line_gap = max(p - (a.foot - a.head), 0.2 * a.size)
+            seps.append("\n\n" if gap > max(1.8 * line_gap, line_gap + 0.6 * em) else "\n")
+        else:
+            seps.append("\n\n")
+    return list(zip(seps, lines))
+
+
+def _join(a: _Line, b: _Line, em: float, measure: float, prev: _Line | None, prev_joined: bool) -> str:
+    """Separator between two successive lines `a`, `b` of one block (`prev` precedes `a`)."""
+    ta, tb = a.text, b.text
+    if not _same_style(a, b):
+        return "\n"
+    tol = 1.2 * em
+    # `a` fills the measure (reaches as far as the nearby lines of its block), or, below a
+    # figure where the measure widens, as far as the line before it that itself continued.
+    full = a.end >= measure - tol
+    if not full and prev is not None and prev_joined and abs(a.end - prev.end) <= tol and a.end >= b.end - tol:
+        full = True
+    if not full:
+        return "\n"  # a short line ends a paragraph (or is a short item)
+    last = ta[-1]
+    if last in _SENTENCE_END or last in ":：":
+        return "\n"
+    if _starts_with_marker(tb):
+        return "\n"
+    d = b.start - a.start
+    if d < -1.5 * em or d > 3.0 * em:
+        return "\n"
+    if d > 0.5 * em and not (_starts_with_marker(ta) or (prev_joined and prev is not None and abs(b.start - (prev.start + d)) < 0.5 * em)):
+        return "\n"  # an indented line after a plain one: a new item / paragraph
+    if _LATINISH.match(last) and _LATINISH.match(tb[0]):
+        return "" if last == "-" else " "
+    return ""
+
+
+# --------------------------------------------------------------------------------------------
+# headers, footers, page numbers
+
+_PAGE_NO_RE = re.compile(
+    r"^[\s\-–—―‐ー~〜・\.(（\[［<〈]*"
+    r"(?:p\.?|page|ページ|頁)?\s*"
+    r"(?:\d{1,4}|[ivxlcdm]{1,7}|[IVXLCDM]{1,7})"
+    r"(?:\s*(?:/|of|／)\s*\d{1,4})?"
+    r"\s*(?:頁|ページ)?[\s\-–—―‐ー~〜・\.)）\]］>〉]*$",
+    re.IGNORECASE,
+)
+_DIGITS = re.compile(r"\d+")
+_WS = re.compile(r"\s+")
+
+
+def _is_page_number(text: str) -> bool:
+    return bool(_PAGE_NO_RE.match(normalise(text)))
+
+
+def _margin_key(text: str) -> str:
+    return _DIGITS.sub("#", _WS.sub("", normalise(text)))
+
+
+def _mark_zones(lines: list[_Line], height: float) -> None:
+    top_zone, bottom_zone = 0.1 * height, 0.9 * height
+    for ln in lines:
+        if ln.bottom <= top_zone:
+            ln.zone = "top"
+        elif ln.top >= bottom_zone:
+            ln.zone = "bottom"
+
+
+def _drop_running(pages: list[list[_Line]]) -> int:
+    """Remove running headers/footers and bare page numbers in place; returns lines removed."""
+    counts: Counter = Counter()
+    n_text_pages = 0
+    for lines in pages:
+        keys = {(ln.zone, _margin_key(ln.text)) for ln in lines if ln.zone}
+        counts.update(keys)
+        if lines:
+            n_text_pages += 1
+    threshold = max(3, int(0.25 * n_text_pages + 0.999)) if n_text_pages >= 4 else None
+    removed = 0
+    for idx, lines in enumerate(pages):
+        keep = []
+        for ln in lines:
+            if ln.zone:
+                if _is_page_number(ln.text):
+                    removed += 1
+                    continue
+                if threshold is not None and counts[(ln.zone, _margin_key(ln.text))] >= threshold:
+                    removed += 1
+                    continue
+            keep.append(ln)
+        pages[idx] = keep
+    return removed
+
+
+# --------------------------------------------------------------------------------------------
+# headings
+
+
+def _logical_lines(pieces: list[tuple[str, _Line]]) -> list[list[_Line]]:
+    """Group a page's pieces into the lines of the output text (pieces joined without a newline)."""
+    out: list[list[_Line]] = []
+    for sep, ln in pieces:
+        if not out or "\n" in sep:
+            out.append([ln])
+        else:
+            out[-1].append(ln)
+    return out
+
+
+def _heading_levels(pages: list[list[list[_Line]]]) -> None:
+    """Set `line.heading` (1 = most prominent) on the first piece of each output line set
+    whole in a size above the body size or in bold (or Gothic in a Mincho document)."""
+    sizes: Counter = Counter()
+    families: Counter = Counter()
+    for logical in pages:
+        for group in logical:
+            for ln in group:
+                sizes[ln.size] += len(ln.chars)
+                for c in ln.chars:
+                    families[c.family] += 1
+    if not sizes:
+        return
+    body = sizes.most_common(1)[0][0]
+    mincho_body = families.most_common(1)[0][0] == 2
+    styles: set[tuple[float, bool]] = set()
+    cands: list[tuple[_Line, tuple[float, bool]]] = []
+    for logical in pages:
+        for group in logical:
+            first = group[0]
+            text = "".join(ln.text for ln in group)
+            if len(text) > 60 or text[-1] in "。．":
+                continue  # a sentence, not a heading
+            if not any(ch.isalnum() for ch in text):
+                continue
+            if any(not _same_style(first, ln) for ln in group[1:]):
+                continue
+            emph = all(ln.bold for ln in group)
+            if not emph and mincho_body:
+                n_goth = sum(1 for ln in group for c in ln.chars if c.family == 1)
+                emph = n_goth >= 0.8 * sum(len(ln.chars) for ln in group)
+            big = first.size >= 1.12 * body
+            if not (big or (emph and first.size >= 0.95 * body)):
+                continue
+            key = (first.size if big else body, emph)
+            styles.add(key)
+            cands.append((first, key))
+    ranked = sorted(styles, key=lambda st: (-st[0], not st[1]))
+    level = {st: min(i + 1, MAX_HEADING_LEVEL) for i, st in enumerate(ranked)}
+    for ln, key in cands:
+        ln.heading = level[key]
+
+
+# --------------------------------------------------------------------------------------------
+# the reader
+
+
+def _open_error(exc: BaseException) -> str:
+    inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc
+    name = type(inner).__name__
+    if name in ("PDFPasswordIncorrect", "PDFEncryptionError", "PDFEncryptionWarning"):
+        return "encrypted PDF (password protected)"
+    msg = str(inner).strip().splitlines()[0] if str(inner).strip() else name
+    return f"not a readable PDF ({msg[:120]})"
+
+
+def read_pdf(path: str | Path) -> Document:
+    """Read a PDF report into a Document (kind "pdf") with one Page span per page.
+
+    Raises IngestError(path, problem) for an empty, encrypted, corrupt or image-only file."""
+    path = Path(path)
+    spath = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise IngestError(spath, f"cannot read file ({exc.strerror or exc})") from exc
+    if not data:
+        raise IngestError(spath, "empty file")
+    if b"%PDF-" not in data[:1024]:
+        raise IngestError(spath, "not a readable PDF (no %PDF header)")
+
+    import pdfplumber  # deferred: the text path of the CLI should not pay for it
+
+    _silence_pdfminer()
+    doc = Document(doc_id=sha256_bytes(data), name=path.name, path=spath, kind="pdf", text="")
+    page_lines: list[list[_Line]] = []
+    page_ocr: list[bool] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            pdf = pdfplumber.open(io.BytesIO(data))
+        except Exception as exc:  # pdfplumber wraps every pdfminer failure in PdfminerException
+            raise IngestError(spath, _open_error(exc)) from exc
+        try:
+            try:
+                pages = pdf.pages
+            except Exception as exc:
+                raise IngestError(spath, _open_error(exc)) from exc
+            if not pages:
+                raise IngestError(spath, "not a readable PDF (no pages)")
+            for page in pages:
+                n = page.page_number
+                try:
+                    lines, ocr, note = _read_page(page)
+                except Exception as exc:  # one broken content stream must not lose the file
+                    if _open_error(exc).startswith("encrypted"):
+                        raise IngestError(spath, "encrypted PDF (password protected)") from exc
+                    lines, ocr, note = [], True, f"unreadable ({type(exc).__name__})"
+                finally:
+                    page.close()
+                page_lines.append(lines)
+                page_ocr.append(ocr)
+                if note:
+                    doc.warnings.append(f"page {n}: {note}")
+        finally:
+            pdf.close()
+
+    if all(page_ocr):
+        raise IngestError(spath, "no text layer on any page (image-only PDF; needs OCR)")
+    _drop_running(page_lines)
+    page_pieces = [_page_text(_merge_rows(lines)) for lines in page_lines]
+    _heading_levels([_logical_lines(pieces) for pieces in page_pieces])
+
+    parts: list[str] = []
+    offset = 0
+    for n, (pieces, ocr) in enumerate(zip(page_pieces, page_ocr), start=1):
+        if n > 1:
+            parts.append(PAGE_SEPARATOR)
+            offset += len(PAGE_SEPARATOR)
+        text, levels = _assemble(pieces)
+        for off, lvl in levels.items():
+            doc.line_levels[offset + off] = lvl
+        doc.pages.append(Page(number=n, start=offset, end=offset + len(text), needs_ocr=ocr))
+        parts.append(text)
+        offset += len(text)
+    doc.text = "".join(parts)
+    doc.doc_date = None
+    return doc
+
+
+def _read_page(page) -> tuple[list[_Line], bool, str | None]:
+    """Ordered lines of one page, whether it needs OCR, and a warning (or None)."""
+    raw = page.chars
+    chars, unmapped = _load_chars(raw, page.width, page.height)
+    note = None
+    if not chars:
+        return [], True, "no text layer (needs OCR)"
+    if unmapped > max(5, 0.2 * (len(chars) + unmapped)):
+        note = f"{unmapped} glyphs without Unicode mapping were dropped"
+    lines = _build_lines(chars)
+    rules = _Rules(page)
+    ordered = _order(lines, rules)
+    _mark_zones(ordered, page.height)
+    return ordered, False, note
+
+
+def _assemble(pieces: list[tuple[str, _Line]]) -> tuple[str, dict[int, int]]:
+    """Normalised text of a page and {offset of a heading line's start: level}."""
+    out: list[str] = []
+    levels: dict[int, int] = {}
+    pos = 0
+    for sep, ln in pieces:
+        if out:
+            out.append(sep)
+            pos += len(sep)
+        line_start = not out or "\n" in sep
+        piece = normalise(ln.text)
+        if line_start and ln.heading:
+            levels[pos] = ln.heading
+        out.append(piece)
+        pos += len(piece)
+    text = "".join(out)
+    # Normalising piece by piece equals normalising the page, except in exotic cases (a
+    # combining mark at the start of a line); then fall back to the page-level result.
+    whole = normalise(text)
+    if whole != text:
+        text, levels = whole, {}
+    return text, levels

@@ -1,0 +1,121 @@
+"""Shared fixtures: the shared folder (seeds, real PDFs) and seed PDFs rendered by Chromium.
+
+``seed_pdfs`` -> {(seed_stem, layout): Path}, e.g. ``("001_7db842c1dad96953", "one-column")``;
+layouts are ``pdf_fixtures.LAYOUTS``.  The PDFs are rendered once and cached under the
+pytest cache (``.pytest_cache/d/jirei-pdfs``), keyed by seed sha256 + layout + title +
+renderer version, so re-runs are fast.  Set JIREI_SHARED to use another shared folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+try:  # tests/ may or may not be a package
+    from . import pdf_fixtures
+except ImportError:
+    import pdf_fixtures
+
+#: Seeds rendered to PDF, by file-name prefix, with the running-header title used for
+#: them (a report title, never a case heading: the header repeats on every page).
+PDF_SEEDS: dict[str, str] = {
+    "001": "with/post コロナの地方活性化【事例編】",
+    "002": "地方創生2.0の推進にあたっての考え方",
+    "003": "地方創生２．０ 好事例の普遍化に向けて",
+    "004": "「共創」と「循環」による地方創生",
+}
+
+
+def shared_path() -> Path:
+    """The shared folder: $JIREI_SHARED, else <repo>/../shared."""
+    env = os.environ.get("JIREI_SHARED")
+    if env:
+        return Path(env).expanduser().resolve()
+    return Path(__file__).resolve().parents[2] / "shared"
+
+
+def seeds_path() -> Path:
+    return shared_path() / "seeds"
+
+
+def seed_file(prefix: str, seeds: Path | None = None) -> Path | None:
+    """The seed whose file name starts with ``<prefix>_`` (e.g. "001"), or None."""
+    hits = sorted((seeds or seeds_path()).glob(f"{prefix}_*.txt"))
+    return hits[0] if hits else None
+
+
+def _existing_dir(path: Path, what: str) -> Path:
+    if not path.is_dir():
+        pytest.skip(f"{what} not found at {path} (set JIREI_SHARED to the shared folder)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    return _existing_dir(shared_path(), "shared folder")
+
+
+@pytest.fixture(scope="session")
+def seeds_dir() -> Path:
+    return _existing_dir(seeds_path(), "seeds folder")
+
+
+@pytest.fixture(scope="session")
+def pdfs_dir() -> Path:
+    return _existing_dir(shared_path() / "pdfs", "real-PDF folder")
+
+
+def _cache_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    cache = getattr(request.config, "cache", None)  # None with -p no:cacheprovider
+    if cache is not None:
+        try:
+            return Path(cache.mkdir("jirei-pdfs"))
+        except OSError:
+            pass
+    return tmp_path_factory.mktemp("jirei-pdfs")
+
+
+def _render_cached(seed: Path, layout: str, title: str, cache_dir: Path) -> Path:
+    text = seed.read_text(encoding="utf-8")
+    key = hashlib.sha256(
+        "\0".join(
+            [hashlib.sha256(seed.read_bytes()).hexdigest(), layout, title,
+             pdf_fixtures.renderer_version()]
+        ).encode()
+    ).hexdigest()[:16]
+    out = cache_dir / f"{seed.stem}.{layout}.{key}.pdf"
+    if out.is_file() and out.stat().st_size > 0:
+        return out
+    for stale in cache_dir.glob(f"{seed.stem}.{layout}.*.pdf"):
+        stale.unlink(missing_ok=True)
+    tmp = out.with_name(out.name + f".{os.getpid()}.tmp")
+    pdf_fixtures.render_pdf(pdf_fixtures.seed_to_html(text, layout, title), tmp)
+    os.replace(tmp, out)  # atomic: parallel sessions never see half a PDF
+    return out
+
+
+@pytest.fixture(scope="session")
+def seed_pdfs(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    seeds_dir: Path,
+) -> dict[tuple[str, str], Path]:
+    """Seeds 001-004 printed to PDF by headless Chromium in every layout."""
+    reason = pdf_fixtures.chromium_missing_reason()
+    if reason:
+        pytest.skip(f"cannot render seed PDFs: {reason}")
+    seeds = {prefix: seed_file(prefix, seeds_dir) for prefix in PDF_SEEDS}
+    missing = sorted(p for p, s in seeds.items() if s is None)
+    if missing:
+        pytest.skip(f"seeds {', '.join(missing)} not found in {seeds_dir}")
+    cache_dir = _cache_dir(request, tmp_path_factory)
+    jobs = [(seeds[p], layout, PDF_SEEDS[p]) for p in PDF_SEEDS for layout in pdf_fixtures.LAYOUTS]
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    # one Chromium per CPU: more only contend (2 CPUs: 8 PDFs in ~9 s vs ~13 s serial)
+    with ThreadPoolExecutor(max_workers=max(1, min(4, cpus or 1))) as pool:
+        paths = list(pool.map(lambda job: _render_cached(*job, cache_dir), jobs))
+    return {(seed.stem, layout): path for (seed, layout, _), path in zip(jobs, paths)}
