@@ -34,6 +34,8 @@ _SYMBOL_HEAD = re.compile(r"^[■□●◆◇▼▽▶►]\s*\S")
 _NUMBERED_CASE = re.compile(r"^(?:第\s*\d+\s*[条章節]|事例\s*\d+|取組\s*\d+|Case\s*\d+|CASE\s*\d+)")
 _END_MARK = re.compile(r"^以\s*上$")
 _PLACE_NAME = re.compile(r"[\u4e00-\u9fff]{1,5}(?:都|道|府|県|市|区|町|村)(?![\u4e00-\u9fff]{0,1}(?:民|長|政|内|外|場|議))")
+# Families that are headings only by position or decoration: they must name who/where.
+_WEAK_KINDS = {"standalone", "symbol", "bracket"}
 # Outer families first: when two families qualify, the outer one encloses the other.
 _ORDER = ["roman", "dot_num", "paren_num", "numbered", "circled", "bracket", "symbol", "standalone"]
 
@@ -103,8 +105,8 @@ class FallbackRules:
             if len(with_body) < 2:
                 continue
             named = sum(1 for i in with_body if _names_someone(lines[i].content))
-            if named / len(with_body) < 0.5:
-                continue  # headings of an argument or a table, not of cases
+            if k in _WEAK_KINDS and named / len(with_body) < 0.5:
+                continue  # unnumbered headings of an argument or a table, not of cases
             score = len(with_body) * (1 + named / len(with_body))
             if score > best_score:
                 best, best_score = k, score
@@ -115,10 +117,12 @@ class FallbackRules:
             strict = self._named_share(lines, by_kind[best]) >= 0.6
             for i, k in kinds.items():
                 if k == best:
-                    # in a family that mostly names who/where, a head naming no one is
-                    # policy or commentary between cases: it closes the open case
+                    # a head with no body is a contents line or a list item, not a case; in a
+                    # family that mostly names who/where, a head naming no one is commentary
+                    # between cases: both close the open case
                     named = _names_someone(lines[i].content)
-                    tags[i] = Tag(Role.CASE) if named or not strict else Tag(Role.STOP)
+                    has_body = _body_chars(lines, i, heads) >= 20
+                    tags[i] = Tag(Role.CASE) if has_body and (named or not strict) else Tag(Role.STOP)
                 elif self._rank(k) < rank:
                     tags[i] = Tag(Role.SECTION, self._rank(k) + 1)
         # Slide-style heads (a short block over bullets) add to the heads found, so a deck that

@@ -69,17 +69,20 @@ class SlideDeckRules:
     name = "slides"
 
     def score(self, lines: list[Line]) -> float:
+        """Heads that name a place or organisation: `名称(長野県伊那市)` over bullets, `【分野】浜松市`."""
         tags = [Tag(Role.BLANK) if ln.blank else Tag(Role.BODY) for ln in lines]
-        heads = len(tag_bullet_heads(lines, tags))
-        with_place = sum(
-            1
-            for ln, t in zip(lines, tags)
-            if t.role in (Role.CASE, Role.HEADING_MORE) and (p := paren_tail(ln.content)) and names_org_or_place(p)
-        )
-        brackets = sum(1 for ln in lines if _bracket_case(ln.content.strip()))
-        bullets = sum(1 for ln in lines if ln.bullet)
-        # a deck: many bullets under short heads; heads that name a place weigh double
-        return (heads + with_place + brackets) if bullets >= 2 * max(heads, 1) else 0.0
+        heads = tag_bullet_heads(lines, tags)
+        named = 0
+        for h in heads:
+            block = [lines[h].content] + [lines[k].content for k in range(h + 1, len(lines)) if tags[k].role is Role.HEADING_MORE]
+            tail = paren_tail("".join(block))
+            named += bool(tail and names_org_or_place(tail))
+        brackets = 0
+        for ln in lines:
+            m = BRACKET_HEAD.match(ln.content.strip())
+            if m and _bracket_case(ln.content.strip()):
+                brackets += names_org_or_place(m.group(1)) or names_org_or_place(m.group(2).strip())
+        return float(named + brackets)
 
     def tag(self, lines: list[Line]) -> list[Tag]:
         tags: list[Tag] = []
