@@ -53,7 +53,7 @@ _PDFMINER_LOGGERS = ("pdfminer", "pdfplumber")
 
 def _silence_pdfminer() -> None:
     for name in _PDFMINER_LOGGERS:
-        logging.getLogger(name).setLevel(logging.ERROR)
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 _silence_pdfminer()
@@ -115,9 +115,9 @@ def _font_info(fontname: str) -> tuple[str, bool, int]:
 
 
 class _Ch:
-    __slots__ = ("t", "x0", "x1", "top", "bottom", "size", "bold", "family", "over", "cjk")
+    __slots__ = ("t", "x0", "x1", "top", "bottom", "size", "bold", "family", "over", "cjk", "up")
 
-    def __init__(self, t, x0, x1, top, bottom, size, bold, family):
+    def __init__(self, t, x0, x1, top, bottom, size, bold, family, up=True):
         self.t = t
         self.x0 = x0
         self.x1 = x1
@@ -128,6 +128,7 @@ class _Ch:
         self.family = family
         self.over = 1
         self.cjk = _is_cjk(t)
+        self.up = up
 
 
 def _load_chars(raw: list[dict], width: float, height: float) -> tuple[list[_Ch], int]:
@@ -146,7 +147,12 @@ def _load_chars(raw: list[dict], width: float, height: float) -> tuple[list[_Ch]
         x0, x1, top, bottom = c["x0"], c["x1"], c["top"], c["bottom"]
         if x1 < 0 or x0 > width or bottom < 0 or top > height:
             continue  # off the page (hidden)
+        up = c["upright"]
         size = c["size"] or (bottom - top) or 1.0
+        if not up:
+            m = c.get("matrix") or (1, 0, 0, 1, 0, 0)
+            if abs(m[0]) < 1e-3 and abs(m[3]) < 1e-3:
+                size = x1 - x0  # text turned 90°: pdfminer reports the advance as the size
         # Overprint: the same glyph within a fraction of an em of one already kept.
         tol = max(1.0, 0.15 * size)
         gx, gy = int(x0 // tol), int(top // tol)
@@ -165,7 +171,7 @@ def _load_chars(raw: list[dict], width: float, height: float) -> tuple[list[_Ch]
             dup.over += 1
             continue
         _, bold, family = _font_info(c["fontname"])
-        ch = _Ch(t, x0, x1, top, bottom, size, bold, family)
+        ch = _Ch(t, x0, x1, top, bottom, size, bold, family, up)
         grid[(t, gx, gy)].append(ch)
         out.append(ch)
     return out, unmapped
@@ -191,13 +197,19 @@ def _link(a: _Ch, b: _Ch, tight: bool) -> str | None:
     wmin = min(a.x1 - a.x0, b.x1 - b.x0)
     if ov >= 0.5 * wmin:
         gap = b.top - a.bottom
-        if -0.6 * em <= gap <= (0.35 if tight else _V_GAP) * em:
+        if -0.6 * em <= gap <= (0.5 if tight else _V_GAP) * em:
             return V
     return None
 
 
 class _Line:
-    __slots__ = ("chars", "o", "x0", "x1", "top", "bottom", "text", "size", "bold", "heading", "zone")
+    """A line of text: its glyphs while the page is being laid out, then only its box, text
+    and style summary (`freeze`), so a long document does not keep every glyph alive."""
+
+    __slots__ = (
+        "chars", "o", "x0", "x1", "top", "bottom", "text", "size", "bold", "n", "n_bold",
+        "sizes", "fams", "heading", "zone", "cells",
+    )  # fmt: skip
 
     def __init__(self, chars: list[_Ch], o: str):
         self.chars = chars
@@ -205,7 +217,11 @@ class _Line:
         self.text = ""
         self.heading = 0
         self.zone = ""
+        self.cells: list[_Line] = []  # pieces of a row merged by _merge_rows
         self._box()
+
+    def freeze(self) -> None:
+        self.chars = []
 
     def _box(self) -> None:
         cs = self.chars
@@ -252,7 +268,7 @@ def _tcy(a: _Ch, b: _Ch) -> bool:
         and a.x1 - a.x0 <= 0.65 * em
         and b.x1 - b.x0 <= 0.65 * em
         and abs(a.top - b.top) <= 0.2 * em
-        and 0 <= b.x0 - a.x1 + 0.1 * em <= 0.3 * em
+        and -0.2 * em <= b.x0 - a.x1 <= 0.2 * em
     )
 
 
@@ -267,7 +283,7 @@ def _runs(chars: list[_Ch]) -> list[tuple[str | None, list[_Ch]]]:
             if nd == H and d == V and _tcy(cur[-1], ch):
                 nd = V  # 縦中横: two half-width digits set side by side inside a vertical line
             if nd is not None and (d is None or nd == d):
-                if nd == V and d is None and not (ch.cjk or cur[-1].cjk):
+                if nd == V and d is None and not (ch.cjk or cur[-1].cjk) and ch.up and cur[-1].up:
                     nd = None  # two stacked Latin/digit glyphs: lines of a table, not 縦書き
                 if nd is not None:
                     d = nd
@@ -280,7 +296,7 @@ def _runs(chars: list[_Ch]) -> list[tuple[str | None, list[_Ch]]]:
     return runs
 
 
-_V_GAP = 1.35  # largest gap (in em) between stream-consecutive glyphs of a vertical line: a
+_V_GAP = 1.6  # largest gap (in em) between stream-consecutive glyphs of a vertical line: a
 # full-width space plus tracking (1.22 em in the 告示); separate runs only join when closer
 # than _V_JOIN, because magazine tiers can sit one empty cell (1.1 em) apart.
 _V_JOIN = 0.6
@@ -308,39 +324,94 @@ def _merge_vertical(units: list[_Line]) -> list[_Line]:
     return vlines
 
 
+def _is_kana(t: str) -> bool:
+    return all("\u3041" <= ch <= "\u30ff" or ch == "ー" for ch in t)
+
+
+def _drop_ruby(chars: list[_Ch]) -> list[_Ch]:
+    """Drop furigana: small kana set just above a bigger glyph (horizontal text) or just to its
+    right (vertical text). Read inline they would split the word they gloss."""
+    small = [c for c in chars if c.cjk and _is_kana(c.t)]
+    if not small:
+        return chars
+    sizes = sorted(c.size for c in chars)
+    median = sizes[len(sizes) // 2]
+    small = [c for c in small if c.size <= 0.65 * median]
+    if not small:
+        return chars
+    cell = 2 * median
+    grid: dict[tuple[int, int], list[_Ch]] = defaultdict(list)
+    for c in chars:
+        if c.size >= 1.5 * min(s.size for s in small):
+            grid[(int(c.x0 // cell), int(c.top // cell))].append(c)
+    ruby: set[int] = set()
+    for r in small:
+        gx, gy = int(r.x0 // cell), int(r.top // cell)
+        rx, ry = (r.x0 + r.x1) / 2, (r.top + r.bottom) / 2
+        for dx in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                for b in grid.get((gx + dx, gy + dy), ()):
+                    if b.size < 1.5 * r.size:
+                        continue
+                    tol = 0.35 * b.size
+                    above = abs(b.top - r.bottom) <= tol and b.x0 - b.size <= rx <= b.x1 + b.size
+                    right = abs(r.x0 - b.x1) <= tol and b.top - b.size <= ry <= b.bottom + b.size
+                    if above or right:
+                        ruby.add(id(r))
+                        break
+                if id(r) in ruby:
+                    break
+            if id(r) in ruby:
+                break
+    return [c for c in chars if id(c) not in ruby] if ruby else chars
+
+
+def _column_for(cs: list[_Ch], vlines: list[_Line]) -> _Line | None:
+    """The vertical line a short horizontal unit (single glyph, 縦中横) sits in, if any."""
+    x0 = min(c.x0 for c in cs)
+    x1 = max(c.x1 for c in cs)
+    top = min(c.top for c in cs)
+    bottom = max(c.bottom for c in cs)
+    em = max(c.size for c in cs)
+    cx = (x0 + x1) / 2
+    for ln in vlines:
+        lw = ln.x1 - ln.x0
+        if not (ln.x0 - 0.2 * lw <= cx <= ln.x1 + 0.2 * lw) or x1 - x0 > 2.2 * lw:
+            continue
+        if ln.top - _V_GAP * em <= bottom and top <= ln.bottom + _V_GAP * em:
+            return ln
+    return None
+
+
 def _build_lines(chars: list[_Ch]) -> list[_Line]:
+    chars = _drop_ruby(chars)
     runs = _runs(chars)
     vruns = [_Line(cs, V) for d, cs in runs if d == V]
     rest = [(d, cs) for d, cs in runs if d != V]
     lines: list[_Line] = []
     if vruns:
         vlines = _merge_vertical(vruns)
-        # Absorb single glyphs and short horizontal runs (縦中横 digits) set across a column.
-        leftover = []
-        for d, cs in rest:
-            unit = _Line(cs, H)
-            w = unit.x1 - unit.x0
-            em = max(c.size for c in cs)
-            target = None
-            if len(cs) <= 4:
-                cx = (unit.x0 + unit.x1) / 2
-                for ln in vlines:
-                    lw = ln.x1 - ln.x0
-                    if not (ln.x0 - 0.2 * lw <= cx <= ln.x1 + 0.2 * lw) or w > 1.6 * lw:
-                        continue
-                    if ln.top - _V_GAP * em <= unit.bottom and unit.top <= ln.bottom + _V_GAP * em:
-                        target = ln
-                        break
-            if target is not None:
-                target.add(unit)
-            else:
-                leftover.append((d, cs))
-        if len(leftover) < len(rest):
+        # Absorb single glyphs and short horizontal runs (縦中横 digits, item numbers) set in a
+        # column; repeated because each absorbed glyph extends the column towards the next.
+        pending = rest
+        for _ in range(4):
+            leftover = []
+            for d, cs in pending:
+                target = _column_for(cs, vlines) if len(cs) <= 4 else None
+                if target is not None:
+                    target.add(_Line(cs, H))
+                else:
+                    leftover.append((d, cs))
+            absorbed = len(leftover) < len(pending)
+            pending = leftover
+            if not absorbed or not pending:
+                break
+        if len(pending) < len(rest):
             vlines = _merge_vertical(vlines)
+        rest = pending
         for ln in vlines:
             ln.chars.sort(key=lambda c: (c.top, c.x0))
         lines.extend(vlines)
-        rest = leftover
     # Horizontal lines from horizontal runs and single glyphs.
     units = [_Line(cs, H) for _, cs in rest]
     units.sort(key=lambda u: u.x0)
@@ -363,6 +434,12 @@ def _build_lines(chars: list[_Ch]) -> list[_Line]:
     for ln in hlines:
         ln.chars.sort(key=lambda c: c.x0)
     lines.extend(hlines)
+    # A lone glyph shows no direction; on a mostly vertical page it ends a vertical line
+    # (the last character of a paragraph on a column of its own).
+    if sum(len(ln.chars) for ln in lines if ln.o == V) > sum(len(ln.chars) for ln in lines if ln.o == H):
+        for ln in lines:
+            if len(ln.chars) == 1:
+                ln.o = V
     for ln in lines:
         _style(ln)
         ln.text = _line_text(ln)
@@ -370,14 +447,26 @@ def _build_lines(chars: list[_Ch]) -> list[_Line]:
 
 
 def _style(ln: _Line) -> None:
+    """Summarise the glyphs' style: size (the most common, to 0.5 pt), weight (bold font or
+    overprint), font families (other, Gothic, Mincho)."""
     sizes: Counter = Counter()
     bold = 0
+    fams = [0, 0, 0]
     for c in ln.chars:
         sizes[round(c.size * 2) / 2] += 1
+        fams[c.family] += 1
         if c.bold or c.over >= 2:
             bold += 1
+    _set_style(ln, sizes, bold, fams)
+
+
+def _set_style(ln: _Line, sizes: Counter, n_bold: int, fams: list[int]) -> None:
+    ln.sizes = sizes
+    ln.fams = fams
+    ln.n = sum(fams)
+    ln.n_bold = n_bold
     ln.size = sizes.most_common(1)[0][0]
-    ln.bold = bold >= 0.8 * len(ln.chars)
+    ln.bold = n_bold >= 0.8 * ln.n
 
 
 _LATINISH = re.compile(r"[0-9A-Za-z\u00c0-\u024f]")
@@ -478,7 +567,9 @@ def _band_iv(ln: _Line, o: str) -> tuple[float, float]:
     """Extent of a line along the band axis (y for horizontal regions, x for vertical),
     shrunk a little so tight leading does not make neighbouring lines touch."""
     if o == H:
-        a, b = ln.top, ln.bottom
+        # A vertical line in a horizontal region (a side label) belongs to the row at its top
+        # only; spanning many rows it would weld them into one band.
+        a, b = ln.top, (ln.bottom if ln.o == H else min(ln.bottom, ln.top + (ln.x1 - ln.x0)))
     else:
         a, b = ln.x0, ln.x1
     s = 0.2 * (b - a)
@@ -597,21 +688,32 @@ def _order(lines: list[_Line], rules: _Rules, depth: int = 0) -> list[_Line]:
     while i < n:
         common = [w for w in band_white[i] if w[1] - w[0] >= wmin]
         j = i
-        best_j, best_g = None, None
+        # Extend the run while a shared gutter survives; cut at the longest run that can be
+        # cut. Checking every extension costs O(bands²) candidate checks; on very dense pages
+        # (big tables) only the runs' ends where the shared gutters change are checked.
+        stretches: list[tuple[int, list[tuple[float, float]]]] = []
         while j + 1 < n:
             nxt = _intersect(common, band_white[j + 1], wmin)
             if not nxt:
                 break
+            if n > _DENSE and nxt != common and j > i:
+                stretches.append((j, common))
             common = nxt
             j += 1
-            g = _cut_candidate(bands[i : j + 1], common, o, glo, ghi, rules)
+            if n <= _DENSE:
+                stretches.append((j, common))
+        if n > _DENSE and j > i:
+            stretches.append((j, common))
+        best_j, best_g = None, None
+        for sj, scommon in reversed(stretches if n <= _DENSE else stretches[-12:]):
+            g = _cut_candidate(bands[i : sj + 1], scommon, o, glo, ghi, rules)
             if g is not None:
-                best_j, best_g = j, g
+                best_j, best_g = sj, g
+                break
         if best_g is not None:
             group = [ln for b in bands[i : best_j + 1] for ln in b]
             first, second = _split_at(group, o, best_g)
-            if o == V:
-                pass  # gutter axis is y: the upper tier comes first in both orientations
+            # (for vertical regions the gutter axis is y: the upper tier comes first too)
             out.extend(_order(first, rules, depth + 1))
             out.extend(_order(second, rules, depth + 1))
             i = best_j + 1
@@ -621,10 +723,18 @@ def _order(lines: list[_Line], rules: _Rules, depth: int = 0) -> list[_Line]:
     return out
 
 
+_DENSE = 120  # bands in a region beyond which gutter runs are checked sparsely
+
+
+def _n_bands(lines: list[_Line], o: str) -> int:
+    return len(_bands(lines, o)) if len(lines) > 1 else len(lines)
+
+
 def _cut_candidate(bands, common, o, glo, ghi, rules):
     """An interior gutter shared by `bands` that may be cut (lines on both sides, no rule
     crossing it, not a label table); the widest such gutter, or None."""
     group = [ln for b in bands for ln in b]
+    em = _median_em(group)
     blo = min(_band_iv(ln, o)[0] for ln in group)
     bhi = max(_band_iv(ln, o)[1] for ln in group)
     best = None
@@ -633,6 +743,10 @@ def _cut_candidate(bands, common, o, glo, ghi, rules):
             continue
         first, second = _split_at(group, o, g)
         if not first or not second:
+            continue
+        # A side with a single row is a label beside wrapped text ("第39条 ……" whose next line
+        # returns to the margin), unless the gutter is wide (a caption beside a paragraph).
+        if g[1] - g[0] < 3.0 * em and (_n_bands(first, o) < 2 or _n_bands(second, o) < 2):
             continue
         if rules.crosses(o, g[0], g[1], blo, bhi):
             continue
@@ -654,6 +768,8 @@ _MARKER_RE = re.compile(
     r"|[0-9０-９]{1,3}(?:[.．、)）]|[ 　](?=\S))"
     r"|[a-zA-Zａ-ｚＡ-Ｚア-ンｱ-ﾝ][.．、)）]"
     r"|[一二三四五六七八九十]{1,3}[ 　、.．]"
+    r"|[ア-ヲ][ 　](?=\S)"  # イ ロ ハ … item letters of laws and notices
+    r"|[A-ZＡ-Ｚ]{1,2}[0-9０-９]{2,4}(?:[-‐－][0-9０-９]+)*[ 　]"  # codes: K721, A308-3
     r"|[ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ][ .．、]?"
     r"|第\s*[0-9０-９一二三四五六七八九十百]+\s*[条章節項款編部]"
     r"|[［【〔〈《\[]"
@@ -664,6 +780,22 @@ _MARKER_RE = re.compile(
 
 def _starts_with_marker(text: str) -> bool:
     return bool(_MARKER_RE.match(text))
+
+
+
+
+def _tabular(text: str) -> bool:
+    """Two or more wide gaps inside a line (not Latin word spaces, not the space after an
+    item number): cells of a table row."""
+    m = _MARKER_RE.match(text)
+    body = text[m.end() :] if m else text
+    gaps = 0
+    for i, ch in enumerate(body):
+        if ch == " " and 0 < i < len(body) - 1:
+            a, b = body[i - 1], body[i + 1]
+            if not (_LATINISH.match(a) and _LATINISH.match(b)):
+                gaps += 1
+    return gaps >= 2
 
 
 def _same_style(a: _Line, b: _Line) -> bool:
@@ -696,10 +828,17 @@ def _merge_rows(lines: list[_Line]) -> list[_Line]:
     for ln in lines:
         if out and _same_row(out[-1], ln):
             prev = out[-1]
-            row = _Line(prev.chars + ln.chars, H)
+            row = _Line.__new__(_Line)
+            row.chars = []
+            row.o = H
+            row.x0, row.x1 = min(prev.x0, ln.x0), max(prev.x1, ln.x1)
+            row.top, row.bottom = min(prev.top, ln.top), max(prev.bottom, ln.bottom)
             row.text = prev.text + " " + ln.text
+            row.heading = 0
             row.zone = prev.zone if prev.zone == ln.zone else ""
-            _style(row)
+            row.cells = (prev.cells or [prev]) + [ln]
+            fams = [a + b for a, b in zip(prev.fams, ln.fams)]
+            _set_style(row, prev.sizes + ln.sizes, prev.n_bold + ln.n_bold, fams)
             out[-1] = row
         else:
             out.append(ln)
@@ -731,15 +870,35 @@ def _page_text(lines: list[_Line]) -> list[tuple[str, _Line]]:
             and abs(a.size - b.size) <= 0.25 * a.size
         )
     # The measure around each line: the furthest end among nearby lines of its block.
-    measure = [ln.end for ln in lines]
+    # A block is "framed" when most of its lines reach the measure (a page of running text);
+    # then only reaching it makes a line full. Elsewhere (text wrapping around figures, boxes)
+    # lines ending together count as full too, see _join.
+    measure = [(ln.start, ln.end) for ln in lines]
+    framed = [False] * n
     start = 0
     for k in range(1, n + 1):
         if k == n or not same_block[k]:
-            ends = [lines[i].end for i in range(start, k)]
+            reach = 0
             for i in range(start, k):
                 lo, hi = max(start, i - _WINDOW), min(k, i + _WINDOW + 1)
-                measure[i] = max(ends[lo - start : hi - start])
+                measure[i] = (min(lines[j].start for j in range(lo, hi)), max(lines[j].end for j in range(lo, hi)))
+                if lines[i].end >= measure[i][1] - 1.2 * lines[i].size:
+                    reach += 1
+            if k - start >= 4 and reach >= 0.5 * (k - start):
+                for i in range(start, k):
+                    framed[i] = True
             start = k
+
+    # Runs of successive lines of a block ending at the same place (justified or wrapped text).
+    run = [1] * n
+    k = 0
+    while k < n:
+        j = k
+        while j + 1 < n and same_block[j + 1] and abs(lines[j + 1].end - lines[j].end) <= 1.2 * lines[j].size:
+            j += 1
+        for i in range(k, j + 1):
+            run[i] = j - k + 1
+        k = j + 1
 
     seps: list[str] = [""]
     prev_joined = False
@@ -748,7 +907,7 @@ def _page_text(lines: list[_Line]) -> list[tuple[str, _Line]]:
         em = max(a.size, 1.0)
         if same_block[k]:
             prev = lines[k - 2] if k >= 2 and same_block[k - 1] else None
-            sep = _join(a, b, em, measure[k - 1], prev, prev_joined)
+            sep = _join(a, b, em, measure[k - 1], framed[k - 1], run[k - 1], prev, prev_joined)
             prev_joined = sep in ("", " ")
             seps.append(sep)
             continue
@@ -763,19 +922,43 @@ def _page_text(lines: list[_Line]) -> list[tuple[str, _Line]]:
     return list(zip(seps, lines))
 
 
-def _join(a: _Line, b: _Line, em: float, measure: float, prev: _Line | None, prev_joined: bool) -> str:
+def _join(
+    a: _Line,
+    b: _Line,
+    em: float,
+    measure: tuple[float, float],
+    framed: bool,
+    run: int,
+    prev: _Line | None,
+    prev_joined: bool,
+) -> str:
     """Separator between two successive lines `a`, `b` of one block (`prev` precedes `a`)."""
     ta, tb = a.text, b.text
     if not _same_style(a, b):
         return "\n"
     tol = 1.2 * em
-    # `a` fills the measure (reaches as far as the nearby lines of its block), or, below a
-    # figure where the measure widens, as far as the line before it that itself continued.
-    full = a.end >= measure - tol
-    if not full and prev is not None and prev_joined and abs(a.end - prev.end) <= tol and a.end >= b.end - tol:
-        full = True
+    # `a` is full when it reaches the measure (the furthest end among nearby lines of its
+    # block), or when it ends where its neighbours end: three lines ending together are
+    # justified text wrapping around a figure; outside framed blocks two such lines suffice
+    # if they fill most of the measure (list items of equal length are not wrapped text), and
+    # a line ending with the one before it continues a run whose measure widens below a figure.
+    m0, m1 = measure
+    full = (
+        a.end >= m1 - tol
+        or (run >= 3 and len(ta) >= 8)
+        or (not framed and run == 2 and a.end >= b.end - tol and a.end - m0 >= 0.6 * (m1 - m0))
+        or (prev is not None and prev_joined and abs(a.end - prev.end) <= tol)
+    )
     if not full:
         return "\n"  # a short line ends a paragraph (or is a short item)
+    if _tabular(ta) and _tabular(tb):
+        return "\n"  # rows of a table set without rules (cells apart by wide gaps)
+    if a.cells:
+        last_cell, before = a.cells[-1], a.cells[-2]
+        if len(last_cell.text) <= 6:
+            return "\n"  # a table row / contents line ending in a value or page number
+        if b.cells and any(abs(c.x0 - last_cell.x0) <= 0.5 * em for c in b.cells[1:]):
+            return "\n"  # the next row has a cell in the same column: rows of a table
     last = ta[-1]
     if last in _SENTENCE_END or last in ":：":
         return "\n"
@@ -784,8 +967,9 @@ def _join(a: _Line, b: _Line, em: float, measure: float, prev: _Line | None, pre
     d = b.start - a.start
     if d < -1.5 * em or d > 3.0 * em:
         return "\n"
-    if d > 0.5 * em and not (_starts_with_marker(ta) or (prev_joined and prev is not None and abs(b.start - (prev.start + d)) < 0.5 * em)):
-        return "\n"  # an indented line after a plain one: a new item / paragraph
+    if d > 0.7 * em and not _starts_with_marker(ta):
+        return "\n"  # indented below a plain line: a new item / paragraph (hanging indents
+        # below "○", "1 ", "第1条" etc. continue the item)
     if _LATINISH.match(last) and _LATINISH.match(tb[0]):
         return "" if last == "-" else " "
     return ""
@@ -872,9 +1056,9 @@ def _heading_levels(pages: list[list[list[_Line]]]) -> None:
     for logical in pages:
         for group in logical:
             for ln in group:
-                sizes[ln.size] += len(ln.chars)
-                for c in ln.chars:
-                    families[c.family] += 1
+                sizes[ln.size] += ln.n
+                for fam, count in enumerate(ln.fams):
+                    families[fam] += count
     if not sizes:
         return
     body = sizes.most_common(1)[0][0]
@@ -893,8 +1077,8 @@ def _heading_levels(pages: list[list[list[_Line]]]) -> None:
                 continue
             emph = all(ln.bold for ln in group)
             if not emph and mincho_body:
-                n_goth = sum(1 for ln in group for c in ln.chars if c.family == 1)
-                emph = n_goth >= 0.8 * sum(len(ln.chars) for ln in group)
+                n_goth = sum(ln.fams[1] for ln in group)
+                emph = n_goth >= 0.8 * sum(ln.n for ln in group)
             big = first.size >= 1.12 * body
             if not (big or (emph and first.size >= 0.95 * body)):
                 continue
@@ -1007,6 +1191,8 @@ def _read_page(page) -> tuple[list[_Line], bool, str | None]:
     rules = _Rules(page)
     ordered = _order(lines, rules)
     _mark_zones(ordered, page.height)
+    for ln in ordered:
+        ln.freeze()
     return ordered, False, note
 
 
