@@ -188,6 +188,9 @@ def test_kouhou_vertical_pages_read_naturally(kouhou: Document):
     )
     # Furigana (小谷 真夕 with こたに まゆ above it) is dropped, not read into the name.
     assert "小谷 真夕" in p5 and "こたに" not in p5
+    # Latin words keep their spaces; Japanese gets none.
+    assert "Otoineppu public relations magazine\n森とともに一人ひとりの匠が活躍する村" in page_text(kouhou, 1)
+    assert "電子メールbikky.atelier.3more@gmail.com" in page_text(kouhou, 11)
     p4 = page_text(kouhou, 4)
     # "21" and "22" set sideways (縦中横) inside the vertical lines stay in place.
     assert "8月21日(火)から「音威子府展U22" in p4
@@ -382,9 +385,9 @@ def test_random_bytes_with_pdf_name(tmp_path: Path):
 
 @pytest.mark.parametrize("keep", [0.02, 0.5, 0.98])
 def test_truncated_pdf(tmp_path: Path, keep: float):
-    data = _minimal_pdf()
-    if (_pdfs_dir() / SOGO).is_file():
-        data = (_pdfs_dir() / SOGO).read_bytes()
+    # A real report cut short (a failed download): the cross-reference table and trailer at
+    # the end are gone, and pdfminer's fallback finds no pages.
+    data = _real_pdf(SOGO).read_bytes()
     path = tmp_path / "truncated.pdf"
     path.write_bytes(data[: max(16, int(len(data) * keep))])
     with pytest.raises(IngestError) as err:
@@ -408,7 +411,8 @@ def test_missing_file(tmp_path: Path):
 
 
 def test_pdfminer_noise_does_not_reach_the_user(tmp_path: Path, caplog, capfd):
-    data = (_pdfs_dir() / SOGO).read_bytes() if (_pdfs_dir() / SOGO).is_file() else _minimal_pdf()
+    real = _real_pdf(SOGO)
+    data = real.read_bytes()
     path = tmp_path / "damaged.pdf"
     path.write_bytes(data[: len(data) // 3])
     caplog.set_level(logging.DEBUG)
@@ -416,8 +420,7 @@ def test_pdfminer_noise_does_not_reach_the_user(tmp_path: Path, caplog, capfd):
         warnings.simplefilter("error")  # any warning raised while reading fails the test
         with pytest.raises(IngestError):
             read_pdf(path)
-        if (_pdfs_dir() / SOGO).is_file():
-            read_pdf(_pdfs_dir() / SOGO)
+        read_pdf(real)
     noisy = [r for r in caplog.records if r.name.startswith(("pdfminer", "pdfplumber")) and r.levelno >= logging.WARNING]
     assert noisy == []
     out, err = capfd.readouterr()
