@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from jirei import paths
-from jirei.extract.ingest import ingest, quiet_pdfminer
+from jirei.extract.ingest import ingest
 from jirei.extract.segment import segment
 
 RENDERED = paths.REPO / ".pytest_cache" / "d" / "jirei-pdfs"
@@ -62,7 +62,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--no-profile", action="store_true", help="skip the profiles")
     args = parser.parse_args(argv)
-    quiet_pdfminer()
 
     real_pdfs = sorted((paths.shared_dir() / "pdfs").glob("*.pdf"))
     rendered = sorted(RENDERED.glob("*.pdf")) if RENDERED.is_dir() else []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -38,9 +37,3 @@ def expand_inputs(paths: Iterable[str | Path]) -> Iterator[Path]:
             yield from sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES)
         else:
             yield p
-
-
-def quiet_pdfminer() -> None:
-    """pdfminer logs warnings for every odd object in real-world PDFs; users need none of it."""
-    for name in ("pdfminer", "pdfplumber"):
-        logging.getLogger(name).setLevel(logging.ERROR)

@@ -49,10 +49,9 @@ def _write_err(msg: str) -> None:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from jirei.extract.ingest import expand_inputs, ingest, quiet_pdfminer
+    from jirei.extract.ingest import expand_inputs, ingest
     from jirei.extract.segment import segment
 
-    quiet_pdfminer()
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     failed = docs = 0
     layouts: Counter[str] = Counter()
@@ -97,10 +96,9 @@ def _pair_with_gold(docs: list[Path], golds: list) -> list[tuple[Path, object]]:
 
 def cmd_evaluate_segmentation(args: argparse.Namespace) -> int:
     from jirei.evaluation.segmentation import format_table, load_gold_dir, score_segmentation
-    from jirei.extract.ingest import ingest, quiet_pdfminer
+    from jirei.extract.ingest import ingest
     from jirei.extract.segment import segment
 
-    quiet_pdfminer()
     golds = load_gold_dir(args.gold)
     if args.docs:
         pairs = _pair_with_gold([Path(d) for d in args.docs], golds)
@@ -132,10 +130,9 @@ def cmd_evaluate_segmentation(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Extract the sample reports and print a readable summary."""
-    from jirei.extract.ingest import expand_inputs, ingest, quiet_pdfminer
+    from jirei.extract.ingest import expand_inputs, ingest
     from jirei.extract.segment import segment
 
-    quiet_pdfminer()
     folder = Path(args.folder) if args.folder else paths.sample_dir()
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -181,7 +178,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="OUT.jsonl", help="write JSON Lines here (default: standard output)")
     p.add_argument(
         "--layout",
-        choices=None,
         metavar="NAME",
         help="force a rule set (casebook, slides, headed-report, fallback) instead of detecting it",
     )

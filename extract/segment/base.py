@@ -14,7 +14,7 @@ from typing import Protocol
 
 from jirei.records import Case, Document
 
-from .lines import Line, split_lines, strip_marks
+from .lines import Line, strip_marks
 
 
 class Role(Enum):
@@ -108,23 +108,3 @@ def join_wrapped(parts) -> str:
             out += " "
         out += part
     return out
-
-
-def segment_with(rule_set: RuleSet, doc: Document, lines: list[Line] | None = None) -> list[Case]:
-    lines = lines if lines is not None else split_lines(doc)
-    return assemble(doc, lines, rule_set.tag(lines), rule_set.name)
-
-
-def next_content(lines: list[Line], i: int, limit: int = 3) -> Line | None:
-    """The next non-blank line after line i, looking at most `limit` lines ahead."""
-    for j in range(i + 1, min(len(lines), i + 1 + limit)):
-        if not lines[j].blank:
-            return lines[j]
-    return None
-
-
-def prev_content(lines: list[Line], i: int, limit: int = 3) -> Line | None:
-    for j in range(i - 1, max(-1, i - 1 - limit), -1):
-        if not lines[j].blank:
-            return lines[j]
-    return None

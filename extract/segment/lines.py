@@ -16,7 +16,6 @@ _MD_HEADING = re.compile(r"^(#{1,6})\s+")
 _BULLET = re.compile(r"^(?:[-*+]\s+|[・•●○◆◇■□▪▶►※]\s*)")
 _BOLD_WRAP = re.compile(r"^(?:\*\*|<b>)(.+?)(?:\*\*|</b>)\s*$")
 _PAGE_NUMBER = re.compile(r"^[-‐–—―(（]?\s*\d{1,4}\s*[-‐–—―)）]?$|^\d{1,4}\s*/\s*\d{1,4}$")
-_SENTENCE_END = "。．.!！?？」』)）"
 # A line ending in a particle, comma or open bracket continues on the next line.
 _CONTINUES = tuple("をにのがはでとやもへ、,（(「『・") + ("から", "より", "など", "および", "及び")
 
@@ -40,11 +39,6 @@ class Line:
     @property
     def is_page_number(self) -> bool:
         return bool(_PAGE_NUMBER.match(self.content.strip()))
-
-    @property
-    def ends_sentence(self) -> bool:
-        s = self.content.rstrip()
-        return bool(s) and s[-1] in _SENTENCE_END
 
     @property
     def continues(self) -> bool:
