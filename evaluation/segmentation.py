@@ -142,3 +142,22 @@ def format_table(scores: list[SegmentationScore]) -> str:
             f"{s.precision:>6.3f} {s.recall:>6.3f} {s.f1:>6.3f} {s.ends_share:>6.3f}"
         )
     return "\n".join(rows)
+
+
+def gold_spans(text: str, gold: Gold) -> list[tuple[int, int]]:
+    """Each gold case's span in a document's normalised `text`: from its heading to the end of
+    the first occurrence of its `end` after it (corpus/segmentation/README.md). The entity and
+    label gold describe exactly these spans."""
+    spans = []
+    cursor = 0
+    for g in gold.cases:
+        heading, end = normalise(g.heading), normalise(g.end)
+        start = text.find(heading, cursor)
+        if start < 0:
+            raise ValueError(f"{gold.doc}: gold heading not found in text: {g.heading[:40]}")
+        stop = text.find(end, start)
+        if stop < 0:
+            raise ValueError(f"{gold.doc}: gold end not found after heading: {g.heading[:40]}")
+        spans.append((start, stop + len(end)))
+        cursor = start + len(heading)
+    return spans

@@ -8,6 +8,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"
 SEGMENTATION_GOLD = CORPUS / "segmentation"
+ENTITY_GOLD = CORPUS / "entities"
+LABEL_GOLD = CORPUS / "labels"
+MODELS = REPO / "models"
 
 
 def shared_dir() -> Path:

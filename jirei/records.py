@@ -73,8 +73,13 @@ class Case:
     organisations: list[dict[str, Any]] = field(default_factory=list)
     places: list[dict[str, Any]] = field(default_factory=list)
     years: list[int] = field(default_factory=list)
+    year_mentions: list[dict[str, Any]] = field(default_factory=list)
+    # Labels: {"label", "score", "source": "declared" | "model"}; see jirei.classify.
     pillar: dict[str, Any] | None = None
+    pillars: list[dict[str, Any]] = field(default_factory=list)
+    theme: dict[str, Any] | None = None
     action_items: list[dict[str, Any]] = field(default_factory=list)
+    declared_pillar: dict[str, Any] | None = None
     needs_review: bool = False
 
     @property

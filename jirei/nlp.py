@@ -1,0 +1,117 @@
+"""Loading GiNZA (ja_ginza on spaCy) the way Jirei's stages use it.
+
+Two pipelines, each loaded once per process:
+- `load_pipeline(ner=False)`: the Sudachi tokenizer only (surface, lemma, POS tag, static word
+  vectors). Tokenising runs at tens of thousands of chars/s; this is what the classifier needs.
+- `load_pipeline(ner=True)`: tokenizer + tok2vec + ner, with Jirei's entity ruler before the
+  statistical NER (see `jirei.extract.entities`). The dependency parser, morphologizer and
+  bunsetu components are excluded: no stage reads them, and they cost time.
+
+thinc computes dense layers with its own gemm (blis), which is slower here than numpy's BLAS;
+`_use_numpy_blas` swaps the ops of every layer for `BlasOps`. Entities come out identical
+(checked in tests/test_nlp.py) at about 1.7x the speed.
+
+Sudachi refuses inputs over ~49 KB, so long texts go through `chunk_text` first.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Iterable, Iterator
+
+import numpy
+from thinc.api import NumpyOps
+
+MODEL = "ja_ginza"
+UNUSED_COMPONENTS = ["parser", "morphologizer", "compound_splitter", "bunsetu_recognizer"]
+SUDACHI_MAX_BYTES = 49149
+CHUNK_BYTES = 40000  # margin under Sudachi's limit
+
+
+class BlasOps(NumpyOps):
+    """NumpyOps whose gemm goes through numpy.matmul (the machine's BLAS) instead of blis."""
+
+    name = "numpy"
+
+    def gemm(self, x, y, out=None, trans1=False, trans2=False):
+        if trans1:
+            x = x.T
+        if trans2:
+            y = y.T
+        if out is None:
+            return numpy.matmul(x, y)
+        numpy.matmul(x, y, out=out)
+        return out
+
+
+def _use_numpy_blas(nlp) -> None:
+    ops = BlasOps()
+    for _name, proc in nlp.pipeline:
+        model = getattr(proc, "model", None)
+        if model is None or not hasattr(model, "walk"):
+            continue
+        for node in model.walk():
+            node.ops = ops
+
+
+@functools.lru_cache(maxsize=None)
+def load_pipeline(ner: bool = True):
+    """The ja_ginza pipeline Jirei uses, loaded once per process (per value of `ner`)."""
+    import spacy
+
+    exclude = list(UNUSED_COMPONENTS)
+    if not ner:
+        exclude += ["tok2vec", "ner"]
+    nlp = spacy.load(MODEL, exclude=exclude)
+    if ner:
+        _use_numpy_blas(nlp)
+        # Registers the components (import side effect is the spaCy registry's way).
+        from jirei.extract.entities import add_entity_rules
+
+        add_entity_rules(nlp)
+    return nlp
+
+
+def load_stock_pipeline():
+    """Stock ja_ginza, every component, default ops: the baseline Jirei is measured against."""
+    import spacy
+
+    return spacy.load(MODEL)
+
+
+def chunk_text(text: str, max_bytes: int = CHUNK_BYTES) -> list[tuple[int, str]]:
+    """Split `text` into (offset, chunk) pieces of at most `max_bytes` UTF-8 bytes.
+
+    Cuts after a line break where possible, else after 。, else anywhere; offsets let
+    callers map token spans back into `text`.
+    """
+    chunks: list[tuple[int, str]] = []
+    start = 0
+    n = len(text)
+    while start < n:
+        # Japanese text is ~3 bytes per char; grow a window and trim to the byte budget.
+        end = min(n, start + max_bytes // 3)
+        while end < n and len(text[start:end].encode("utf-8")) < max_bytes - 4:
+            end = min(n, end + max(1, (max_bytes - len(text[start:end].encode("utf-8"))) // 4))
+        while len(text[start:end].encode("utf-8")) > max_bytes:
+            end -= max(1, (end - start) // 50)
+        if end < n:
+            cut = text.rfind("\n", start, end)
+            if cut <= start:
+                cut = text.rfind("。", start, end)
+            if cut > start:
+                end = cut + 1
+        chunks.append((start, text[start:end]))
+        start = end
+    return chunks
+
+
+def pipe_chunks(nlp, texts: Iterable[str], batch_size: int = 16) -> Iterator[list[tuple[int, object]]]:
+    """For each text, the list of (offset, spaCy Doc) over its chunks."""
+    texts = list(texts)
+    pieces = [(i, off, chunk) for i, t in enumerate(texts) for off, chunk in chunk_text(t)]
+    out: list[list[tuple[int, object]]] = [[] for _ in texts]
+    docs = nlp.pipe((p[2] for p in pieces), batch_size=batch_size)
+    for (i, off, _chunk), doc in zip(pieces, docs):
+        out[i].append((off, doc))
+    yield from out
