@@ -1,0 +1,123 @@
+"""Features of a case for the classifiers: GiNZA lemmas, GiNZA document vectors, label priors.
+
+The classifiers see only what a case says (its title and text), never where the document
+files it (`Case.section`): the section headings of a casebook declare the answer, and a
+model that read them would learn the layout of one report instead of the content of a case.
+
+A case becomes one row of an object matrix whose columns are laid out by `FeatureLayout`:
+the content-word lemmas joined by spaces (for a lemma TF-IDF) and the 300-d mean word vector
+(unit length). The scheme's own wording enters as labelled training rows (`training.py`);
+similarity-to-label-wording features were tried as priors and lost in cross-validation.
+Keeping the GiNZA step outside the
+scikit-learn pipeline lets the fitted pipelines persist with skops using stock classes only.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import numpy
+
+from .taxonomy import fold
+
+VECTOR_DIM = 300
+# Open-class words carry what a case does; particles, auxiliaries and symbols do not.
+CONTENT_POS = frozenset({"NOUN", "VERB", "ADJ"})
+# Proper nouns (firms, places, people) name who and where, which differs between every case
+# and says nothing about the pillar; their tags start with this prefix in UniDic.
+PROPER_NOUN_TAG = "名詞-固有名詞"
+
+
+@dataclass(frozen=True)
+class TextAnalysis:
+    """What the classifiers read from one text: content lemmas and their mean word vector."""
+
+    lemmas: tuple[str, ...]
+    vector: numpy.ndarray  # unit length, or zeros when no content word has a vector
+
+
+@functools.lru_cache(maxsize=1)
+def tokenizer():
+    """The GiNZA tokenizer (Sudachi lemmas, POS tags, static vectors), loaded once and lazily."""
+    from jirei.nlp import load_pipeline
+
+    return load_pipeline(ner=False)
+
+
+def _is_content(token) -> bool:
+    if token.pos_ not in CONTENT_POS or token.is_stop or token.like_num:
+        return False
+    if token.tag_.startswith(PROPER_NOUN_TAG):
+        return False
+    lemma = token.lemma_
+    return len(lemma) > 1 or not ("\u3040" <= lemma <= "\u309f")  # single hiragana: noise
+
+
+def _word_vector(vocab, token) -> numpy.ndarray | None:
+    """The lemma's vector where the table has it (行う, not 行っ), else the surface form's."""
+    for key in (token.lemma_, token.text):
+        if vocab.has_vector(key):
+            return vocab.get_vector(key)
+    return None
+
+
+def _analyse_docs(docs: Sequence) -> TextAnalysis:
+    nlp = tokenizer()
+    lemmas: list[str] = []
+    vectors: list[numpy.ndarray] = []
+    for doc in docs:
+        for token in doc:
+            if not _is_content(token):
+                continue
+            lemmas.append(token.lemma_)
+            vec = _word_vector(nlp.vocab, token)
+            if vec is not None:
+                vectors.append(vec)
+    mean = numpy.mean(vectors, axis=0) if vectors else numpy.zeros(VECTOR_DIM, dtype=numpy.float32)
+    norm = float(numpy.linalg.norm(mean))
+    unit = (mean / norm if norm > 0 else mean).astype(numpy.float32)
+    return TextAnalysis(lemmas=tuple(lemmas), vector=unit)
+
+
+_CACHE: dict[str, TextAnalysis] = {}
+
+
+def analyse(texts: Iterable[str]) -> list[TextAnalysis]:
+    """Analyse texts with GiNZA (chunked under Sudachi's size limit); repeated texts are cached."""
+    from jirei.nlp import pipe_chunks
+
+    texts = list(texts)
+    todo = sorted({t for t in texts if t not in _CACHE})
+    if todo:
+        for text, pieces in zip(todo, pipe_chunks(tokenizer(), todo)):
+            _CACHE[text] = _analyse_docs([doc for _off, doc in pieces])
+    return [_CACHE[t] for t in texts]
+
+
+def case_input(title: str, text: str) -> str:
+    """The text a classifier reads for a case: its title, then its text (which usually opens
+    with the title already, so it is not repeated)."""
+    title, text = title.strip(), text.strip()
+    if not title or fold(text).startswith(fold(title)[:30]):
+        return text
+    return f"{title}\n{text}"
+
+
+@dataclass(frozen=True)
+class FeatureLayout:
+    """Column positions of the object matrix that the fitted pipelines index into."""
+
+    LEMMAS = 0
+    VECTOR = slice(1, 1 + VECTOR_DIM)
+    WIDTH = 1 + VECTOR_DIM
+
+
+def feature_matrix(texts: Sequence[str]) -> numpy.ndarray:
+    """One object row per text: [content lemmas joined by spaces, 300 vector components]."""
+    out = numpy.empty((len(texts), FeatureLayout.WIDTH), dtype=object)
+    for i, analysis in enumerate(analyse(texts)):
+        out[i, FeatureLayout.LEMMAS] = " ".join(analysis.lemmas)
+        out[i, FeatureLayout.VECTOR] = analysis.vector.astype(numpy.float64)
+    return out

@@ -1,0 +1,440 @@
+"""Jirei's classifiers: fitting, cross-validation on training folds, thresholds, persistence.
+
+Three scikit-learn pipelines share one feature step (a lemma TF-IDF beside the GiNZA mean
+word vector, see `features.py`):
+- pillar: multinomial logistic regression over the four pillars (single label). Logistic
+  regression is used for its probabilities; the regularisation strength is chosen by the
+  out-of-fold log loss, which rewards calibration as well as accuracy, and ECE is reported.
+- theme: the same over the 13 themes; a theme is given only above a CV-chosen confidence.
+- action items: one logistic regression per item (multi-label), with per-item thresholds
+  chosen on out-of-fold probabilities.
+
+Only `training.training_rows` feeds `train`. Cross-validation folds are over the labelled
+cases; the scheme's wording rows and partner rows are in every training fold (they are the
+scheme, not cases to be scored). Everything is seeded and inputs are in a fixed order, so
+`jirei train` reproduces the same models.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import warnings
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, f1_score, log_loss
+from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import MultiLabelBinarizer, Normalizer
+
+from .features import FeatureLayout, feature_matrix
+from .taxonomy import Taxonomy
+from .training import TrainingRow, training_sha256
+
+PILLAR_FILE = "pillar.skops"
+THEME_FILE = "theme.skops"
+ITEMS_FILE = "action_items.skops"
+CARD_FILE = "model_card.json"
+
+FOLDS = 5
+REPEATS = 2  # repeated CV: 58 cases give noisy single-split estimates
+SEED = 20211101
+THRESHOLD_GRID = tuple(round(t, 2) for t in numpy.arange(0.05, 0.91, 0.05))
+MIN_POSITIVES_FOR_OWN_THRESHOLD = 3  # rarer items share the threshold tuned over all items
+REVIEW_TARGET_ACCURACY = 0.9  # pillar predictions below the cut are right less often than this
+THEME_TARGET_PRECISION = 0.8
+ECE_BINS = 10
+
+
+@dataclass(frozen=True)
+class Hyperparameters:
+    """Regularisation of the logistic regressions and weight of the vector block vs lemmas."""
+
+    C: float = 10.0
+    vector_weight: float = 3.0
+
+
+SEARCH_GRID: tuple[Hyperparameters, ...] = tuple(
+    Hyperparameters(C=c, vector_weight=w) for c in (1.0, 3.0, 10.0, 30.0) for w in (1.0, 3.0)
+)
+
+
+@dataclass
+class Thresholds:
+    """Decision cuts, all chosen on out-of-fold predictions over the training cases."""
+
+    pillar_review: float  # top pillar probability under this -> needs_review
+    theme: float  # theme given only at or above this probability
+    items: dict[int, float]  # item number -> probability cut
+
+    def to_json(self) -> dict[str, Any]:
+        return {"pillar_review": self.pillar_review, "theme": self.theme,
+                "items": {str(k): v for k, v in sorted(self.items.items())}}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Thresholds":
+        return cls(pillar_review=float(data["pillar_review"]), theme=float(data["theme"]),
+                   items={int(k): float(v) for k, v in data["items"].items()})
+
+
+@dataclass
+class TrainedModels:
+    pillar: Pipeline
+    theme: Pipeline
+    items: Pipeline
+    item_numbers: list[int]
+    thresholds: Thresholds
+    card: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def version(self) -> str:
+        return self.card["model_version"]
+
+
+# --- estimators -------------------------------------------------------------------------
+
+def feature_step(hp: Hyperparameters) -> ColumnTransformer:
+    """Lemma TF-IDF (sublinear tf; lemmas are pre-joined by spaces) beside the unit mean vector."""
+    lemmas = TfidfVectorizer(token_pattern=r"[^ ]+", lowercase=False, sublinear_tf=True)
+    return ColumnTransformer(
+        [("lemmas", lemmas, FeatureLayout.LEMMAS), ("vector", Normalizer(), FeatureLayout.VECTOR)],
+        transformer_weights={"lemmas": 1.0, "vector": hp.vector_weight},
+    )
+
+
+def _logistic(hp: Hyperparameters) -> LogisticRegression:
+    # class_weight="balanced": the four pillars and ten items are far from evenly represented.
+    return LogisticRegression(C=hp.C, class_weight="balanced", max_iter=5000, random_state=SEED)
+
+
+def single_label_pipeline(hp: Hyperparameters) -> Pipeline:
+    return Pipeline([("features", feature_step(hp)), ("classifier", _logistic(hp))])
+
+
+def multi_label_pipeline(hp: Hyperparameters) -> Pipeline:
+    return Pipeline([("features", feature_step(hp)), ("classifier", OneVsRestClassifier(_logistic(hp)))])
+
+
+# --- metrics ----------------------------------------------------------------------------
+
+def expected_calibration_error(probs: numpy.ndarray, correct: numpy.ndarray, bins: int = ECE_BINS) -> float:
+    """ECE of the top-class probability over equal-width confidence bins."""
+    confidence = probs.max(axis=1) if probs.ndim == 2 else probs
+    total = 0.0
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        in_bin = (confidence > lo) & (confidence <= hi) if b else (confidence >= lo) & (confidence <= hi)
+        if in_bin.any():
+            total += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
+    return float(total)
+
+
+def choose_items(probs: numpy.ndarray, item_numbers: list[int], thresholds: dict[int, float]) -> list[list[int]]:
+    """Items at or above their threshold, best first; the best item when none passes."""
+    out = []
+    for row in probs:
+        order = numpy.argsort(-row, kind="stable")
+        chosen = [item_numbers[j] for j in order if row[j] >= thresholds[item_numbers[j]]]
+        out.append(chosen or [item_numbers[order[0]]])
+    return out
+
+
+def item_scores(gold: list[tuple[int, ...]], predicted: list[list[int]], item_numbers: list[int]) -> dict[str, float]:
+    """Micro- and macro-F1 (macro over items present in the gold) and the top-1 hit rate."""
+    mlb = MultiLabelBinarizer(classes=item_numbers)
+    y_true = mlb.fit_transform(gold)
+    y_pred = mlb.transform(predicted)
+    present = [j for j in range(len(item_numbers)) if y_true[:, j].any()]
+    return {
+        "micro_f1": float(f1_score(y_true, y_pred, average="micro", zero_division=0)),
+        "macro_f1": float(f1_score(y_true[:, present], y_pred[:, present], average="macro", zero_division=0)),
+        "top1_hit": float(numpy.mean([p[0] in g for g, p in zip(gold, predicted)])),
+    }
+
+
+# --- cross-validation -------------------------------------------------------------------
+
+@dataclass
+class OutOfFold:
+    """Out-of-fold probabilities for the labelled cases, one array per CV repeat."""
+
+    classes: list
+    probs: list[numpy.ndarray]
+
+
+def _case_and_scheme_indices(rows: list[TrainingRow], wanted) -> tuple[list[int], list[int]]:
+    cases = [i for i, r in enumerate(rows) if r.origin == "case" and wanted(r)]
+    scheme = [i for i, r in enumerate(rows) if r.origin != "case" and wanted(r)]
+    return cases, scheme
+
+
+def out_of_fold_single(X: numpy.ndarray, rows: list[TrainingRow], target: str, hp: Hyperparameters) -> OutOfFold:
+    """OOF class probabilities of `target` ("pillar" or "theme") for the case rows."""
+    cases, scheme = _case_and_scheme_indices(rows, lambda r: getattr(r, target) is not None)
+    y = numpy.array([getattr(rows[i], target) for i in cases])
+    classes = sorted({getattr(rows[i], target) for i in cases + scheme})
+    runs = []
+    for rep in range(REPEATS):
+        probs = numpy.zeros((len(cases), len(classes)))
+        # Themes have classes with 2 cases: plain KFold there, stratified for pillars.
+        splitter = (StratifiedKFold(FOLDS, shuffle=True, random_state=SEED + rep) if target == "pillar"
+                    else KFold(FOLDS, shuffle=True, random_state=SEED + rep))
+        for train, test in splitter.split(numpy.zeros(len(cases)), y):
+            fit_rows = [cases[j] for j in train] + scheme
+            model = single_label_pipeline(hp).fit(X[fit_rows], [getattr(rows[i], target) for i in fit_rows])
+            cols = [classes.index(c) for c in model.classes_]
+            probs[numpy.ix_(test, cols)] = model.predict_proba(X[[cases[j] for j in test]])
+        runs.append(probs)
+    return OutOfFold(classes=classes, probs=runs)
+
+
+def out_of_fold_items(X: numpy.ndarray, rows: list[TrainingRow], item_numbers: list[int], hp: Hyperparameters) -> OutOfFold:
+    cases, scheme = _case_and_scheme_indices(rows, lambda r: bool(r.items))
+    mlb = MultiLabelBinarizer(classes=item_numbers)
+    runs = []
+    for rep in range(REPEATS):
+        probs = numpy.zeros((len(cases), len(item_numbers)))
+        for train, test in KFold(FOLDS, shuffle=True, random_state=SEED + rep).split(cases):
+            fit_rows = [cases[j] for j in train] + scheme
+            with warnings.catch_warnings():  # an item with no case in a fold still has scheme rows
+                warnings.simplefilter("ignore", UserWarning)
+                model = multi_label_pipeline(hp).fit(X[fit_rows], mlb.fit_transform([rows[i].items for i in fit_rows]))
+            probs[test] = model.predict_proba(X[[cases[j] for j in test]])
+        runs.append(probs)
+    return OutOfFold(classes=item_numbers, probs=runs)
+
+
+def pillar_metrics(oof: OutOfFold, gold: list[str]) -> dict[str, float]:
+    y = numpy.array(gold)
+    acc, f1, ece, loss = [], [], [], []
+    for probs in oof.probs:
+        pred = numpy.array(oof.classes)[probs.argmax(axis=1)]
+        acc.append(accuracy_score(y, pred))
+        f1.append(f1_score(y, pred, average="macro", zero_division=0))
+        ece.append(expected_calibration_error(probs, pred == y))
+        loss.append(log_loss(y, numpy.clip(probs, 1e-9, 1), labels=oof.classes))
+    return {"accuracy": float(numpy.mean(acc)), "macro_f1": float(numpy.mean(f1)),
+            "ece": float(numpy.mean(ece)), "log_loss": float(numpy.mean(loss))}
+
+
+def tune_item_thresholds(oof: OutOfFold, gold: list[tuple[int, ...]]) -> dict[int, float]:
+    """Per-item cuts maximising that item's OOF F1; items with few positive cases use the cut
+    that maximises micro-F1 over all items (with at-least-one-item) instead."""
+    items = oof.classes
+    mlb = MultiLabelBinarizer(classes=items)
+    y = mlb.fit_transform(gold)
+    probs = numpy.vstack(oof.probs)
+    y_rep = numpy.vstack([y] * len(oof.probs))
+    gold_rep = list(gold) * len(oof.probs)
+
+    def micro(t: float) -> float:
+        return item_scores(gold_rep, choose_items(probs, items, {i: t for i in items}), items)["micro_f1"]
+
+    shared = max(THRESHOLD_GRID, key=lambda t: (round(micro(t), 6), t))
+    cuts = {}
+    for j, item in enumerate(items):
+        if y[:, j].sum() < MIN_POSITIVES_FOR_OWN_THRESHOLD:
+            cuts[item] = shared
+            continue
+        scores = [(round(f1_score(y_rep[:, j], probs[:, j] >= t, zero_division=0), 6), t) for t in THRESHOLD_GRID]
+        cuts[item] = max(scores)[1]
+    return cuts
+
+
+def item_metrics(oof: OutOfFold, gold: list[tuple[int, ...]], cuts: dict[int, float]) -> dict[str, float]:
+    runs = [item_scores(gold, choose_items(p, oof.classes, cuts), oof.classes) for p in oof.probs]
+    return {k: float(numpy.mean([r[k] for r in runs])) for k in runs[0]}
+
+
+def review_cut(oof: OutOfFold, gold: list[str]) -> float:
+    """Lowest top-probability cut above which OOF pillar accuracy reaches the target."""
+    conf = numpy.concatenate([p.max(axis=1) for p in oof.probs])
+    right = numpy.concatenate([numpy.array(oof.classes)[p.argmax(axis=1)] == numpy.array(gold) for p in oof.probs])
+    for t in THRESHOLD_GRID:
+        kept = conf >= t
+        if kept.any() and right[kept].mean() >= REVIEW_TARGET_ACCURACY:
+            return float(t)
+    return float(THRESHOLD_GRID[-1])
+
+
+def theme_cut(oof: OutOfFold, gold: list[str]) -> float:
+    """Lowest theme-probability cut above which OOF theme precision reaches the target."""
+    conf = numpy.concatenate([p.max(axis=1) for p in oof.probs])
+    right = numpy.concatenate([numpy.array(oof.classes)[p.argmax(axis=1)] == numpy.array(gold) for p in oof.probs])
+    for t in THRESHOLD_GRID:
+        kept = conf >= t
+        if kept.sum() >= 5 and right[kept].mean() >= THEME_TARGET_PRECISION:
+            return float(t)
+    return 1.01  # never confident enough: no theme is given
+
+
+# --- training ---------------------------------------------------------------------------
+
+@dataclass
+class SearchResult:
+    hyperparameters: Hyperparameters
+    pillar_cv: dict[str, float]
+    items_cv: dict[str, float]
+
+
+def _select(X, rows, item_numbers, grid) -> tuple[Hyperparameters, Hyperparameters, list[dict[str, Any]]]:
+    """Pick the pillar configuration by OOF log loss and the items one by OOF micro-F1."""
+    pillar_gold = [r.pillar for r in rows if r.origin == "case" and r.pillar]
+    item_gold = [r.items for r in rows if r.origin == "case" and r.items]
+    log = []
+    for hp in grid:
+        p = pillar_metrics(out_of_fold_single(X, rows, "pillar", hp), pillar_gold)
+        oof = out_of_fold_items(X, rows, item_numbers, hp)
+        i = item_metrics(oof, item_gold, tune_item_thresholds(oof, item_gold))
+        log.append({"hyperparameters": asdict(hp), "pillar": p, "items": i})
+    best_pillar = min(log, key=lambda e: (round(e["pillar"]["log_loss"], 6), -e["hyperparameters"]["C"]))
+    best_items = max(log, key=lambda e: (round(e["items"]["micro_f1"], 6), e["hyperparameters"]["C"]))
+    return Hyperparameters(**best_pillar["hyperparameters"]), Hyperparameters(**best_items["hyperparameters"]), log
+
+
+def _library_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for name in ("scikit-learn", "skops", "numpy", "scipy", "spacy", "ginza", "ja-ginza", "sudachipy", "sudachidict-core"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "missing"
+    return out
+
+
+def train(taxonomy: Taxonomy, rows: list[TrainingRow], search: bool = True,
+          hyperparameters: Hyperparameters | None = None) -> TrainedModels:
+    """Fit the three pipelines on `rows` (from `training.training_rows` only) and fill the card.
+
+    With `search`, the hyperparameters come from CV over `SEARCH_GRID`; otherwise the given
+    (or default) ones are used, which is quicker and gives the same kind of model."""
+    item_numbers = sorted(taxonomy.label_set("action_item").numbers)
+    X = feature_matrix([r.input_text for r in rows])
+    if search:
+        hp_pillar, hp_items, search_log = _select(X, rows, item_numbers, SEARCH_GRID)
+    else:
+        hp_pillar = hp_items = hyperparameters or Hyperparameters()
+        search_log = []
+
+    pillar_gold = [r.pillar for r in rows if r.origin == "case" and r.pillar]
+    theme_gold = [r.theme for r in rows if r.origin == "case" and r.theme]
+    item_gold = [r.items for r in rows if r.origin == "case" and r.items]
+    pillar_oof = out_of_fold_single(X, rows, "pillar", hp_pillar)
+    theme_oof = out_of_fold_single(X, rows, "theme", hp_pillar)
+    items_oof = out_of_fold_items(X, rows, item_numbers, hp_items)
+    thresholds = Thresholds(pillar_review=review_cut(pillar_oof, pillar_gold), theme=theme_cut(theme_oof, theme_gold),
+                            items=tune_item_thresholds(items_oof, item_gold))
+
+    def fit_single(target: str) -> Pipeline:
+        idx = [i for i, r in enumerate(rows) if getattr(r, target) is not None]
+        return single_label_pipeline(hp_pillar).fit(X[idx], [getattr(rows[i], target) for i in idx])
+
+    idx = [i for i, r in enumerate(rows) if r.items]
+    mlb = MultiLabelBinarizer(classes=item_numbers)
+    items_model = multi_label_pipeline(hp_items).fit(X[idx], mlb.fit_transform([rows[i].items for i in idx]))
+
+    theme_acc = float(numpy.mean([accuracy_score(theme_gold, numpy.array(theme_oof.classes)[p.argmax(1)]) for p in theme_oof.probs]))
+    cv = {
+        "protocol": f"{FOLDS}-fold CV x {REPEATS} repeats over the {len(pillar_gold)} training cases; "
+                    "scheme wording and partner rows in every training fold; item thresholds tuned on "
+                    "the same out-of-fold probabilities they are scored on (optimistic)",
+        "pillar": pillar_metrics(pillar_oof, pillar_gold),
+        "theme_accuracy": theme_acc,
+        "action_items": item_metrics(items_oof, item_gold, thresholds.items),
+    }
+    training = {
+        "sha256": training_sha256(rows),
+        "rows": len(rows),
+        "by_origin": {o: sum(r.origin == o for r in rows) for o in sorted({r.origin for r in rows})},
+        "sources": ["seed 000: scheme wording (classify/taxonomies) and partner rows (corpus/labels/000_partners.json)",
+                    "seed 001 part I: gold cases with split == 'train' (corpus/labels/001_*.json)"],
+        "held_out": "every gold case with split == 'test' (001 part II, 003, 004): never used",
+    }
+    version_key = json.dumps([training["sha256"], taxonomy.sha256, asdict(hp_pillar), asdict(hp_items),
+                              thresholds.to_json()], sort_keys=True)
+    card = {
+        "model_version": f"{taxonomy.scheme}-{hashlib.sha256(version_key.encode()).hexdigest()[:8]}",
+        "created_by": "jirei train",
+        "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "taxonomy": {"scheme": taxonomy.scheme, "version": taxonomy.version, "sha256": taxonomy.sha256},
+        "features": "GiNZA (ja_ginza) content-word lemmas (NOUN/VERB/ADJ, proper nouns dropped) as TF-IDF, "
+                    "beside the unit mean of their static word vectors (300-d); input = case title + text, never its section",
+        "estimators": {"pillar": "LogisticRegression (multinomial, class_weight=balanced)",
+                       "theme": "LogisticRegression (multinomial, class_weight=balanced)",
+                       "action_items": "OneVsRestClassifier(LogisticRegression, class_weight=balanced)"},
+        "hyperparameters": {"pillar_and_theme": asdict(hp_pillar), "action_items": asdict(hp_items)},
+        "hyperparameter_search": search_log,
+        "thresholds": thresholds.to_json(),
+        "cv": cv,
+        "training_data": training,
+        "libraries": _library_versions(),
+        "files": [PILLAR_FILE, THEME_FILE, ITEMS_FILE],
+    }
+    pillar_model, theme_model = fit_single("pillar"), fit_single("theme")
+    card["label_sets"] = {
+        "pillar": {"version": taxonomy.label_set("pillar").version, "labels": [str(c) for c in pillar_model.classes_]},
+        "theme": {"version": taxonomy.label_set("theme").version, "labels": [str(c) for c in theme_model.classes_]},
+        "action_item": {"version": taxonomy.label_set("action_item").version, "labels": item_numbers},
+    }
+    return TrainedModels(pillar=pillar_model, theme=theme_model, items=items_model, item_numbers=item_numbers,
+                         thresholds=thresholds, card=card)
+
+
+# --- persistence ------------------------------------------------------------------------
+
+TRUSTED_MODULE_PREFIXES = ("sklearn.", "numpy", "scipy.", "builtins.")
+
+
+def save(models: TrainedModels, folder: Path) -> list[Path]:
+    """Write the pipelines as skops files and the model card; returns the paths written."""
+    import skops.io as sio
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, model in ((PILLAR_FILE, models.pillar), (THEME_FILE, models.theme), (ITEMS_FILE, models.items)):
+        path = folder / name
+        sio.dump(model, path)
+        written.append(path)
+    card = dict(models.card)
+    card["file_sha256"] = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in written}
+    card_path = folder / CARD_FILE
+    card_path.write_text(json.dumps(card, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return written + [card_path]
+
+
+class ModelFilesError(RuntimeError):
+    """The models folder is missing a file or holds one that is not a Jirei model."""
+
+
+def _load_skops(path: Path):
+    import skops.io as sio
+
+    if not path.is_file():
+        raise ModelFilesError(f"{path}: no such model file (run `jirei train`)")
+    untrusted = sio.get_untrusted_types(file=path)
+    foreign = [t for t in untrusted if not t.startswith(TRUSTED_MODULE_PREFIXES)]
+    if foreign:
+        raise ModelFilesError(f"{path}: refuses to load types outside scikit-learn/numpy/scipy: {', '.join(foreign)}")
+    return sio.load(path, trusted=untrusted)
+
+
+def load(folder: Path) -> TrainedModels:
+    card_path = folder / CARD_FILE
+    if not card_path.is_file():
+        raise ModelFilesError(f"{card_path}: no model card (run `jirei train`)")
+    card = json.loads(card_path.read_text(encoding="utf-8"))
+    return TrainedModels(pillar=_load_skops(folder / PILLAR_FILE), theme=_load_skops(folder / THEME_FILE),
+                         items=_load_skops(folder / ITEMS_FILE),
+                         item_numbers=[int(n) for n in card["label_sets"]["action_item"]["labels"]],
+                         thresholds=Thresholds.from_json(card["thresholds"]), card=card)

@@ -1,0 +1,210 @@
+"""The entities stage: organisations, places and years for every case entry.
+
+`extract_entities(document, cases, nlp)` fills `organisations`, `places`, `years` and
+`year_mentions` of each Case in place. Every value carries `source` (heading | rule | ner) and
+`span`: offsets into the document's text, the same space as `Case.span`.
+
+What each part does:
+- organisations: the heading first (layouts name the case's organisation there), then the body
+  through GiNZA with Jirei's components (`jirei.extract.organisations`); filtered of generic
+  mentions, internal units and municipalities (which are places, not organisations);
+- places: gazetteer rules over the case text (`jirei.extract.places`), plus the city a
+  chamber of commerce in the heading implies when the text does not name it;
+- years: rules (`jirei.extract.years`); relative expressions resolved against the document's date.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from spacy.language import Language
+
+from jirei.extract import organisations as orgs
+from jirei.records import Case, Document
+
+
+def add_entity_rules(nlp: Language) -> Language:
+    """Jirei's components around GiNZA's NER (called by `jirei.nlp.load_pipeline`)."""
+    return orgs.add_organisation_components(nlp)
+
+
+# --- helpers over the place gazetteer ------------------------------------------------------------
+
+
+def _places_module():
+    from jirei.extract import places
+
+    return places
+
+
+def is_place_only(fragment: str) -> bool:
+    """Is the fragment nothing but place names (`長野県茅野市-東京都虎ノ門地区`, `福知山市`)?"""
+    frag = fragment.strip()
+    if not frag:
+        return False
+    found = _places_module().find_places(frag)
+    covered = sum(p["span"][1] - p["span"][0] for p in found)
+    rest = re.sub(r"[・、,\-‐~〜\s]|ほか|他|等|など|地区|地域|エリア|東部|西部|南部|北部", "", frag)
+    return bool(found) and covered >= len(rest) * 0.8
+
+
+# Particles and verb endings: a phrase (`NPO法人MEGURUと地域人材確保支援`), not a name.
+_PHRASE = re.compile(r"[とのをにでへ](?=[\u4e00-\u9fff])|による|における|した|する|向けた")
+
+
+def _ner_name(ent) -> str | None:
+    """An NER organisation worth keeping: a name (proper noun or Latin/katakana word in it), not
+    ending in a verbal noun (`ファンド設立`, `新産業創出`), brackets balanced."""
+    if ent.label_ not in orgs.NER_TRUSTED_LABELS or "\n" in ent.text:
+        return None
+    toks = [t for t in ent if not t.is_space]
+    while toks and re.fullmatch(r"[ぁ-ゖ]+", toks[-1].text):  # `富士通ならび`
+        toks.pop()
+    if not toks:
+        return None
+    if not any(t.pos_ == "PROPN" or re.fullmatch(r"[A-Za-z][A-Za-z0-9\-&.]+", t.text) for t in toks):
+        return None
+    if toks[-1].tag_.endswith("サ変可能") or toks[-1].pos_ in {"ADP", "AUX", "VERB", "SCONJ"}:
+        return None
+    text = ent.doc[toks[0].i : toks[-1].i + 1].text
+    balanced = text.count("(") == text.count(")") and text.count("「") == text.count("」")
+    return text if balanced else None
+
+
+def _org_name_ok(name: str) -> bool:
+    n = orgs.normalise_org_name(name)
+    if len(n) < 2 or orgs.is_generic(n) or is_place_only(n):
+        return False
+    if re.fullmatch(r"[\d\s.,年月日度]+", n):
+        return False
+    return True
+
+
+# --- the stage -----------------------------------------------------------------------------------
+
+
+def _locate(text: str, name: str, default: tuple[int, int]) -> tuple[int, int]:
+    i = text.find(name)
+    return (i, i + len(name)) if i >= 0 else default
+
+
+def _heading_organisations(case: Case, heading_doc) -> list[dict[str, Any]]:
+    """Organisations the heading names, with the NER of the heading as the judge of bare names."""
+    heading_ents = {e.text.strip(): e.label_ for e in heading_doc.ents} if heading_doc is not None else {}
+
+    def is_org_name(fragment: str, layout_says_org: bool = False, strict: bool = False) -> bool:
+        f = fragment.strip()
+        if not _org_name_ok(f) or _PHRASE.search(f):
+            return False
+        if orgs.has_org_head(f) or layout_says_org:
+            return True
+        label = heading_ents.get(f) or heading_ents.get(orgs.normalise_org_name(f))
+        if strict:
+            return label in orgs.NER_TRUSTED_LABELS
+        # A heading whose subject the NER takes for a name, before a place in parentheses:
+        # `浅野撚糸(福島県双葉町)`, `えちぜん鉄道(福井県)`.
+        return label in orgs.NAME_LABELS
+
+    leads, partners = orgs.organisations_from_heading(case.title, is_place_only, is_org_name)
+    base = case.span[0]
+    out = []
+    for role, names in (("lead", leads), ("partner", partners)):
+        for name in names:
+            s, e = _locate(case.text, name, (0, len(case.title)))
+            out.append({
+                "name": orgs.normalise_org_name(name), "text": name, "role": role,
+                "source": "heading", "span": [base + s, base + e],
+            })
+    return out
+
+
+def _is_alias_of(key: str, lead_key: str) -> bool:
+    """`セブン&アイグループ`, `ENEOSグループ`, `三重大学大学院`: the lead under a group or school suffix."""
+    m = re.fullmatch(r"(.+?)(?:グループ|大学院|本社)", key)
+    if key == lead_key or not m:
+        return False
+    stem = m.group(1).replace("・", "")
+    return lead_key.replace("・", "").startswith(stem) and len(stem) >= 2
+
+
+def _body_organisations(case: Case, body_docs, lead: str | None) -> list[dict[str, Any]]:
+    out = []
+    lead_key = orgs.org_key(lead) if lead else None
+    for offset, sdoc in body_docs:
+        rule_spans = {(s.start_char, s.end_char) for s in sdoc.spans.get("jirei_rules", [])}
+        for ent in sdoc.ents:
+            if ent.label_ not in orgs.ORG_LABELS:
+                continue
+            source = "rule" if (ent.start_char, ent.end_char) in rule_spans else "ner"
+            written = ent.text if source == "rule" else _ner_name(ent)
+            if not written:
+                continue
+            name = orgs.normalise_org_name(written)
+            if not _org_name_ok(name):
+                continue
+            key = orgs.org_key(name)
+            if lead_key and _is_alias_of(key, lead_key):
+                continue
+            s = case.span[0] + offset + ent.start_char
+            out.append({"name": name, "text": written, "role": "partner", "source": source,
+                        "label": ent.label_, "span": [s, s + len(written)]})
+    return out
+
+
+def _chamber_places(organisations: list[dict], places: list[dict], case: Case) -> list[dict]:
+    """Cities implied by chambers of commerce named in the heading, when the text does not name them."""
+    implied = []
+    named = {(p.get("prefecture"), p.get("municipality")) for p in places}
+    named_prefs = {p.get("prefecture") for p in places if p.get("level") == "prefecture"}
+    for o in organisations:
+        if o["source"] != "heading" or not re.search(r"商工会議所|商工会$", o["name"]):
+            continue
+        place = _places_module().place_implied_by_organisation(o["name"])
+        if not place:
+            continue
+        for p in place if isinstance(place, list) else [place]:
+            key = (p.get("prefecture"), p.get("municipality"))
+            if key in named or (p.get("municipality") is None and p.get("prefecture") in named_prefs):
+                continue
+            p = dict(p, source="rule", span=list(o["span"]))
+            implied.append(p)
+            named.add(key)
+    return implied
+
+
+def extract_entities(document: Document, cases: list[Case], nlp=None, doc_date: str | None = None) -> list[Case]:
+    """Fill organisations, places, years and year_mentions of `cases` (in place; also returned)."""
+    from jirei.extract import places as places_mod
+    from jirei.extract import years as years_mod
+    from jirei.nlp import load_pipeline, pipe_chunks
+
+    if not cases:
+        return cases
+    nlp = nlp if nlp is not None else load_pipeline(ner=True)
+    date = doc_date or document.doc_date or years_mod.find_document_date(document.text)
+    titles = [c.title for c in cases]
+    bodies = [c.text for c in cases]
+    heading_docs = [d[0][1] if d else None for d in pipe_chunks(nlp, titles)]
+    body_docs = list(pipe_chunks(nlp, bodies))
+    for case, hdoc, bdocs in zip(cases, heading_docs, body_docs):
+        heading_orgs = _heading_organisations(case, hdoc)
+        lead = next((o["name"] for o in heading_orgs if o["role"] == "lead"), None)
+        found = orgs.dedupe_organisations(heading_orgs + _body_organisations(case, bdocs, lead))
+        case.organisations = found
+        base = case.span[0]
+        plc = []
+        for p in places_mod.find_places(case.text):
+            p = dict(p)
+            p["span"] = [base + p["span"][0], base + p["span"][1]]
+            plc.append(p)
+        plc += _chamber_places(found, plc, case)
+        case.places = plc
+        mentions = []
+        for m in years_mod.find_year_mentions(case.text, doc_date=date):
+            m = dict(m)
+            m["span"] = [base + m["span"][0], base + m["span"][1]]
+            mentions.append(m)
+        case.year_mentions = mentions
+        case.years = years_mod.stated_years(mentions)
+    return cases

@@ -1,0 +1,344 @@
+"""Organisations: spaCy components for GiNZA, heading rules, and name normalisation.
+
+Three sources, in order of trust:
+- `heading`: the layout names the case's organisation (`① 日立製作所：…`, `…(豊岡商工会議所)`,
+  `株式会社TOMUSHI（大館商工会議所）`); `organisations_from_heading` reads it.
+- `rule`: legal forms (株式会社, ㈱, 一般社団法人, NPO法人 …) and organisation heads (商工会議所,
+  協議会, 大学, 機構, 財団 …) over Sudachi tokens. The `jirei_organisation_rules` component puts
+  them into `doc.ents` *before* GiNZA's NER, which then predicts around them (spaCy's NER keeps
+  entities already set).
+- `ner`: GiNZA's ENE labels for organisations. `jirei_entity_fixes` runs after the NER and
+  repairs its known errors on this kind of text (ordinals inside a name, a company name tagged
+  Product_Other or Person when an organisation head or legal form ends it).
+
+`normalise_org_name` gives the written form Jirei stores (corpus/entities/README.md "Names").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Iterable
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+# --- vocabularies ---------------------------------------------------------------------------
+
+LEGAL_FORMS_BEFORE = (
+    "株式会社", "有限会社", "合同会社", "合資会社", "合名会社", "一般社団法人", "一般財団法人", "公益社団法人",
+    "公益財団法人", "社会福祉法人", "学校法人", "医療法人", "NPO法人", "特定非営利活動法人", "国立大学法人",
+    "独立行政法人", "地方独立行政法人", "農事組合法人", "社団法人", "財団法人", "協同組合",
+)
+LEGAL_MARKS = ("㈱", "(株)", "㈲", "(有)", "(一社)", "(公社)", "(一財)", "(公財)", "(特非)")
+LEGAL_MARK_EXPANSION = {"㈱": "株式会社", "(株)": "株式会社", "㈲": "有限会社", "(有)": "有限会社"}
+
+# Nouns that end an organisation's name. Longest first where one is a suffix of another.
+ORG_HEADS = (
+    "商工会議所", "会議所", "商工会", "協議会", "推進会議", "会議", "協会", "連合会", "広域連合", "機構", "財団",
+    "大学院", "大学", "高専", "高等専門学校", "専門学校", "高等学校", "高校", "研究所", "研究機構", "組合",
+    "公庫", "銀行", "信用金庫", "信金", "公社", "事業団", "委員会", "省", "庁", "コンソーシアム", "ネットワーク",
+    "クラブ", "ホールディングス", "グループ", "連盟", "振興会", "協同組合", "金庫",
+)
+# Heads that name a part of an organisation, not an organisation (README: internal units).
+UNIT_HEADS = ("部会", "事業部", "青年部", "窓口", "研究科", "ゼミ", "学部", "支店", "支社", "本部")
+
+# Labels of GiNZA's ENE scheme that denote organisations.
+ORG_LABELS = frozenset({
+    "Company", "Company_Group", "Corporation_Other", "Organization_Other", "Government",
+    "Public_Institution", "School", "Research_Institute", "International_Organization",
+    "Political_Organization_Other", "Political_Party", "Pro_Sports_Organization",
+    "Sports_Organization_Other", "Show_Organization", "Sports_League", "Military",
+})
+
+# The NER labels trusted on their own: precise enough on report text. School, Government,
+# Public_Institution and the rest mostly fire on facilities, programmes and common nouns here;
+# schools and government bodies come from the head rules instead.
+NER_TRUSTED_LABELS = frozenset({"Company", "Company_Group", "Organization_Other"})
+# What the NER calls a heading's subject when it names an organisation it does not know
+# (`浅野撚糸` → Person, `えちぜん鉄道` → Railroad).
+NAME_LABELS = ORG_LABELS | {"Person", "Railroad", "Name_Other"}
+
+# Mentions that name a kind of organisation, not one organisation (README: "Generic mentions").
+GENERIC = re.compile(
+    r"^(?:地元|地域|地方|各地|各|県内|市内|全国|国内|海外|近隣|関係|周辺|主要|民間|大手|中堅|中小|地場|域内|県下|同|当|本|他|"
+    r"我が国|わが国|国|政府|行政|自治体|地方自治体|市|県|町|村|企業|会社|団体|機関|法人|金融機関|経済団体|大学|学校|"
+    r"高校|同社|当社|弊社|各社|同大学|本学|会員|事業者|事務局)*"
+    r"(?:企業|会社|団体|機関|法人|大学|学校|高校|銀行|金融機関|経済団体|自治体|行政|事業者|組合|協議会|会議所|"
+    r"商工会議所|商工会|省庁|事務局|グループ|ネットワーク|チーム|社|行|校)?$"
+)
+ORDINAL_OR_BULLET = re.compile(r"^[\s①-⑳❶-❿・•●○◆◇■□▶▷►\-*]+|^\(?\d{1,2}[).]\s*")
+ABBREVIATION_TAIL = re.compile(r"[(（]\s*[A-Za-z][A-Za-z0-9&.\- ]{0,12}\s*[)）]$")
+DESCRIPTOR_PREFIX = re.compile(r"^(?:NPO\s*法人|特定非営利活動法人)\s*「([^」]+)」$")
+_LATIN_JA_SPACE = re.compile(r"(?<=[A-Za-z0-9&])\s+(?=[\u3040-\u30ff\u4e00-\u9fff])|(?<=[\u3040-\u30ff\u4e00-\u9fff])\s+(?=[A-Za-z0-9])")
+_NAME_TOKEN_POS = frozenset({"PROPN", "NOUN", "NUM", "SYM"})
+_STOP_TOKENS = frozenset({"、", "。", "・", "(", ")", "「", "」", "『", "』", "【", "】", ":", "/", "&", "×", "〜", "~"})
+
+
+def normalise_org_name(name: str) -> str:
+    """The form Jirei stores: NFKC, ordinals and bullets stripped, ㈱/(株) as 株式会社 in place,
+    parenthesised abbreviations dropped, no space between Japanese and Latin script."""
+    n = re.sub(r"^#+\s*", "", name.strip())
+    n = ORDINAL_OR_BULLET.sub("", n).strip()  # before NFKC turns ① into 1
+    n = unicodedata.normalize("NFKC", n).strip()
+    m = DESCRIPTOR_PREFIX.match(n)
+    if m:
+        n = m.group(1)
+    n = n.strip("「」『』\"'“”【】")
+    n = ABBREVIATION_TAIL.sub("", n).strip()
+    for mark, full in LEGAL_MARK_EXPANSION.items():
+        n = n.replace(mark, full)
+    n = re.sub(r"^株(?=[\u4e00-\u9fff])(?!式)", "株式会社", n) if n.startswith("株") and len(n) > 3 and not n.startswith("株式") else n
+    n = _LATIN_JA_SPACE.sub("", n)
+    n = re.sub(r"\s{2,}", " ", n)
+    return n.strip(" 、,・")
+
+
+def org_key(name: str) -> str:
+    """Comparison key for de-duplication and scoring: the stored form without spaces."""
+    return re.sub(r"\s+", "", normalise_org_name(name))
+
+
+# `12大学`, `有志32法人`, `近隣4商工会議所`, `同会議`: counts and references, not names.
+COUNTED_OR_REFERRED = re.compile(r"^(?:\D{0,4}\d+\D{0,2}$|\D{0,4}\d+(?:社|校|大学|法人|団体|機関|商工会議所|商工会|行|市町村?)|[同当本各他両](?:社|会|会議|協議会|リーグ|大学|機構|法人|グループ|センター|財団|組合)$)")
+
+
+def is_generic(name: str) -> bool:
+    n = org_key(name)
+    return len(n) < 2 or bool(GENERIC.match(n)) or n.endswith(UNIT_HEADS) or bool(COUNTED_OR_REFERRED.match(n))
+
+
+def has_org_head(name: str) -> bool:
+    n = org_key(name)
+    return n.endswith(ORG_HEADS) or n.startswith(LEGAL_FORMS_BEFORE) or any(m in name for m in LEGAL_MARKS)
+
+
+# --- spaCy components --------------------------------------------------------------------------
+
+
+def _is_name_token(tok) -> bool:
+    if tok.text in _STOP_TOKENS or tok.is_space:
+        return False
+    if tok.pos_ in _NAME_TOKEN_POS:
+        return True
+    # Latin words and katakana/hiragana names that Sudachi tags otherwise (ADJ グローバル).
+    return bool(re.fullmatch(r"[A-Za-z0-9\-&.'゠-ヿ]+", tok.text)) and tok.pos_ not in {"ADP", "AUX", "PUNCT"}
+
+
+def _is_latin_or_katakana(text: str) -> bool:
+    return bool(re.fullmatch(r"[A-Za-z0-9\-&.'゠-ヿ]+", text))
+
+
+def _left_edge(doc: Doc, head_start: int, limit: int = 8) -> int:
+    """Walk left from a head over name tokens (nouns, proper nouns, numbers, Latin)."""
+    i = head_start
+    while i > 0 and head_start - i < limit and _is_name_token(doc[i - 1]):
+        i -= 1
+    return i
+
+
+def _right_edge(doc: Doc, start: int, limit: int = 8) -> int:
+    i = start
+    while i < len(doc) and i - start < limit and _is_name_token(doc[i]):
+        if i > start and doc[i].text in LEGAL_FORMS_BEFORE:
+            break
+        i += 1
+    return i
+
+
+def _head_at(doc: Doc, i: int) -> tuple[int, str] | None:
+    """Does an organisation head end at token i? Returns (first token of the head, label)."""
+    text = doc[i].text
+    two = doc[i - 1].text + text if i > 0 else text
+    if two in ORG_HEADS and i > 0:
+        return i - 1, _label_for(two)
+    if text in ORG_HEADS or (len(text) > 2 and text.endswith(ORG_HEADS)):  # `日本政策金融公庫` is one token
+        return i, _label_for(text)
+    return None
+
+
+def _label_for(head: str) -> str:
+    if head.endswith(("大学", "大学院", "高専", "学校", "高校")):
+        return "School"
+    if head.endswith(("省", "庁", "委員会")):
+        return "Government"
+    if head.endswith(("銀行", "金庫", "信金", "ホールディングス", "グループ")):
+        return "Company"
+    return "Organization_Other"
+
+
+def find_rule_organisations(doc: Doc) -> list[Span]:
+    """Spans for legal forms and organisation heads (the rule source), longest wins."""
+    spans: list[Span] = []
+    for i, tok in enumerate(doc):
+        if tok.text in LEGAL_FORMS_BEFORE:
+            end = _right_edge(doc, i + 1)
+            if end > i + 1:
+                spans.append(Span(doc, i, end, label="Company"))
+            else:  # `丸栄株式会社`: the legal form follows the name
+                start = _left_edge(doc, i)
+                if start < i:
+                    spans.append(Span(doc, start, i + 1, label="Company"))
+            continue
+        if tok.text in LEGAL_MARKS or tok.text in {"㈱", "㈲"}:
+            start = _left_edge(doc, i)
+            if start < i:
+                spans.append(Span(doc, start, i + 1, label="Company"))
+            else:
+                end = _right_edge(doc, i + 1)
+                if end > i + 1:
+                    spans.append(Span(doc, i, end, label="Company"))
+            continue
+        head = _head_at(doc, i)
+        if head is None:
+            continue
+        head_start, label = head
+        start = _left_edge(doc, head_start)
+        # A bare head (`大学`) or a generic compound (`地元企業`) is not a name.
+        span = Span(doc, start, i + 1, label=label)
+        if start == head_start and not (head_start == i and doc[i].pos_ == "PROPN"):
+            continue  # a bare head (`大学`, `コンソーシアム`); `日本政策金融公庫` is one proper noun
+        # `観光協会`, `漁業協同組合`, `教育委員会`: common nouns before the head describe a kind
+        # of body. Ministries and agencies (`中小企業庁`) are named exactly so.
+        modifiers = doc[start:head_start]
+        if (0 < len(modifiers) <= 2 and not doc[i].text.endswith(("省", "庁"))
+                and all(t.pos_ == "NOUN" and not _is_latin_or_katakana(t.text) for t in modifiers)):
+            continue
+        if not is_generic(span.text):
+            spans.append(span)
+    return filter_spans(spans)
+
+
+@Language.component("jirei_organisation_rules")
+def organisation_rules_component(doc: Doc) -> Doc:
+    """Set rule-found organisations as entities before the statistical NER sees the text."""
+    spans = find_rule_organisations(doc)
+    doc.spans["jirei_rules"] = spans  # provenance: which entities the rules set
+    kept = filter_spans(list(doc.ents) + spans)
+    doc.set_ents(kept, default="unmodified")
+    return doc
+
+
+def _starts_with_mark(span: Span) -> bool:
+    return bool(ORDINAL_OR_BULLET.match(span[0].text)) and len(span) > 1
+
+
+@Language.component("jirei_entity_fixes")
+def entity_fixes_component(doc: Doc) -> Doc:
+    """Repair the NER's errors on report text: ordinals or bullets inside an entity (`③ 三菱商事`),
+    organisation names tagged as products or people when a legal form or head ends them, and
+    katakana common nouns tagged Person (`スマートシティ`)."""
+    fixed: list[Span] = []
+    for ent in doc.ents:
+        start, label = ent.start, ent.label_
+        while start < ent.end - 1 and (doc[start].is_space or ORDINAL_OR_BULLET.fullmatch(doc[start].text)):
+            start += 1
+        if label in {"Product_Other", "Person", "Name_Other", "Facility_Other"} and has_org_head(doc[start : ent.end].text):
+            label = "Organization_Other"
+        if label == "Person" and all(t.pos_ == "NOUN" and re.fullmatch(r"[゠-ヿ]+", t.text) for t in doc[start : ent.end]):
+            continue
+        fixed.append(Span(doc, start, ent.end, label=label))
+    doc.set_ents(filter_spans(fixed), default="outside")
+    return doc
+
+
+def add_organisation_components(nlp: Language) -> Language:
+    """Insert the rule component before `ner` and the fixes after it (idempotent)."""
+    if "jirei_organisation_rules" not in nlp.pipe_names:
+        if "ner" in nlp.pipe_names:
+            nlp.add_pipe("jirei_organisation_rules", before="ner")
+        else:
+            nlp.add_pipe("jirei_organisation_rules")
+    if "ner" in nlp.pipe_names and "jirei_entity_fixes" not in nlp.pipe_names:
+        nlp.add_pipe("jirei_entity_fixes", after="ner")
+    return nlp
+
+
+# --- headings ----------------------------------------------------------------------------------
+
+_COLON_HEAD = re.compile(r"^(?P<org>[^:：]{1,40}?)\s*[:：]\s*(?P<title>.+)$")
+_COLLECTIVE = re.compile(r"^(?:各地|全国|県内|県下|.*[都道府県]下)|×|、.*の(?:商工会議所|商工会)$|^.{0,12}(?:東部|西部|南部|北部).*の")
+_SPLIT_LIST = re.compile(r"\s*[・、,]\s*")
+
+
+def _strip_heading(title: str) -> str:
+    t = re.sub(r"^#+\s*", "", title.strip())
+    t = ORDINAL_OR_BULLET.sub("", t).strip()  # before NFKC turns ② into 2
+    t = unicodedata.normalize("NFKC", t).strip()
+    return t
+
+
+def _paren_tail(text: str) -> tuple[str, str] | None:
+    """(before, inside) for a heading ending in parentheses, nesting allowed."""
+    t = text.rstrip()
+    if not t or t[-1] not in ")）":
+        return None
+    depth = 0
+    for i in range(len(t) - 1, -1, -1):
+        if t[i] in ")）":
+            depth += 1
+        elif t[i] in "(（":
+            depth -= 1
+            if depth == 0:
+                inside = t[i + 1 : -1].strip()
+                return (t[:i].strip(), inside) if inside else None
+    return None
+
+
+def organisations_from_heading(title: str, is_place, is_org_name) -> tuple[list[str], list[str]]:
+    """The organisations a heading names, as (leads, partners); at most one lead.
+
+    `is_place(text)` says whether a fragment is only a place name; `is_org_name(text)` whether a
+    fragment names an organisation (head, legal form, or the NER's judgement). Shapes:
+    `組織：タイトル` (lead before the colon; parenthesised bodies inside it are partners);
+    `Body(商工会議所)` (the body leads, the chamber partners); `Programme(商工会議所)` (the chamber
+    leads); `(…・市)` lists; parentheses holding only places or a collective name none.
+    """
+    t = _strip_heading(title)
+    m = _COLON_HEAD.match(t)
+    # The layout itself says the short phrase before the colon is the organisation.
+    if m and is_org_name(_paren_tail(m.group("org"))[0] if _paren_tail(m.group("org")) else m.group("org"), True):
+        org = m.group("org").strip()
+        inner = _paren_tail(org)
+        if inner:  # `住友商事(日本貿易会・国際社会貢献センター)`: bodies named with the lead
+            lead, partners = inner[0], [p for p in _SPLIT_LIST.split(inner[1]) if p]
+            return [lead], [p for p in partners if is_org_name(p, True) and not is_place(p)]
+        return [org], []
+    leads: list[str] = []
+    partners: list[str] = []
+    tail = _paren_tail(t)
+    before = t
+    if tail:
+        before, inside = tail
+        # `三遠南信地域連携ビジョン推進会議(SENA) (愛知県東部…)`: an abbreviation before the tail.
+        before = ABBREVIATION_TAIL.sub("", before).strip()
+        if not _COLLECTIVE.search(inside) and not is_place(inside):
+            parts = [p for p in _SPLIT_LIST.split(inside) if p]
+            partners = [p for p in parts if not is_place(p) and is_org_name(p)]
+    before = before.strip("「」 ")
+    # With a chamber or other body in the parentheses, the text before them leads only when it
+    # is itself plainly an organisation (head, legal form, or an NER organisation label).
+    if before and len(before) <= 40 and is_org_name(before, strict=bool(partners)) and not is_place(before):
+        leads = [before]
+    elif partners:
+        leads, partners = partners[:1], partners[1:]
+    return leads[:1], partners
+
+
+def dedupe_organisations(orgs: Iterable[dict]) -> list[dict]:
+    """One entry per organisation key, first mention kept, the lead first."""
+    out: list[dict] = []
+    seen: dict[str, int] = {}
+    for o in orgs:
+        k = org_key(o["name"])
+        if not k:
+            continue
+        if k in seen:
+            if o.get("role") == "lead" and out[seen[k]].get("role") != "lead":
+                out[seen[k]]["role"] = "lead"
+            continue
+        seen[k] = len(out)
+        out.append(o)
+    out.sort(key=lambda o: 0 if o.get("role") == "lead" else 1)
+    return out

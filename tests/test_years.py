@@ -1,0 +1,239 @@
+"""Year extraction (jirei.extract.years): rule families on short snippets, many quoted from the seeds."""
+
+from __future__ import annotations
+
+import pytest
+
+from jirei.extract.years import (
+    era_to_year,
+    find_document_date,
+    find_document_date_info,
+    find_year_mentions,
+    fiscal_year_of,
+    kanji_to_int,
+    score_years,
+    stated_years,
+)
+
+try:
+    from conftest import shared_path
+except ImportError:  # tests/ imported as a package
+    from .conftest import shared_path
+
+
+def years(text: str, doc_date: str | None = None) -> list[int]:
+    return stated_years(find_year_mentions(text, doc_date))
+
+
+def one(text: str, doc_date: str | None = None) -> dict:
+    ms = find_year_mentions(text, doc_date)
+    assert len(ms) == 1, ms
+    return ms[0]
+
+
+# --- 西暦 --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, year", [
+    ("カドーのネットスーパーは2001年よりサービスを開始し", 2001),           # 001 セブン&アイ
+    ("中部経済連合会では、2019 年 5 月に名古屋市と連携協力し", 2019),       # 001, spaced
+    ("三菱重工業では、1975 年の N-1 ロケット打ち上げ", 1975),
+    ("2020年10月時点で参加企業・団体は61法人に拡大", 2020),
+    ("2025年5月現在の参加事業者は124。", 2025),                              # 004 豊岡
+])
+def test_western(text, year):
+    assert years(text) == [year]
+
+
+def test_western_month_and_day():
+    m = one("2024年11月13日に報告書を公表")
+    assert (m["year"], m["month"], m["day"], m["fiscal"], m["relative"]) == (2024, 11, 13, False, False)
+    assert m["text"] == "2024年11月13日" and m["span"] == [0, 11] and m["source"] == "rule"
+
+
+@pytest.mark.parametrize("text, year, month", [
+    ("協定締結 2019/4/1", 2019, 4), ("2019.4 開始", 2019, 4), ("2024-11-13 公表", 2024, 11),
+])
+def test_slash_dot_iso(text, year, month):
+    m = one(text)
+    assert (m["year"], m["month"]) == (year, month)
+
+
+def test_fullwidth_digits_are_folded_and_spans_kept():
+    text = "は２０１９年４月に"
+    m = one(text)
+    assert m["year"] == 2019 and m["month"] == 4 and text[slice(*m["span"])] == m["text"] == "２０１９年４月"
+
+
+# --- 和暦 --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, year", [
+    ("「令和元年台風」において千曲川の鋼矢板仮締切堤防工事では", 2019),    # 001 大成建設
+    ("「令和2年7月豪雨」では、熊本県球磨川流域の人吉市に", 2020),           # 001 ヴェオリア
+    ("| 平成 30 年 (2018 年) 7 月豪雨 |", 2018),
+    ("令和6年度派遣実績", 2024), ("昭和50年に創業", 1975), ("大正十一年法律第七十号", 1922),
+    ("明治29年法律第89号", 1896), ("平成三十年三月五日", 2018), ("令和二年", 2020),
+    ("平成二十九年度", 2017), ("二〇一九年に開始", 2019), ("R6年度予算", 2024), ("H30.4.1施行", 2018),
+    ("2024(令和6)年3月31日までの間", 2024), ("令和6(2024)年度", 2024),
+])
+def test_era_and_kanji(text, year):
+    assert years(text, "2025-10") == [year]
+
+
+def test_era_one_mention_for_gannen_nendo():
+    m = one("令和元年度に実施")
+    assert (m["text"], m["year"], m["fiscal"]) == ("令和元年度", 2019, True)
+
+
+@pytest.mark.parametrize("text", ["昭和電工では、2003年から", "令和の時代には", "明治以来の中央集権的モデル",
+                                  "明治150年記念", "昭和40年代の団地"])
+def test_era_words_without_a_year(text):
+    assert all(m["text"] != "昭和" for m in find_year_mentions(text))
+    assert years(text) in ([], [2003])
+
+
+def test_era_helpers():
+    assert era_to_year("令和", 1) == 2019 and era_to_year("H", 31) == 2019 and era_to_year("大正", 16) is None
+    assert kanji_to_int("三十一") == 31 and kanji_to_int("二〇一九") == 2019 and kanji_to_int("元") == 1
+
+
+# --- fiscal years -------------------------------------------------------------------------------
+
+def test_fiscal():
+    m = one("2024年度卒の一期生の多くが域内")                                  # 004 三条
+    assert (m["year"], m["fiscal"]) == (2024, True)
+    assert years("ソニーでは、2018 年度より、子ども向けの") == [2018]
+    assert fiscal_year_of(2026, 2) == 2025 and fiscal_year_of(2025, 4) == 2025
+
+
+# --- ranges and durations -----------------------------------------------------------------------
+
+def test_ranges():
+    m = one("2019~2021年に実施")
+    assert (m["year"], m["end_year"], m["end_stated"]) == (2019, 2021, True)
+    assert years("2019年から2021年まで実施") == [2019, 2021]
+    assert years("2015年度から2019年度までとします") == [2015, 2019]
+    assert years("令和2~4年度の3か年") == [2020, 2022]
+
+
+def test_duration_end_is_computed_not_stated():
+    m = one("包括共同研究を実施している(2019 年 4 月から 5 年間)。")          # 001 三菱ケミカル
+    assert (m["year"], m["end_year"], m["end_stated"]) == (2019, 2024, False)
+    assert stated_years([m]) == [2019]
+    assert one("2019年度から5年間")["end_year"] == 2023
+
+
+def test_future_range_end_is_a_horizon():
+    ms = find_year_mentions("2020年度から2030年度までの計画", "2025-10")
+    assert stated_years(ms) == [2020] and ms[0]["end_target"]
+
+
+# --- targets ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["2030年頃をマイルストーンに設定", "2050年カーボンニュートラルの実現",
+                                  "2030年を目標に", "2030年に向けて連携", "目標値 (2019年度)"])
+def test_targets_excluded(text):
+    ms = find_year_mentions(text, "2015-04")
+    assert ms and all(m["target"] for m in ms) and stated_years(ms) == []
+
+
+def test_until_depends_on_document_date():
+    # 001 Google (doc 2020): a target; 004 浜松 (doc 2025): a past count
+    assert years("「2022 年までに 1000 万人」の方々を", "2020-10") == []
+    assert years("2023年までに53品目を認定、新商品", "2025-10") == [2023]
+
+
+def test_scheduled_events_count():
+    assert years("(2019 年 9 月構想発表、2022 年春にまちびらきを予定)", "2020-10") == [2019, 2022]
+    assert years("コングレでは、2021年11月に開業する JR 長崎駅前", "2020-10") == [2021]
+
+
+# --- not years ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "日本全国 1,000万人の企業・個人", "2018年に200億円規模の", "相談件数2030件", "社員2019人",
+    "創業100周年", "15歳から70歳まで", "10年以上", "2000年以上の歴史", "約2000年前", "2000年代",
+    "4月1日から", "〒098-2501中川郡", "TEL 03-2019-4567", "前年度比120%", "同年代の若者", "日本年金機構",
+    "2019.4万人", "p. 2019",
+])
+def test_not_years(text):
+    assert years(text, "2025-10") in ([], [2018])
+    assert not any(m["relative"] for m in find_year_mentions(text, "2025-10"))
+
+
+# --- relative -----------------------------------------------------------------------------------
+
+def test_relative_resolved_against_doc_date():
+    ms = find_year_mentions("今年度中に、地域が停電になった場合… また、今年9月、同センター内に", "2020-10")  # 001 IHI
+    assert [(m["text"], m["year"], m["relative"]) for m in ms] == [("今年度", 2020, True), ("今年9月", 2020, True)]
+    assert stated_years(ms) == []
+    assert [(m["text"], m["year"]) for m in find_year_mentions("昨年度は石川県内の製造業の", "2020-10")] == [("昨年度", 2019)]
+    assert [(m["text"], m["year"]) for m in find_year_mentions("本年、地元企業の経営革新", "2025-10")] == [("本年", 2025)]
+    assert one("一昨年", "2025-10")["year"] == 2023 and one("来年度", "2025-10")["year"] == 2026
+
+
+def test_relative_fiscal_boundary():
+    assert one("今年度", "2026-02")["year"] == 2025
+    assert one("今年度", "2026-04")["year"] == 2026
+    assert one("本年", "2026-02")["year"] == 2026
+
+
+def test_relative_without_doc_date_is_kept_unresolved():
+    m = one("本年2月に統一した受付業務を開始")
+    assert (m["text"], m["year"], m["relative"], m["month"]) == ("本年2月", None, True, 2)
+
+
+def test_anaphora():
+    ms = find_year_mentions("2025年4月、提言に反映。政府に働きかけた結果、同年6月「骨太の方針」に反映された。")
+    assert [(m["text"], m["year"], m["relative"]) for m in ms] == [
+        ("2025年4月", 2025, False), ("同年6月", 2025, True)]
+    # 001 東洋建設: 翌年 after a "since" start is each sowing's next year, not recorded
+    ms = find_year_mentions("2014年より、小学校での体験授業等…種まきを行い、翌年の夏前にかけて苗を生育させて")
+    assert [m["text"] for m in ms] == ["2014年"]
+
+
+# --- tables -------------------------------------------------------------------------------------
+
+def test_table_years():
+    assert years("| 日時 | 2016年6月 | 2017年2月 | 2018年1月 |") == [2016, 2017, 2018]
+    assert years("| 指標 | 2019 | 2020 | 2021 |\n|---|---|---|---|\n| 人口 | 1200 | 1180 | 1150 |") == [2019, 2020, 2021]
+    assert years("| 年度 | H30 | R1 | R2 |") == [2018, 2019, 2020]
+    assert years("2015 2016 2017 2018 2019\n年度 年度 年度 年度 年度") == [2015, 2016, 2017, 2018, 2019]
+    assert years("| 売上 | 1200 | 2019 |") == []
+
+
+# --- scorer -------------------------------------------------------------------------------------
+
+def test_score_years():
+    assert score_years([2019, 2020], [2020, 2021]) == (1, 1, 1)
+    assert score_years([], []) == (0, 0, 0)
+
+
+# --- document date ------------------------------------------------------------------------------
+
+def test_document_date_snippets():
+    assert find_document_date("通知\n\n令和2年11月17日\n内閣府地方創生推進事務局\n\n本文") == "2020-11-17"
+    assert find_document_date("with/post コロナの地方活性化\n\n2020年11月\n\n一般社団法人 日本経済団体連合会\n") == "2020-11"
+    assert find_document_date("モデル就業規則\n\n令和4年11月版\n厚生労働省労働基準局監督課\n") == "2022-11"
+    assert find_document_date("本文。2019年4月に設立した。\n") is None
+    assert find_document_date("白書\n2025年 発行\n本文") == "2025"   # a bare year needs a publication word
+    assert find_document_date("白書\n2025年\n本文") is None
+    info = find_document_date_info("事例\n本文。2020年10月時点で61法人。2020 年 9 月現在、12大学。\n")
+    assert info["date"] == "2020-10" and info["method"] == "as_of"
+
+
+SEEDS = shared_path() / "seeds"
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason=f"shared seeds not found at {SEEDS}")
+@pytest.mark.parametrize("stem, date, method", [
+    ("000_948473052867b212", "2021-11", "edition"),   # (2021年11月時点版)
+    ("001_7db842c1dad96953", "2020-10", "as_of"),     # no date of its own; published 2020-11
+    ("002_9c82568bb750c7de", None, None),
+    ("003_a912029e63bdb806", None, None),
+    ("004_1e7916743c47c828", "2025-10", "cover"),
+])
+def test_document_date_on_seeds(stem, date, method):
+    from jirei.extract.ingest import ingest
+
+    info = find_document_date_info(ingest(SEEDS / f"{stem}.txt").text)
+    assert (info["date"], info["method"]) == (date, method) if date else info is None
