@@ -65,7 +65,10 @@ def _ner_name(ent) -> str | None:
         return None
     if not any(t.pos_ == "PROPN" or re.fullmatch(r"[A-Za-z][A-Za-z0-9\-&.]+", t.text) for t in toks):
         return None
-    if toks[-1].tag_.endswith("サ変可能") or toks[-1].pos_ in {"ADP", "AUX", "VERB", "SCONJ"}:
+    if toks[-1].pos_ in {"ADP", "AUX", "VERB", "SCONJ"}:
+        return None
+    # `ファンド設立`, `新産業創出` end in a verbal noun; `辻製油` is a surname + trade.
+    if toks[-1].tag_.endswith("サ変可能") and not (len(toks) > 1 and toks[-2].pos_ == "PROPN"):
         return None
     text = ent.doc[toks[0].i : toks[-1].i + 1].text
     balanced = text.count("(") == text.count(")") and text.count("「") == text.count("」")
@@ -74,7 +77,10 @@ def _ner_name(ent) -> str | None:
 
 def _org_name_ok(name: str) -> bool:
     n = orgs.normalise_org_name(name)
-    if len(n) < 2 or orgs.is_generic(n) or is_place_only(n):
+    if len(n) < 2 or orgs.is_generic(n) or re.search(r"(?:圏|圏域|地域|地区)$", n):
+        return False
+    # A municipality acting as a partner is a place; `関西広域連合` is a body named after one.
+    if not orgs.has_org_head(n) and is_place_only(n):
         return False
     if re.fullmatch(r"[\d\s.,年月日度]+", n):
         return False
@@ -95,7 +101,11 @@ def _heading_organisations(case: Case, heading_doc) -> list[dict[str, Any]]:
 
     def is_org_name(fragment: str, layout_says_org: bool = False, strict: bool = False) -> bool:
         f = fragment.strip()
-        if not _org_name_ok(f) or _PHRASE.search(f):
+        if not _org_name_ok(f):
+            return False
+        # `瀬戸内暮らしの大学` is a name; `NPO法人MEGURUと地域人材確保支援` a phrase.
+        phrase = _PHRASE.search(f)
+        if phrase and not (phrase.group() == "の" and orgs.has_org_head(f)):
             return False
         if orgs.has_org_head(f) or layout_says_org:
             return True
@@ -152,6 +162,38 @@ def _body_organisations(case: Case, body_docs, lead: str | None) -> list[dict[st
     return out
 
 
+def _document_organisations(per_case) -> dict[str, str]:
+    """Organisations found anywhere in the document, by key: a name the NER recognised in one
+    entry (or a heading gave) is recognised in every entry that writes it."""
+    known: dict[str, str] = {}
+    for heading_orgs, body_orgs, _lead in per_case:
+        for o in heading_orgs + body_orgs:
+            if len(o["name"]) >= 3:
+                known.setdefault(orgs.org_key(o["name"]), o["text"])
+    return known
+
+
+def _mentions_of_known(case: Case, known: dict[str, str], lead: str | None) -> list[dict]:
+    out = []
+    lead_key = orgs.org_key(lead) if lead else None
+    for key, written in known.items():
+        i = case.text.find(written)
+        if i < 0 or key == lead_key or (lead_key and _is_alias_of(key, lead_key)):
+            continue
+        s = case.span[0] + i
+        out.append({"name": orgs.normalise_org_name(written), "text": written, "role": "partner",
+                    "source": "rule", "label": "document", "span": [s, s + len(written)]})
+    return out
+
+
+def _drop_truncated(found: list[dict]) -> list[dict]:
+    """Drop a mention that is the start of a longer organisation of the same case, which the NER
+    cut short (`やまがたグローバル人材育成` for `…コンソーシアム`)."""
+    keys = [orgs.org_key(o["name"]) for o in found]
+    return [o for o, k in zip(found, keys)
+            if o["source"] == "heading" or not any(len(other) > len(k) >= 4 and other.startswith(k) for other in keys)]
+
+
 def _chamber_places(organisations: list[dict], places: list[dict], case: Case) -> list[dict]:
     """Cities implied by chambers of commerce named in the heading, when the text does not name them."""
     implied = []
@@ -160,10 +202,7 @@ def _chamber_places(organisations: list[dict], places: list[dict], case: Case) -
     for o in organisations:
         if o["source"] != "heading" or not re.search(r"商工会議所|商工会$", o["name"]):
             continue
-        place = _places_module().place_implied_by_organisation(o["name"])
-        if not place:
-            continue
-        for p in place if isinstance(place, list) else [place]:
+        for p in _places_module().places_implied_by_organisation(o["name"]):
             key = (p.get("prefecture"), p.get("municipality"))
             if key in named or (p.get("municipality") is None and p.get("prefecture") in named_prefs):
                 continue
@@ -187,10 +226,15 @@ def extract_entities(document: Document, cases: list[Case], nlp=None, doc_date: 
     bodies = [c.text for c in cases]
     heading_docs = [d[0][1] if d else None for d in pipe_chunks(nlp, titles)]
     body_docs = list(pipe_chunks(nlp, bodies))
+    per_case = []
     for case, hdoc, bdocs in zip(cases, heading_docs, body_docs):
         heading_orgs = _heading_organisations(case, hdoc)
         lead = next((o["name"] for o in heading_orgs if o["role"] == "lead"), None)
-        found = orgs.dedupe_organisations(heading_orgs + _body_organisations(case, bdocs, lead))
+        per_case.append((heading_orgs, _body_organisations(case, bdocs, lead), lead))
+    known = _document_organisations(per_case)
+    for case, (heading_orgs, body_orgs, lead) in zip(cases, per_case):
+        again = _mentions_of_known(case, known, lead)
+        found = _drop_truncated(orgs.dedupe_organisations(heading_orgs + body_orgs + again))
         case.organisations = found
         base = case.span[0]
         plc = []

@@ -41,6 +41,15 @@ ORG_HEADS = (
     "公庫", "銀行", "信用金庫", "信金", "公社", "事業団", "委員会", "省", "庁", "コンソーシアム", "ネットワーク",
     "クラブ", "ホールディングス", "グループ", "連盟", "振興会", "協同組合", "金庫",
 )
+# Words that end company names, never people's names: a Person entity ending in one is a
+# company the NER mistook (`菅原工業`, `浅井農園`, `陣屋旅館`).
+BUSINESS_WORDS = (
+    "工業", "産業", "農園", "製油", "製作所", "製薬", "商事", "商店", "物産", "建設", "電機", "電気", "電工", "化学",
+    "工務店", "旅館", "ホテル", "鉄道", "交通", "運輸", "証券", "保険", "損保", "生命", "海上", "不動産", "興産",
+    "製紙", "製鉄", "食品", "酒造", "醸造", "印刷", "通信", "電力", "ガス", "自動車", "重工", "重工業", "精工",
+    "技研", "システムズ", "ホールディングス", "テクノロジー", "テクノロジーズ", "ファーム", "アグリ", "組",
+)
+
 # Heads that name a part of an organisation, not an organisation (README: internal units).
 UNIT_HEADS = ("部会", "事業部", "青年部", "窓口", "研究科", "ゼミ", "学部", "支店", "支社", "本部")
 
@@ -55,7 +64,7 @@ ORG_LABELS = frozenset({
 # The NER labels trusted on their own: precise enough on report text. School, Government,
 # Public_Institution and the rest mostly fire on facilities, programmes and common nouns here;
 # schools and government bodies come from the head rules instead.
-NER_TRUSTED_LABELS = frozenset({"Company", "Company_Group", "Organization_Other"})
+NER_TRUSTED_LABELS = frozenset({"Company", "Company_Group", "Organization_Other", "Government"})
 # What the NER calls a heading's subject when it names an organisation it does not know
 # (`浅野撚糸` → Person, `えちぜん鉄道` → Railroad).
 NAME_LABELS = ORG_LABELS | {"Person", "Railroad", "Name_Other"}
@@ -104,9 +113,14 @@ def org_key(name: str) -> str:
 COUNTED_OR_REFERRED = re.compile(r"^(?:\D{0,4}\d+\D{0,2}$|\D{0,4}\d+(?:社|校|大学|法人|団体|機関|商工会議所|商工会|行|市町村?)|[同当本各他両](?:社|会|会議|協議会|リーグ|大学|機構|法人|グループ|センター|財団|組合)$)")
 
 
+# Collective descriptions: `鳥取県下商工会議所`, `各地商工会議所`, `近隣の大学`.
+COLLECTIVE_NAME = re.compile(r"^(?:.{1,4}[都道府県]下|各地|各|近隣|全国の?|県内の?|市内の?|地元の?)")
+
+
 def is_generic(name: str) -> bool:
     n = org_key(name)
-    return len(n) < 2 or bool(GENERIC.match(n)) or n.endswith(UNIT_HEADS) or bool(COUNTED_OR_REFERRED.match(n))
+    return (len(n) < 2 or bool(GENERIC.match(n)) or n.endswith(UNIT_HEADS) or bool(COUNTED_OR_REFERRED.match(n))
+            or bool(COLLECTIVE_NAME.match(n)) or n in LEGAL_FORMS_BEFORE)
 
 
 def has_org_head(name: str) -> bool:
@@ -202,7 +216,7 @@ def find_rule_organisations(doc: Doc) -> list[Span]:
         # `観光協会`, `漁業協同組合`, `教育委員会`: common nouns before the head describe a kind
         # of body. Ministries and agencies (`中小企業庁`) are named exactly so.
         modifiers = doc[start:head_start]
-        if (0 < len(modifiers) <= 2 and not doc[i].text.endswith(("省", "庁"))
+        if (0 < len(modifiers) and len(modifiers.text) <= 4 and not doc[i].text.endswith(("省", "庁"))
                 and all(t.pos_ == "NOUN" and not _is_latin_or_katakana(t.text) for t in modifiers)):
             continue
         if not is_generic(span.text):
@@ -234,8 +248,11 @@ def entity_fixes_component(doc: Doc) -> Doc:
         start, label = ent.start, ent.label_
         while start < ent.end - 1 and (doc[start].is_space or ORDINAL_OR_BULLET.fullmatch(doc[start].text)):
             start += 1
-        if label in {"Product_Other", "Person", "Name_Other", "Facility_Other"} and has_org_head(doc[start : ent.end].text):
+        name = doc[start : ent.end].text
+        if label in {"Product_Other", "Person", "Name_Other", "Facility_Other"} and has_org_head(name):
             label = "Organization_Other"
+        elif label == "Person" and name.endswith(BUSINESS_WORDS) and len(name) > 3:
+            label = "Company"
         if label == "Person" and all(t.pos_ == "NOUN" and re.fullmatch(r"[゠-ヿ]+", t.text) for t in doc[start : ent.end]):
             continue
         fixed.append(Span(doc, start, ent.end, label=label))

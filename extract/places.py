@@ -35,7 +35,15 @@ Conventions (from the entity gold):
   横浜市) with the ward in `ward` / `ward_code`;
 - a municipality name found in several prefectures (府中市) is resolved by a prefecture written
   with it or in its list, else by a candidate prefecture named elsewhere in the text, else
-  flagged `ambiguous` with its `candidates`.
+  flagged `ambiguous` with its `candidates`;
+- a bare `市` / `県` / `府` acting (`市と連携`, `市内の企業`, `県の産学官`, `府、市`) and `都内` / `道内`
+  stand for the nearest city / prefecture written or named in a chamber's or office's name
+  (`(京都商工会議所)`), marked `implied_by: "context"`; nothing when there is none.
+
+Not done: 商工会議所 cities are not added by `find_places` (the entity stage applies
+`place_implied_by_organisation` to the case's heading chamber); person names that are also
+place names are only caught in simple shapes (`松本社長`, `山口 朝子`); old province names
+(信州, 甲州) and most sub-prefectural areas are not in the region table.
 """
 
 from __future__ import annotations
@@ -269,6 +277,8 @@ def _run_after(text: str, pos: int, limit: int = 40) -> str:
     end = pos
     n = min(len(text), pos + limit)
     while end < n and _is_name_char(text[end]):
+        if text.startswith(("及び", "並びに"), end):  # conjunctions end a name
+            break
         end += 1
     return text[pos:end]
 
@@ -295,7 +305,7 @@ MUNI_SUFFIXES = (
 STEM_SUFFIXES = ("地域", "地方", "地区", "内", "全域", "周辺", "近郊", "発", "等", "在住", "出身", "産", "含", "一帯", "エリア", "エリヤ", "一円", "県内", "府内", "都内")
 REGION_SUFFIXES = (
     "地域", "地方", "地区", "圏", "エリア", "各地", "各県", "全域", "全体", "一円", "一帯", "内", "発", "間", "在住", "出身",
-    "等", "諸県", "外", "含", "域",
+    "等", "諸県", "外", "含", "域", "東部", "西部", "南部", "北部", "中部",
 )
 ISLAND_SUFFIXES = ("内", "全域", "全体", "全島", "周辺", "等", "産", "沖", "発", "在住", "出身", "含")
 DISTRICT_SUFFIXES = ("地区", "エリア", "周辺", "界隈", "一帯", "等", "内", "駅")
@@ -377,11 +387,9 @@ def _surfaces() -> _Surfaces:
     for city, ws in idx.wards_of.items():
         for w in ws:
             for v in variants(w.name):
-                add(city + v, _P("ward", w.city.prefecture, w.city, w.name, (w.code,)))
-                if v not in idx.by_name:  # Tokyo ward names stay municipalities first
-                    add(v, _P("ward", w.city.prefecture, w.city, w.name, (w.code,)))
-                else:
-                    add(v, _P("ward", w.city.prefecture, w.city, w.name, (w.code,)))
+                add(city + v, _P("ward", w.city.prefecture, w.city, w.name, (w.code5,)))
+                # a ward named alone (中央区) may also be a Tokyo ward or another city's ward
+                add(v, _P("ward", w.city.prefecture, w.city, w.name, (w.code5,)))
     for old, (_, m) in idx.former.items():
         add(old, _P("former", m.prefecture, m, old))
     regions = {k: v for k, v in data["regions"].items() if not k.startswith("_")}
@@ -454,6 +462,7 @@ class _M:
     region_name: str | None = None
     region_prefs: list[str] | None = None
     chamber: bool = False
+    absorbed: bool = False
 
     def prefs(self) -> set[str]:
         out = set()
@@ -488,10 +497,10 @@ def _scan(text: str) -> list[_M]:
 
 def _main_kind(m: _M) -> str:
     kinds = {r.kind for r in m.readings}
-    for k in ("pref", "muni", "ward", "former", "island", "region", "district", "abroad", "china", "pstem", "cstem", "pron"):
+    # 中央区 may read as a Tokyo ward (muni) and as wards of designated cities (ward): both are
+    # municipality candidates, resolved together
+    for k in ("china", "pref", "muni", "ward", "former", "island", "region", "district", "abroad", "pstem", "cstem", "pron"):
         if k in kinds:
-            if k == "muni" and "ward" in kinds and all(r.muni.kind != "ward" for r in m.readings if r.kind == "muni"):
-                return "muni"
             return k
     return "?"
 
@@ -503,6 +512,9 @@ def _classify(text: str, ms: list[_M]) -> None:
         if m.kind in ("cstem", "pstem") and any(r.kind == "region" for r in m.readings):
             m.kind = "region"
     for k, m in enumerate(ms):
+        if m.absorbed:
+            m.status = "absorbed"
+            continue
         prev = ms[k - 1] if k else None
         nxt = ms[k + 1] if k + 1 < len(ms) else None
         before = text[m.start - 1] if m.start else ""
@@ -521,6 +533,14 @@ def _classify(text: str, ms: list[_M]) -> None:
                 my_prefs = m.prefs() if kind in ("pref", "pstem") else {r.pref for r in m.readings if r.kind in ("muni", "ward", "cstem")}
                 nprefs = nxt.prefs()
                 if kind in ("muni", "ward", "cstem") and nxt.kind != "district":
+                    my_prefs = set()
+                if kind in ("muni", "ward") and nxt.kind == "district":
+                    # 千代田区大手町: the municipality is named; the district adds nothing
+                    if any(r.muni == nxt.readings[0].muni for r in m.readings if r.muni is not None):
+                        nxt.absorbed = True
+                        m.end = nxt.end
+                        m.status = "place"
+                        continue
                     my_prefs = set()
                 common = my_prefs & nprefs
                 if common and (gap == "" or kind == "pref"):
@@ -554,10 +574,10 @@ def _classify(text: str, ms: list[_M]) -> None:
                     m.status = "embedded"
                 else:
                     m.status = "place"
-            elif _starts(run, MUNI_SUFFIXES) and not (_ends_with_org(run) and len(run) > 2):
-                m.status = "place"
+            elif run[0] in "立" or (_ends_with_org(run) and len(run) > 2):
+                m.status = "embedded"  # 三条市立大学, 豊岡市ワークイノベーション推進会議
             else:
-                m.status = "embedded"
+                m.status = "place"  # 広島市内, 日南市油津商店街, 豊岡市城崎温泉
         elif kind in ("pstem", "cstem"):
             sphere = SPHERE_RE.match(text[m.end:])
             if sphere and left_ok:
@@ -579,6 +599,8 @@ def _classify(text: str, ms: list[_M]) -> None:
                 m.end += len(d)
                 continue
             if not left_ok:
+                m.status = "embedded"
+            elif _person_or_wrapped_name(text, m.end, ms, k):
                 m.status = "embedded"
             elif run == "":
                 if after == "" or after in PARTICLES or after.isspace() or text.startswith("から", m.end) or text.startswith("まで", m.end):
@@ -636,7 +658,7 @@ def _classify(text: str, ms: list[_M]) -> None:
             else:
                 m.status = "reject"
         elif kind == "abroad":
-            if before and _is_katakana(before) and not chained_left:
+            if before and _is_name_char(before) and not (prev is not None and prev.end == m.start and prev.kind == "abroad"):
                 m.status = "reject"
             elif run and _is_katakana(run[0]):
                 m.status = "place" if (nxt is not None and nxt.start == m.end and nxt.kind == "abroad") else "reject"
@@ -648,6 +670,20 @@ def _classify(text: str, ms: list[_M]) -> None:
             m.status = _pronoun_status(text, m, before, run, after)
         else:
             m.status = "reject"
+
+
+def _person_or_wrapped_name(text: str, pos: int, ms: list[_M], k: int) -> bool:
+    """`山口 朝子` (a surname then a given name) or `金沢⏎大学` (a name wrapped over two lines)."""
+    if pos >= len(text) or text[pos] not in " \n":
+        return False
+    nxt = ms[k + 1] if k + 1 < len(ms) else None
+    if nxt is not None and nxt.start == pos + 1:
+        return False
+    run2 = _run_after(text, pos + 1)
+    if text[pos] == "\n":
+        return any(run2.startswith(s) for s in ORG_SUFFIXES if len(s) >= 2)
+    tail = text[pos + 1 + len(run2):pos + 2 + len(run2)]
+    return 1 <= len(run2) <= 3 and all(_is_kanji(c) for c in run2) and (tail in ("", " ", "\n", "\t") or tail in "氏さ様")
 
 
 def _org_continuation(text: str, m: _M, nxt: _M | None) -> bool:
@@ -705,8 +741,15 @@ def _stem_pref(m: _M) -> str | None:
     return prefs[0] if prefs else None
 
 
-def _context_of(m: _M) -> tuple[str | None, Municipality | None]:
-    """(prefecture, city) a mention stands for, for resolving a bare 市/県 nearby."""
+_OFFICE_AFTER = ("商工会議所", "商工会", "市役所", "町役場", "村役場", "役所", "役場", "立")
+
+
+def _context_of(text: str, m: _M) -> tuple[str | None, Municipality | None]:
+    """(prefecture, city) a mention stands for, for resolving a bare 市/県 nearby. A city inside
+    a name counts only in a chamber's or a municipal office's name (桑名商工会議所, 三条市立大学),
+    not in a company's (山口フィナンシャルグループ)."""
+    if m.status == "embedded" and m.kind != "pref" and not _run_after(text, m.end).startswith(_OFFICE_AFTER):
+        return None, None
     if m.result and m.result.get("level") in ("municipality", "prefecture"):
         r = m.result
         city = None
@@ -749,10 +792,20 @@ def _group_rules(text: str, ms: list[_M]) -> None:
                 if g is last and not tail.startswith("の"):
                     continue
                 g.status, g.chamber = "bare", True
-        elif len(group) > 1 and last.status == "embedded" and all(text[g.end] == "・" for g in group[:-1]):
-            for g in group:  # 大阪・京都・神戸UCI: one name
-                g.status = "embedded"
         k = j
+    # a ・-joined list whose last item is part of a longer name is that name: 大阪・京都・神戸UCI,
+    # 大阪・関西万博
+    k = len(ms) - 1
+    while k > 0:
+        last = ms[k]
+        if last.status in ("embedded", "reject") and last.kind not in ("pron",):
+            j = k
+            while j > 0 and text[ms[j - 1].end:ms[j].start] == "・" and ms[j - 1].status in ("bare", "place"):
+                j -= 1
+                if ms[j].kind != "pron":
+                    ms[j].status = "embedded"
+            k = j
+        k -= 1
 
 
 def _resolve(text: str, ms: list[_M]) -> list[dict]:
@@ -766,8 +819,6 @@ def _resolve(text: str, ms: list[_M]) -> list[dict]:
     pending: list[_M] = []
     for m in ms:
         if m.status != "place":
-            if m.status in ("bare", "qualifier") and m.kind in ("pref", "pstem"):
-                pass
             continue
         gap = text[last_end:m.start] if last_end >= 0 else None
         in_list = gap is not None and bool(LIST_SEP_RE.match(gap))
@@ -840,15 +891,19 @@ def _resolve(text: str, ms: list[_M]) -> list[dict]:
             m.result = {"text": keep["text"], **{k: v for k, v in c.items()}, "level": "municipality", "source": "rule", "span": keep["span"]}
 
     # 3. bare short names: 神戸に, 北九州の, 東京から, 広島 (prefecture unless already covered)
-    for k, m in enumerate(ms):
+    preceding: set[str] = set()  # prefectures of the places written so far
+    for m in ms:
+        if m.hint:
+            preceding.add(m.hint)
         if m.status != "bare":
+            if m.result and m.result.get("prefecture"):
+                preceding.add(m.result["prefecture"])
+            elif m.status == "qualifier" and m.kind == "pref":
+                preceding.add(m.readings[0].pref)
             continue
         city = _stem_city(m)
         pref = _stem_pref(m)
         start = m.qual_start if m.qual_start is not None else m.start
-        preceding = {x.result["prefecture"] for x in ms[:k] if x.result and x.result.get("prefecture")}
-        preceding |= {x.readings[0].pref for x in ms[:k] if x.status == "qualifier" and x.kind == "pref"}
-        preceding |= {x.hint for x in ms[:k + 1] if x.hint}
         if m.chamber:
             found = places_implied_by_organisation(m.surface + "商工会議所")
             res = {k2: v for k2, v in found[0].items() if k2 not in ("implied_by", "text", "span", "source")} if found else None
@@ -865,9 +920,10 @@ def _resolve(text: str, ms: list[_M]) -> list[dict]:
             m.status = "embedded"
             continue
         m.result = {"text": text[start:m.end], **res, "source": "rule", "span": [start, m.end]}
+        preceding.add(res["prefecture"])
 
     # 4. a bare 市 / 県 / 府 (市と連携, 県内企業): the nearest place named or embedded around it
-    contexts = [(m.start, *_context_of(m)) for m in ms if m.kind != "pron" and m.status != "reject"]
+    contexts = [(m.start, *_context_of(text, m)) for m in ms if m.kind != "pron" and m.status != "reject"]
     for m in ms:
         if m.kind != "pron" or m.status != "pron":
             continue
@@ -952,6 +1008,8 @@ def _org_stem(name: str, pos: int) -> str:
 def _resolve_stem(stem: str, prefer: tuple[str, ...]) -> list[Municipality] | str | None:
     """Municipality(ies) or prefecture a chamber/office stem stands for; None when unknown or ambiguous."""
     idx = municipality_index()
+    if stem[-1:] in ("市", "町", "村", "区") and "" not in prefer:
+        prefer = ("",) + prefer  # 箱根町商工会
     for suffix in prefer:
         if suffix == "":
             ms = idx.by_name.get(stem, [])
