@@ -91,13 +91,19 @@ def _org_name_ok(name: str) -> bool:
 
 
 def _locate(text: str, name: str, default: tuple[int, int]) -> tuple[int, int]:
+    """Where `name` is written in `text`, allowing line breaks and spaces inside it (a heading
+    wrapped over two lines)."""
     i = text.find(name)
-    return (i, i + len(name)) if i >= 0 else default
+    if i >= 0:
+        return i, i + len(name)
+    pattern = r"\s*".join(map(re.escape, name.replace(" ", "")))
+    m = re.search(pattern, text) if pattern else None
+    return (m.start(), m.end()) if m else default
 
 
-def _heading_organisations(case: Case, heading_doc) -> list[dict[str, Any]]:
+def _heading_organisations(case: Case, heading_mentions: list[dict]) -> list[dict[str, Any]]:
     """Organisations the heading names, with the NER of the heading as the judge of bare names."""
-    heading_ents = {e.text.strip(): e.label_ for e in heading_doc.ents} if heading_doc is not None else {}
+    heading_ents = {m["text"].strip(): m["label"] for m in heading_mentions}
 
     def is_org_name(fragment: str, layout_says_org: bool = False, strict: bool = False) -> bool:
         f = fragment.strip()
@@ -123,7 +129,7 @@ def _heading_organisations(case: Case, heading_doc) -> list[dict[str, Any]]:
         for name in names:
             s, e = _locate(case.text, name, (0, len(case.title)))
             out.append({
-                "name": orgs.normalise_org_name(name), "text": name, "role": role,
+                "name": orgs.normalise_org_name(name), "text": case.text[s:e], "role": role,
                 "source": "heading", "span": [base + s, base + e],
             })
     return out
@@ -138,27 +144,46 @@ def _is_alias_of(key: str, lead_key: str) -> bool:
     return lead_key.replace("・", "").startswith(stem) and len(stem) >= 2
 
 
-def _body_organisations(case: Case, body_docs, lead: str | None) -> list[dict[str, Any]]:
+def entity_mentions(nlp, texts: list[str]) -> list[list[dict]]:
+    """Run the GiNZA pipeline over `texts`; per text, its entities as plain records
+    `{text, label, source: rule|ner, start, end, org}` (offsets into the text; `org` is the
+    organisation name as written when the entity passes the organisation checks, else None).
+
+    Plain records, not Docs, so that the step can run in worker processes (`MentionRecogniser`).
+    """
+    from jirei.nlp import pipe_chunks
+
+    out: list[list[dict]] = []
+    for chunks in pipe_chunks(nlp, texts):
+        mentions = []
+        for offset, sdoc in chunks:
+            rule_spans = {(s.start_char, s.end_char) for s in sdoc.spans.get("jirei_rules", [])}
+            for ent in sdoc.ents:
+                source = "rule" if (ent.start_char, ent.end_char) in rule_spans else "ner"
+                org = None
+                if ent.label_ in orgs.ORG_LABELS:
+                    org = ent.text if source == "rule" else _ner_name(ent)
+                mentions.append({"text": ent.text, "label": ent.label_, "source": source,
+                                 "start": offset + ent.start_char, "end": offset + ent.end_char, "org": org})
+        out.append(mentions)
+    return out
+
+
+def _body_organisations(case: Case, mentions: list[dict], lead: str | None) -> list[dict[str, Any]]:
     out = []
     lead_key = orgs.org_key(lead) if lead else None
-    for offset, sdoc in body_docs:
-        rule_spans = {(s.start_char, s.end_char) for s in sdoc.spans.get("jirei_rules", [])}
-        for ent in sdoc.ents:
-            if ent.label_ not in orgs.ORG_LABELS:
-                continue
-            source = "rule" if (ent.start_char, ent.end_char) in rule_spans else "ner"
-            written = ent.text if source == "rule" else _ner_name(ent)
-            if not written:
-                continue
-            name = orgs.normalise_org_name(written)
-            if not _org_name_ok(name):
-                continue
-            key = orgs.org_key(name)
-            if lead_key and _is_alias_of(key, lead_key):
-                continue
-            s = case.span[0] + offset + ent.start_char
-            out.append({"name": name, "text": written, "role": "partner", "source": source,
-                        "label": ent.label_, "span": [s, s + len(written)]})
+    for m in mentions:
+        written = m["org"]
+        if not written:
+            continue
+        name = orgs.normalise_org_name(written)
+        if not _org_name_ok(name):
+            continue
+        if lead_key and _is_alias_of(orgs.org_key(name), lead_key):
+            continue
+        s = case.span[0] + m["start"] + m["text"].find(written)
+        out.append({"name": name, "text": written, "role": "partner", "source": m["source"],
+                    "label": m["label"], "span": [s, s + len(written)]})
     return out
 
 
@@ -212,25 +237,92 @@ def _chamber_places(organisations: list[dict], places: list[dict], case: Case) -
     return implied
 
 
-def extract_entities(document: Document, cases: list[Case], nlp=None, doc_date: str | None = None) -> list[Case]:
-    """Fill organisations, places, years and year_mentions of `cases` (in place; also returned)."""
+class MentionRecogniser:
+    """`entity_mentions` over a list of texts, in this process or in worker processes that each
+    load the pipeline once (Sudachi's tokenizer is not thread-safe: one process, one thread).
+    Use as a context manager so the workers stop."""
+
+    def __init__(self, workers: int = 1, nlp=None):
+        self.workers = max(1, workers)
+        self._nlp = nlp
+        self._pool = None
+
+    def __enter__(self) -> "MentionRecogniser":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    def __call__(self, texts: list[str]) -> list[list[dict]]:
+        if self.workers == 1 or len(texts) < 2 * self.workers:
+            if self._nlp is None:
+                from jirei.nlp import load_pipeline
+
+                self._nlp = load_pipeline(ner=True)
+            return entity_mentions(self._nlp, texts)
+        if self._pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_worker_init)
+        # Interleaved slices balance long and short texts across the workers.
+        slices = [list(range(i, len(texts), self.workers)) for i in range(self.workers)]
+        results = self._pool.map(_worker_mentions, [[texts[j] for j in idx] for idx in slices])
+        out: list[list[dict]] = [[] for _ in texts]
+        for idx, res in zip(slices, results):
+            for j, mentions in zip(idx, res):
+                out[j] = mentions
+        return out
+
+
+def _worker_init() -> None:
+    from jirei.nlp import load_pipeline
+
+    load_pipeline(ner=True)
+
+
+def _worker_mentions(texts: list[str]) -> list[list[dict]]:
+    from jirei.nlp import load_pipeline
+
+    return entity_mentions(load_pipeline(ner=True), texts)
+
+
+def extract_entities(document: Document, cases: list[Case], recognise=None, doc_date: str | None = None) -> list[Case]:
+    """Fill organisations, places, years and year_mentions of `cases` (in place; also returned).
+
+    `recognise` maps texts to entity mentions (a `MentionRecogniser`, or a spaCy pipeline from
+    `jirei.nlp.load_pipeline` used in this process); `doc_date` (YYYY[-MM[-DD]]) overrides the
+    date the report states, against which 本年/昨年度 are resolved.
+    """
     from jirei.extract import places as places_mod
     from jirei.extract import years as years_mod
-    from jirei.nlp import load_pipeline, pipe_chunks
 
     if not cases:
         return cases
-    nlp = nlp if nlp is not None else load_pipeline(ner=True)
+    if not isinstance(recognise, MentionRecogniser):  # None, or a spaCy pipeline
+        recognise = MentionRecogniser(1, nlp=recognise)
     date = doc_date or document.doc_date or years_mod.find_document_date(document.text)
-    titles = [c.title for c in cases]
-    bodies = [c.text for c in cases]
-    heading_docs = [d[0][1] if d else None for d in pipe_chunks(nlp, titles)]
-    body_docs = list(pipe_chunks(nlp, bodies))
+    # The heading is the first line(s) of the entry's text: one NER pass serves both.
+    texts = [c.text for c in cases]
+    extra = [c.title for c in cases if not c.text.startswith(c.title)]
+    results = recognise(texts + extra)
+    body_mentions = results[: len(texts)]
+    extra_mentions = iter(results[len(texts):])
     per_case = []
-    for case, hdoc, bdocs in zip(cases, heading_docs, body_docs):
-        heading_orgs = _heading_organisations(case, hdoc)
+    for case, mentions in zip(cases, body_mentions):
+        if case.text.startswith(case.title):
+            heading_mentions = [m for m in mentions if m["end"] <= len(case.title)]
+        else:
+            heading_mentions = next(extra_mentions)
+        heading_orgs = _heading_organisations(case, heading_mentions)
         lead = next((o["name"] for o in heading_orgs if o["role"] == "lead"), None)
-        per_case.append((heading_orgs, _body_organisations(case, bdocs, lead), lead))
+        per_case.append((heading_orgs, _body_organisations(case, mentions, lead), lead))
     known = _document_organisations(per_case)
     for case, (heading_orgs, body_orgs, lead) in zip(cases, per_case):
         again = _mentions_of_known(case, known, lead)

@@ -182,9 +182,37 @@ def _label_for(head: str) -> str:
     return "Organization_Other"
 
 
+def _colon_heading_names(doc: Doc) -> list[Span]:
+    """`② 日本電信電話:交通・観光…`: a short name opening a line (after an ordinal or bullet) and
+    followed by a colon is the organisation of a casebook entry."""
+    spans = []
+    for i, tok in enumerate(doc):
+        if tok.text not in {":", "："} or i == 0:
+            continue
+        start = _left_edge(doc, i, limit=6)
+        if start == i or start > 0 and not _line_start_before(doc, start):
+            continue
+        while start < i and ORDINAL_OR_BULLET.fullmatch(doc[start].text):
+            start += 1
+        # A proper noun or a Latin/katakana word in it: `出典:`, `構成:` are labels, not names.
+        names_something = any(t.pos_ == "PROPN" or _is_latin_or_katakana(t.text) for t in doc[start:i])
+        if start < i and len(doc[start:i].text) <= 30 and names_something:
+            spans.append(Span(doc, start, i, label="Company"))
+    return spans
+
+
+def _line_start_before(doc: Doc, start: int) -> bool:
+    i = start - 1
+    while i >= 0 and "\n" not in doc[i].text:
+        if not (doc[i].is_space or ORDINAL_OR_BULLET.fullmatch(doc[i].text)):
+            return False
+        i -= 1
+    return True
+
+
 def find_rule_organisations(doc: Doc) -> list[Span]:
     """Spans for legal forms and organisation heads (the rule source), longest wins."""
-    spans: list[Span] = []
+    spans: list[Span] = _colon_heading_names(doc)
     for i, tok in enumerate(doc):
         if tok.text in LEGAL_FORMS_BEFORE:
             end = _right_edge(doc, i + 1)
@@ -238,12 +266,20 @@ def _starts_with_mark(span: Span) -> bool:
     return bool(ORDINAL_OR_BULLET.match(span[0].text)) and len(span) > 1
 
 
+def _opens_colon_heading(doc: Doc, start: int, end: int) -> bool:
+    """Is doc[start:end] the first name on its line (after an ordinal or bullet), followed by a colon?"""
+    return end < len(doc) and doc[end].text in {":", "："} and _line_start_before(doc, start)
+
+
 @Language.component("jirei_entity_fixes")
 def entity_fixes_component(doc: Doc) -> Doc:
     """Repair the NER's errors on report text: ordinals or bullets inside an entity (`③ 三菱商事`),
     organisation names tagged as products or people when a legal form or head ends them, and
     katakana common nouns tagged Person (`スマートシティ`)."""
     fixed: list[Span] = []
+    # A name tagged as an organisation anywhere in the text is one everywhere in it
+    # (`日本電信電話` opens its entry as an organisation and comes back as Product_Other).
+    org_texts = {e.text for e in doc.ents if e.label_ in ORG_LABELS}
     for ent in doc.ents:
         start, label = ent.start, ent.label_
         while start < ent.end - 1 and (doc[start].is_space or ORDINAL_OR_BULLET.fullmatch(doc[start].text)):
@@ -251,6 +287,10 @@ def entity_fixes_component(doc: Doc) -> Doc:
         name = doc[start : ent.end].text
         if label in {"Product_Other", "Person", "Name_Other", "Facility_Other"} and has_org_head(name):
             label = "Organization_Other"
+        elif label in {"Product_Other", "Person", "Name_Other"} and (
+            _opens_colon_heading(doc, start, ent.end) or name in org_texts
+        ):
+            label = "Company"  # `③ 三菱商事:…`: the casebook layout names the organisation there
         elif label == "Person" and name.endswith(BUSINESS_WORDS) and len(name) > 3:
             label = "Company"
         if label == "Person" and all(t.pos_ == "NOUN" and re.fullmatch(r"[゠-ヿ]+", t.text) for t in doc[start : ent.end]):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import time
@@ -66,13 +67,12 @@ def _check_doc_date(value: str | None) -> str | None:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from jirei.extract.entities import extract_entities
+    from jirei.extract.entities import MentionRecogniser, extract_entities
     from jirei.extract.ingest import expand_inputs, ingest
     from jirei.extract.segment import segment
-    from jirei.nlp import load_pipeline
 
     doc_date = _check_doc_date(args.doc_date)
-    nlp = load_pipeline(ner=True) if not args.no_entities else None
+    recognise = None if args.no_entities else MentionRecogniser(args.workers)
 
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     failed = docs = 0
@@ -89,8 +89,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
             for warning in doc.warnings:
                 _write_err(f"jirei: warning: {doc.path}: {warning}")
             cases = segment(doc, layout=args.layout)
-            if nlp is not None:
-                extract_entities(doc, cases, nlp, doc_date=doc_date)
+            if recognise is not None:
+                extract_entities(doc, cases, recognise, doc_date=doc_date)
             docs += 1
             cases_total += len(cases)
             for case in cases:
@@ -103,6 +103,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
     finally:
         if args.output:
             out.close()
+        if recognise is not None:
+            recognise.close()
     if not args.quiet:
         _write_err(f"{docs} documents, {cases_total} cases, {failed} failed")
     return 1 if failed else 0
@@ -240,6 +242,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="date of the reports, to resolve 本年/昨年度; default: the date each report states (e.g. on its cover)",
     )
     p.add_argument("--no-entities", action="store_true", help="segment only; skip organisations, places and years")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="processes running GiNZA's NER, each loading the model once (default: all cores, %(default)s)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no per-document progress on standard error")
     p.set_defaults(func=cmd_extract)
 
