@@ -11,7 +11,7 @@ from jirei import paths
 
 SEEDS = paths.seeds_dir()
 needs_seeds = pytest.mark.skipif(not SEEDS.is_dir(), reason=f"seed reports not found at {SEEDS}")
-FIELDS = {"doc", "case_id", "title", "text", "page", "span", "section", "layout", "organisations", "places", "years", "pillar", "action_items", "needs_review"}
+FIELDS = {"doc", "case_id", "title", "text", "page", "span", "section", "layout", "organisations", "places", "years", "year_mentions", "pillar", "action_items", "needs_review"}
 
 
 def jirei(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -39,7 +39,10 @@ def test_extract_folder_with_bad_inputs_goes_on_and_fails_at_the_end(tmp_path: P
     assert len(rows) == 63 + 47
     for r in rows:
         assert FIELDS <= set(r)
-        assert r["organisations"] == [] and r["pillar"] is None and r["needs_review"] is False
+        assert all(o["source"] in {"heading", "rule", "ner"} for o in r["organisations"])
+    hitachi = next(r for r in rows if r["title"].startswith("① 日立製作所"))
+    assert hitachi["organisations"][0]["name"] == "日立製作所" and hitachi["organisations"][0]["role"] == "lead"
+    assert ("愛媛県", "松山市", "382019") in {(p["prefecture"], p["municipality"], p["code"]) for p in hitachi["places"]}
 
 
 @needs_seeds
