@@ -31,7 +31,7 @@ from sklearn.preprocessing import MultiLabelBinarizer
 
 from jirei import paths
 from jirei.classify.features import case_input
-from jirei.classify.model import choose_items, expected_calibration_error, item_scores
+from jirei.classify.model import choose_items, expected_calibration_error, item_scores, single_threaded
 from jirei.classify.predict import CaseClassifier
 from jirei.classify.training import GoldLabelledCase, TrainingRow, held_out_cases, training_rows
 from jirei.records import Case
@@ -98,6 +98,7 @@ def _char_pipeline(estimator) -> Pipeline:
                      ("classifier", estimator)])
 
 
+@single_threaded
 def char_baseline(rows: list[TrainingRow], texts: list[str], item_numbers: list[int]) -> SystemPredictions:
     """Character n-gram TF-IDF + logistic regression, fitted on the same training rows."""
     p_rows = _pillar_rows(rows)

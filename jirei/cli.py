@@ -21,8 +21,10 @@ object per case entry (JSON Lines) to OUT or standard output.
 Each object: doc, case_id (document sha256 prefix + ordinal; stable across runs), title,
 text (heading + body as extracted), page (PDF page of the heading, or null), span (offsets
 into the document's extracted text), section (headings above the entry, outermost first),
-layout (the rule set that segmented it: casebook, slides, headed-report or fallback), and
-organisations, places, years, pillar, action_items, needs_review (filled by later stages).
+layout (the rule set that segmented it: casebook, slides, headed-report or fallback);
+organisations, places (JIS X 0402 codes), years and year_mentions, each with its source and
+span; pillar, pillars, theme, action_items (model scores), declared_pillar (where the report
+files the entry under a pillar) and needs_review.
 
 A file that cannot be read (encrypted, corrupt, empty, undecodable) is reported on standard
 error in one line naming the file and the problem; the other files are still processed and
@@ -73,6 +75,16 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
     doc_date = _check_doc_date(args.doc_date)
     recognise = None if args.no_entities else MentionRecogniser(args.workers)
+    classifier = None
+    if not args.no_labels:
+        from jirei.classify.model import ModelFilesError
+        from jirei.classify.predict import CaseClassifier
+
+        try:
+            classifier = CaseClassifier.load(Path(args.models))
+        except ModelFilesError as exc:
+            _write_err(f"jirei: error: {exc} (run `jirei train`, or pass --no-labels)")
+            return 2
 
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     failed = docs = 0
@@ -91,6 +103,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
             cases = segment(doc, layout=args.layout)
             if recognise is not None:
                 extract_entities(doc, cases, recognise, doc_date=doc_date)
+            if classifier is not None:
+                classifier.classify(cases)
             docs += 1
             cases_total += len(cases)
             for case in cases:
@@ -241,7 +255,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="YYYY-MM",
         help="date of the reports, to resolve 本年/昨年度; default: the date each report states (e.g. on its cover)",
     )
-    p.add_argument("--no-entities", action="store_true", help="segment only; skip organisations, places and years")
+    p.add_argument("--no-entities", action="store_true", help="skip organisations, places and years")
+    p.add_argument("--no-labels", action="store_true", help="skip pillars, theme and action items")
+    p.add_argument("--models", default=str(paths.MODELS), help="classifier artefacts (default: %(default)s)")
     p.add_argument(
         "--workers",
         type=int,
@@ -278,6 +294,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true", help="print the scores as JSON")
     e.add_argument("-v", "--verbose", action="store_true", help="list each case's missed and spurious values")
     e.set_defaults(func=cmd_evaluate_entities)
+
+    from jirei.classify.commands import add_evaluate_classification_parser, add_train_parser
+
+    add_evaluate_classification_parser(esub)
+    add_train_parser(sub)
 
     p = sub.add_parser("demo", help="extract the sample reports and print a summary")
     p.add_argument("--folder", help="reports folder (default: the shared seeds, else samples/)")

@@ -11,7 +11,7 @@ from jirei import paths
 
 SEEDS = paths.seeds_dir()
 needs_seeds = pytest.mark.skipif(not SEEDS.is_dir(), reason=f"seed reports not found at {SEEDS}")
-FIELDS = {"doc", "case_id", "title", "text", "page", "span", "section", "layout", "organisations", "places", "years", "year_mentions", "pillar", "action_items", "needs_review"}
+FIELDS = {"doc", "case_id", "title", "text", "page", "span", "section", "layout", "organisations", "places", "years", "year_mentions", "pillar", "pillars", "theme", "declared_pillar", "action_items", "needs_review"}
 
 
 def jirei(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -40,7 +40,9 @@ def test_extract_folder_with_bad_inputs_goes_on_and_fails_at_the_end(tmp_path: P
     for r in rows:
         assert FIELDS <= set(r)
         assert all(o["source"] in {"heading", "rule", "ner"} for o in r["organisations"])
+        assert r["pillar"]["source"] == "model" and len(r["pillars"]) == 4 and r["action_items"]
     hitachi = next(r for r in rows if r["title"].startswith("① 日立製作所"))
+    assert hitachi["declared_pillar"]["label"] == "live"  # the casebook files it under 「住む」
     assert hitachi["organisations"][0]["name"] == "日立製作所" and hitachi["organisations"][0]["role"] == "lead"
     assert ("愛媛県", "松山市", "382019") in {(p["prefecture"], p["municipality"], p["code"]) for p in hitachi["places"]}
 

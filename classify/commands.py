@@ -1,0 +1,105 @@
+"""Command-line wiring for `jirei train` and `jirei evaluate classification`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from jirei import paths
+
+from .model import ModelFilesError
+from .taxonomy import DEFAULT_SCHEME, TaxonomyError
+
+
+def _error(message: str) -> int:
+    print(f"jirei: error: {message}", file=sys.stderr)
+    return 1
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from . import model
+    from .taxonomy import load_taxonomy
+    from .training import training_rows
+
+    seeds = Path(args.seeds)
+    if not seeds.is_dir():
+        return _error(f"{seeds}: seeds folder not found (it must hold seed 001 for the training cases)")
+    try:
+        taxonomy = load_taxonomy(args.scheme)
+        rows = training_rows(taxonomy, seeds)
+    except (TaxonomyError, FileNotFoundError, ValueError) as exc:
+        return _error(str(exc))
+    print(f"training on {len(rows)} rows ({sum(r.origin == 'case' for r in rows)} cases of split 'train'); "
+          f"scheme {taxonomy.versioned_name}; hyperparameter search by {model.FOLDS}-fold CV ...", file=sys.stderr)
+    trained = model.train(taxonomy, rows, search=not args.no_search)
+    written = model.save(trained, Path(args.models))
+    card = trained.card
+    cv = card["cv"]
+    p, i = cv["pillar"], cv["action_items"]
+    print(f"model {trained.version}  (training data sha256 {card['training_data']['sha256'][:16]})")
+    print(f"CV on training cases ({cv['protocol']}):")
+    print(f"  pillar        accuracy {p['accuracy']:.3f}  macro-F1 {p['macro_f1']:.3f}  ECE {p['ece']:.3f}  "
+          f"log loss {p['log_loss']:.3f}")
+    print(f"  theme         accuracy {cv['theme_accuracy']:.3f}")
+    print(f"  action items  micro-F1 {i['micro_f1']:.3f}  macro-F1 {i['macro_f1']:.3f}  top-1 hit {i['top1_hit']:.3f}")
+    print(f"hyperparameters {json.dumps(card['hyperparameters'])}")
+    print(f"thresholds {json.dumps(card['thresholds'])}")
+    for path in written:
+        print(f"wrote {path} ({path.stat().st_size:,} bytes)")
+    return 0
+
+
+def run_evaluate_classification(args: argparse.Namespace) -> int:
+    from jirei.evaluation.classification import evaluate_classification, format_table, report_json
+
+    try:
+        report = evaluate_classification(Path(args.models), Path(args.seeds))
+    except (ModelFilesError, TaxonomyError, FileNotFoundError, ValueError) as exc:
+        return _error(str(exc))
+    print(report_json(report) if args.json else format_table(report))
+    return 0
+
+
+def add_train_parser(subparsers) -> argparse.ArgumentParser:
+    """`jirei train`: fit the pillar, theme and action-item models and write them with a model card."""
+    parser = subparsers.add_parser(
+        "train",
+        help="train the pillar/theme/action-item classifiers",
+        description=(
+            "Fit Jirei's classifiers on the training data only: the scheme's own wording and the partner "
+            "rows of seed 000, and the gold cases of seed 001 part I (split 'train'). Hyperparameters and "
+            "thresholds are chosen by cross-validation on those cases. Writes skops files and "
+            "model_card.json (training-data sha256, label sets, CV figures, thresholds, library versions)."
+        ),
+    )
+    parser.add_argument("--models", default=str(paths.MODELS), metavar="DIR",
+                        help="folder to write the models and model card to (default: %(default)s)")
+    parser.add_argument("--seeds", default=str(paths.seeds_dir()), metavar="DIR",
+                        help="folder holding the seed reports, for the training cases' text (default: %(default)s)")
+    parser.add_argument("--scheme", default=DEFAULT_SCHEME, help=argparse.SUPPRESS)
+    parser.add_argument("--no-search", action="store_true",
+                        help="skip the hyperparameter search and use the defaults (quicker)")
+    parser.set_defaults(func=run_train)
+    return parser
+
+
+def add_evaluate_classification_parser(evaluate_subparsers) -> argparse.ArgumentParser:
+    """`jirei evaluate classification`: held-out figures of the saved models beside two baselines."""
+    parser = evaluate_subparsers.add_parser(
+        "classification",
+        help="score the classifiers on the held-out gold cases",
+        description=(
+            "Score the saved models on the held-out gold cases (seed 001 part II, seeds 003 and 004) and, "
+            "in the same run, a majority-class baseline and a character TF-IDF + logistic regression "
+            "baseline fitted on the same training data. Prints overall and per-document figures."
+        ),
+    )
+    parser.add_argument("--models", default=str(paths.MODELS), metavar="DIR",
+                        help="folder holding the trained models (default: %(default)s)")
+    parser.add_argument("--seeds", default=str(paths.seeds_dir()), metavar="DIR",
+                        help="folder holding the seed reports (default: %(default)s)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.set_defaults(func=run_evaluate_classification)
+    return parser

@@ -1,0 +1,194 @@
+"""The classifier stage on real seed text: split discipline, inputs, output shape, determinism,
+declared labels, and held-out figures against the baselines."""
+
+import copy
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+
+import numpy
+import pytest
+
+from jirei import paths
+from jirei.classify import model as model_files
+from jirei.classify.features import case_input, feature_matrix
+from jirei.classify.predict import CaseClassifier, declared_labels
+from jirei.classify.taxonomy import fold, load_taxonomy
+from jirei.classify.training import SplitError, case_rows, held_out_cases, training_rows, training_sha256
+from jirei.extract.ingest import ingest
+from jirei.extract.segment import segment
+
+
+@pytest.fixture(scope="session")
+def taxonomy():
+    return load_taxonomy()
+
+
+@pytest.fixture(scope="session")
+def rows(taxonomy, seeds_dir):
+    return training_rows(taxonomy, seeds_dir)
+
+
+@pytest.fixture(scope="session")
+def held_out(seeds_dir):
+    return held_out_cases(seeds_dir)
+
+
+@pytest.fixture(scope="session")
+def classifier():
+    return CaseClassifier.load(paths.MODELS)
+
+
+@pytest.fixture(scope="session")
+def seed_cases(seeds_dir):
+    """Cases as the segmenter gives them (with their sections), by seed prefix."""
+    out = {}
+    for prefix in ("001", "003", "004"):
+        out[prefix] = segment(ingest(next(seeds_dir.glob(f"{prefix}_*.txt"))))
+    return out
+
+
+# --- the split --------------------------------------------------------------------------
+
+def test_training_rows_hold_train_split_cases_and_the_scheme_only(rows, held_out):
+    origins = {o: sum(r.origin == o for r in rows) for o in {r.origin for r in rows}}
+    assert origins == {"case": 58, "partner": 21, "pillar_wording": 4, "theme_wording": 13, "item_wording": 10}
+    assert {r.key.split("#")[0] for r in rows if r.origin == "case"} == {"001_7db842c1dad96953"}
+    assert len(held_out) == 5 + 54 + 47
+    assert all(h.split == "test" for h in held_out)
+    training_text = "\n".join(fold(r.title) + "\n" + fold(r.text) for r in rows)
+    for h in held_out:
+        assert fold(h.heading) not in training_text, h.heading
+        assert fold(h.text)[:200] not in training_text, h.heading
+
+
+def test_a_held_out_case_cannot_become_a_training_row(held_out):
+    with pytest.raises(SplitError, match="held out"):
+        case_rows(held_out[:1])
+
+
+def test_committed_models_were_fitted_on_exactly_these_rows(rows, classifier, held_out):
+    card = classifier.models.card
+    assert card["training_data"]["sha256"] == training_sha256(rows)
+    assert card["training_data"]["rows"] == len(rows)
+    # the fingerprint would change if a held-out case were among the rows
+    leaked = dataclasses.replace(held_out[0], split="train")
+    assert training_sha256(rows + case_rows([leaked])) != card["training_data"]["sha256"]
+
+
+def test_retraining_reproduces_the_committed_models(taxonomy, rows, classifier, held_out, tmp_path):
+    """`jirei train` is deterministic: refitting with the hyperparameters the search chose gives
+    the same version, thresholds, probabilities and model files as the committed models."""
+    card = classifier.models.card
+    hp = card["hyperparameters"]
+    retrained = model_files.train(taxonomy, rows, search=False,
+                                  hyperparameters=model_files.Hyperparameters(**hp["pillar_and_theme"]),
+                                  item_hyperparameters=model_files.Hyperparameters(**hp["action_items"]))
+    assert retrained.version == classifier.version
+    assert retrained.thresholds.to_json() == card["thresholds"]
+    assert retrained.card["cv"] == card["cv"]
+    X = feature_matrix([case_input(h.heading, h.text) for h in held_out[:20]])
+    for name in ("pillar", "theme", "items"):
+        assert numpy.array_equal(getattr(retrained, name).predict_proba(X),
+                                 getattr(classifier.models, name).predict_proba(X)), name
+    for path in model_files.save(retrained, tmp_path):
+        if path.suffix == ".skops":
+            assert path.read_bytes() == (paths.MODELS / path.name).read_bytes(), path.name
+
+
+# --- inputs and outputs -----------------------------------------------------------------
+
+def test_section_is_never_classifier_input(classifier, seed_cases):
+    cases = [seed_cases["001"][i] for i in (0, 19, 39, 58)] + seed_cases["004"][:2]
+    moved = copy.deepcopy(cases)
+    for case in moved:
+        case.section = ["4. 「交わる」:域内外における人の交流の拡大", "(2)交流人口の拡大"]
+    classifier.classify(cases)
+    classifier.classify(moved)
+    for a, b in zip(cases, moved):
+        assert (a.pillar, a.pillars, a.theme, a.action_items, a.needs_review) == \
+               (b.pillar, b.pillars, b.theme, b.action_items, b.needs_review)
+        assert b.declared_pillar["label"] == "interact"
+        assert b.declared_pillar["theme"]["label"] == "interact.exchange_population"
+    assert cases[0].declared_pillar["label"] == "live" and cases[-1].declared_pillar is None
+
+
+def test_predictions_have_the_documented_shape(classifier, seed_cases, taxonomy):
+    cases = seed_cases["003"][:6] + seed_cases["004"][:6]
+    classifier.classify(cases)
+    pillar_ids = set(taxonomy.label_set("pillar").ids)
+    theme_ids = set(taxonomy.label_set("theme").ids)
+    for case in cases:
+        assert case.pillar["source"] == "model" and case.pillar["model"].startswith("chiiki_kyoso-")
+        assert case.pillar["label"] == case.pillars[0]["label"] and case.pillar["score"] == case.pillars[0]["score"]
+        assert {p["label"] for p in case.pillars} == pillar_ids
+        scores = [p["score"] for p in case.pillars]
+        assert scores == sorted(scores, reverse=True)
+        assert sum(scores) == pytest.approx(1.0, abs=1e-3)
+        assert case.action_items, "at least one item"
+        item_scores = [a["score"] for a in case.action_items]
+        assert item_scores == sorted(item_scores, reverse=True)
+        assert all(1 <= a["item"] <= 10 and 0 <= a["score"] <= 1 for a in case.action_items)
+        if case.theme is not None:
+            assert case.theme["label"] in theme_ids and case.theme["source"] == "model"
+            assert taxonomy.label_set("theme").by_id(case.theme["label"]).get("pillar") == case.pillar["label"]
+        assert isinstance(case.needs_review, bool)
+        if case.pillar["score"] < classifier.models.thresholds.pillar_review:
+            assert case.needs_review
+        assert case.declared_pillar is None
+    json.dumps([c.to_json() for c in cases], ensure_ascii=False)  # JSON-ready
+
+
+def test_declared_labels_read_the_casebook_headings_only(seed_cases, taxonomy):
+    gold = json.loads(next(paths.LABEL_GOLD.glob("001_*.json")).read_text(encoding="utf-8"))["cases"]
+    for case, row in zip(seed_cases["001"], gold):
+        declared = declared_labels(case, taxonomy)
+        if row["split"] == "train":
+            assert declared.pillar["label"] == row["pillar"] and declared.pillar["source"] == "declared"
+            assert declared.pillar["text"] in case.section
+            assert declared.theme["label"] == row["theme"] and declared.theme["text"] == case.section[-1]
+        else:
+            assert declared.pillar is None and declared.theme is None
+    for prefix in ("003", "004"):
+        assert all(declared_labels(c, taxonomy).pillar is None for c in seed_cases[prefix])
+
+
+def test_classify_nothing_and_a_missing_models_folder(classifier, tmp_path: Path):
+    classifier.classify([])
+    with pytest.raises(model_files.ModelFilesError, match="run `jirei train`"):
+        CaseClassifier.load(tmp_path)
+
+
+def test_model_card_describes_the_committed_artefacts(classifier):
+    card = classifier.models.card
+    for key in ("model_version", "taxonomy", "label_sets", "cv", "thresholds", "libraries", "training_data"):
+        assert key in card
+    assert card["created_by"] == "jirei train"
+    assert card["label_sets"]["pillar"]["version"] == "chiiki_kyoso@2021-11/pillar"
+    assert card["label_sets"]["action_item"]["labels"] == list(range(1, 11))
+    assert 0 <= card["cv"]["pillar"]["ece"] <= 1 and card["cv"]["pillar"]["accuracy"] > 0.5
+    for name, digest in card["file_sha256"].items():
+        data = (paths.MODELS / name).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == digest
+        assert len(data) < 1_000_000
+
+
+# --- held-out figures -------------------------------------------------------------------
+
+def test_held_out_figures_beat_both_baselines(seeds_dir):
+    from jirei.evaluation.classification import evaluate_classification, format_table
+
+    report = evaluate_classification(paths.MODELS, seeds_dir)
+    jirei, chars, majority = (report.score(s) for s in ("jirei", "char_tfidf_lr", "majority"))
+    assert {(s.part, s.cases) for s in report.scores if s.system == "jirei"} == {
+        ("all", 106), ("001 part II", 5), ("003 slides", 54), ("004 chamber", 47)}
+    assert jirei.pillar_accuracy >= majority.pillar_accuracy
+    assert jirei.pillar_macro_f1 > chars.pillar_macro_f1
+    assert jirei.items_micro_f1 > chars.items_micro_f1 and jirei.items_top1_hit > chars.items_top1_hit
+    # realistic floors for this model on these held-out documents (the goals are 0.85 / 0.80 / 0.70 / 0.80)
+    assert jirei.pillar_accuracy >= 0.62 and jirei.pillar_macro_f1 >= 0.58
+    assert jirei.items_micro_f1 >= 0.5 and jirei.items_top1_hit >= 0.65
+    assert jirei.pillar_ece <= 0.2
+    table = format_table(report)
+    assert "char_tfidf_lr" in table and "003 slides" in table
