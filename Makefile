@@ -18,6 +18,10 @@ demo: install
 	$(BIN)/jirei demo
 	@echo
 	$(BIN)/jirei evaluate segmentation
+	@echo
+	$(BIN)/jirei evaluate entities
+	@echo
+	$(BIN)/jirei evaluate classification
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -82,8 +82,8 @@ def _org_name_ok(name: str) -> bool:
     # A municipality acting as a partner is a place; `関西広域連合` is a body named after one.
     if not orgs.has_org_head(n) and is_place_only(n):
         return False
-    if re.fullmatch(r"[\d\s.,年月日度]+", n):
-        return False
+    if re.fullmatch(r"[\d\s.,年月日度]+", n) or re.match(r"(?i)https?\b|www\.|.*://", n):
+        return False  # dates, and URLs the NER takes for companies
     return True
 
 

@@ -197,10 +197,25 @@ def cmd_evaluate_entities(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_labels(c: Case) -> str:
+    org = next((o["name"] for o in c.organisations), "-")
+    place = next((f"{p['prefecture'] or ''}{p['municipality'] or ''} {p['code'] or ''}".strip() if p["level"] != "region"
+                  else p["region"] for p in c.places if p["level"] != "abroad"), "-")
+    pillar = f"{c.pillar['label']} {c.pillar['score']:.2f}" if c.pillar else "-"
+    items = ",".join(str(a["item"]) for a in c.action_items) or "-"
+    review = "  needs review" if c.needs_review else ""
+    return f"org {org} | place {place} | years {c.years or '-'} | pillar {pillar} | items {items}{review}"
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Extract the sample reports and print a readable summary."""
+    from jirei.classify.predict import CaseClassifier
+    from jirei.extract.entities import MentionRecogniser, extract_entities
     from jirei.extract.ingest import expand_inputs, ingest
     from jirei.extract.segment import segment
+
+    classifier = CaseClassifier.load(paths.MODELS)
+    recognise = MentionRecogniser(os.cpu_count() or 1)
 
     folder = Path(args.folder) if args.folder else paths.sample_dir()
     out = Path(args.output)
@@ -216,16 +231,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 print(f"  {path.name}: FAILED: {exc.problem}")
                 continue
             cases = segment(doc)
+            extract_entities(doc, cases, recognise)
+            classifier.classify(cases)
             all_cases.extend(cases)
             for c in cases:
                 fh.write(json.dumps(c.to_json(), ensure_ascii=False) + "\n")
             layout = cases[0].layout if cases else "-"
             print(f"  {doc.name:<34} {len(doc.text):>7} chars  {len(cases):>3} cases  layout={layout}")
             for c in cases[:3]:
-                section = " > ".join(c.section[-2:])
-                print(f"      #{c.ordinal:<3} {c.title[:48]}" + (f"   [{section[:40]}]" if section else ""))
+                print(f"      #{c.ordinal:<3} {c.title[:48]}")
+                print("           " + _demo_labels(c))
             if len(cases) > 3:
                 print(f"      … {len(cases) - 3} more")
+    recognise.close()
     print(f"{len(all_cases)} cases written to {out} in {time.perf_counter() - t0:.1f}s")
     return 0
 
