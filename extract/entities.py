@@ -75,9 +75,41 @@ def _ner_name(ent) -> str | None:
     return text if balanced else None
 
 
+# Areas, facilities, funds, programmes and models are not organisations (corpus/entities/README.md).
+_NOT_A_BODY = re.compile(
+    r"(?:圏|圏域|地域|地区|駅|駅前|空港|公園|施設|モデル|方式|プロジェクト|事業|制度|プログラム)$|(?i:fund)|ファンド"
+)
+# `ABIC(国際社会貢献センター)`, `情報処理推進機構(IPA)`: an abbreviation and the name it stands for.
+_ABBREVIATION = re.compile(r"([A-Za-z][A-Za-z0-9&\-]{1,11})\s*[(（]([^()（）]{3,30})[)）]|([^\s()（）、。]{3,30})[(（]([A-Za-z][A-Za-z0-9&\-]{1,11})[)）]")
+# `京都や神戸商工会議所`: two bodies sharing one head.
+_SHARED_HEAD = re.compile(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]{2,3})や([\u4e00-\u9fff]{2,3})(商工会議所|商工会)")
+
+
+def _abbreviations(text: str) -> dict[str, str]:
+    """Abbreviation → full name, from the `ABBR(name)` and `name(ABBR)` shapes in a text."""
+    out = {}
+    for m in _ABBREVIATION.finditer(text):
+        abbr, full = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        if orgs.has_org_head(full) or full.endswith(("センター", "会")):
+            out[abbr] = full
+    return out
+
+
+def _shared_head_names(case: Case) -> list[dict]:
+    out = []
+    for m in _SHARED_HEAD.finditer(case.text):
+        name = m.group(1) + m.group(3)
+        if m.group(1).endswith(("市", "県", "町", "村")) or not _org_name_ok(name):
+            continue
+        s = case.span[0] + m.start()
+        out.append({"name": name, "text": m.group(), "role": "partner", "source": "rule",
+                    "label": "shared-head", "span": [s, case.span[0] + m.end()]})
+    return out
+
+
 def _org_name_ok(name: str) -> bool:
     n = orgs.normalise_org_name(name)
-    if len(n) < 2 or orgs.is_generic(n) or re.search(r"(?:圏|圏域|地域|地区)$", n):
+    if len(n) < 2 or orgs.is_generic(n) or _NOT_A_BODY.search(n):
         return False
     # A municipality acting as a partner is a place; `関西広域連合` is a body named after one.
     if not orgs.has_org_head(n) and is_place_only(n):
@@ -172,11 +204,12 @@ def entity_mentions(nlp, texts: list[str]) -> list[list[dict]]:
 def _body_organisations(case: Case, mentions: list[dict], lead: str | None) -> list[dict[str, Any]]:
     out = []
     lead_key = orgs.org_key(lead) if lead else None
+    abbreviations = _abbreviations(case.text)
     for m in mentions:
         written = m["org"]
         if not written:
             continue
-        name = orgs.normalise_org_name(written)
+        name = orgs.normalise_org_name(abbreviations.get(written, written))
         if not _org_name_ok(name):
             continue
         if lead_key and _is_alias_of(orgs.org_key(name), lead_key):
@@ -193,7 +226,7 @@ def _document_organisations(per_case) -> dict[str, str]:
     known: dict[str, str] = {}
     for heading_orgs, body_orgs, _lead in per_case:
         for o in heading_orgs + body_orgs:
-            if len(o["name"]) >= 3:
+            if len(o["name"]) >= 3 and o.get("label") != "shared-head":
                 known.setdefault(orgs.org_key(o["name"]), o["text"])
     return known
 
@@ -201,12 +234,14 @@ def _document_organisations(per_case) -> dict[str, str]:
 def _mentions_of_known(case: Case, known: dict[str, str], lead: str | None) -> list[dict]:
     out = []
     lead_key = orgs.org_key(lead) if lead else None
+    abbreviations = _abbreviations(case.text)
     for key, written in known.items():
         i = case.text.find(written)
         if i < 0 or key == lead_key or (lead_key and _is_alias_of(key, lead_key)):
             continue
         s = case.span[0] + i
-        out.append({"name": orgs.normalise_org_name(written), "text": written, "role": "partner",
+        name = orgs.normalise_org_name(abbreviations.get(written, written))
+        out.append({"name": name, "text": written, "role": "partner",
                     "source": "rule", "label": "document", "span": [s, s + len(written)]})
     return out
 
@@ -322,7 +357,7 @@ def extract_entities(document: Document, cases: list[Case], recognise=None, doc_
             heading_mentions = next(extra_mentions)
         heading_orgs = _heading_organisations(case, heading_mentions)
         lead = next((o["name"] for o in heading_orgs if o["role"] == "lead"), None)
-        per_case.append((heading_orgs, _body_organisations(case, mentions, lead), lead))
+        per_case.append((heading_orgs, _body_organisations(case, mentions, lead) + _shared_head_names(case), lead))
     known = _document_organisations(per_case)
     for case, (heading_orgs, body_orgs, lead) in zip(cases, per_case):
         again = _mentions_of_known(case, known, lead)

@@ -96,6 +96,10 @@ def normalise_org_name(name: str) -> str:
         n = m.group(1)
     n = n.strip("「」『』\"'“”【】")
     n = ABBREVIATION_TAIL.sub("", n).strip()
+    # `産学官金共創 ぐんま未来イノベーション会議`: a Japanese descriptor, a space, then the name.
+    m = re.fullmatch(r"([\u3040-\u30ff\u4e00-\u9fff]{2,12})\s+(\S{4,})", n)
+    if m and m.group(2).endswith(ORG_HEADS) and not m.group(1).endswith(LEGAL_FORMS_BEFORE):
+        n = m.group(2)
     for mark, full in LEGAL_MARK_EXPANSION.items():
         n = n.replace(mark, full)
     n = re.sub(r"^株(?=[\u4e00-\u9fff])(?!式)", "株式会社", n) if n.startswith("株") and len(n) > 3 and not n.startswith("株式") else n

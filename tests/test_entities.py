@@ -54,6 +54,7 @@ def _names(case):
         ("情報処理推進機構(IPA)", "情報処理推進機構"),
         ("NPO 法人「国際社会貢献センター」", "国際社会貢献センター"),
         ("Google Japan", "Google Japan"),
+        ("産学官金共創 ぐんま未来イノベーション会議", "ぐんま未来イノベーション会議"),  # 004 前橋
     ],
 )
 def test_organisation_names_are_normalised(written, stored):
@@ -121,6 +122,22 @@ def test_collective_and_place_parentheses_give_no_organisation(extracted):
     _, case = _case(extracted, "004", "鳥取企業支援ネットワーク")
     assert case.organisations[0]["name"] == "鳥取企業支援ネットワーク"
     assert "鳥取県下商工会議所" not in _names(case)
+
+
+def test_abbreviation_and_shared_head_resolve_to_named_bodies(extracted):
+    # 004 小田原箱根: `ABIC(国際社会貢献センター)` is one body, stored by its name
+    _, case = _case(extracted, "004", "ABIC(国際社会貢献センター)")
+    assert "国際社会貢献センター" in _names(case) and "ABIC" not in _names(case)
+    # 004 大阪: `京都や神戸商工会議所` names two chambers
+    _, case = _case(extracted, "004", "関西発スタートアップの推進")
+    assert {"京都商工会議所", "神戸商工会議所"} <= set(_names(case))
+
+
+def test_funds_programmes_and_urls_are_not_organisations(extracted):
+    doc, case = _case(extracted, "001", "② KDDI")
+    assert not [n for n in _names(case) if "FUND" in n.upper()]  # KDDI REGIONAL INITIATIVES FUND
+    _, cases = extracted["004"]
+    assert not [n for c in cases.values() for n in _names(c) if n.endswith(("プロジェクト", "事業", "https"))]
 
 
 def test_municipalities_are_places_not_organisations(extracted):
@@ -198,6 +215,6 @@ def test_scores_against_gold_beat_stock_ner(seeds_dir):
     for field in ("organisations", "places", "years"):
         assert jirei.fields[field].f1 > stock.fields[field].f1, field
     # Floors a little under the figures in the README, so a regression fails the suite.
-    assert jirei.fields["organisations"].f1 >= 0.86
+    assert jirei.fields["organisations"].f1 >= 0.89
     assert jirei.fields["places"].f1 >= 0.97
     assert jirei.fields["years"].f1 >= 0.97
