@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         import os
 
         workers = os.cpu_count() or 1
-        print(f"\nExtraction end to end: `jirei extract` on the {len(seeds)} seed texts (ingest, segment, entities;")
+        print(f"\nExtraction end to end: `jirei extract` on the {len(seeds)} seed texts (ingest, segment, entities, labels;")
         print(f"{workers} NER worker processes) vs stock ja_ginza nlp.pipe over the same texts, one process each")
         r = bench_extraction(seeds, workers)
         print(f"{'':<34} {'wall s':>8} {'chars/s':>9} {'peak MB':>8}")
