@@ -9,7 +9,6 @@ from pathlib import Path
 
 from jirei import paths
 
-from .model import ModelFilesError
 from .taxonomy import DEFAULT_SCHEME, TaxonomyError
 
 
@@ -53,6 +52,8 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run_evaluate_classification(args: argparse.Namespace) -> int:
     from jirei.evaluation.classification import evaluate_classification, format_table, report_json
+
+    from .model import ModelFilesError  # scikit-learn loads only for the commands that need it
 
     try:
         report = evaluate_classification(Path(args.models), Path(args.seeds))

@@ -25,20 +25,12 @@ from jirei.evaluation.segmentation import gold_spans, load_gold
 from jirei.extract.ingest import ingest
 from jirei.extract.segment import segment
 from jirei.extract.organisations import ORG_LABELS, normalise_org_name, org_key
+from jirei.extract.places import place_key
 from jirei.records import Case
 
 PLACE_LABELS = frozenset({"Province", "City", "County", "GPE_Other", "Domestic_Region", "Country", "Island"})
 YEAR_LABELS = frozenset({"Date", "Era", "Period_Year", "Timex_Other"})
 FIELDS = ("organisations", "places", "years")
-
-
-def place_key(p: dict) -> tuple:
-    level = p.get("level")
-    if level == "region":
-        return ("region", p.get("region"))
-    if level == "abroad":
-        return ("abroad", p.get("text"))
-    return (p.get("prefecture"), p.get("municipality"))
 
 
 @dataclass

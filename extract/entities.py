@@ -18,24 +18,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from spacy.language import Language
 
 from jirei.extract import organisations as orgs
+from jirei.extract import places as places_mod
+from jirei.extract import years as years_mod
 from jirei.records import Case, Document
 
 
-def add_entity_rules(nlp: Language) -> Language:
-    """Jirei's components around GiNZA's NER (called by `jirei.nlp.load_pipeline`)."""
-    return orgs.add_organisation_components(nlp)
-
-
 # --- helpers over the place gazetteer ------------------------------------------------------------
-
-
-def _places_module():
-    from jirei.extract import places
-
-    return places
 
 
 def is_place_only(fragment: str) -> bool:
@@ -43,7 +33,7 @@ def is_place_only(fragment: str) -> bool:
     frag = fragment.strip()
     if not frag:
         return False
-    found = _places_module().find_places(frag)
+    found = places_mod.find_places(frag)
     covered = sum(p["span"][1] - p["span"][0] for p in found)
     rest = re.sub(r"[・、,\-‐~〜\s]|ほか|他|等|など|地区|地域|エリア|東部|西部|南部|北部", "", frag)
     return bool(found) and covered >= len(rest) * 0.8
@@ -254,7 +244,7 @@ def _drop_truncated(found: list[dict]) -> list[dict]:
             if o["source"] == "heading" or not any(len(other) > len(k) >= 4 and other.startswith(k) for other in keys)]
 
 
-def _chamber_places(organisations: list[dict], places: list[dict], case: Case) -> list[dict]:
+def _chamber_places(organisations: list[dict], places: list[dict]) -> list[dict]:
     """Cities implied by chambers of commerce named in the heading, when the text does not name them."""
     implied = []
     named = {(p.get("prefecture"), p.get("municipality")) for p in places}
@@ -262,7 +252,7 @@ def _chamber_places(organisations: list[dict], places: list[dict], case: Case) -
     for o in organisations:
         if o["source"] != "heading" or not re.search(r"商工会議所|商工会$", o["name"]):
             continue
-        for p in _places_module().places_implied_by_organisation(o["name"]):
+        for p in places_mod.places_implied_by_organisation(o["name"]):
             key = (p.get("prefecture"), p.get("municipality"))
             if key in named or (p.get("municipality") is None and p.get("prefecture") in named_prefs):
                 continue
@@ -335,9 +325,6 @@ def extract_entities(document: Document, cases: list[Case], recognise=None, doc_
     `jirei.nlp.load_pipeline` used in this process); `doc_date` (YYYY[-MM[-DD]]) overrides the
     date the report states, against which 本年/昨年度 are resolved.
     """
-    from jirei.extract import places as places_mod
-    from jirei.extract import years as years_mod
-
     if not cases:
         return cases
     if not isinstance(recognise, MentionRecogniser):  # None, or a spaCy pipeline
@@ -369,7 +356,7 @@ def extract_entities(document: Document, cases: list[Case], recognise=None, doc_
             p = dict(p)
             p["span"] = [base + p["span"][0], base + p["span"][1]]
             plc.append(p)
-        plc += _chamber_places(found, plc, case)
+        plc += _chamber_places(found, plc)
         case.places = plc
         mentions = []
         for m in years_mod.find_year_mentions(case.text, doc_date=date):

@@ -24,6 +24,8 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
+from jirei.extract.segment.patterns import split_paren_tail
+
 # --- vocabularies ---------------------------------------------------------------------------
 
 LEGAL_FORMS_BEFORE = (
@@ -34,7 +36,7 @@ LEGAL_FORMS_BEFORE = (
 LEGAL_MARKS = ("㈱", "(株)", "㈲", "(有)", "(一社)", "(公社)", "(一財)", "(公財)", "(特非)")
 LEGAL_MARK_EXPANSION = {"㈱": "株式会社", "(株)": "株式会社", "㈲": "有限会社", "(有)": "有限会社"}
 
-# Nouns that end an organisation's name. Longest first where one is a suffix of another.
+# Nouns that end an organisation's name.
 ORG_HEADS = (
     "商工会議所", "会議所", "商工会", "協議会", "推進会議", "会議", "協会", "連合会", "広域連合", "機構", "財団",
     "大学院", "大学", "高専", "高等専門学校", "専門学校", "高等学校", "高校", "研究所", "研究機構", "組合",
@@ -102,7 +104,8 @@ def normalise_org_name(name: str) -> str:
         n = m.group(2)
     for mark, full in LEGAL_MARK_EXPANSION.items():
         n = n.replace(mark, full)
-    n = re.sub(r"^株(?=[\u4e00-\u9fff])(?!式)", "株式会社", n) if n.startswith("株") and len(n) > 3 and not n.startswith("株式") else n
+    if len(n) > 3:  # `株和賀組`: the brackets of (株) lost in extraction
+        n = re.sub(r"^株(?!式)(?=[\u4e00-\u9fff])", "株式会社", n)
     n = _LATIN_JA_SPACE.sub("", n)
     n = re.sub(r"\s{2,}", " ", n)
     return n.strip(" 、,・")
@@ -227,7 +230,7 @@ def find_rule_organisations(doc: Doc) -> list[Span]:
                 if start < i:
                     spans.append(Span(doc, start, i + 1, label="Company"))
             continue
-        if tok.text in LEGAL_MARKS or tok.text in {"㈱", "㈲"}:
+        if tok.text in LEGAL_MARKS:
             start = _left_edge(doc, i)
             if start < i:
                 spans.append(Span(doc, start, i + 1, label="Company"))
@@ -330,23 +333,6 @@ def _strip_heading(title: str) -> str:
     return t
 
 
-def _paren_tail(text: str) -> tuple[str, str] | None:
-    """(before, inside) for a heading ending in parentheses, nesting allowed."""
-    t = text.rstrip()
-    if not t or t[-1] not in ")）":
-        return None
-    depth = 0
-    for i in range(len(t) - 1, -1, -1):
-        if t[i] in ")）":
-            depth += 1
-        elif t[i] in "(（":
-            depth -= 1
-            if depth == 0:
-                inside = t[i + 1 : -1].strip()
-                return (t[:i].strip(), inside) if inside else None
-    return None
-
-
 def organisations_from_heading(title: str, is_place, is_org_name) -> tuple[list[str], list[str]]:
     """The organisations a heading names, as (leads, partners); at most one lead.
 
@@ -358,17 +344,17 @@ def organisations_from_heading(title: str, is_place, is_org_name) -> tuple[list[
     """
     t = _strip_heading(title)
     m = _COLON_HEAD.match(t)
+    inner = split_paren_tail(m.group("org")) if m else None
     # The layout itself says the short phrase before the colon is the organisation.
-    if m and is_org_name(_paren_tail(m.group("org"))[0] if _paren_tail(m.group("org")) else m.group("org"), True):
+    if m and is_org_name(inner[0] if inner else m.group("org"), True):
         org = m.group("org").strip()
-        inner = _paren_tail(org)
         if inner:  # `住友商事(日本貿易会・国際社会貢献センター)`: bodies named with the lead
             lead, partners = inner[0], [p for p in _SPLIT_LIST.split(inner[1]) if p]
             return [lead], [p for p in partners if is_org_name(p, True) and not is_place(p)]
         return [org], []
     leads: list[str] = []
     partners: list[str] = []
-    tail = _paren_tail(t)
+    tail = split_paren_tail(t)
     before = t
     if tail:
         before, inside = tail

@@ -215,7 +215,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from jirei.extract.segment import segment
 
     classifier = CaseClassifier.load(paths.MODELS)
-    recognise = MentionRecogniser(os.cpu_count() or 1)
 
     folder = Path(args.folder) if args.folder else paths.sample_dir()
     out = Path(args.output)
@@ -223,7 +222,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"Jirei demo: reports in {folder}")
     t0 = time.perf_counter()
     all_cases: list[Case] = []
-    with out.open("w", encoding="utf-8") as fh:
+    with MentionRecogniser(os.cpu_count() or 1) as recognise, out.open("w", encoding="utf-8") as fh:
         for path in expand_inputs([folder]):
             try:
                 doc = ingest(path)
@@ -243,7 +242,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 print("           " + _demo_labels(c))
             if len(cases) > 3:
                 print(f"      … {len(cases) - 3} more")
-    recognise.close()
     print(f"{len(all_cases)} cases written to {out} in {time.perf_counter() - t0:.1f}s")
     return 0
 

@@ -33,9 +33,9 @@ NOISE_LINE = re.compile(
 FOOTNOTE = re.compile(r"^[¹²³⁴⁵⁶⁷⁸⁹⁰]+\s*\S")
 
 
-def paren_tail(text: str) -> str | None:
-    """The parenthesised text at the end of a line, nesting allowed:
-    `名称(長野県伊那市)` -> `長野県伊那市`; `…(福知山フロント(株)・福知山市)` -> `福知山フロント(株)・福知山市`."""
+def split_paren_tail(text: str) -> tuple[str, str] | None:
+    """(before, inside) for a line ending in parentheses, nesting allowed:
+    `…(福知山フロント(株)・福知山市)` -> (`…`, `福知山フロント(株)・福知山市`)."""
     t = text.strip()
     if not t or t[-1] not in ")）":
         return None
@@ -46,9 +46,16 @@ def paren_tail(text: str) -> str | None:
         elif t[i] in "(（":
             depth -= 1
             if depth == 0:
-                inner = t[i + 1 : -1].strip()
-                return inner if 0 < len(inner) <= 60 and i > 0 else None
+                inside = t[i + 1 : -1].strip()
+                return (t[:i].strip(), inside) if inside else None
     return None
+
+
+def paren_tail(text: str) -> str | None:
+    """The parenthesised text at the end of a line, when something precedes it and it is short:
+    `名称(長野県伊那市)` -> `長野県伊那市`."""
+    split = split_paren_tail(text)
+    return split[1] if split and split[0] and len(split[1]) <= 60 else None
 
 
 def names_org_or_place(fragment: str) -> bool:
