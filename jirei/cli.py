@@ -316,6 +316,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_evaluate_classification_parser(esub)
     add_train_parser(sub)
 
+    from jirei.store_commands import add_store_parsers
+
+    add_store_parsers(sub)
+
     p = sub.add_parser("demo", help="extract the sample reports and print a summary")
     p.add_argument("--folder", help="reports folder (default: the shared seeds, else samples/)")
     p.add_argument("-o", "--output", default="out/demo-cases.jsonl", help="JSONL output (default: %(default)s)")

@@ -86,6 +86,14 @@ class Case:
     def case_id(self) -> str:
         return case_id_for(self.doc_id, self.ordinal)
 
+    @classmethod
+    def from_json(cls, record: dict[str, Any]) -> "Case":
+        """A Case back from its `to_json()` record (or a stored case); extra keys are ignored."""
+        names = {f for f in cls.__dataclass_fields__}
+        kwargs = {k: v for k, v in record.items() if k in names}
+        kwargs["span"] = tuple(record["span"])
+        return cls(**kwargs)
+
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d["span"] = list(self.span)

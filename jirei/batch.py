@@ -1,0 +1,404 @@
+"""Batch runs: reports in, the case store out; resumable, parallel on local processes or Dask.
+
+One function does the work for one document, wherever it runs: `process_document(job)` ingests,
+segments, extracts entities and classifies, and returns a plain `DocumentResult` (picklable, no
+spaCy objects). Workers load GiNZA and the classifier once per process (`worker_pipeline`).
+Only the process that opened the store writes to it, one transaction per document, so a batch
+killed at any moment leaves every document either fully stored or absent; the next run skips
+what is stored (by the sha256 of the bytes) and does the rest.
+
+Backends
+- local: a pool of worker processes (spawned; one thread each, since Sudachi's tokenizer is not
+  thread-safe).
+- dask: the same function as Dask tasks, on a `LocalCluster` or the scheduler at an address. A
+  worker plugin loads the pipeline when each worker starts. Jobs carry the file's bytes, so
+  workers need no shared file system.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jirei import paths
+from jirei.records import IngestError
+
+
+# --- the per-document function ---------------------------------------------------------------------
+
+
+@dataclass
+class DocumentJob:
+    """One file to process. `data` is the file's bytes when the worker may not see the path."""
+
+    doc_id: str
+    name: str
+    path: str
+    size: int
+    data: bytes | None = None
+    layout: str | None = None
+    doc_date: str | None = None
+    models_dir: str = str(paths.MODELS)
+
+
+@dataclass
+class DocumentResult:
+    """What a worker sends back: the document, its case records, or the reason it failed."""
+
+    doc: dict[str, Any]
+    cases: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+    model_version: str | None = None
+    seconds: float = 0.0
+    worker: dict[str, Any] = field(default_factory=dict)
+
+
+@functools.lru_cache(maxsize=4)
+def worker_pipeline(models_dir: str):
+    """GiNZA with Jirei's components and the classifier, loaded once per process."""
+    from jirei.classify.predict import CaseClassifier
+    from jirei.nlp import load_pipeline
+
+    return load_pipeline(ner=True), CaseClassifier.load(Path(models_dir))
+
+
+def _worker_stats() -> dict[str, Any]:
+    # ru_maxrss is in KiB on Linux
+    return {"pid": os.getpid(), "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+
+
+def process_document(job: DocumentJob) -> DocumentResult:
+    """Ingest → segment → entities → classify for one file. Never raises for a bad file: the
+    result carries the one-line reason instead."""
+    from jirei.extract.entities import extract_entities
+    from jirei.extract.ingest import ingest
+    from jirei.extract.segment import segment
+
+    t0 = time.perf_counter()
+    doc_info = {"doc_id": job.doc_id, "name": job.name, "path": job.path}
+    try:
+        nlp, classifier = worker_pipeline(job.models_dir)
+        document = _ingest_job(job, ingest)
+        cases = segment(document, layout=job.layout)
+        extract_entities(document, cases, nlp, doc_date=job.doc_date)
+        classifier.classify(cases)
+    except IngestError as exc:
+        return DocumentResult(doc=doc_info, error=exc.problem, seconds=time.perf_counter() - t0,
+                              worker=_worker_stats())
+    except Exception as exc:  # a bug on one document must not stop the batch
+        return DocumentResult(doc=doc_info, error=f"internal error: {type(exc).__name__}: {exc}",
+                              seconds=time.perf_counter() - t0, worker=_worker_stats())
+    doc_info.update(
+        kind=document.kind,
+        text=document.text,
+        pages=[[p.number, p.start, p.end, p.needs_ocr] for p in document.pages],
+        doc_date=job.doc_date or document.doc_date,
+        encoding=document.encoding,
+        warnings=list(document.warnings),
+    )
+    return DocumentResult(doc=doc_info, cases=[c.to_json() for c in cases], model_version=classifier.version,
+                          seconds=time.perf_counter() - t0, worker=_worker_stats())
+
+
+def _ingest_job(job: DocumentJob, ingest):
+    if job.data is None:
+        document = ingest(job.path)
+    else:
+        # ingest reads files; a job that carries bytes is written under its own name first
+        with tempfile.TemporaryDirectory(prefix="jirei-") as tmp:
+            local = Path(tmp) / job.name
+            local.write_bytes(job.data)
+            document = ingest(local)
+    if document.doc_id != job.doc_id:
+        raise IngestError(job.path, "file changed while the batch was running")
+    document.path = job.path
+    return document
+
+
+# --- planning: what is new ----------------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    jobs: list[DocumentJob]
+    skipped: list[tuple[str, str]]  # (path, why)
+    unreadable: list[tuple[DocumentJob, str]]
+
+
+def file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def plan_batch(inputs: Iterable[str | Path], known: dict[str, str], *, retry_failed: bool = False,
+               layout: str | None = None, doc_date: str | None = None,
+               models_dir: str = str(paths.MODELS)) -> Plan:
+    """Files to process: those whose bytes the store does not hold (failed ones too with
+    `retry_failed`). A renamed copy of a stored file is skipped; so is a second copy in the batch."""
+    from jirei.extract.ingest import expand_inputs
+
+    jobs, skipped, unreadable = [], [], []
+    seen: dict[str, str] = {}
+    for path in expand_inputs(inputs):
+        spath = str(path)
+        try:
+            digest = file_digest(path)
+            size = path.stat().st_size
+        except OSError as exc:
+            # No bytes, no content hash: the failure is keyed by the path instead.
+            digest = hashlib.sha256(f"unreadable:{path.resolve()}".encode()).hexdigest()
+            job = DocumentJob(digest, path.name, spath, 0)
+            unreadable.append((job, "no such file" if not path.exists() else f"cannot read file ({exc.strerror})"))
+            continue
+        if digest in seen:
+            skipped.append((spath, f"same bytes as {seen[digest]}"))
+            continue
+        seen[digest] = spath
+        status = known.get(digest)
+        if status == "done" or (status == "failed" and not retry_failed):
+            skipped.append((spath, "already stored" if status == "done" else "failed before (use --retry-failed)"))
+            continue
+        jobs.append(DocumentJob(digest, path.name, spath, size, layout=layout, doc_date=doc_date,
+                                models_dir=models_dir))
+    # Largest first: the long documents start early and the workers finish together.
+    jobs.sort(key=lambda j: -j.size)
+    return Plan(jobs, skipped, unreadable)
+
+
+# --- backends ------------------------------------------------------------------------------------
+
+
+def _warm_worker(models_dir: str) -> None:
+    worker_pipeline(models_dir)
+
+
+class LocalBackend:
+    """Worker processes on this machine, each loading the pipeline once."""
+
+    name = "local"
+
+    def __init__(self, workers: int, models_dir: str):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.workers = max(1, workers)
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_warm_worker, initargs=(models_dir,))
+
+    def run(self, fn: Callable, jobs: list) -> Iterator[Any]:
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        pending = iter(jobs)
+        running = set()
+        window = 2 * self.workers  # a few queued per worker, not the whole batch in memory
+        for job in pending:
+            running.add(self._pool.submit(fn, job))
+            if len(running) >= window:
+                break
+        while running:
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            for fut in done:
+                yield fut.result()
+                nxt = next(pending, None)
+                if nxt is not None:
+                    running.add(self._pool.submit(fn, nxt))
+
+    def close(self) -> None:
+        self._pool.shutdown(cancel_futures=True)
+
+
+class DaskBackend:
+    """The same per-document function on a Dask cluster; only this process writes the store."""
+
+    name = "dask"
+
+    def __init__(self, workers: int, models_dir: str, scheduler: str | None = None):
+        try:
+            from distributed import Client, LocalCluster
+
+            from jirei.dask_worker import JireiPipelinePlugin
+        except ImportError:
+            raise RuntimeError("the dask backend needs dask[distributed]: pip install 'jirei[dask]'") from None
+        self._cluster = None
+        if scheduler:
+            self.client = Client(scheduler)
+        else:
+            self._cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                                         dashboard_address=None, silence_logs=40)
+            self.client = Client(self._cluster)
+        self.client.register_plugin(JireiPipelinePlugin(models_dir), name=JireiPipelinePlugin.name)
+        self.workers = max(1, len(self.client.scheduler_info().get("workers", {})) or workers)
+
+    def run(self, fn: Callable, jobs: list) -> Iterator[Any]:
+        from distributed import as_completed
+
+        pending = iter(jobs)
+        window = 2 * self.workers
+        futures = []
+        for job in pending:
+            futures.append(self._submit(fn, job))
+            if len(futures) >= window:
+                break
+        completed = as_completed(futures)
+        for fut in completed:
+            yield fut.result()
+            fut.release()
+            nxt = next(pending, None)
+            if nxt is not None:
+                completed.add(self._submit(fn, nxt))
+
+    def _submit(self, fn: Callable, job: DocumentJob):
+        job.data = Path(job.path).read_bytes()  # workers may be on other machines
+        fut = self.client.submit(fn, job, pure=False, key=f"jirei-doc-{job.doc_id[:16]}-{time.monotonic_ns()}")
+        job.data = None
+        return fut
+
+    def close(self) -> None:
+        self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def make_backend(name: str, workers: int, models_dir: str, scheduler: str | None = None):
+    if name == "local":
+        return LocalBackend(workers, models_dir)
+    if name == "dask":
+        return DaskBackend(workers, models_dir, scheduler)
+    raise ValueError(f"unknown backend {name!r} (expected local or dask)")
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+
+@dataclass
+class BatchSummary:
+    run_id: int
+    new_documents: int = 0
+    cases: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    workers: dict[int, float] = field(default_factory=dict)  # pid → peak MB
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "new_documents": self.new_documents, "cases": self.cases,
+                "skipped": len(self.skipped), "failed": len(self.failed), "seconds": round(self.seconds, 2),
+                "worker_peak_mb": sorted(self.workers.values())}
+
+    def lines(self) -> list[str]:
+        rate = self.new_documents / self.seconds * 60 if self.seconds else 0.0
+        out = [f"run {self.run_id}: {self.new_documents} new documents, {self.cases} cases, "
+               f"{len(self.skipped)} skipped, {len(self.failed)} failed in {self.seconds:.1f}s"
+               + (f" ({rate:.1f} documents/min)" if self.new_documents else "")]
+        for path, why in self.skipped:
+            out.append(f"  skipped {path}: {why}")
+        for path, why in self.failed:
+            out.append(f"  FAILED {path}: {why}")
+        return out
+
+
+class Progress:
+    """A tqdm bar on a terminal (files, cases, rate, ETA); plain log lines otherwise."""
+
+    def __init__(self, total: int, stream=None, bar: bool | None = None):
+        self.stream = stream or sys.stderr
+        self.cases = 0
+        self.done = 0
+        self.total = total
+        use_bar = self.stream.isatty() if bar is None else bar
+        self._bar = None
+        if use_bar and total:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, unit="doc", file=self.stream, dynamic_ncols=True)
+
+    def update(self, result: DocumentResult) -> None:
+        self.done += 1
+        self.cases += len(result.cases)
+        what = f"FAILED: {result.error}" if result.error else f"{len(result.cases)} cases"
+        if self._bar is not None:
+            self._bar.set_postfix(cases=self.cases, refresh=False)
+            self._bar.update(1)
+            if result.error:
+                self._bar.write(f"{result.doc['name']}: {what}")
+        else:
+            print(f"[{self.done}/{self.total}] {result.doc['name']}: {what} ({result.seconds:.1f}s)",
+                  file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def run_batch(store, inputs: list[str], *, workers: int = 1, backend: str = "local", scheduler: str | None = None,
+              retry_failed: bool = False, layout: str | None = None, doc_date: str | None = None,
+              models_dir: str = str(paths.MODELS), progress: bool | None = None, stream=None) -> BatchSummary:
+    """Process what is new under `inputs` into `store`; see the module docstring."""
+    t0 = time.perf_counter()
+    settings = {"inputs": [str(p) for p in inputs], "workers": workers, "backend": backend, "scheduler": scheduler,
+                "retry_failed": retry_failed, "layout": layout, "doc_date": doc_date, "models": models_dir}
+    run_id = store.start_run("batch", settings)
+    summary = BatchSummary(run_id=run_id)
+    plan = plan_batch(inputs, store.document_status(), retry_failed=retry_failed, layout=layout,
+                      doc_date=doc_date, models_dir=models_dir)
+    summary.skipped = plan.skipped
+    for job, why in plan.unreadable:
+        store.record_failure({"doc_id": job.doc_id, "name": job.name, "path": job.path}, why, run_id)
+        summary.failed.append((job.path, why))
+    card = _model_card(models_dir)
+    if card and plan.jobs:
+        store.register_model(card["model_version"], card)
+    timings = {"plan": round(time.perf_counter() - t0, 3)}
+    status = "failed"
+    bar = Progress(len(plan.jobs), stream=stream, bar=progress)
+    runner = None
+    try:
+        if plan.jobs:
+            runner = make_backend(backend, min(workers, len(plan.jobs)), models_dir, scheduler)
+            t1 = time.perf_counter()
+            for result in runner.run(process_document, plan.jobs):
+                _store_result(store, result, run_id, summary)
+                bar.update(result)
+            timings["process"] = round(time.perf_counter() - t1, 3)
+        status = "finished"
+    finally:
+        bar.close()
+        if runner is not None:
+            runner.close()
+        summary.seconds = time.perf_counter() - t0
+        timings["total"] = round(summary.seconds, 3)
+        store.finish_run(run_id, summary.as_dict(), timings, status=status)
+    return summary
+
+
+def _store_result(store, result: DocumentResult, run_id: int, summary: BatchSummary) -> None:
+    if result.worker:
+        pid = result.worker["pid"]
+        summary.workers[pid] = max(summary.workers.get(pid, 0.0), result.worker["peak_mb"])
+    if result.error:
+        store.record_failure(result.doc, result.error, run_id)
+        summary.failed.append((result.doc["path"], result.error))
+        return
+    store.save_document(result.doc, result.cases, run_id, result.model_version)
+    summary.new_documents += 1
+    summary.cases += len(result.cases)
+
+
+def _model_card(models_dir: str) -> dict | None:
+    try:
+        return json.loads((Path(models_dir) / "model_card.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None

@@ -1,0 +1,174 @@
+"""Views of stored cases: the terminal table of `jirei cases` and the files of `jirei export`.
+
+- JSONL: the `jirei extract` record plus `review_status` and `history_count`.
+- CSV / XLSX: one row per case, flat columns (organisations, places with JIS codes, years,
+  pillar, items, review status). CSV is UTF-8 with a BOM by default so Excel shows Japanese
+  intact; `cp932` for older office software (characters outside it become `?`, and the export says
+  how many).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import unicodedata
+from collections.abc import Iterable
+from typing import Any
+
+FLAT_COLUMNS = [
+    "case_id", "doc", "ordinal", "page", "title", "section", "layout", "organisations", "lead_organisation",
+    "places", "jis_codes", "prefectures", "years", "pillar", "pillar_score", "pillar_source", "secondary_pillars",
+    "theme", "action_items", "declared_pillar", "needs_review", "review_status", "history_count", "text",
+]
+
+EXTRACT_KEYS = ["doc", "case_id", "doc_id", "ordinal", "title", "text", "span", "page", "section", "layout",
+                "organisations", "places", "years", "year_mentions", "pillar", "pillars", "theme", "action_items",
+                "declared_pillar", "needs_review"]
+
+
+def jsonl_record(record: dict) -> dict:
+    out = {k: record[k] for k in EXTRACT_KEYS}
+    out["review_status"] = record["review_status"]
+    out["history_count"] = record["history_count"]
+    return out
+
+
+def place_label(place: dict) -> str:
+    if place.get("level") == "region":
+        return place.get("region") or place.get("text", "")
+    if place.get("level") == "abroad":
+        return place.get("text", "")
+    return f"{place.get('prefecture') or ''}{place.get('municipality') or ''}"
+
+
+def flat_row(record: dict) -> dict[str, Any]:
+    orgs = record["organisations"]
+    places = [p for p in record["places"]]
+    pillar = record["pillar"] or {}
+    sources = record.get("sources", {})
+    secondary = [p.get("label") for p in record.get("pillars", [])[1:] if p.get("secondary")]
+    return {
+        "case_id": record["case_id"],
+        "doc": record["doc"],
+        "ordinal": record["ordinal"],
+        "page": record["page"],
+        "title": record["title"],
+        "section": " > ".join(record["section"]),
+        "layout": record["layout"],
+        "organisations": "; ".join(o["name"] for o in orgs),
+        "lead_organisation": next((o["name"] for o in orgs if o.get("role") == "lead"), ""),
+        "places": "; ".join(dict.fromkeys(place_label(p) for p in places if place_label(p))),
+        "jis_codes": "; ".join(dict.fromkeys(p["code"] for p in places if p.get("code"))),
+        "prefectures": "; ".join(dict.fromkeys(p["prefecture"] for p in places if p.get("prefecture"))),
+        "years": "; ".join(str(y) for y in record["years"]),
+        "pillar": pillar.get("label", ""),
+        "pillar_score": pillar.get("score", ""),
+        "pillar_source": (sources.get("pillar") or [""])[0],
+        "secondary_pillars": "; ".join(secondary),
+        "theme": (record["theme"] or {}).get("label", ""),
+        "action_items": "; ".join(str(a["item"]) for a in record["action_items"]),
+        "declared_pillar": (record["declared_pillar"] or {}).get("label", ""),
+        "needs_review": "yes" if record["needs_review"] else "",
+        "review_status": record["review_status"],
+        "history_count": record["history_count"],
+        "text": record["text"],
+    }
+
+
+def write_jsonl(records: Iterable[dict], out) -> int:
+    n = 0
+    for r in records:
+        out.write(json.dumps(jsonl_record(r), ensure_ascii=False) + "\n")
+        n += 1
+    return n
+
+
+def csv_bytes(records: Iterable[dict], encoding: str = "utf-8-sig") -> tuple[bytes, int, int]:
+    """The CSV file's bytes, the number of rows, and how many characters the encoding lacked."""
+    buf = io.StringIO(newline="")
+    writer = csv.DictWriter(buf, fieldnames=FLAT_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    n = 0
+    for r in records:
+        writer.writerow(flat_row(r))
+        n += 1
+    text = buf.getvalue()
+    data = text.encode(encoding, errors="replace")
+    lost = 0
+    if encoding.replace("-", "_").lower() not in ("utf_8_sig", "utf_8", "utf8"):
+        lost = sum(1 for ch in text if not _encodable(ch, encoding))
+    return data, n, lost
+
+
+def _encodable(ch: str, encoding: str) -> bool:
+    try:
+        ch.encode(encoding)
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def write_xlsx(records: Iterable[dict], path: str) -> int:
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "cases"
+    ws.append(FLAT_COLUMNS)
+    n = 0
+    for r in records:
+        row = flat_row(r)
+        # Excel cells hold at most 32,767 characters; illegal control characters were removed at ingest.
+        ws.append([v[:32767] if isinstance(v, str) else v for v in (row[c] for c in FLAT_COLUMNS)])
+        n += 1
+    ws.freeze_panes = "A2"
+    for i, col in enumerate(FLAT_COLUMNS, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = {"title": 40, "text": 60, "organisations": 30}.get(col, 14)
+    wb.save(path)
+    return n
+
+
+# --- terminal table ------------------------------------------------------------------------------
+
+
+def display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def fit(text: str, width: int) -> str:
+    """Cut to `width` terminal columns (wide characters count two, `…` marks a cut) and pad."""
+    if display_width(text) > width:
+        out, used = [], 0
+        for ch in text:
+            w = display_width(ch)
+            if used + w > width - 1:
+                break
+            out.append(ch)
+            used += w
+        text = "".join(out) + "…"
+    return text + " " * (width - display_width(text))
+
+
+TABLE_COLUMNS = [("case", 21), ("pillar", 13), ("items", 9), ("place", 18), ("organisation", 24), ("title", 40)]
+
+
+def case_table(records: list[dict], total: int) -> str:
+    header = "  ".join(fit(name, w) for name, w in TABLE_COLUMNS).rstrip()
+    lines = [header, "  ".join("-" * w for _, w in TABLE_COLUMNS)]
+    for r in records:
+        pillar = r["pillar"] or {}
+        mark = "*" if (r.get("sources", {}).get("pillar") or [""])[0].startswith("reviewer") else ""
+        pillar_text = f"{pillar.get('label', '-')}{mark} {pillar['score']:.2f}" if pillar.get("score") is not None \
+            else f"{pillar.get('label', '-')}{mark}"
+        place = next((place_label(p) for p in r["places"] if place_label(p)), "-")
+        org = next((o["name"] for o in r["organisations"]), "-")
+        items = ",".join(str(a["item"]) for a in r["action_items"]) or "-"
+        flags = (" !" if r["needs_review"] else "") + (" ✓" if r["review_status"] == "reviewed" else "")
+        cells = [r["case_id"], pillar_text, items, place, org, r["title"].replace("\n", " ") + flags]
+        lines.append("  ".join(fit(str(c), w) for c, (_, w) in zip(cells, TABLE_COLUMNS)).rstrip())
+    shown = len(records)
+    lines.append(f"{shown} of {total} cases" + ("" if shown == total else " (use --limit to show more)")
+                 + "   ! needs review  ✓ reviewed  * reviewer's label")
+    return "\n".join(lines)

@@ -1,0 +1,752 @@
+"""The case store: one SQLite file, and the only module that writes SQL.
+
+What it holds
+- `documents`: one row per document version (sha256 of the bytes), with status `done` or
+  `failed` (and the reason), the extracted text the case spans refer to, and the run that stored it.
+- `cases`: the case entry (title, text, span, page, section, layout), `needs_review`, the review
+  status and a `version` counter that the reviewer app uses for optimistic locking.
+- `case_values`: every extracted value and label as one row (field, position, the value as JSON,
+  a `key` to filter on, `source`, span). Sources: `heading` / `rule` / `ner` for entities,
+  `declared` for what the document says, `model@<version>`, `reviewer:<name>`.
+- `history`: append-only (triggers refuse UPDATE and DELETE): who, when, field, old, new,
+  model version. An undo is a new entry.
+- `models`, `runs`: model versions seen, and every batch / relabel run with settings, counts, timings.
+- `cases_fts`: FTS5 (trigram) over the case text, kept in step by triggers.
+
+How it is used
+Connections run in autocommit mode; every write is a short `BEGIN IMMEDIATE` transaction
+(`Store.transaction()`), WAL journal, foreign keys on, a busy timeout. Only `?` parameters,
+never SQL built from values. The schema is versioned (`PRAGMA user_version`) and migrated
+forward on open; a file that is not a Jirei store, or one from a newer Jirei, is refused with a
+one-line `StoreError` and left untouched.
+
+The SQL is plain (no SQLite-only features outside the FTS table and the pragmas), so a server
+database could stand behind the same methods later.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+APPLICATION_ID = 0x4A495245  # "JIRE": marks a Jirei store in the SQLite header
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 15000
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+# Record fields kept as rows of case_values; single-valued ones hold at most one row.
+LIST_FIELDS = ("organisations", "places", "years", "year_mentions", "pillars", "secondary_pillars", "action_items")
+SINGLE_FIELDS = ("pillar", "theme", "declared_pillar")
+VALUE_FIELDS = LIST_FIELDS + SINGLE_FIELDS
+LABEL_FIELDS = ("pillar", "pillars", "theme", "action_items")  # what a model (re)labels
+
+MIGRATIONS: dict[int, str] = {
+    1: """
+CREATE TABLE runs (
+    run_id      INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL,              -- batch | relabel | train | ...
+    started_at  TEXT NOT NULL,
+    finished_at TEXT,
+    status      TEXT NOT NULL DEFAULT 'running',   -- running | finished | failed
+    settings    TEXT NOT NULL DEFAULT '{}',
+    counts      TEXT NOT NULL DEFAULT '{}',
+    timings     TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE models (
+    version    TEXT PRIMARY KEY,
+    card       TEXT NOT NULL DEFAULT '{}',
+    first_seen TEXT NOT NULL
+);
+CREATE TABLE documents (
+    doc_id      TEXT PRIMARY KEY,              -- sha256 of the file's bytes
+    name        TEXT NOT NULL,
+    path        TEXT NOT NULL,
+    kind        TEXT,                          -- pdf | text
+    status      TEXT NOT NULL CHECK (status IN ('done', 'failed')),
+    error       TEXT,
+    pages       INTEGER,
+    page_spans  TEXT NOT NULL DEFAULT '[]',    -- [[number, start, end, needs_ocr], ...]
+    doc_date    TEXT,
+    encoding    TEXT,
+    warnings    TEXT NOT NULL DEFAULT '[]',
+    layout      TEXT,
+    n_cases     INTEGER NOT NULL DEFAULT 0,
+    chars       INTEGER NOT NULL DEFAULT 0,
+    text        TEXT,
+    model_version TEXT,
+    previous    TEXT,                          -- the earlier version of the same path
+    current     INTEGER NOT NULL DEFAULT 1,    -- 0 once a newer version of the path is stored
+    run_id      INTEGER REFERENCES runs(run_id),
+    added_at    TEXT NOT NULL
+);
+CREATE INDEX documents_path ON documents(path);
+CREATE TABLE cases (
+    case_id      TEXT PRIMARY KEY,
+    doc_id       TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    ordinal      INTEGER NOT NULL,
+    title        TEXT NOT NULL,
+    text         TEXT NOT NULL,
+    span_start   INTEGER NOT NULL,
+    span_end     INTEGER NOT NULL,
+    page         INTEGER,
+    section      TEXT NOT NULL DEFAULT '[]',
+    layout       TEXT NOT NULL,
+    needs_review INTEGER NOT NULL DEFAULT 0,
+    margin       REAL,                         -- best minus second pillar probability
+    review_status TEXT NOT NULL DEFAULT 'unreviewed',
+    version      INTEGER NOT NULL DEFAULT 1,
+    updated_at   TEXT NOT NULL,
+    UNIQUE (doc_id, ordinal)
+);
+CREATE INDEX cases_queue ON cases(review_status, needs_review, margin);
+CREATE TABLE case_values (
+    case_id    TEXT NOT NULL REFERENCES cases(case_id) ON DELETE CASCADE,
+    field      TEXT NOT NULL,
+    position   INTEGER NOT NULL,
+    value      TEXT NOT NULL,                  -- JSON, as in the `jirei extract` record
+    key        TEXT,                           -- what filters compare: name, prefecture, year, label
+    source     TEXT,
+    score      REAL,
+    span_start INTEGER,
+    span_end   INTEGER,
+    PRIMARY KEY (case_id, field, position)
+);
+CREATE INDEX case_values_key ON case_values(field, key);
+CREATE TABLE history (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    case_id       TEXT NOT NULL REFERENCES cases(case_id),
+    at            TEXT NOT NULL,
+    who           TEXT NOT NULL,
+    field         TEXT NOT NULL,
+    old           TEXT,
+    new           TEXT,
+    model_version TEXT,
+    run_id        INTEGER REFERENCES runs(run_id),
+    note          TEXT
+);
+CREATE INDEX history_case ON history(case_id, id);
+CREATE TRIGGER history_no_update BEFORE UPDATE ON history
+BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
+CREATE TRIGGER history_no_delete BEFORE DELETE ON history
+BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
+CREATE VIRTUAL TABLE cases_fts USING fts5(text, content='cases', tokenize='trigram');
+CREATE TRIGGER cases_fts_insert AFTER INSERT ON cases
+BEGIN INSERT INTO cases_fts(rowid, text) VALUES (new.rowid, new.text); END;
+CREATE TRIGGER cases_fts_delete AFTER DELETE ON cases
+BEGIN INSERT INTO cases_fts(cases_fts, rowid, text) VALUES ('delete', old.rowid, old.text); END;
+CREATE TRIGGER cases_fts_update AFTER UPDATE OF text ON cases
+BEGIN
+    INSERT INTO cases_fts(cases_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+    INSERT INTO cases_fts(rowid, text) VALUES (new.rowid, new.text);
+END;
+""",
+}
+
+
+class StoreError(Exception):
+    """A store that cannot be opened or a write that cannot be made; one line, naming the file."""
+
+
+class ConflictError(StoreError):
+    """A case changed since the caller read it (optimistic version check)."""
+
+    def __init__(self, case_id: str, expected: int, actual: int, changes: list[dict]):
+        self.case_id, self.expected, self.actual, self.changes = case_id, expected, actual, changes
+        who = ", ".join(sorted({c["who"] for c in changes})) or "someone"
+        super().__init__(f"case {case_id} was changed by {who} (version {actual}, you had {expected})")
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def model_source(version: str | None) -> str:
+    return f"model@{version}" if version else "model"
+
+
+def value_key(field: str, value: Any) -> str | None:
+    """What filters compare for one value: an organisation's name, a place's prefecture (or region),
+    a year, a label id, an action item's number."""
+    if field == "organisations":
+        return value.get("name")
+    if field == "places":
+        return value.get("prefecture") or value.get("region") or value.get("text")
+    if field == "years":
+        return str(value)
+    if field == "year_mentions":
+        return str(value.get("year")) if value.get("year") is not None else None
+    if field in ("pillar", "pillars", "theme", "declared_pillar", "secondary_pillars"):
+        return value.get("label") if isinstance(value, dict) else str(value)
+    if field == "action_items":
+        return str(value.get("item"))
+    return None
+
+
+def value_source(field: str, value: Any, model_version: str | None) -> str | None:
+    """Provenance of a value as the store records it: entities keep theirs (heading | rule | ner);
+    model labels become `model@<version>`; declared labels stay `declared`."""
+    if field == "years":
+        return "rule"
+    if isinstance(value, dict):
+        src = value.get("source")
+        if src == "model" or (src is None and field in LABEL_FIELDS):
+            return model_source(value.get("model") or model_version)
+        return src
+    return None
+
+
+def _span(value: Any) -> tuple[int | None, int | None]:
+    if isinstance(value, dict) and isinstance(value.get("span"), (list, tuple)) and len(value["span"]) == 2:
+        return int(value["span"][0]), int(value["span"][1])
+    return None, None
+
+
+def pillar_margin(pillars: list[dict]) -> float | None:
+    scores = sorted((p.get("score") or 0.0 for p in pillars), reverse=True)
+    if len(scores) < 2:
+        return None
+    return round(scores[0] - scores[1], 4)
+
+
+@dataclass
+class CaseQuery:
+    """Filters of `jirei cases` and the reviewer queue; None means no filter."""
+
+    pillar: str | None = None
+    item: int | None = None
+    prefecture: str | None = None
+    search: str | None = None
+    needs_review: bool | None = None
+    reviewed: bool | None = None
+    doc_id: str | None = None
+    all_versions: bool = False
+    order: str = "document"  # document | queue
+    limit: int | None = None
+    offset: int = 0
+
+
+def search_terms(query: str) -> tuple[list[str], list[str]]:
+    """Split a search into (terms the trigram index can find, shorter terms for LIKE).
+
+    The trigram tokenizer indexes 3-character sequences: a 1–2 character term (東京, 人材) finds
+    nothing, and inside a longer query it would be silently dropped; those go to LIKE instead.
+    The query is normalised as report text is (NFKC and Jirei's folds), so 全角 input matches."""
+    from jirei.extract.text import normalise
+
+    terms = [t for t in normalise(query).split() if t]
+    return [t for t in terms if len(t) >= 3], [t for t in terms if len(t) < 3]
+
+
+def _fts_phrase(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def _like_pattern(term: str) -> str:
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+class Store:
+    """An open case store. Use as a context manager, or call `close()`."""
+
+    def __init__(self, path: str | Path, *, create: bool = True):
+        self.path = Path(path)
+        _check_file(self.path, create=create)
+        try:
+            self.conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
+                                        check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot open: {exc}") from None
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute("PRAGMA synchronous = NORMAL")  # WAL: durable at checkpoints, never corrupt
+        self._migrate()
+
+    # --- connection -------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A short write transaction, taken at once (BEGIN IMMEDIATE) so writers queue on the
+        busy timeout instead of failing half-way with "database is locked"."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    @contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: several SELECTs see one consistent state."""
+        self.conn.execute("BEGIN")
+        try:
+            yield self.conn
+        finally:
+            self.conn.execute("COMMIT")
+
+    def schema_version(self) -> int:
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def _migrate(self) -> None:
+        version = self.schema_version()
+        if version == SCHEMA_VERSION:
+            return
+        with self.transaction() as db:
+            for target in sorted(v for v in MIGRATIONS if v > version):
+                for statement in _statements(MIGRATIONS[target]):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {int(target)}")
+            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+    # --- runs and models --------------------------------------------------------------------------
+
+    def start_run(self, kind: str, settings: dict) -> int:
+        with self.transaction() as db:
+            cur = db.execute("INSERT INTO runs (kind, started_at, settings) VALUES (?, ?, ?)",
+                             (kind, now(), _json(settings)))
+            return int(cur.lastrowid)
+
+    def finish_run(self, run_id: int, counts: dict, timings: dict, status: str = "finished") -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE runs SET finished_at = ?, status = ?, counts = ?, timings = ? WHERE run_id = ?",
+                       (now(), status, _json(counts), _json(timings), run_id))
+
+    def runs(self) -> list[dict]:
+        rows = self.conn.execute("SELECT * FROM runs ORDER BY run_id").fetchall()
+        return [_run_dict(r) for r in rows]
+
+    def register_model(self, version: str, card: dict | None = None) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO models (version, card, first_seen) VALUES (?, ?, ?) "
+                       "ON CONFLICT(version) DO NOTHING", (version, _json(card or {}), now()))
+
+    def models(self) -> list[dict]:
+        rows = self.conn.execute("SELECT version, card, first_seen FROM models ORDER BY first_seen").fetchall()
+        return [{"version": r["version"], "card": _loads(r["card"]), "first_seen": r["first_seen"]} for r in rows]
+
+    # --- documents --------------------------------------------------------------------------------
+
+    def document_status(self) -> dict[str, str]:
+        """doc_id → status (done | failed) of every stored document."""
+        return {r[0]: r[1] for r in self.conn.execute("SELECT doc_id, status FROM documents")}
+
+    def document(self, doc_id: str) -> dict | None:
+        row = self.conn.execute("SELECT * FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        return _document_dict(row) if row else None
+
+    def documents(self) -> list[dict]:
+        rows = self.conn.execute(
+            "SELECT doc_id, name, path, kind, status, error, pages, doc_date, layout, n_cases, chars, "
+            "current, previous, run_id, added_at FROM documents ORDER BY added_at, name").fetchall()
+        return [dict(r) for r in rows]
+
+    def save_document(self, doc: dict, cases: list[dict], run_id: int | None, model_version: str | None) -> None:
+        """Store one processed document with all its cases and values, atomically.
+
+        `doc`: doc_id, name, path, kind, pages [[n, start, end, needs_ocr]], doc_date, encoding,
+        warnings, text. `cases`: `jirei extract` records. A failed earlier attempt of the same
+        bytes is replaced; an earlier version of the same path stops being current."""
+        stamp = now()
+        layout = cases[0]["layout"] if cases else None
+        with self.transaction() as db:
+            prior = db.execute("SELECT status FROM documents WHERE doc_id = ?", (doc["doc_id"],)).fetchone()
+            if prior is not None and prior["status"] == "done":
+                return  # the same bytes under another name: already stored
+            if prior is not None:
+                db.execute("DELETE FROM documents WHERE doc_id = ?", (doc["doc_id"],))
+            previous = self._supersede_path(db, doc["path"], doc["doc_id"])
+            db.execute(
+                "INSERT INTO documents (doc_id, name, path, kind, status, error, pages, page_spans, doc_date, "
+                "encoding, warnings, layout, n_cases, chars, text, model_version, previous, current, run_id, added_at) "
+                "VALUES (?, ?, ?, ?, 'done', NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+                (doc["doc_id"], doc["name"], doc["path"], doc.get("kind"), len(doc.get("pages") or []) or None,
+                 _json(doc.get("pages") or []), doc.get("doc_date"), doc.get("encoding"),
+                 _json(doc.get("warnings") or []), layout, len(cases), len(doc.get("text") or ""),
+                 doc.get("text"), model_version, previous, run_id, stamp))
+            for record in cases:
+                self._insert_case(db, record, stamp, run_id, model_version)
+
+    def record_failure(self, doc: dict, error: str, run_id: int | None) -> None:
+        """A document that could not be processed: kept with its reason (no cases)."""
+        with self.transaction() as db:
+            prior = db.execute("SELECT status FROM documents WHERE doc_id = ?", (doc["doc_id"],)).fetchone()
+            if prior is not None and prior["status"] == "done":
+                return
+            db.execute(
+                "INSERT INTO documents (doc_id, name, path, kind, status, error, run_id, added_at) "
+                "VALUES (?, ?, ?, ?, 'failed', ?, ?, ?) "
+                "ON CONFLICT(doc_id) DO UPDATE SET name = excluded.name, path = excluded.path, "
+                "error = excluded.error, run_id = excluded.run_id, added_at = excluded.added_at",
+                (doc["doc_id"], doc["name"], doc["path"], doc.get("kind"), error, run_id, now()))
+
+    def failures(self) -> list[dict]:
+        rows = self.conn.execute("SELECT doc_id, name, path, error, added_at FROM documents "
+                                 "WHERE status = 'failed' ORDER BY added_at").fetchall()
+        return [dict(r) for r in rows]
+
+    @staticmethod
+    def _supersede_path(db: sqlite3.Connection, path: str, doc_id: str) -> str | None:
+        row = db.execute("SELECT doc_id FROM documents WHERE path = ? AND status = 'done' AND current = 1 "
+                         "AND doc_id != ? ORDER BY added_at DESC LIMIT 1", (path, doc_id)).fetchone()
+        if row is None:
+            return None
+        db.execute("UPDATE documents SET current = 0 WHERE path = ? AND doc_id != ?", (path, doc_id))
+        return row["doc_id"]
+
+    def _insert_case(self, db: sqlite3.Connection, record: dict, stamp: str, run_id: int | None,
+                     model_version: str | None) -> None:
+        span = record["span"]
+        db.execute(
+            "INSERT INTO cases (case_id, doc_id, ordinal, title, text, span_start, span_end, page, section, "
+            "layout, needs_review, margin, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (record["case_id"], record["doc_id"], record["ordinal"], record["title"], record["text"], span[0],
+             span[1], record.get("page"), _json(record.get("section") or []), record["layout"],
+             int(bool(record.get("needs_review"))), pillar_margin(record.get("pillars") or []), stamp))
+        for field in VALUE_FIELDS:
+            self._write_values(db, record["case_id"], field, _as_list(field, record.get(field)), model_version)
+        db.execute("INSERT INTO history (case_id, at, who, field, old, new, model_version, run_id) "
+                   "VALUES (?, ?, 'batch', 'case', NULL, ?, ?, ?)",
+                   (record["case_id"], stamp, _json({"doc_id": record["doc_id"], "ordinal": record["ordinal"]}),
+                    model_version, run_id))
+
+    @staticmethod
+    def _write_values(db: sqlite3.Connection, case_id: str, field: str, values: list, model_version: str | None,
+                      source: str | None = None) -> None:
+        db.execute("DELETE FROM case_values WHERE case_id = ? AND field = ?", (case_id, field))
+        for position, value in enumerate(values):
+            start, end = _span(value)
+            score = value.get("score") if isinstance(value, dict) else None
+            db.execute(
+                "INSERT INTO case_values (case_id, field, position, value, key, source, score, span_start, span_end) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (case_id, field, position, _json(value), value_key(field, value),
+                 source or value_source(field, value, model_version), score, start, end))
+
+    # --- reading cases ----------------------------------------------------------------------------
+
+    def case_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM cases").fetchone()[0]
+
+    def case(self, case_id: str) -> dict | None:
+        """The case as a `jirei extract` record, plus `review_status`, `version`, `sources`
+        (field → sources of its values) and `history_count`."""
+        records = self._records("WHERE c.case_id = ?", [case_id])
+        return records[0] if records else None
+
+    def cases(self, case_ids: list[str]) -> list[dict]:
+        """Several cases by id, in the order given (unknown ids are left out)."""
+        found: dict[str, dict] = {}
+        for chunk in _chunks(list(case_ids), 500):
+            marks = ",".join("?" * len(chunk))
+            for r in self._records(f"WHERE c.case_id IN ({marks})", list(chunk)):
+                found[r["case_id"]] = r
+        return [found[i] for i in case_ids if i in found]
+
+    def query_cases(self, query: CaseQuery) -> tuple[list[dict], int]:
+        """Cases matching the filters (records as `case()` gives them) and how many match in all."""
+        where, params = self._where(query)
+        total = self.conn.execute(f"SELECT count(*) FROM cases c JOIN documents d USING (doc_id) {where}",
+                                  params).fetchone()[0]
+        order = ("ORDER BY (c.review_status = 'reviewed'), c.needs_review DESC, coalesce(c.margin, 1), c.case_id"
+                 if query.order == "queue" else "ORDER BY d.added_at, d.name, c.ordinal")
+        limit = " LIMIT ? OFFSET ?" if query.limit is not None else ""
+        extra = [query.limit, query.offset] if query.limit is not None else []
+        return self._records(f"{where} {order}{limit}", params + extra), total
+
+    def iter_case_ids(self, query: CaseQuery | None = None) -> list[str]:
+        where, params = self._where(query or CaseQuery())
+        rows = self.conn.execute(f"SELECT c.case_id FROM cases c JOIN documents d USING (doc_id) {where} "
+                                 "ORDER BY d.added_at, d.name, c.ordinal", params).fetchall()
+        return [r[0] for r in rows]
+
+    def _where(self, q: CaseQuery) -> tuple[str, list]:
+        # Each clause is a fixed SQL fragment; only the parameters vary.
+        clauses, params = [], []
+        if not q.all_versions:
+            clauses.append("d.current = 1")
+        if q.doc_id:
+            clauses.append("c.doc_id LIKE ?")
+            params.append(q.doc_id + "%")
+        if q.pillar:
+            clauses.append("EXISTS (SELECT 1 FROM case_values v WHERE v.case_id = c.case_id "
+                           "AND v.field = 'pillar' AND v.key = ?)")
+            params.append(q.pillar)
+        if q.item is not None:
+            clauses.append("EXISTS (SELECT 1 FROM case_values v WHERE v.case_id = c.case_id "
+                           "AND v.field = 'action_items' AND v.key = ?)")
+            params.append(str(q.item))
+        if q.prefecture:
+            clauses.append("EXISTS (SELECT 1 FROM case_values v WHERE v.case_id = c.case_id "
+                           "AND v.field = 'places' AND v.key = ?)")
+            params.append(q.prefecture)
+        if q.needs_review is not None:
+            clauses.append("c.needs_review = ?")
+            params.append(int(q.needs_review))
+        if q.reviewed is not None:
+            clauses.append("c.review_status " + ("=" if q.reviewed else "!=") + " 'reviewed'")
+        if q.search:
+            long_terms, short_terms = search_terms(q.search)
+            if long_terms:
+                clauses.append("c.rowid IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH ?)")
+                params.append(" ".join(_fts_phrase(t) for t in long_terms))
+            for term in short_terms:
+                clauses.append("c.text LIKE ? ESCAPE '\\'")
+                params.append(_like_pattern(term))
+            if not long_terms and not short_terms:
+                clauses.append("0")
+        return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def _records(self, tail: str, params: list) -> list[dict]:
+        with self.snapshot() as db:
+            rows = db.execute(
+                "SELECT c.*, d.name AS doc_name, "
+                "(SELECT count(*) FROM history h WHERE h.case_id = c.case_id) AS history_count "
+                f"FROM cases c JOIN documents d USING (doc_id) {tail}", params).fetchall()
+            ids = [r["case_id"] for r in rows]
+            values: dict[str, dict[str, list]] = {i: {} for i in ids}
+            sources: dict[str, dict[str, list]] = {i: {} for i in ids}
+            for chunk in _chunks(ids, 500):
+                marks = ",".join("?" * len(chunk))
+                for v in db.execute(f"SELECT case_id, field, value, source FROM case_values "
+                                    f"WHERE case_id IN ({marks}) ORDER BY case_id, field, position", chunk):
+                    values[v["case_id"]].setdefault(v["field"], []).append(_loads(v["value"]))
+                    sources[v["case_id"]].setdefault(v["field"], []).append(v["source"])
+        return [_record(r, values[r["case_id"]], sources[r["case_id"]]) for r in rows]
+
+    def history(self, case_id: str) -> list[dict]:
+        rows = self.conn.execute("SELECT * FROM history WHERE case_id = ? ORDER BY id", (case_id,)).fetchall()
+        return [{**dict(r), "old": _loads(r["old"]), "new": _loads(r["new"])} for r in rows]
+
+    # --- changing cases ---------------------------------------------------------------------------
+
+    def set_field(self, case_id: str, field: str, new: Any, who: str, *, source: str | None = None,
+                  model_version: str | None = None, expected_version: int | None = None,
+                  run_id: int | None = None, note: str | None = None) -> int:
+        """Replace one field of a case, write the change to the history, bump the case version.
+
+        `source` tags the new values (e.g. `reviewer:ana`); None keeps each value's own. With
+        `expected_version`, a case changed since it was read raises ConflictError and nothing is
+        written. Returns the new version."""
+        with self.transaction() as db:
+            return self._set_field(db, case_id, field, new, who, source=source, model_version=model_version,
+                                   expected_version=expected_version, run_id=run_id, note=note)
+
+    def _set_field(self, db, case_id, field, new, who, *, source, model_version, expected_version, run_id,
+                   note) -> int:
+        row = db.execute("SELECT version FROM cases WHERE case_id = ?", (case_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"{self.path}: no case {case_id}")
+        if expected_version is not None and row["version"] != expected_version:
+            changes = [h for h in self._history_rows(db, case_id) if h["who"] not in ("batch",)][-5:]
+            raise ConflictError(case_id, expected_version, row["version"], changes)
+        old = self._field_value(db, case_id, field)
+        if _json(old) == _json(new):
+            return row["version"]
+        if field in VALUE_FIELDS:
+            self._write_values(db, case_id, field, _as_list(field, new), model_version, source=source)
+            if field == "pillars":
+                db.execute("UPDATE cases SET margin = ? WHERE case_id = ?", (pillar_margin(new or []), case_id))
+        elif field in ("needs_review", "review_status"):
+            value = int(bool(new)) if field == "needs_review" else str(new)
+            db.execute(f"UPDATE cases SET {field} = ? WHERE case_id = ?", (value, case_id))  # field: fixed names
+        else:
+            raise StoreError(f"{self.path}: field {field!r} cannot be set")
+        version = row["version"] + 1
+        db.execute("UPDATE cases SET version = ?, updated_at = ? WHERE case_id = ?", (version, now(), case_id))
+        db.execute("INSERT INTO history (case_id, at, who, field, old, new, model_version, run_id, note) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   (case_id, now(), who, field, _json(old), _json(new), model_version, run_id, note))
+        return version
+
+    @staticmethod
+    def _history_rows(db, case_id: str) -> list[dict]:
+        rows = db.execute("SELECT * FROM history WHERE case_id = ? ORDER BY id", (case_id,)).fetchall()
+        return [{**dict(r), "old": _loads(r["old"]), "new": _loads(r["new"])} for r in rows]
+
+    @staticmethod
+    def _field_value(db, case_id: str, field: str) -> Any:
+        if field in ("needs_review", "review_status"):
+            value = db.execute(f"SELECT {field} FROM cases WHERE case_id = ?", (case_id,)).fetchone()[0]
+            return bool(value) if field == "needs_review" else value
+        values = [_loads(r[0]) for r in db.execute(
+            "SELECT value FROM case_values WHERE case_id = ? AND field = ? ORDER BY position", (case_id, field))]
+        if field in SINGLE_FIELDS:
+            return values[0] if values else None
+        return values
+
+    def field_sources(self, case_id: str, field: str) -> list[str]:
+        return [r[0] or "" for r in self.conn.execute(
+            "SELECT source FROM case_values WHERE case_id = ? AND field = ? ORDER BY position", (case_id, field))]
+
+    def relabel_case(self, case_id: str, labels: dict[str, Any], needs_review: bool, model_version: str,
+                     run_id: int | None) -> list[str]:
+        """Apply a model's labels to one case; fields holding a reviewer's value are left alone.
+        Returns the fields changed."""
+        changed = []
+        with self.transaction() as db:
+            for field, new in labels.items():
+                sources = [r[0] or "" for r in db.execute(
+                    "SELECT source FROM case_values WHERE case_id = ? AND field = ?", (case_id, field))]
+                if any(s.startswith("reviewer") for s in sources):
+                    continue
+                before = self._field_value(db, case_id, field)
+                if _json(before) != _json(new):
+                    self._set_field(db, case_id, field, new, model_source(model_version), source=None,
+                                    model_version=model_version, expected_version=None, run_id=run_id, note=None)
+                    changed.append(field)
+            reviewed = db.execute("SELECT review_status FROM cases WHERE case_id = ?", (case_id,)).fetchone()[0]
+            if reviewed != "reviewed" and self._field_value(db, case_id, "needs_review") != needs_review:
+                self._set_field(db, case_id, "needs_review", needs_review, model_source(model_version), source=None,
+                                model_version=model_version, expected_version=None, run_id=run_id, note=None)
+                changed.append("needs_review")
+        return changed
+
+    # --- comparing stores (tests, resume checks) --------------------------------------------------
+
+    def content_digest(self) -> dict[str, Any]:
+        """Everything a batch stores, without times and run ids: two stores holding the same
+        documents and cases give equal digests however their runs went."""
+        with self.snapshot() as db:
+            docs = [dict(r) for r in db.execute(
+                "SELECT doc_id, name, path, kind, status, error, pages, page_spans, doc_date, encoding, warnings, "
+                "layout, n_cases, chars, text, model_version, previous, current FROM documents ORDER BY doc_id")]
+            cases = [dict(r) for r in db.execute(
+                "SELECT case_id, doc_id, ordinal, title, text, span_start, span_end, page, section, layout, "
+                "needs_review, margin, review_status, version FROM cases ORDER BY case_id")]
+            values = [tuple(r) for r in db.execute(
+                "SELECT case_id, field, position, value, key, source, score, span_start, span_end "
+                "FROM case_values ORDER BY case_id, field, position")]
+            history = [tuple(r) for r in db.execute(
+                "SELECT case_id, who, field, old, new, model_version FROM history ORDER BY case_id, id")]
+        return {"documents": docs, "cases": cases, "values": values, "history": history}
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into statements (triggers hold `;` inside BEGIN … END)."""
+    out, buf = [], []
+    for line in script.strip().splitlines():
+        buf.append(line)
+        joined = "\n".join(buf)
+        if joined.rstrip().endswith(";") and sqlite3.complete_statement(joined):
+            out.append(joined)
+            buf = []
+    if "".join(buf).strip():
+        out.append("\n".join(buf))
+    return out
+
+
+def _check_file(path: Path, *, create: bool) -> None:
+    """Refuse, before anything is written, a file that is not a Jirei store or is too new."""
+    if not path.exists():
+        if not create:
+            raise StoreError(f"{path}: no such store (run `jirei batch` to make one)")
+        if not path.parent.exists():
+            raise StoreError(f"{path}: folder {path.parent} does not exist")
+        return
+    if path.is_dir():
+        raise StoreError(f"{path}: is a folder, not a Jirei store")
+    size = path.stat().st_size
+    if size == 0:
+        return  # an empty file becomes a new store
+    with path.open("rb") as fh:
+        head = fh.read(100)
+    if not head.startswith(SQLITE_MAGIC):
+        raise StoreError(f"{path}: not a Jirei store (not an SQLite database); left untouched")
+    try:
+        probe = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            app_id = probe.execute("PRAGMA application_id").fetchone()[0]
+            version = probe.execute("PRAGMA user_version").fetchone()[0]
+            tables = probe.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        finally:
+            probe.close()
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: cannot read as a Jirei store ({exc}); left untouched") from None
+    if app_id != APPLICATION_ID:
+        if tables == 0 and app_id == 0:
+            return
+        raise StoreError(f"{path}: not a Jirei store (another application's SQLite database); left untouched")
+    if version > SCHEMA_VERSION:
+        raise StoreError(f"{path}: made by a newer Jirei (store schema {version}, this Jirei reads up to "
+                         f"{SCHEMA_VERSION}); left untouched")
+
+
+def _as_list(field: str, value: Any) -> list:
+    if field in SINGLE_FIELDS:
+        return [] if value is None else [value]
+    return list(value or [])
+
+
+def _chunks(items: list, size: int) -> Iterable[list]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _run_dict(row: sqlite3.Row) -> dict:
+    d = dict(row)
+    for key in ("settings", "counts", "timings"):
+        d[key] = _loads(d[key])
+    return d
+
+
+def _document_dict(row: sqlite3.Row) -> dict:
+    d = dict(row)
+    for key in ("page_spans", "warnings"):
+        d[key] = _loads(d[key])
+    return d
+
+
+def _record(row: sqlite3.Row, values: dict[str, list], sources: dict[str, list]) -> dict:
+    """A stored case as the `jirei extract` record (same keys, same order) plus review fields."""
+    record = {
+        "doc": row["doc_name"],
+        "case_id": row["case_id"],
+        "doc_id": row["doc_id"],
+        "ordinal": row["ordinal"],
+        "title": row["title"],
+        "text": row["text"],
+        "span": [row["span_start"], row["span_end"]],
+        "page": row["page"],
+        "section": _loads(row["section"]),
+        "layout": row["layout"],
+    }
+    for field in ("organisations", "places", "years", "year_mentions", "pillar", "pillars", "theme",
+                  "action_items", "declared_pillar", "secondary_pillars"):
+        found = values.get(field, [])
+        record[field] = (found[0] if found else None) if field in SINGLE_FIELDS else found
+    record["needs_review"] = bool(row["needs_review"])
+    record["review_status"] = row["review_status"]
+    record["version"] = row["version"]
+    record["margin"] = row["margin"]
+    record["history_count"] = row["history_count"]
+    record["sources"] = {f: s for f, s in sources.items()}
+    return record

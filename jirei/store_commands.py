@@ -1,0 +1,241 @@
+"""Commands over the case store: `jirei batch`, `relabel`, `cases`, `export`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from jirei import paths
+
+DEFAULT_DB = "jirei.db"
+
+BATCH_HELP = """\
+Process reports (PDF, .txt, .md; files or folders, searched recursively) into the case store.
+
+Only what is new is processed: a file whose bytes are already stored is skipped (a renamed copy
+too); a changed file is stored as a new version of its path (the earlier version stays, marked
+not current). Each document is committed with all its cases in one transaction, so a batch
+stopped at any moment (Ctrl-C, kill -9, power loss) loses nothing stored, and running the same
+command again finishes the rest.
+
+A file that cannot be read (encrypted, corrupt, empty, image-only, undecodable) is stored as a
+failed document with its reason; the batch goes on and the exit status is 1. Failed documents
+are skipped by later runs unless --retry-failed is given.
+
+Backends: `local` runs worker processes on this machine, each loading GiNZA once. `dask` runs
+the same per-document function on a Dask cluster: a LocalCluster of --workers processes, or the
+scheduler at --scheduler ADDRESS (start one with `dask scheduler` and `dask worker ADDRESS
+--nthreads 1` on each machine; workers need Jirei installed with its models, not the files:
+each task carries the file's bytes). Only this process writes the store.
+
+examples:
+  jirei batch submissions/ --db jirei.db
+  jirei batch new/*.pdf --db jirei.db --workers 2
+  jirei batch submissions/ --db jirei.db --backend dask --scheduler tcp://10.0.0.5:8786
+  jirei batch submissions/ --db jirei.db --retry-failed
+"""
+
+CASES_HELP = """\
+List stored cases as a table (or JSON Lines with --jsonl).
+
+Filters combine (AND). --search is full-text over the case text (SQLite FTS5, trigram index);
+the words are normalised as report text is (NFKC), so full-width and half-width forms match.
+Words of one or two characters (東京, 人材), which a trigram index cannot find, are matched
+directly in the text instead. Only current document versions are listed unless --all-versions.
+
+In the table: `!` needs review, `✓` reviewed, `*` a reviewer set the pillar.
+
+examples:
+  jirei cases --db jirei.db --pillar work --prefecture 長野県
+  jirei cases --db jirei.db --search "人材 育成" --needs-review
+  jirei cases --db jirei.db --item 3 --limit 200
+"""
+
+EXPORT_HELP = """\
+Write the stored cases to a file. JSONL rows are the `jirei extract` record plus review_status
+and history_count. CSV and XLSX have one row per case: organisations, places with JIS X 0402
+codes, years, pillar, items, review status. CSV is UTF-8 with a byte order mark so Excel opens
+it with Japanese intact; --encoding cp932 writes Shift_JIS (Windows) for older software.
+The filters of `jirei cases` apply.
+"""
+
+
+def _open_store(path: str, create: bool = False):
+    from jirei.store import Store, StoreError
+
+    try:
+        return Store(path, create=create)
+    except StoreError as exc:
+        print(f"jirei: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from jirei.batch import run_batch
+
+    if args.backend == "local" and args.scheduler:
+        print("jirei: error: --scheduler needs --backend dask", file=sys.stderr)
+        return 2
+    with _open_store(args.db, create=True) as store:
+        try:
+            summary = run_batch(store, args.paths, workers=args.workers, backend=args.backend,
+                                scheduler=args.scheduler, retry_failed=args.retry_failed, layout=args.layout,
+                                doc_date=args.doc_date, models_dir=args.models,
+                                progress=False if args.quiet else None)
+        except RuntimeError as exc:
+            print(f"jirei: error: {exc}", file=sys.stderr)
+            return 2
+    lines = summary.lines()
+    if not args.verbose:
+        lines = [line for line in lines if not line.startswith("  skipped")]
+    for line in lines:
+        print(line, file=sys.stderr)
+    return 1 if summary.failed else 0
+
+
+def cmd_relabel(args: argparse.Namespace) -> int:
+    from jirei.classify.model import ModelFilesError
+    from jirei.classify.predict import CaseClassifier
+    from jirei.relabel import relabel_store
+
+    try:
+        classifier = CaseClassifier.load(Path(args.models))
+    except ModelFilesError as exc:
+        print(f"jirei: error: {exc} (run `jirei train`)", file=sys.stderr)
+        return 2
+    with _open_store(args.db) as store:
+        summary = relabel_store(store, classifier)
+    for line in summary.lines():
+        print(line)
+    return 0
+
+
+def _pillar_id(value: str | None) -> str | None:
+    """A pillar given as its id (work) or its Japanese name (働く)."""
+    if not value:
+        return None
+    from jirei.classify.taxonomy import load_taxonomy
+
+    pillars = load_taxonomy("chiiki_kyoso").label_set("pillar").labels
+    for p in pillars:
+        if value in (p.id, p.label_ja, f"「{p.label_ja}」"):
+            return p.id
+    known = ", ".join(f"{p.id} ({p.label_ja})" for p in pillars)
+    raise SystemExit(f"jirei: error: --pillar {value!r}: expected one of {known}")
+
+
+def _query_from(args: argparse.Namespace, limit: int | None):
+    from jirei.extract.text import normalise
+    from jirei.store import CaseQuery
+
+    return CaseQuery(
+        pillar=_pillar_id(args.pillar), item=args.item,
+        prefecture=normalise(args.prefecture).strip() if args.prefecture else None,
+        search=args.search, needs_review=True if args.needs_review else None,
+        reviewed={"yes": True, "no": False}.get(args.reviewed) if args.reviewed else None,
+        doc_id=args.doc, all_versions=args.all_versions, limit=limit)
+
+
+def cmd_cases(args: argparse.Namespace) -> int:
+    import json
+
+    from jirei.export import case_table, jsonl_record
+
+    with _open_store(args.db) as store:
+        records, total = store.query_cases(_query_from(args, None if args.limit == 0 else args.limit))
+    if args.jsonl:
+        for r in records:
+            print(json.dumps(jsonl_record(r), ensure_ascii=False))
+    else:
+        print(case_table(records, total))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from jirei import export
+
+    with _open_store(args.db) as store:
+        records, _ = store.query_cases(_query_from(args, None))
+    fmt = args.format
+    if fmt == "xlsx":
+        if not args.output:
+            print("jirei: error: --format xlsx needs -o FILE", file=sys.stderr)
+            return 2
+        n = export.write_xlsx(records, args.output)
+    elif fmt == "csv":
+        encoding = args.encoding or "utf-8-sig"
+        data, n, lost = export.csv_bytes(records, encoding)
+        if args.output:
+            Path(args.output).write_bytes(data)
+        else:
+            sys.stdout.buffer.write(data)
+        if lost:
+            print(f"jirei: warning: {lost} characters have no {encoding} form and were written as '?'",
+                  file=sys.stderr)
+    else:
+        if args.output:
+            with open(args.output, "w", encoding="utf-8") as fh:
+                n = export.write_jsonl(records, fh)
+        else:
+            n = export.write_jsonl(records, sys.stdout)
+    if args.output:
+        print(f"{n} cases written to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _add_filters(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--pillar", metavar="P", help="primary pillar: live, work, nurture, interact (or 住む, 働く, 育む, 交わる)")
+    p.add_argument("--item", type=int, metavar="N", help="action item number (1-10)")
+    p.add_argument("--prefecture", metavar="NAME", help="a place in this prefecture, e.g. 長野県")
+    p.add_argument("--search", metavar="WORDS", help="full-text search; all words must occur")
+    p.add_argument("--needs-review", action="store_true", help="only cases the model is unsure of")
+    p.add_argument("--reviewed", choices=["yes", "no"], help="only reviewed (yes) or unreviewed (no) cases")
+    p.add_argument("--doc", metavar="SHA256", help="only the cases of this document (a prefix of its sha256)")
+    p.add_argument("--all-versions", action="store_true", help="include earlier versions of changed files")
+
+
+def add_store_parsers(sub) -> None:
+    fmt = argparse.RawDescriptionHelpFormatter
+    p = sub.add_parser("batch", help="process new reports into the case store (resumable, parallel)",
+                       description=BATCH_HELP, formatter_class=fmt)
+    p.add_argument("paths", nargs="+", metavar="PATH", help="report files (.pdf, .txt, .md) or folders")
+    p.add_argument("--db", default=DEFAULT_DB, help="case store (SQLite file; made if missing; default: %(default)s)")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
+                   help="worker processes (default: all cores, %(default)s)")
+    p.add_argument("--backend", choices=["local", "dask"], default="local", help="where documents are processed")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler (e.g. tcp://host:8786); default: a LocalCluster")
+    p.add_argument("--retry-failed", action="store_true", help="try documents that failed before again")
+    p.add_argument("--layout", metavar="NAME", help="force a segmentation rule set (see `jirei extract --help`)")
+    p.add_argument("--doc-date", metavar="YYYY-MM", help="date of the reports, to resolve 本年/昨年度")
+    p.add_argument("--models", default=str(paths.MODELS), help="classifier artefacts (default: %(default)s)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or per-document lines")
+    p.add_argument("-v", "--verbose", action="store_true", help="list the skipped files in the summary")
+    p.set_defaults(func=cmd_batch)
+
+    p = sub.add_parser("relabel", help="apply the current model to stored cases (reviewers' values kept)",
+                       description="Classify every stored case (current document versions) with the current "
+                                   "model. A field a reviewer set is never changed; every change is written to "
+                                   "the case's history under model@<version>.")
+    p.add_argument("--db", default=DEFAULT_DB, help="case store (default: %(default)s)")
+    p.add_argument("--models", default=str(paths.MODELS), help="classifier artefacts (default: %(default)s)")
+    p.set_defaults(func=cmd_relabel)
+
+    p = sub.add_parser("cases", help="list stored cases with filters and full-text search",
+                       description=CASES_HELP, formatter_class=fmt)
+    p.add_argument("--db", default=DEFAULT_DB, help="case store (default: %(default)s)")
+    _add_filters(p)
+    p.add_argument("--limit", type=int, default=50, metavar="N", help="rows to show, 0 for all (default: %(default)s)")
+    p.add_argument("--jsonl", action="store_true", help="print JSON Lines instead of a table")
+    p.set_defaults(func=cmd_cases)
+
+    p = sub.add_parser("export", help="write stored cases to CSV, JSONL or XLSX",
+                       description=EXPORT_HELP, formatter_class=fmt)
+    p.add_argument("--db", default=DEFAULT_DB, help="case store (default: %(default)s)")
+    p.add_argument("--format", choices=["csv", "jsonl", "xlsx"], default="csv", help="file format (default: %(default)s)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write here (default: standard output; required for xlsx)")
+    p.add_argument("--encoding", choices=["utf-8-sig", "utf-8", "cp932"],
+                   help="CSV encoding (default: utf-8-sig, UTF-8 with a BOM for Excel)")
+    _add_filters(p)
+    p.set_defaults(func=cmd_export)
