@@ -36,13 +36,16 @@ from pathlib import Path
 from typing import Any
 
 APPLICATION_ID = 0x4A495245  # "JIRE": marks a Jirei store in the SQLite header
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 15000
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 # Record fields kept as rows of case_values; single-valued ones hold at most one row.
-LIST_FIELDS = ("organisations", "places", "years", "year_mentions", "pillars", "secondary_pillars", "action_items")
-SINGLE_FIELDS = ("pillar", "theme", "declared_pillar")
+LIST_FIELDS = ("organisations", "places", "years", "year_mentions", "pillars", "secondary_pillars", "action_items",
+               "notes")
+# `segmentation`: a reviewer's mark on the case boundaries ({"flag": not_a_case | merge_previous |
+# split_here, "offset": …}), kept for the segmenter's next gold, not applied to the stored cases.
+SINGLE_FIELDS = ("pillar", "theme", "declared_pillar", "segmentation")
 VALUE_FIELDS = LIST_FIELDS + SINGLE_FIELDS
 LABEL_FIELDS = ("pillar", "pillars", "theme", "action_items")  # what a model (re)labels
 
@@ -145,6 +148,16 @@ BEGIN
     INSERT INTO cases_fts(cases_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
     INSERT INTO cases_fts(rowid, text) VALUES (new.rowid, new.text);
 END;
+""",
+    2: """
+CREATE TABLE users (
+    name          TEXT PRIMARY KEY,
+    role          TEXT NOT NULL CHECK (role IN ('reviewer', 'admin')),
+    password_hash TEXT NOT NULL,
+    active        INTEGER NOT NULL DEFAULT 1,
+    created_at    TEXT NOT NULL
+);
+CREATE INDEX history_who ON history(who, field);
 """,
 }
 
@@ -318,7 +331,7 @@ class Store:
         if version == SCHEMA_VERSION:
             return
         with self.transaction() as db:
-            for target in sorted(v for v in MIGRATIONS if v > version):
+            for target in sorted(v for v in MIGRATIONS if version < v <= SCHEMA_VERSION):
                 for statement in _statements(MIGRATIONS[target]):
                     db.execute(statement)
                 db.execute(f"PRAGMA user_version = {int(target)}")
@@ -600,6 +613,15 @@ class Store:
             return values[0] if values else None
         return values
 
+    def undo(self, entry_id: int, who: str, *, source: str | None = None,
+             expected_version: int | None = None) -> int:
+        """Undo one history entry: a new entry that puts the field's old value back."""
+        row = self.conn.execute("SELECT * FROM history WHERE id = ?", (entry_id,)).fetchone()
+        if row is None or row["field"] == "case":
+            raise StoreError(f"{self.path}: no change #{entry_id} to undo")
+        return self.set_field(row["case_id"], row["field"], _loads(row["old"]), who, source=source,
+                              expected_version=expected_version, note=f"undo #{entry_id}")
+
     def field_sources(self, case_id: str, field: str) -> list[str]:
         return [r[0] or "" for r in self.conn.execute(
             "SELECT source FROM case_values WHERE case_id = ? AND field = ? ORDER BY position", (case_id, field))]
@@ -626,6 +648,21 @@ class Store:
                                 model_version=model_version, expected_version=None, run_id=run_id, note=None)
                 changed.append("needs_review")
         return changed
+
+    # --- users (the reviewer app) -----------------------------------------------------------------
+
+    def add_user(self, name: str, role: str, password_hash: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT(name) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash, "
+                       "active = 1", (name, role, password_hash, now()))
+
+    def user(self, name: str) -> dict | None:
+        row = self.conn.execute("SELECT * FROM users WHERE name = ? AND active = 1", (name,)).fetchone()
+        return dict(row) if row else None
+
+    def users(self) -> list[dict]:
+        return [dict(r) for r in self.conn.execute("SELECT name, role, active, created_at FROM users ORDER BY name")]
 
     # --- comparing stores (tests, resume checks) --------------------------------------------------
 

@@ -84,6 +84,24 @@ def test_store_from_a_newer_jirei_is_refused(tmp_path: Path):
     assert path.read_bytes() == before
 
 
+def test_an_older_store_is_migrated_in_place(tmp_path: Path, monkeypatch, seeds_dir: Path):
+    import jirei.store as store_mod
+
+    path = tmp_path / "v1.db"
+    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", 1)
+    with Store(path) as old:
+        doc = ingest(seed_file("003", seeds_dir))
+        old.save_document(_doc_fields(doc), [c.to_json() for c in segment(doc)], run_id=None, model_version=None)
+        assert old.schema_version() == 1
+        assert not old.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'users'").fetchone()
+    monkeypatch.undo()
+    with Store(path) as new:
+        assert new.schema_version() == SCHEMA_VERSION
+        assert new.case_count() == 54
+        new.add_user("ana", "reviewer", "hash")
+        assert new.user("ana")["role"] == "reviewer"
+
+
 def test_cli_reports_a_refused_store_in_one_line(tmp_path: Path, capsys):
     path = tmp_path / "x.db"
     path.write_text("hello", encoding="utf-8")
@@ -105,6 +123,17 @@ def test_history_is_append_only(store: Store):
             db.execute("DELETE FROM history")
     fields = [h["field"] for h in store.history(case_id)]
     assert fields == ["case", "pillar"]
+
+
+def test_undo_is_a_new_entry(store: Store):
+    case_id = next(iter(_texts(store)))
+    store.set_field(case_id, "pillar", {"label": "work"}, "ana", source="reviewer:ana")
+    change = store.history(case_id)[-1]
+    store.undo(change["id"], "ana")
+    assert store.case(case_id)["pillar"] is None
+    entries = store.history(case_id)
+    assert [e["field"] for e in entries] == ["case", "pillar", "pillar"]
+    assert entries[-1]["note"] == f"undo #{change['id']}" and entries[-1]["new"] is None
 
 
 def test_set_field_records_old_and_new_and_refuses_stale_versions(store: Store):
