@@ -28,6 +28,8 @@ test: install
 
 bench: install
 	$(BIN)/python bench/bench.py
+	@echo
+	cd bench && ../$(BIN)/python bench_batch.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

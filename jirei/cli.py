@@ -7,12 +7,11 @@ import json
 import os
 import re
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
 from jirei import paths
-from jirei.records import Case, IngestError
+from jirei.records import IngestError
 
 EXTRACT_HELP = """\
 Read reports (PDF, .txt, .md; files or folders, searched recursively) and write one JSON
@@ -197,52 +196,54 @@ def cmd_evaluate_entities(args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo_labels(c: Case) -> str:
-    org = next((o["name"] for o in c.organisations), "-")
+def _demo_labels(c: dict) -> str:
+    org = next((o["name"] for o in c["organisations"]), "-")
     place = next((f"{p['prefecture'] or ''}{p['municipality'] or ''} {p['code'] or ''}".strip() if p["level"] != "region"
-                  else p["region"] for p in c.places if p["level"] != "abroad"), "-")
-    pillar = f"{c.pillar['label']} {c.pillar['score']:.2f}" if c.pillar else "-"
-    items = ",".join(str(a["item"]) for a in c.action_items) or "-"
-    review = "  needs review" if c.needs_review else ""
-    return f"org {org} | place {place} | years {c.years or '-'} | pillar {pillar} | items {items}{review}"
+                  else p["region"] for p in c["places"] if p["level"] != "abroad"), "-")
+    pillar = f"{c['pillar']['label']} {c['pillar']['score']:.2f}" if c["pillar"] else "-"
+    items = ",".join(str(a["item"]) for a in c["action_items"]) or "-"
+    review = "  needs review" if c["needs_review"] else ""
+    return f"org {org} | place {place} | years {c['years'] or '-'} | pillar {pillar} | items {items}{review}"
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Extract the sample reports and print a readable summary."""
-    from jirei.classify.predict import CaseClassifier
-    from jirei.extract.entities import MentionRecogniser, extract_entities
-    from jirei.extract.ingest import expand_inputs, ingest
-    from jirei.extract.segment import segment
-
-    classifier = CaseClassifier.load(paths.MODELS)
+    """Load the sample reports into a case store, summarise them, and query the store."""
+    from jirei.batch import run_batch
+    from jirei.export import case_table, write_jsonl
+    from jirei.store import CaseQuery, Store
 
     folder = Path(args.folder) if args.folder else paths.sample_dir()
-    out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    print(f"Jirei demo: reports in {folder}")
-    t0 = time.perf_counter()
-    all_cases: list[Case] = []
-    with MentionRecogniser(os.cpu_count() or 1) as recognise, out.open("w", encoding="utf-8") as fh:
-        for path in expand_inputs([folder]):
-            try:
-                doc = ingest(path)
-            except IngestError as exc:
-                print(f"  {path.name}: FAILED: {exc.problem}")
+    db = Path(args.db)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    print(f"Jirei demo: reports in {folder} -> case store {db}")
+    with Store(db) as store:
+        summary = run_batch(store, [str(folder)], workers=os.cpu_count() or 1, progress=False, stream=sys.stdout)
+        for line in summary.lines():
+            print(line)
+        print()
+        records, total = store.query_cases(CaseQuery())
+        by_doc: dict[str, list[dict]] = {}
+        for r in records:
+            by_doc.setdefault(r["doc"], []).append(r)
+        for doc in store.documents():
+            if doc["status"] != "done" or not doc["current"]:
+                print(f"  {doc['name']:<34} FAILED: {doc['error']}" if doc["status"] == "failed" else "", end="")
                 continue
-            cases = segment(doc)
-            extract_entities(doc, cases, recognise)
-            classifier.classify(cases)
-            all_cases.extend(cases)
-            for c in cases:
-                fh.write(json.dumps(c.to_json(), ensure_ascii=False) + "\n")
-            layout = cases[0].layout if cases else "-"
-            print(f"  {doc.name:<34} {len(doc.text):>7} chars  {len(cases):>3} cases  layout={layout}")
+            cases = by_doc.get(doc["name"], [])
+            print(f"  {doc['name']:<34} {doc['chars']:>7} chars  {len(cases):>3} cases  layout={doc['layout'] or '-'}")
             for c in cases[:3]:
-                print(f"      #{c.ordinal:<3} {c.title[:48]}")
+                print(f"      #{c['ordinal']:<3} {c['title'][:48]}")
                 print("           " + _demo_labels(c))
             if len(cases) > 3:
                 print(f"      … {len(cases) - 3} more")
-    print(f"{len(all_cases)} cases written to {out} in {time.perf_counter() - t0:.1f}s")
+        out = Path(args.output)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("w", encoding="utf-8") as fh:
+            write_jsonl(records, fh)
+        print(f"\n{total} cases in {db}; JSON Lines in {out}")
+        print(f"\n$ jirei cases --db {db} --search 人材 --limit 12")
+        found, n = store.query_cases(CaseQuery(search="人材", limit=12))
+        print(case_table(found, n))
     return 0
 
 
@@ -320,8 +321,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_store_parsers(sub)
 
-    p = sub.add_parser("demo", help="extract the sample reports and print a summary")
+    p = sub.add_parser("demo", help="load the sample reports into a case store and print a summary")
     p.add_argument("--folder", help="reports folder (default: the shared seeds, else samples/)")
+    p.add_argument("--db", default="out/demo.db", help="case store (default: %(default)s)")
     p.add_argument("-o", "--output", default="out/demo-cases.jsonl", help="JSONL output (default: %(default)s)")
     p.set_defaults(func=cmd_demo)
     return parser
