@@ -17,11 +17,7 @@ install: $(STAMP)
 demo: install
 	$(BIN)/jirei demo
 	@echo
-	$(BIN)/jirei evaluate segmentation
-	@echo
-	$(BIN)/jirei evaluate entities
-	@echo
-	$(BIN)/jirei evaluate classification
+	$(BIN)/jirei evaluate all --report out/report.html
 
 test: install
 	$(BIN)/python -m pytest -q
@@ -29,7 +25,7 @@ test: install
 bench: install
 	$(BIN)/python bench/bench.py
 	@echo
-	cd bench && ../$(BIN)/python bench_batch.py
+	$(BIN)/python bench/bench_batch.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

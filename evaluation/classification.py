@@ -9,6 +9,9 @@ Baselines, fitted here on exactly Jirei's training rows (`classify.training.trai
 - char TF-IDF + LR: character 1-3-gram TF-IDF and logistic regression (pillar), one-vs-rest
   (items, 0.5 threshold, at least the best item).
 
+Further held-out cases (`extra_cases`, e.g. the reviewed held-out cases of a case store) are
+scored as a part of their own, "case store"; "all" stays the seed gold.
+
 Figures: pillar accuracy, macro-F1 and ECE (10 bins); action-item micro-F1, macro-F1 (over
 items present in the gold) and top-1 hit rate (the first predicted item is a gold item).
 """
@@ -33,6 +36,7 @@ from jirei import paths
 from jirei.classify.features import case_input
 from jirei.classify.model import choose_items, expected_calibration_error, item_scores, single_threaded
 from jirei.classify.predict import CaseClassifier
+from jirei.classify.taxonomy import Taxonomy
 from jirei.classify.training import GoldLabelledCase, TrainingRow, held_out_cases, training_rows
 from jirei.records import Case
 
@@ -144,13 +148,48 @@ def _subset(preds: SystemPredictions, mask: list[bool]) -> SystemPredictions:
     return SystemPredictions(preds.pillar_probs[idx], preds.pillar_classes, [preds.items[i] for i in idx])
 
 
-def evaluate_classification(models_dir: Path = paths.MODELS, seeds: Path | None = None,
-                            labels_dir: Path = paths.LABEL_GOLD) -> ClassificationReport:
-    """Score Jirei's saved models and both baselines on the held-out gold cases."""
+@dataclass
+class HeldOutPredictions:
+    """Every system's per-case outputs in one evaluation run, beside the gold they are scored on.
+
+    `parts` maps each part name ("all", the PART_NAMES values, and "case store" when extra
+    cases were given) to a mask over `gold`."""
+
+    model_version: str
+    taxonomy: Taxonomy  # the scheme the models were trained on (label names for reports)
+    gold: list[GoldLabelledCase]
+    item_numbers: list[int]
+    systems: dict[str, SystemPredictions]
+    parts: dict[str, list[bool]]
+
+
+#: Part of the extra held-out cases (reviewed cases of a case store); scored on their own so that
+#: "all" stays the seed gold and remains comparable across runs.
+EXTRA_PART = "case store"
+
+
+def _parts(gold: list[GoldLabelledCase], n_seed: int) -> dict[str, list[bool]]:
+    seed = [i < n_seed for i in range(len(gold))]
+    parts = {"all": seed}
+    for prefix, name in PART_NAMES.items():
+        mask = [s and g.doc.startswith(prefix) for s, g in zip(seed, gold)]
+        if any(mask):
+            parts[name] = mask
+    if n_seed < len(gold):
+        parts[EXTRA_PART] = [not s for s in seed]
+    return parts
+
+
+def predict_held_out(models_dir: Path = paths.MODELS, seeds: Path | None = None,
+                     labels_dir: Path = paths.LABEL_GOLD,
+                     extra_cases: list[GoldLabelledCase] | None = None) -> HeldOutPredictions:
+    """Jirei's saved models and both baselines applied to the held-out gold cases (and to
+    `extra_cases`, if given, after them), with the case-level outputs kept."""
     seeds = seeds or paths.seeds_dir()
     classifier = CaseClassifier.load(models_dir)
     rows = training_rows(classifier.taxonomy, seeds, labels_dir)
-    gold = held_out_cases(seeds, labels_dir)
+    seed_gold = held_out_cases(seeds, labels_dir)
+    gold = seed_gold + list(extra_cases or [])
     texts = [case_input(g.heading, g.text) for g in gold]
     item_numbers = classifier.models.item_numbers
     jirei = jirei_predictions(classifier, gold)
@@ -159,17 +198,33 @@ def evaluate_classification(models_dir: Path = paths.MODELS, seeds: Path | None 
         "char_tfidf_lr": char_baseline(rows, texts, item_numbers),
         "majority": majority_baseline(rows, len(gold), jirei.pillar_classes),
     }
-    parts = [("all", [True] * len(gold))]
-    for prefix, name in PART_NAMES.items():
-        mask = [g.doc.startswith(prefix) for g in gold]
-        if any(mask):
-            parts.append((name, mask))
+    return HeldOutPredictions(classifier.version, classifier.taxonomy, gold, item_numbers, systems,
+                              _parts(gold, len(seed_gold)))
+
+
+def score_predictions(predictions: HeldOutPredictions) -> ClassificationReport:
+    """Every system's figures on every part."""
     scores = []
-    for part, mask in parts:
-        part_gold = [g for g, m in zip(gold, mask) if m]
+    for part, mask in predictions.parts.items():
+        part_gold = [g for g, m in zip(predictions.gold, mask) if m]
         for system in SYSTEMS:
-            scores.append(score_system(system, part, _subset(systems[system], mask), part_gold, item_numbers))
-    return ClassificationReport(model_version=classifier.version, scores=scores)
+            preds = _subset(predictions.systems[system], mask)
+            scores.append(score_system(system, part, preds, part_gold, predictions.item_numbers))
+    return ClassificationReport(model_version=predictions.model_version, scores=scores)
+
+
+def evaluate_classification_with_predictions(
+        models_dir: Path = paths.MODELS, seeds: Path | None = None, labels_dir: Path = paths.LABEL_GOLD,
+        extra_cases: list[GoldLabelledCase] | None = None) -> tuple[ClassificationReport, HeldOutPredictions]:
+    """The figures of `evaluate_classification` and the per-case outputs they were computed from."""
+    predictions = predict_held_out(models_dir, seeds, labels_dir, extra_cases)
+    return score_predictions(predictions), predictions
+
+
+def evaluate_classification(models_dir: Path = paths.MODELS, seeds: Path | None = None,
+                            labels_dir: Path = paths.LABEL_GOLD) -> ClassificationReport:
+    """Score Jirei's saved models and both baselines on the held-out gold cases."""
+    return evaluate_classification_with_predictions(models_dir, seeds, labels_dir)[0]
 
 
 def format_table(report: ClassificationReport) -> str:

@@ -133,6 +133,19 @@ def score_segmentation(cases: list[Case], gold: Gold, doc_name: str | None = Non
     )
 
 
+def score_seed_documents(seeds: Path, golds: list[Gold]) -> list[SegmentationScore]:
+    """Each gold file's seed document read, segmented and scored, as `jirei evaluate segmentation`
+    does without DOCS. Raises `IngestError` for a document that cannot be read."""
+    from jirei.extract.ingest import ingest
+    from jirei.extract.segment import segment
+
+    scores = []
+    for gold in golds:
+        path = Path(seeds) / gold.doc
+        scores.append(score_segmentation(segment(ingest(path)), gold, doc_name=path.name))
+    return scores
+
+
 def format_table(scores: list[SegmentationScore]) -> str:
     head = f"{'document':<44} {'layout':<14} {'pred':>5} {'gold':>5} {'P':>6} {'R':>6} {'F1':>6} {'ends':>6}"
     rows = [head, "-" * len(head)]

@@ -317,6 +317,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_evaluate_classification_parser(esub)
     add_train_parser(sub)
 
+    from jirei.evaluation.commands import add_evaluate_all_parsers
+
+    add_evaluate_all_parsers(esub)
+
     from jirei.store_commands import add_store_parsers
 
     add_store_parsers(sub)

@@ -1,0 +1,163 @@
+"""Command-line wiring for `jirei evaluate all` and `jirei evaluate history`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from jirei import paths
+
+from .runs import DEFAULT_RUNS_FILE, SLOWER_SHARE, TOLERANCE
+
+DEFAULT_REPORT = Path("out/report.html")
+
+EVALUATE_ALL_HELP = """\
+Score every stage in one run, each beside its baselines, against the gold in corpus/:
+segmentation (corpus/segmentation), entities next to stock ja_ginza NER (corpus/entities) and
+classification next to a majority and a character TF-IDF baseline (corpus/labels, held-out
+cases). The figures come from the same functions as `jirei evaluate segmentation`, `entities`
+and `classification`, so they equal what those commands print; the three tables are printed
+as they print them.
+
+The run is appended to the runs file (settings, model version, git commit, figures, stage
+timings) and written up in one self-contained HTML report (no network needed to open it):
+per-document segmentation, entity P/R/F1 per field, pillar confusion matrices and per-item
+counts, a reliability diagram with ECE, per-class precision/recall, the cases the model got
+most confidently wrong, stage timings and the recent runs. The figures are embedded in the
+report as JSON (<script type="application/json" id="jirei-figures">).
+
+examples:
+  jirei evaluate all
+  jirei evaluate all --report out/report.html --runs out/evaluation-runs.jsonl
+  jirei evaluate all --no-baseline          # skip stock NER (the slowest part)
+  jirei evaluate all --json > run.json
+"""
+
+HISTORY_HELP = f"""\
+List the runs kept in the runs file (`jirei evaluate all` appends one per run), oldest first,
+with a few headline figures; or, with --compare, every figure's change between two runs.
+
+A run is named by its id, a unique prefix of its id, or its position: -1 is the latest run,
+-2 the one before. `--compare RUN` compares RUN with the latest run; `--compare RUN RUN2`
+compares RUN with RUN2. A figure that got worse by more than {TOLERANCE} is flagged REGRESSION
+(higher is better, except the calibration error ECE); a stage more than {SLOWER_SHARE:.0%} slower is
+flagged "slower", for information only.
+
+exit status: 0; with --compare, 1 when any figure is flagged REGRESSION (so a script or CI
+step can stop on it), 2 when a run cannot be found.
+
+examples:
+  jirei evaluate history
+  jirei evaluate history --compare -2            # the run before the latest vs the latest
+  jirei evaluate history --compare 20261123T1830 -1
+"""
+
+
+def _error(message: str, status: int = 1) -> int:
+    print(f"jirei: error: {message}", file=sys.stderr)
+    return status
+
+
+def run_evaluate_all(args: argparse.Namespace) -> int:
+    from jirei.classify.model import ModelFilesError
+    from jirei.classify.taxonomy import TaxonomyError
+    from jirei.evaluation.classification import format_table as classification_table
+    from jirei.evaluation.entities import format_table as entities_table
+    from jirei.evaluation.report import figures_data, write_report
+    from jirei.evaluation.run_all import run_all
+    from jirei.evaluation.runs import append_run, load_runs
+    from jirei.evaluation.segmentation import format_table as segmentation_table
+    from jirei.records import IngestError
+
+    if args.db:
+        return _error("--db: case store support not available yet", 2)
+    seeds = Path(args.seeds)
+    if not seeds.is_dir():
+        return _error(f"{seeds}: seeds folder not found (set --seeds or JIREI_SHARED)", 2)
+    try:
+        run = run_all(seeds, Path(args.models), baselines=not args.no_baseline)
+        history = load_runs(args.runs)
+    except (IngestError, ModelFilesError, TaxonomyError, FileNotFoundError, ValueError) as exc:
+        return _error(str(exc))
+    append_run(args.runs, run.record())
+    report = write_report(run, args.report, history + [run.record()])
+
+    if args.json:
+        print(json.dumps({**figures_data(run), "report": str(report)}, ensure_ascii=False, indent=1))
+        return 0
+    results = run.results
+    print(segmentation_table(results.segmentation))
+    print()
+    print(entities_table(results.entities, results.entities_baseline))
+    print()
+    print(classification_table(results.classification))
+    print()
+    print("seconds: " + ", ".join(f"{stage} {s:.1f}" for stage, s in run.timings.items()))
+    print(f"report: {report}")
+    print(f"run: {run.run_id} (kept in {args.runs})")
+    return 0
+
+
+def run_evaluate_history(args: argparse.Namespace) -> int:
+    from jirei.evaluation.runs import compare, find_run, format_compare, format_history, load_runs
+
+    try:
+        runs = load_runs(args.runs)
+    except ValueError as exc:
+        return _error(str(exc))
+    if not args.compare:
+        if not runs:
+            print(f"no runs in {args.runs} yet (run `jirei evaluate all`)")
+            return 0
+        print(format_history(runs))
+        return 0
+    if len(args.compare) > 2:
+        return _error("--compare takes one or two runs", 2)
+    try:
+        old = find_run(runs, args.compare[0])
+        new = find_run(runs, args.compare[1] if len(args.compare) == 2 else "-1")
+    except LookupError as exc:
+        return _error(str(exc.args[0]), 2)
+    rows = compare(old, new)
+    print(format_compare(old, new, rows))
+    return 1 if any(r.regression for r in rows) else 0
+
+
+def add_evaluate_all_parsers(evaluate_subparsers) -> None:
+    """`jirei evaluate all` (every stage, report, runs file) and `jirei evaluate history`."""
+    parser = evaluate_subparsers.add_parser(
+        "all",
+        help="score every stage in one run, write an HTML report and keep the run",
+        description=EVALUATE_ALL_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--report", default=str(DEFAULT_REPORT), metavar="FILE",
+                        help="HTML report to write (default: %(default)s)")
+    parser.add_argument("--runs", default=str(DEFAULT_RUNS_FILE), metavar="FILE",
+                        help="runs file (JSON Lines) the run is appended to (default: %(default)s)")
+    parser.add_argument("--seeds", default=str(paths.seeds_dir()), metavar="DIR",
+                        help="folder holding the seed reports (default: %(default)s)")
+    parser.add_argument("--models", default=str(paths.MODELS), metavar="DIR",
+                        help="folder holding the trained models (default: %(default)s)")
+    parser.add_argument("--db", metavar="FILE",
+                        help="a case store whose reviewed held-out cases are scored too, as their own part")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="skip the stock NER baseline of the entities stage (the classification "
+                             "baselines take a second and are always fitted)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the run (figures, timings, each stage's JSON output, report path) as JSON")
+    parser.set_defaults(func=run_evaluate_all)
+
+    parser = evaluate_subparsers.add_parser(
+        "history",
+        help="list the kept evaluation runs, or compare two of them",
+        description=HISTORY_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--runs", default=str(DEFAULT_RUNS_FILE), metavar="FILE",
+                        help="runs file (default: %(default)s)")
+    parser.add_argument("--compare", nargs="+", metavar=("RUN", "RUN2"),
+                        help="compare RUN with RUN2 (a second RUN), or with the latest run")
+    parser.set_defaults(func=run_evaluate_history)
