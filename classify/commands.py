@@ -12,28 +12,75 @@ from jirei import paths
 from .taxonomy import DEFAULT_SCHEME, TaxonomyError
 
 
-def _error(message: str) -> int:
+def _error(message: str, status: int = 1) -> int:
     print(f"jirei: error: {message}", file=sys.stderr)
-    return 1
+    return status
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from . import model
     from .taxonomy import load_taxonomy
-    from .training import training_rows
+    from .training import SplitError, training_rows
 
     seeds = Path(args.seeds)
     if not seeds.is_dir():
         return _error(f"{seeds}: seeds folder not found (it must hold seed 001 for the training cases)")
+    store = selection = None
+    if args.db:
+        from jirei.store import Store, StoreError
+
+        try:
+            store = Store(args.db, create=False)
+        except StoreError as exc:
+            return _error(str(exc), 2)
     try:
         taxonomy = load_taxonomy(args.scheme)
-        rows = training_rows(taxonomy, seeds)
-    except (TaxonomyError, FileNotFoundError, ValueError) as exc:
+        if store is not None:
+            from .store_data import select_store_cases, training_rows_with_store
+
+            selection = select_store_cases(store, taxonomy, seeds)
+            rows = training_rows_with_store(taxonomy, selection, seeds)
+        else:
+            rows = training_rows(taxonomy, seeds)
+    except (TaxonomyError, FileNotFoundError, ValueError, SplitError) as exc:
+        if store is not None:
+            store.close()
         return _error(str(exc))
-    print(f"training on {len(rows)} rows ({sum(r.origin == 'case' for r in rows)} cases of split 'train'); "
-          f"scheme {taxonomy.versioned_name}; hyperparameter search by {model.FOLDS}-fold CV ...", file=sys.stderr)
-    trained = model.train(taxonomy, rows, search=not args.no_search)
-    written = model.save(trained, Path(args.models))
+    if selection is not None:
+        for line in selection.summary():
+            print(line)
+        for problem in selection.invalid:
+            print(f"  not used: {problem}", file=sys.stderr)
+    try:
+        return _train_and_save(args, taxonomy, rows, selection, store)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _train_and_save(args: argparse.Namespace, taxonomy, rows: list, selection, store) -> int:
+    """Fit, write the models, print the card's figures; with a store, record the run in it."""
+    from . import model
+
+    cases = f"{sum(r.origin == 'case' for r in rows)} cases of split 'train'"
+    if selection is not None:
+        cases += f" and {len(selection.corrections)} new cases from the case store"
+    print(f"training on {len(rows)} rows ({cases}); scheme {taxonomy.versioned_name}; "
+          f"hyperparameter search by {model.FOLDS}-fold CV ...", file=sys.stderr)
+    run_id = store.start_run("train", {"models": str(args.models), "search": not args.no_search,
+                                       "corrections": selection.count}) if store is not None else None
+    status = "failed"
+    try:
+        trained = model.train(taxonomy, rows, search=not args.no_search,
+                              store=selection.card() if selection is not None else None)
+        written = model.save(trained, Path(args.models))
+        status = "finished"
+    finally:
+        if run_id is not None:
+            counts = {"rows": len(rows), "corrections": selection.count,
+                      "held_out_reviewed": selection.held_out_reviewed}
+            store.finish_run(run_id, counts, {}, status=status)
+    if store is not None:
+        store.register_model(trained.version, trained.card)
     card = trained.card
     cv = card["cv"]
     p, i = cv["pillar"], cv["action_items"]
@@ -47,6 +94,9 @@ def run_train(args: argparse.Namespace) -> int:
     print(f"thresholds {json.dumps(card['thresholds'])}")
     for path in written:
         print(f"wrote {path} ({path.stat().st_size:,} bytes)")
+    if selection is not None:
+        print(f"next: `jirei relabel --db {args.db} --models {args.models}` puts this model's labels on the "
+              f"unreviewed cases (reviewers' labels are kept)")
     return 0
 
 
@@ -55,8 +105,15 @@ def run_evaluate_classification(args: argparse.Namespace) -> int:
 
     from .model import ModelFilesError  # scikit-learn loads only for the commands that need it
 
+    from jirei.evaluation.commands import store_heldout_cases
+    from jirei.store import StoreError
+
     try:
-        report = evaluate_classification(Path(args.models), Path(args.seeds))
+        extra = store_heldout_cases(args.db, Path(args.seeds))
+    except StoreError as exc:
+        return _error(str(exc), 2)
+    try:
+        report = evaluate_classification(Path(args.models), Path(args.seeds), extra_cases=extra or None)
     except (ModelFilesError, TaxonomyError, FileNotFoundError, ValueError) as exc:
         return _error(str(exc))
     print(report_json(report) if args.json else format_table(report))
@@ -72,7 +129,9 @@ def add_train_parser(subparsers) -> argparse.ArgumentParser:
             "Fit Jirei's classifiers on the training data only: the scheme's own wording and the partner "
             "rows of seed 000, and the gold cases of seed 001 part I (split 'train'). Hyperparameters and "
             "thresholds are chosen by cross-validation on those cases. Writes skops files and "
-            "model_card.json (training-data sha256, label sets, CV figures, thresholds, library versions)."
+            "model_card.json (training-data sha256, label sets, CV figures, thresholds, library versions). "
+            "With --db, reviewed cases of a case store are added (see classify/store_data.py); then run "
+            "`jirei relabel` to update the unreviewed cases."
         ),
     )
     parser.add_argument("--models", default=str(paths.MODELS), metavar="DIR",
@@ -82,6 +141,10 @@ def add_train_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--scheme", default=DEFAULT_SCHEME, help=argparse.SUPPRESS)
     parser.add_argument("--no-search", action="store_true",
                         help="skip the hyperparameter search and use the defaults (quicker)")
+    parser.add_argument("--db", metavar="FILE",
+                        help="also train on the reviewed cases of this case store (reviewers' labels), except "
+                             "cases of held-out documents: seed documents keep their corpus split; of the "
+                             "others, one in five is held out by its sha256 (classify/store_data.py)")
     parser.set_defaults(func=run_train)
     return parser
 
@@ -102,5 +165,8 @@ def add_evaluate_classification_parser(evaluate_subparsers) -> argparse.Argument
     parser.add_argument("--seeds", default=str(paths.seeds_dir()), metavar="DIR",
                         help="folder holding the seed reports (default: %(default)s)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--db", metavar="FILE",
+                        help="also score the reviewed cases of held-out documents in this case store "
+                             "(a part of their own, 'case store')")
     parser.set_defaults(func=run_evaluate_classification)
     return parser

@@ -9,8 +9,10 @@ word vector, see `features.py`):
 - action items: one logistic regression per item (multi-label), with per-item thresholds
   chosen on out-of-fold probabilities.
 
-Only `training.training_rows` feeds `train`. Cross-validation folds are over the labelled
-cases; the scheme's wording rows and partner rows are in every training fold (they are the
+Only `training.training_rows` feeds `train` (with `jirei train --db`,
+`store_data.training_rows_with_store`: the same rows plus a case store's corrections).
+Cross-validation folds are over the labelled cases (gold cases and corrections); the
+scheme's wording rows and partner rows are in every training fold (they are the
 scheme, not cases to be scored). Everything is seeded and inputs are in a fixed order, so
 `jirei train` reproduces the same models.
 """
@@ -42,7 +44,7 @@ from threadpoolctl import threadpool_limits
 
 from .features import FeatureLayout, feature_matrix
 from .taxonomy import Taxonomy
-from .training import TrainingRow, training_sha256
+from .training import CORRECTION_ORIGIN, TrainingRow, training_sha256
 
 PILLAR_FILE = "pillar.skops"
 THEME_FILE = "theme.skops"
@@ -57,6 +59,8 @@ MIN_POSITIVES_FOR_OWN_THRESHOLD = 3  # rarer items share the threshold tuned ove
 REVIEW_TARGET_ACCURACY = 0.9  # pillar predictions below the cut are right less often than this
 THEME_TARGET_PRECISION = 0.8
 ECE_BINS = 10
+#: Row origins that are labelled cases (scored in CV): seed gold cases and a case store's corrections.
+CASE_ORIGINS = ("case", CORRECTION_ORIGIN)
 
 
 @dataclass(frozen=True)
@@ -176,8 +180,8 @@ class OutOfFold:
 
 
 def _case_and_scheme_indices(rows: list[TrainingRow], wanted) -> tuple[list[int], list[int]]:
-    cases = [i for i, r in enumerate(rows) if r.origin == "case" and wanted(r)]
-    scheme = [i for i, r in enumerate(rows) if r.origin != "case" and wanted(r)]
+    cases = [i for i, r in enumerate(rows) if r.origin in CASE_ORIGINS and wanted(r)]
+    scheme = [i for i, r in enumerate(rows) if r.origin not in CASE_ORIGINS and wanted(r)]
     return cases, scheme
 
 
@@ -286,8 +290,8 @@ def theme_cut(oof: OutOfFold, gold: list[str]) -> float:
 def _select(X, rows, item_numbers, grid) -> tuple[Hyperparameters, Hyperparameters, list[dict[str, Any]]]:
     """Pick the pillar configuration by OOF log loss (accuracy and calibration in one proper
     score) and the items one by OOF micro-F1 plus top-1 hit rate."""
-    pillar_gold = [r.pillar for r in rows if r.origin == "case" and r.pillar]
-    item_gold = [r.items for r in rows if r.origin == "case" and r.items]
+    pillar_gold = [r.pillar for r in rows if r.origin in CASE_ORIGINS and r.pillar]
+    item_gold = [r.items for r in rows if r.origin in CASE_ORIGINS and r.items]
     log = []
     for hp in grid:
         p = pillar_metrics(out_of_fold_single(X, rows, "pillar", hp), pillar_gold)
@@ -328,12 +332,18 @@ def single_threaded(func):
 @single_threaded
 def train(taxonomy: Taxonomy, rows: list[TrainingRow], search: bool = True,
           hyperparameters: Hyperparameters | None = None,
-          item_hyperparameters: Hyperparameters | None = None) -> TrainedModels:
-    """Fit the three pipelines on `rows` (from `training.training_rows` only) and fill the card.
+          item_hyperparameters: Hyperparameters | None = None,
+          store: dict[str, Any] | None = None) -> TrainedModels:
+    """Fit the three pipelines on `rows` (from `training.training_rows`, or
+    `store_data.training_rows_with_store`) and fill the card.
 
     With `search`, the hyperparameters come from CV over `SEARCH_GRID`; otherwise the given
     ones (pillar and theme; items, defaulting to the same) are used. Given the hyperparameters
-    a search picked, this reproduces the searched models exactly, much quicker."""
+    a search picked, this reproduces the searched models exactly, much quicker.
+
+    `store`: `StoreSelection.card()` when the rows hold a case store's corrections; the card's
+    `training_data` then records them (`corrections`, `store`). The model version follows the
+    training rows' sha256, so corrections that change the rows change the version."""
     item_numbers = sorted(taxonomy.label_set("action_item").numbers)
     X = feature_matrix([r.input_text for r in rows])
     if search:
@@ -343,9 +353,9 @@ def train(taxonomy: Taxonomy, rows: list[TrainingRow], search: bool = True,
         hp_items = item_hyperparameters or hp_pillar
         search_log = []
 
-    pillar_gold = [r.pillar for r in rows if r.origin == "case" and r.pillar]
-    theme_gold = [r.theme for r in rows if r.origin == "case" and r.theme]
-    item_gold = [r.items for r in rows if r.origin == "case" and r.items]
+    pillar_gold = [r.pillar for r in rows if r.origin in CASE_ORIGINS and r.pillar]
+    theme_gold = [r.theme for r in rows if r.origin in CASE_ORIGINS and r.theme]
+    item_gold = [r.items for r in rows if r.origin in CASE_ORIGINS and r.items]
     pillar_oof = out_of_fold_single(X, rows, "pillar", hp_pillar)
     theme_oof = out_of_fold_single(X, rows, "theme", hp_pillar)
     items_oof = out_of_fold_items(X, rows, item_numbers, hp_items)
@@ -377,6 +387,11 @@ def train(taxonomy: Taxonomy, rows: list[TrainingRow], search: bool = True,
                     "seed 001 part I: gold cases with split == 'train' (corpus/labels/001_*.json)"],
         "held_out": "every gold case with split == 'test' (001 part II, 003, 004): never used",
     }
+    if store is not None:
+        training["sources"].append(f"case store {store['store']['name']}: {store['corrections']} reviewed cases "
+                                   "with reviewer labels, outside the held-out documents")
+        training["held_out"] += f"; case store: {store['store']['held_out_rule']}"
+        training.update(store)
     version_key = json.dumps([training["sha256"], taxonomy.sha256, asdict(hp_pillar), asdict(hp_items),
                               thresholds.to_json()], sort_keys=True)
     card = {

@@ -9,6 +9,9 @@ Jirei is fitted and tuned only on:
 Every other gold case (001 part II, 003, 004) is held out for evaluation. `training_rows`
 refuses to return a case whose gold split is not "train", so a held-out case cannot slip
 into fitting, thresholds or feature choices through this module.
+
+`jirei train --db` adds a case store's reviewed cases outside the held-out documents
+(`store_data.py`, rows of origin "correction"); without it the rows are exactly these.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from .taxonomy import Taxonomy
 
 TRAIN_SPLIT = "train"
 TEST_SPLIT = "test"
+#: Origin of rows from a case store's reviewed cases (`store_data.py`; only with `jirei train --db`).
+CORRECTION_ORIGIN = "correction"
 PARTNERS_FILE = "000_partners.json"
 
 
@@ -34,10 +39,11 @@ class SplitError(RuntimeError):
 
 @dataclass(frozen=True)
 class TrainingRow:
-    """One labelled text. `origin` says where it came from; only "case" rows are scored in CV."""
+    """One labelled text. `origin` says where it came from; only "case" and "correction" rows
+    are scored in CV."""
 
-    key: str  # stable id, e.g. "001_7db842c1dad96953#12" or "theme:live.mobility"
-    origin: str  # "case" | "partner" | "pillar_wording" | "theme_wording" | "item_wording"
+    key: str  # stable id, e.g. "001_7db842c1dad96953#12", "theme:live.mobility", a store case_id
+    origin: str  # "case" | "correction" | "partner" | "pillar_wording" | "theme_wording" | "item_wording"
     title: str
     text: str
     pillar: str | None

@@ -222,9 +222,11 @@ def evaluate_classification_with_predictions(
 
 
 def evaluate_classification(models_dir: Path = paths.MODELS, seeds: Path | None = None,
-                            labels_dir: Path = paths.LABEL_GOLD) -> ClassificationReport:
-    """Score Jirei's saved models and both baselines on the held-out gold cases."""
-    return evaluate_classification_with_predictions(models_dir, seeds, labels_dir)[0]
+                            labels_dir: Path = paths.LABEL_GOLD,
+                            extra_cases: list[GoldLabelledCase] | None = None) -> ClassificationReport:
+    """Score Jirei's saved models and both baselines on the held-out gold cases (and `extra_cases`,
+    e.g. a case store's reviewed held-out cases, as a part of their own)."""
+    return evaluate_classification_with_predictions(models_dir, seeds, labels_dir, extra_cases)[0]
 
 
 def format_table(report: ClassificationReport) -> str:

@@ -60,6 +60,18 @@ def _error(message: str, status: int = 1) -> int:
     return status
 
 
+def store_heldout_cases(db: str | None, seeds: Path) -> list:
+    """The reviewed cases of held-out documents in the case store at `db` (none without `db`).
+    Raises StoreError (one line) for a file that is not a readable Jirei store."""
+    if not db:
+        return []
+    from jirei.classify.store_data import heldout_reviewed_cases
+    from jirei.store import Store
+
+    with Store(db, create=False) as store:
+        return heldout_reviewed_cases(store, seeds)
+
+
 def run_evaluate_all(args: argparse.Namespace) -> int:
     from jirei.classify.model import ModelFilesError
     from jirei.classify.taxonomy import TaxonomyError
@@ -71,13 +83,17 @@ def run_evaluate_all(args: argparse.Namespace) -> int:
     from jirei.evaluation.segmentation import format_table as segmentation_table
     from jirei.records import IngestError
 
-    if args.db:
-        return _error("--db: case store support not available yet", 2)
+    from jirei.store import StoreError
+
     seeds = Path(args.seeds)
     if not seeds.is_dir():
         return _error(f"{seeds}: seeds folder not found (set --seeds or JIREI_SHARED)", 2)
     try:
-        run = run_all(seeds, Path(args.models), baselines=not args.no_baseline)
+        extra = store_heldout_cases(args.db, seeds)
+    except StoreError as exc:
+        return _error(str(exc), 2)
+    try:
+        run = run_all(seeds, Path(args.models), baselines=not args.no_baseline, extra_cases=extra or None)
         history = load_runs(args.runs)
     except (IngestError, ModelFilesError, TaxonomyError, FileNotFoundError, ValueError) as exc:
         return _error(str(exc))
