@@ -28,3 +28,25 @@ def test_model_rules_and_official_notice_are_not_read_as_slide_decks():
     for name in ("mhlw_model_shugyo_kisoku_R4-11.pdf", "otoineppu_sogosenryaku.pdf"):
         cases = segment(ingest(PDFS / name))
         assert cases and {c.layout for c in cases} == {"fallback"}, name
+
+
+def test_markdown_report_heading_without_a_named_body_is_an_entry_not_a_section(tmp_path):
+    # Seed 001 and 004 entries under `##` headings: one heading names no organisation in
+    # parentheses (`② 丸紅:…`); at the entries' own level with a body under it, it is an entry.
+    text = (
+        "# 地域協創の取組事例\n\n"
+        "## ② 丸紅:地銀への社員派遣による中堅・中小企業の活性化\n"
+        "丸紅では、全国の地銀6行へ社員を派遣し、各地域の中堅・中小企業とのネットワークを構築している。\n\n"
+        "## 関西発スタートアップの推進(大阪商工会議所)\n"
+        "#### 地域発スタートアップを育成・強化\n"
+        "京都や神戸商工会議所とも広域で連携、スタートアップ時の資金調達等も伴走支援\n\n"
+        "## ② 住友化学:耕作放棄地の活用等による農業法人の展開(茨城県守谷市ほか)\n"
+        "耕作放棄地においても農業経営ができるよう、全国7か所で農業法人を展開している。\n\n"
+        "## こどもの農山漁村体験(山形県飯豊町)\n"
+        "・東京都杉並区・飯豊町の官民が連携し、体験活動を支援\n"
+    )
+    path = tmp_path / "report.md"
+    path.write_text(text, encoding="utf-8")
+    cases = segment(ingest(path))
+    assert [c.title[:4] for c in cases] == ["② 丸紅", "関西発ス", "② 住友", "こどもの"]
+    assert all(c.section == ["地域協創の取組事例"] for c in cases)

@@ -10,6 +10,7 @@ into one: its headings close the open entry without becoming a section.
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from .base import Role, Tag
 from .lines import Line, strip_marks
@@ -41,8 +42,10 @@ class HeadedReportRules:
     def tag(self, lines: list[Line]) -> list[Tag]:
         tags: list[Tag] = []
         case_level: int | None = None  # level of the open entry's heading
+        entry_level = self._entry_level(lines)
+        in_policy = False
         body_seen = False
-        for line in lines:
+        for i, line in enumerate(lines):
             c = strip_marks(line.content)
             if not c:
                 tags.append(Tag(Role.BLANK))
@@ -50,20 +53,25 @@ class HeadedReportRules:
             if line.level is not None:
                 if is_named_case_heading(c):
                     tags.append(Tag(Role.CASE))
-                    case_level, body_seen = line.level, False
+                    case_level, body_seen, in_policy = line.level, False, False
                 elif POLICY_HEADING.search(c):
                     tags.append(Tag(Role.STOP))
-                    case_level = None
+                    case_level, in_policy = None, True
                 elif case_level is not None and (line.level > case_level or _SUBHEAD.match(c)):
                     tags.append(Tag(Role.BODY))  # a sub-heading of the open entry
                     body_seen = True
+                elif line.level == entry_level and not in_policy and self._heads_a_body(lines, i):
+                    # At the entries' own level, with a body under it: an entry whose heading names
+                    # no organisation in parentheses (`② 丸紅:地銀への社員派遣…`), not a section.
+                    tags.append(Tag(Role.CASE))
+                    case_level, body_seen = line.level, False
                 else:
                     tags.append(Tag(Role.SECTION, line.level))
-                    case_level = None
+                    case_level, in_policy = None, False
                 continue
             if _POINT_LINE.match(line.content.strip()):
                 tags.append(Tag(Role.STOP))
-                case_level = None
+                case_level, in_policy = None, True
             elif line.is_page_number or NOISE_LINE.match(c):
                 tags.append(Tag(Role.NOISE))
             else:
@@ -71,6 +79,20 @@ class HeadedReportRules:
                 body_seen = True
         self._join_broken_headings(lines, tags)
         return tags
+
+    @staticmethod
+    def _entry_level(lines: list[Line]) -> int | None:
+        """The heading level most named entry headings use."""
+        levels = Counter(ln.level for ln in lines if ln.level is not None and is_named_case_heading(ln.content))
+        return levels.most_common(1)[0][0] if levels else None
+
+    @staticmethod
+    def _heads_a_body(lines: list[Line], i: int) -> bool:
+        """Is the next non-blank line after heading `i` body text (not another heading)?"""
+        for ln in lines[i + 1:]:
+            if strip_marks(ln.content):
+                return ln.level is None
+        return False
 
     @staticmethod
     def _join_broken_headings(lines: list[Line], tags: list[Tag]) -> None:
