@@ -318,24 +318,29 @@ def _worker_mentions(texts: list[str]) -> list[list[dict]]:
     return entity_mentions(load_pipeline(ner=True), texts)
 
 
+def mention_texts(cases: list[Case]) -> list[str]:
+    """The texts the NER reads for `cases`, in order: each case's text, then the headings that are
+    not the start of their text. The heading is usually the first line(s) of the entry's text, so
+    one NER pass serves both. (Batch runs split these texts over workers.)"""
+    return [c.text for c in cases] + [c.title for c in cases if not c.text.startswith(c.title)]
+
+
 def extract_entities(document: Document, cases: list[Case], recognise=None, doc_date: str | None = None) -> list[Case]:
     """Fill organisations, places, years and year_mentions of `cases` (in place; also returned).
 
-    `recognise` maps texts to entity mentions (a `MentionRecogniser`, or a spaCy pipeline from
-    `jirei.nlp.load_pipeline` used in this process); `doc_date` (YYYY[-MM[-DD]]) overrides the
+    `recognise` maps texts to entity mentions (a `MentionRecogniser` or any callable doing what
+    `entity_mentions` does, or a spaCy pipeline from `jirei.nlp.load_pipeline` used in this process); `doc_date` (YYYY[-MM[-DD]]) overrides the
     date the report states, against which 本年/昨年度 are resolved.
     """
     if not cases:
         return cases
-    if not isinstance(recognise, MentionRecogniser):  # None, or a spaCy pipeline
+    if recognise is None or hasattr(recognise, "pipe"):  # None, or a spaCy pipeline
         recognise = MentionRecogniser(1, nlp=recognise)
     date = doc_date or document.doc_date or years_mod.find_document_date(document.text)
-    # The heading is the first line(s) of the entry's text: one NER pass serves both.
-    texts = [c.text for c in cases]
-    extra = [c.title for c in cases if not c.text.startswith(c.title)]
-    results = recognise(texts + extra)
-    body_mentions = results[: len(texts)]
-    extra_mentions = iter(results[len(texts):])
+    texts = mention_texts(cases)
+    results = recognise(texts)
+    body_mentions = results[: len(cases)]
+    extra_mentions = iter(results[len(cases):])
     per_case = []
     for case, mentions in zip(cases, body_mentions):
         if case.text.startswith(case.title):

@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -77,37 +77,113 @@ def _worker_stats() -> dict[str, Any]:
     return {"pid": os.getpid(), "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 
-def process_document(job: DocumentJob) -> DocumentResult:
+# Documents whose case texts exceed this are split: their NER runs as several tasks, so one
+# long report does not keep one worker busy while the others wait.
+SPLIT_CHARS = 16000
+
+
+@dataclass
+class PreparedDocument:
+    """A long document after ingest and segmentation, waiting for its NER slices."""
+
+    job: DocumentJob
+    document: Any  # jirei.records.Document
+    cases: list  # [jirei.records.Case]
+    texts: list[str]  # what the NER reads (`mention_texts`)
+    seconds: float = 0.0
+
+
+def process_document(job: DocumentJob, split_chars: int | None = None) -> DocumentResult | PreparedDocument:
     """Ingest → segment → entities → classify for one file. Never raises for a bad file: the
-    result carries the one-line reason instead."""
-    from jirei.extract.entities import extract_entities
+    result carries the one-line reason instead. With `split_chars`, a document whose NER texts
+    are longer comes back as a PreparedDocument for `recognise_texts` + `finish_document`."""
+    from jirei.extract.entities import mention_texts
     from jirei.extract.ingest import ingest
     from jirei.extract.segment import segment
 
     t0 = time.perf_counter()
-    doc_info = {"doc_id": job.doc_id, "name": job.name, "path": job.path}
     try:
-        nlp, classifier = worker_pipeline(job.models_dir)
+        nlp, _classifier = worker_pipeline(job.models_dir)
         document = _ingest_job(job, ingest)
         cases = segment(document, layout=job.layout)
-        extract_entities(document, cases, nlp, doc_date=job.doc_date)
+    except Exception as exc:
+        return _failed(job, exc, t0)
+    texts = mention_texts(cases)
+    if split_chars is not None and sum(map(len, texts)) > split_chars:
+        # the bytes are not needed again: the rest of the work travels without them
+        return PreparedDocument(replace(job, data=None), document, cases, texts, seconds=time.perf_counter() - t0)
+    return finish_document(PreparedDocument(job, document, cases, texts, seconds=time.perf_counter() - t0))
+
+
+def recognise_texts(models_dir: str, texts: list[str]) -> list[list[dict]]:
+    """NER mentions for a slice of a long document's texts (plain records)."""
+    from jirei.extract.entities import entity_mentions
+
+    nlp, _classifier = worker_pipeline(models_dir)
+    return entity_mentions(nlp, texts)
+
+
+def finish_document(prepared: PreparedDocument, mentions: list[list[dict]] | None = None) -> DocumentResult:
+    """Entities and labels for a segmented document; `mentions` are the NER results for
+    `prepared.texts` when they were computed in slices, else the NER runs here."""
+    from jirei.extract.entities import extract_entities
+
+    t0 = time.perf_counter()
+    job, document, cases = prepared.job, prepared.document, prepared.cases
+    try:
+        nlp, classifier = worker_pipeline(job.models_dir)
+        recognise = nlp
+        if mentions is not None:
+            known = dict(zip(prepared.texts, mentions))
+            recognise = _PrecomputedMentions(known, nlp)
+        extract_entities(document, cases, recognise, doc_date=job.doc_date)
         classifier.classify(cases)
-    except IngestError as exc:
-        return DocumentResult(doc=doc_info, error=exc.problem, seconds=time.perf_counter() - t0,
-                              worker=_worker_stats())
-    except Exception as exc:  # a bug on one document must not stop the batch
-        return DocumentResult(doc=doc_info, error=f"internal error: {type(exc).__name__}: {exc}",
-                              seconds=time.perf_counter() - t0, worker=_worker_stats())
-    doc_info.update(
-        kind=document.kind,
-        text=document.text,
-        pages=[[p.number, p.start, p.end, p.needs_ocr] for p in document.pages],
-        doc_date=job.doc_date or document.doc_date,
-        encoding=document.encoding,
-        warnings=list(document.warnings),
-    )
+    except Exception as exc:
+        return _failed(job, exc, t0 - prepared.seconds)
+    doc_info = {"doc_id": job.doc_id, "name": job.name, "path": job.path, "kind": document.kind,
+                "text": document.text, "pages": [[p.number, p.start, p.end, p.needs_ocr] for p in document.pages],
+                "doc_date": job.doc_date or document.doc_date, "encoding": document.encoding,
+                "warnings": list(document.warnings)}
     return DocumentResult(doc=doc_info, cases=[c.to_json() for c in cases], model_version=classifier.version,
-                          seconds=time.perf_counter() - t0, worker=_worker_stats())
+                          seconds=prepared.seconds + time.perf_counter() - t0, worker=_worker_stats())
+
+
+class _PrecomputedMentions:
+    """A `recognise` callable answering from mentions computed elsewhere (same texts, same model)."""
+
+    def __init__(self, known: dict[str, list[dict]], nlp):
+        self.known, self.nlp = known, nlp
+
+    def __call__(self, texts: list[str]) -> list[list[dict]]:
+        from jirei.extract.entities import entity_mentions
+
+        missing = [t for t in texts if t not in self.known]
+        if missing:  # not expected: the texts come from the same `mention_texts`
+            self.known.update(zip(missing, entity_mentions(self.nlp, missing)))
+        return [self.known[t] for t in texts]
+
+
+def _failed(job: DocumentJob, exc: Exception, t0: float) -> DocumentResult:
+    doc_info = {"doc_id": job.doc_id, "name": job.name, "path": job.path}
+    # a bug on one document must not stop the batch: it is recorded like a bad file
+    reason = exc.problem if isinstance(exc, IngestError) else f"internal error: {type(exc).__name__}: {exc}"
+    return DocumentResult(doc=doc_info, error=reason, seconds=time.perf_counter() - t0, worker=_worker_stats())
+
+
+def slice_texts(texts: list[str], pieces: int) -> list[list[int]]:
+    """Indices of `texts` in `pieces` groups of about equal length, keeping order within a group."""
+    total = sum(map(len, texts))
+    target = total / max(1, pieces)
+    groups, current, size = [], [], 0
+    for i, t in enumerate(texts):
+        current.append(i)
+        size += len(t)
+        if size >= target and len(groups) < pieces - 1:
+            groups.append(current)
+            current, size = [], 0
+    if current:
+        groups.append(current)
+    return groups
 
 
 def _ingest_job(job: DocumentJob, ingest):
@@ -198,30 +274,24 @@ class LocalBackend:
         self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
                                          initializer=_warm_worker, initargs=(models_dir,))
 
-    def run(self, fn: Callable, jobs: list) -> Iterator[Any]:
+    def submit(self, fn: Callable, *args):
+        return self._pool.submit(fn, *args)
+
+    def wait_first(self, futures) -> set:
         from concurrent.futures import FIRST_COMPLETED, wait
 
-        pending = iter(jobs)
-        running = set()
-        window = 2 * self.workers  # a few queued per worker, not the whole batch in memory
-        for job in pending:
-            running.add(self._pool.submit(fn, job))
-            if len(running) >= window:
-                break
-        while running:
-            done, running = wait(running, return_when=FIRST_COMPLETED)
-            for fut in done:
-                yield fut.result()
-                nxt = next(pending, None)
-                if nxt is not None:
-                    running.add(self._pool.submit(fn, nxt))
+        return wait(futures, return_when=FIRST_COMPLETED).done
+
+    @staticmethod
+    def with_bytes(job: DocumentJob) -> DocumentJob:
+        return job  # workers read the file themselves
 
     def close(self) -> None:
         self._pool.shutdown(cancel_futures=True)
 
 
 class DaskBackend:
-    """The same per-document function on a Dask cluster; only this process writes the store."""
+    """The same functions as Dask tasks; only this process writes the store."""
 
     name = "dask"
 
@@ -242,29 +312,18 @@ class DaskBackend:
         self.client.register_plugin(JireiPipelinePlugin(models_dir), name=JireiPipelinePlugin.name)
         self.workers = max(1, len(self.client.scheduler_info().get("workers", {})) or workers)
 
-    def run(self, fn: Callable, jobs: list) -> Iterator[Any]:
-        from distributed import as_completed
+    def submit(self, fn: Callable, *args):
+        return self.client.submit(fn, *args, pure=False)
 
-        pending = iter(jobs)
-        window = 2 * self.workers
-        futures = []
-        for job in pending:
-            futures.append(self._submit(fn, job))
-            if len(futures) >= window:
-                break
-        completed = as_completed(futures)
-        for fut in completed:
-            yield fut.result()
-            fut.release()
-            nxt = next(pending, None)
-            if nxt is not None:
-                completed.add(self._submit(fn, nxt))
+    def wait_first(self, futures) -> set:
+        from distributed import wait
 
-    def _submit(self, fn: Callable, job: DocumentJob):
-        job.data = Path(job.path).read_bytes()  # workers may be on other machines
-        fut = self.client.submit(fn, job, pure=False, key=f"jirei-doc-{job.doc_id[:16]}-{time.monotonic_ns()}")
-        job.data = None
-        return fut
+        return set(wait(list(futures), return_when="FIRST_COMPLETED").done)
+
+    @staticmethod
+    def with_bytes(job: DocumentJob) -> DocumentJob:
+        # workers may be on other machines: the task carries the file
+        return replace(job, data=Path(job.path).read_bytes())
 
     def close(self) -> None:
         self.client.close()
@@ -313,8 +372,9 @@ class BatchSummary:
 class Progress:
     """A tqdm bar on a terminal (files, cases, rate, ETA); plain log lines otherwise."""
 
-    def __init__(self, total: int, stream=None, bar: bool | None = None):
+    def __init__(self, total: int, stream=None, bar: bool | None = None, quiet: bool = False):
         self.stream = stream or sys.stderr
+        self.quiet = quiet
         self.cases = 0
         self.done = 0
         self.total = total
@@ -329,6 +389,8 @@ class Progress:
         self.done += 1
         self.cases += len(result.cases)
         what = f"FAILED: {result.error}" if result.error else f"{len(result.cases)} cases"
+        if self.quiet:
+            return
         if self._bar is not None:
             self._bar.set_postfix(cases=self.cases, refresh=False)
             self._bar.update(1)
@@ -345,7 +407,8 @@ class Progress:
 
 def run_batch(store, inputs: list[str], *, workers: int = 1, backend: str = "local", scheduler: str | None = None,
               retry_failed: bool = False, layout: str | None = None, doc_date: str | None = None,
-              models_dir: str = str(paths.MODELS), progress: bool | None = None, stream=None) -> BatchSummary:
+              models_dir: str = str(paths.MODELS), progress: bool | None = None, quiet: bool = False,
+              stream=None) -> BatchSummary:
     """Process what is new under `inputs` into `store`; see the module docstring."""
     t0 = time.perf_counter()
     settings = {"inputs": [str(p) for p in inputs], "workers": workers, "backend": backend, "scheduler": scheduler,
@@ -363,13 +426,13 @@ def run_batch(store, inputs: list[str], *, workers: int = 1, backend: str = "loc
         store.register_model(card["model_version"], card)
     timings = {"plan": round(time.perf_counter() - t0, 3)}
     status = "failed"
-    bar = Progress(len(plan.jobs), stream=stream, bar=progress)
+    bar = Progress(len(plan.jobs), stream=stream, bar=progress, quiet=quiet)
     runner = None
     try:
         if plan.jobs:
             runner = make_backend(backend, min(workers, len(plan.jobs)), models_dir, scheduler)
             t1 = time.perf_counter()
-            for result in runner.run(process_document, plan.jobs):
+            for result in run_documents(runner, plan.jobs):
                 _store_result(store, result, run_id, summary)
                 bar.update(result)
             timings["process"] = round(time.perf_counter() - t1, 3)
@@ -382,6 +445,54 @@ def run_batch(store, inputs: list[str], *, workers: int = 1, backend: str = "loc
         timings["total"] = round(summary.seconds, 3)
         store.finish_run(run_id, summary.as_dict(), timings, status=status)
     return summary
+
+
+def run_documents(runner, jobs: list[DocumentJob]) -> Iterator[DocumentResult]:
+    """Results of `jobs` as they complete. A long document comes back from its first task
+    segmented (PreparedDocument); its NER texts then go out as one task per worker and a last
+    task assembles entities and labels, so the workers share it. Only a few documents are
+    started ahead of the workers, so a large batch is not held in memory."""
+    pending = iter(jobs)
+    window = 2 * runner.workers
+    started = 0  # documents in flight
+    in_flight: dict[Any, tuple] = {}
+    split = SPLIT_CHARS if runner.workers > 1 else None
+
+    def start_more() -> None:
+        nonlocal started
+        while started < window:
+            job = next(pending, None)
+            if job is None:
+                return
+            in_flight[runner.submit(process_document, runner.with_bytes(job), split)] = ("document", None)
+            started += 1
+
+    start_more()
+    while in_flight:
+        for fut in runner.wait_first(in_flight):
+            kind, state = in_flight.pop(fut)
+            result = fut.result()
+            if kind == "slice":
+                prepared, parts, index = state
+                parts[index] = result
+                if all(p is not None for p in parts):
+                    mentions = [None] * len(prepared.texts)
+                    for idx, part in zip(slice_texts(prepared.texts, len(parts)), parts):
+                        for i, m in zip(idx, part):
+                            mentions[i] = m
+                    in_flight[runner.submit(finish_document, prepared, mentions)] = ("finish", None)
+                continue
+            if isinstance(result, PreparedDocument):
+                groups = slice_texts(result.texts, runner.workers)
+                parts: list = [None] * len(groups)
+                for index, idx in enumerate(groups):
+                    texts = [result.texts[i] for i in idx]
+                    fut2 = runner.submit(recognise_texts, result.job.models_dir, texts)
+                    in_flight[fut2] = ("slice", (result, parts, index))
+                continue
+            started -= 1
+            yield result
+            start_more()
 
 
 def _store_result(store, result: DocumentResult, run_id: int, summary: BatchSummary) -> None:

@@ -83,7 +83,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             summary = run_batch(store, args.paths, workers=args.workers, backend=args.backend,
                                 scheduler=args.scheduler, retry_failed=args.retry_failed, layout=args.layout,
                                 doc_date=args.doc_date, models_dir=args.models,
-                                progress=False if args.quiet else None)
+                                quiet=args.quiet)
         except RuntimeError as exc:
             print(f"jirei: error: {exc}", file=sys.stderr)
             return 2

@@ -92,9 +92,15 @@ def test_rerun_of_a_finished_batch_does_nothing(inputs: Path, clean_store: Path,
     assert _digest(clean_store) == before
 
 
-def test_dask_local_cluster_stores_what_the_local_backend_stores(inputs: Path, clean_store: Path, tmp_path: Path):
+def test_dask_local_cluster_stores_what_the_local_backend_stores(inputs: Path, clean_store: Path, tmp_path: Path,
+                                                                 monkeypatch):
     pytest.importorskip("distributed")
+    import jirei.batch
     from jirei.batch import run_batch
+
+    # Split every document over 2,000 characters of NER text across the two workers (long
+    # reports are shared this way): the store must still equal the one-worker, unsplit run.
+    monkeypatch.setattr(jirei.batch, "SPLIT_CHARS", 2000)
 
     with Store(tmp_path / "dask.db") as store:
         summary = run_batch(store, [str(inputs)], workers=2, backend="dask", progress=False,
