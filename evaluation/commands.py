@@ -137,7 +137,7 @@ def run_evaluate_history(args: argparse.Namespace) -> int:
     except LookupError as exc:
         return _error(str(exc.args[0]), 2)
     rows = compare(old, new)
-    print(format_compare(old, new, rows))
+    print(format_compare(old, new, rows, changed_only=args.changed))
     return 1 if any(r.regression for r in rows) else 0
 
 
@@ -176,4 +176,6 @@ def add_evaluate_all_parsers(evaluate_subparsers) -> None:
                         help="runs file (default: %(default)s)")
     parser.add_argument("--compare", nargs="+", metavar=("RUN", "RUN2"),
                         help="compare RUN with RUN2 (a second RUN), or with the latest run")
+    parser.add_argument("--changed", action="store_true",
+                        help="with --compare, list only the figures that changed or are flagged")
     parser.set_defaults(func=run_evaluate_history)

@@ -157,17 +157,22 @@ def format_history(runs: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def format_compare(old: dict[str, Any], new: dict[str, Any], rows: list[CompareRow]) -> str:
-    width = max([len(r.figure) for r in rows] + [6])
+def format_compare(old: dict[str, Any], new: dict[str, Any], rows: list[CompareRow], changed_only: bool = False) -> str:
+    """Every figure's change (with `changed_only`, only figures that moved by 0.0005 or more, or
+    carry a flag); the totals below count every figure either way."""
+    shown = [r for r in rows if not changed_only or r.flag or r.change is None or abs(r.change) >= 0.0005]
+    width = max([len(r.figure) for r in shown] + [6])
     lines = [f"{old['run_id']} ({old.get('model_version', '')}) -> {new['run_id']} ({new.get('model_version', '')})",
              f"{'figure':<{width}} {'old':>8} {'new':>8} {'change':>8}  flag",
              "-" * (width + 34)]
-    for r in rows:
+    for r in shown:
         change = "" if r.change is None else f"{r.change:+.3f}"
         lines.append(f"{r.figure:<{width}} {_number(r.old, 8)} {_number(r.new, 8)} {change:>8}  {r.flag}".rstrip())
     regressions = [r.figure for r in rows if r.regression]
     slower = [r.figure for r in rows if r.flag == SLOWER]
     lines.append("")
+    if changed_only:
+        lines.append(f"{len(shown)} of {len(rows)} figures changed or flagged")
     lines.append(f"{len(regressions)} regression(s) beyond {TOLERANCE}" + (": " + ", ".join(regressions) if regressions else ""))
     if slower:
         lines.append(f"slower by more than {SLOWER_SHARE:.0%} (information only): {', '.join(slower)}")
