@@ -226,9 +226,18 @@ def test_an_unknown_run_is_an_error(tmp_path, capsys):
     assert "no run id starts with it" in capsys.readouterr().err
 
 
-def test_db_option_is_not_available_yet(capsys):
-    assert main(["evaluate", "all", "--db", "cases.db"]) == 2
-    assert capsys.readouterr().err.strip() == "jirei: error: --db: case store support not available yet"
+def test_db_that_is_no_store_is_a_one_line_error_and_left_untouched(tmp_path, capsys):
+    missing = tmp_path / "cases.db"
+    assert main(["evaluate", "all", "--db", str(missing)]) == 2
+    assert capsys.readouterr().err.strip() == f"jirei: error: {missing}: no such store (run `jirei batch` to make one)"
+    assert not missing.exists()
+
+    notes = tmp_path / "notes.db"
+    notes.write_text("会議メモ", encoding="utf-8")
+    assert main(["evaluate", "all", "--db", str(notes)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"jirei: error: {notes}: not a Jirei store") and "\n" not in err
+    assert notes.read_text(encoding="utf-8") == "会議メモ"
 
 
 # --- extra held-out cases (hook for a case store) ---------------------------------------

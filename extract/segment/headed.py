@@ -22,6 +22,8 @@ POLICY_HEADING = re.compile(
     r"^【参考】|^\(参考\)|^（参考）)"
 )
 _POINT_LINE = re.compile(r"^(?:\*\*)?Point(?:\*\*)?(?:\s|$)")
+# An entry title: not a bullet, not a sentence or its broken-off tail, not a particle-led fragment.
+_TITLE_SHAPE = re.compile(r"^(?![◆◇■□●○・※]|[はがをにでとのへもや、][、,]?).{4,60}(?<![。、,])$")
 _SUBHEAD = re.compile(r"^[<＜【].{1,30}[>＞】]$")
 
 
@@ -43,6 +45,7 @@ class HeadedReportRules:
         tags: list[Tag] = []
         case_level: int | None = None  # level of the open entry's heading
         entry_level = self._entry_level(lines)
+        entries_own_level = self._level_is_mostly_entries(lines, entry_level)
         in_policy = False
         body_seen = False
         for i, line in enumerate(lines):
@@ -60,7 +63,13 @@ class HeadedReportRules:
                 elif case_level is not None and (line.level > case_level or _SUBHEAD.match(c)):
                     tags.append(Tag(Role.BODY))  # a sub-heading of the open entry
                     body_seen = True
-                elif line.level == entry_level and not in_policy and self._heads_a_body(lines, i):
+                elif (
+                    line.level == entry_level
+                    and entries_own_level
+                    and not in_policy
+                    and _TITLE_SHAPE.match(c)
+                    and self._heads_a_body(lines, i)
+                ):
                     # At the entries' own level, with a body under it: an entry whose heading names
                     # no organisation in parentheses (`② 丸紅:地銀への社員派遣…`), not a section.
                     tags.append(Tag(Role.CASE))
@@ -85,6 +94,19 @@ class HeadedReportRules:
         """The heading level most named entry headings use."""
         levels = Counter(ln.level for ln in lines if ln.level is not None and is_named_case_heading(ln.content))
         return levels.most_common(1)[0][0] if levels else None
+
+    @staticmethod
+    def _level_is_mostly_entries(lines: list[Line], level: int | None) -> bool:
+        """Do named entries make up at least half the headings at `level`?
+
+        Markdown marks give entries a level of their own; a PDF's font-size levels often put
+        bullets and emphasised body lines at the same level, where an unnamed heading is no entry.
+        """
+        if level is None:
+            return False
+        at_level = [ln for ln in lines if ln.level == level and strip_marks(ln.content)]
+        named = sum(1 for ln in at_level if is_named_case_heading(ln.content))
+        return named * 2 >= len(at_level)
 
     @staticmethod
     def _heads_a_body(lines: list[Line], i: int) -> bool:
