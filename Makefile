@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ bench: install
 	$(BIN)/python bench/bench.py
 	@echo
 	$(BIN)/python bench/bench_batch.py
+	@echo
+	$(BIN)/python bench/bench_app.py
+
+# PNGs of the reviewer app (queue, case, dashboard) for the README, in headless /usr/bin/chromium
+screenshots: install
+	$(BIN)/python scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -436,6 +436,7 @@ def run_batch(store, inputs: list[str], *, workers: int = 1, backend: str = "loc
                 _store_result(store, result, run_id, summary)
                 bar.update(result)
             timings["process"] = round(time.perf_counter() - t1, 3)
+            store.analyze()  # fresh planner statistics for the queries of `jirei cases` and the app
         status = "finished"
     finally:
         bar.close()

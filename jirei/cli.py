@@ -244,6 +244,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"\n$ jirei cases --db {db} --search 人材 --limit 12")
         found, n = store.query_cases(CaseQuery(search="人材", limit=12))
         print(case_table(found, n))
+    bin_dir = Path(sys.argv[0]).parent if Path(sys.argv[0]).name == "jirei" else None
+    jirei = f"{bin_dir}/jirei" if bin_dir and str(bin_dir) not in ("", ".") else "jirei"
+    print("\nReview these cases in the browser (reviewer web app on http://127.0.0.1:8000):")
+    print(f"  {jirei} users add YOUR_NAME --role admin --db {db}    # asks for a password")
+    print(f"  {jirei} serve --db {db}")
     return 0
 
 
@@ -322,8 +327,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_evaluate_all_parsers(esub)
 
     from jirei.store_commands import add_store_parsers
+    from jirei.webapp.commands import add_webapp_parsers
 
     add_store_parsers(sub)
+    add_webapp_parsers(sub)
 
     p = sub.add_parser("demo", help="load the sample reports into a case store and print a summary")
     p.add_argument("--folder", help="reports folder (default: the shared seeds, else samples/)")
