@@ -1,5 +1,5 @@
 """Place extraction (jirei.extract.places): gazetteer, JIS X 0402 codes, the rule families, and
-the entity gold's places for seeds 001, 003 and 004. Snippets are quoted from /work/shared/seeds."""
+the entity gold's places for seeds 001, 003 and 004. Snippets are quoted from the shared seeds."""
 
 from __future__ import annotations
 
@@ -257,11 +257,10 @@ def test_place_implied_by_chamber():
 _CHAMBER = re.compile(r"([^\s()()、・,]+?(商工会議所|商工会))")
 
 
-def _gold_cases():
+def _gold_cases(seeds: Path):
     from jirei.evaluation.segmentation import gold_spans, load_gold
     from jirei.extract.ingest import ingest
 
-    seeds = Path("/work/shared/seeds")
     for path in sorted((REPO / "corpus" / "entities").glob("*.json")):
         ent = json.loads(path.read_text(encoding="utf-8"))
         seg = load_gold(REPO / "corpus" / "segmentation" / path.name)
@@ -270,10 +269,9 @@ def _gold_cases():
             yield case, doc.text[s:e]
 
 
-@pytest.mark.skipif(not Path("/work/shared/seeds").is_dir(), reason="seeds not available")
-def test_gold_places_f1():
+def test_gold_places_f1(seeds_dir: Path):
     tp = fp = fn = 0
-    for case, text in _gold_cases():
+    for case, text in _gold_cases(seeds_dir):
         pred = find_places(text)
         lines = [l for l in text.split("\n") if l.strip()]
         head = case["heading"] + ("\n" + lines[1] if len(lines) > 1 and lines[1].startswith("####") else "")
