@@ -11,10 +11,12 @@ class JireiPipelinePlugin(WorkerPlugin):
 
     name = "jirei-pipeline"
 
-    def __init__(self, models_dir: str):
+    def __init__(self, models_dir: str, blas_threads: int = 1):
         self.models_dir = models_dir
+        self.blas_threads = blas_threads
 
     def setup(self, worker) -> None:
-        from jirei.batch import worker_pipeline
+        from jirei.batch import limit_blas, worker_pipeline
 
         worker_pipeline(self.models_dir)
+        limit_blas(self.blas_threads)
