@@ -53,7 +53,7 @@ def relabel_store(store: Store, classifier, query: CaseQuery | None = None) -> R
                     summary.changed_cases += 1
                 for f in changed:
                     summary.changes[f] = summary.changes.get(f, 0) + 1
-                if any(s.startswith("reviewer") for srcs in record["sources"].values() for s in srcs if s):
+                if store.reviewer_fields(record["case_id"], labels):
                     summary.kept_reviewer += 1
         status = "finished"
     finally:

@@ -634,6 +634,25 @@ class Store:
         return [r[0] or "" for r in self.conn.execute(
             "SELECT source FROM case_values WHERE case_id = ? AND field = ? ORDER BY position", (case_id, field))]
 
+    def reviewer_fields(self, case_id: str, fields: Iterable[str]) -> list[str]:
+        """The fields of `fields` whose current value a reviewer set (relabelling leaves them alone)."""
+        return [f for f in fields if self._reviewer_owns(self.conn, case_id, f)]
+
+    @staticmethod
+    def _reviewer_owns(db, case_id: str, field: str) -> bool:
+        """A reviewer set this field: a value carries a reviewer's source, or the field is empty
+        and its last change was a reviewer's (cleared action items leave no value to carry one)."""
+        sources = [r[0] or "" for r in db.execute(
+            "SELECT source FROM case_values WHERE case_id = ? AND field = ?", (case_id, field))]
+        if sources:
+            return any(s.startswith("reviewer") for s in sources)
+        last = db.execute("SELECT who, note FROM history WHERE case_id = ? AND field = ? ORDER BY id DESC LIMIT 1",
+                          (case_id, field)).fetchone()
+        if last is None or last["who"] == "batch" or last["who"].startswith("model"):
+            return False
+        # an undo puts back whatever was there before: the model's empty value as often as a reviewer's
+        return not (last["note"] or "").startswith("undo")
+
     def relabel_case(self, case_id: str, labels: dict[str, Any], needs_review: bool, model_version: str,
                      run_id: int | None) -> list[str]:
         """Apply a model's labels to one case; fields holding a reviewer's value are left alone.
@@ -641,9 +660,7 @@ class Store:
         changed = []
         with self.transaction() as db:
             for field, new in labels.items():
-                sources = [r[0] or "" for r in db.execute(
-                    "SELECT source FROM case_values WHERE case_id = ? AND field = ?", (case_id, field))]
-                if any(s.startswith("reviewer") for s in sources):
+                if self._reviewer_owns(db, case_id, field):
                     continue
                 before = self._field_value(db, case_id, field)
                 if _json(before) != _json(new):

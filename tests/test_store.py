@@ -197,6 +197,16 @@ def test_relabel_keeps_reviewer_values(store: Store):
     assert last["who"] == f"model@{classifier.version}" and last["model_version"] == classifier.version
     assert last["old"]["label"] == "live"
 
+    # a reviewer who clears the action items leaves no value to carry a source: still theirs
+    c = next(cid for cid in _texts(store) if cid != a and store.case(cid)["action_items"])
+    store.set_field(c, "action_items", [], "ana", source="reviewer:ana")
+    fourth = relabel_store(store, classifier)
+    assert store.case(c)["action_items"] == [] and fourth.changed_cases == 0
+    assert fourth.kept_reviewer == 2
+    # undoing that change gives the field back to the model
+    store.undo(store.history(c)[-1]["id"], "ana")
+    assert store.case(c)["action_items"] and relabel_store(store, classifier).kept_reviewer == 1
+
 
 def test_cases_table_and_exports(store: Store, tmp_path: Path, capsys):
     db = str(store.path)
