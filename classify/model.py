@@ -314,7 +314,21 @@ def _library_versions() -> dict[str, str]:
             out[name] = version(name)
         except PackageNotFoundError:
             out[name] = "missing"
+    out["blas"] = blas_kernel()
     return out
+
+
+def blas_kernel() -> str:
+    """numpy's BLAS and the CPU kernel it picked (e.g. `openblas 0.3.31 Haswell`). Refitting gives
+    bit-identical models only under the same kernel: OpenBLAS picks per CPU, and its SkylakeX
+    and Haswell kernels round differently (~1e-8 in probabilities). `OPENBLAS_CORETYPE` pins it."""
+    import numpy  # noqa: F401  threadpoolctl sees only libraries already loaded
+    from threadpoolctl import threadpool_info
+
+    for pool in threadpool_info():
+        if pool.get("user_api") == "blas" and "numpy" in (pool.get("filepath") or ""):
+            return " ".join(str(pool.get(k) or "?") for k in ("internal_api", "version", "architecture"))
+    return "unknown"
 
 
 def single_threaded(func):
