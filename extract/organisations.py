@@ -79,7 +79,10 @@ GENERIC = re.compile(
     r"(?:企業|会社|団体|機関|法人|大学|学校|高校|銀行|金融機関|経済団体|自治体|行政|事業者|組合|協議会|会議所|"
     r"商工会議所|商工会|省庁|事務局|グループ|ネットワーク|チーム|社|行|校)?$"
 )
-ORDINAL_OR_BULLET = re.compile(r"^[\s①-⑳❶-❿・•●○◆◇■□▶▷►\-*]+|^\(?\d{1,2}[).]\s*")
+ORDINAL_OR_BULLET = re.compile(
+    r"^[\s①-⑳❶-❿・•●○◆◇■□▶▷►\-*]+|^\(?\d{1,2}[).]\s*"
+    # a chapter's Roman numeral (`II 音威子府村の…`, `Ⅲ音威子府村`, `I. `), never `IIJ` or `X線`
+    r"|^(?:[IVX]{2,4}|[Ⅰ-Ⅻ])(?=[\s.．)\u3040-\u30ff\u4e00-\u9fff])[\s.．)]*|^[IVX](?:\s+|[.．)](?![A-Za-z])\s*)")
 ABBREVIATION_TAIL = re.compile(r"[(（]\s*[A-Za-z][A-Za-z0-9&.\- ]{0,12}\s*[)）]$")
 DESCRIPTOR_PREFIX = re.compile(r"^(?:NPO\s*法人|特定非営利活動法人)\s*「([^」]+)」$")
 _LATIN_JA_SPACE = re.compile(r"(?<=[A-Za-z0-9&])\s+(?=[\u3040-\u30ff\u4e00-\u9fff])|(?<=[\u3040-\u30ff\u4e00-\u9fff])\s+(?=[A-Za-z0-9])")
@@ -157,6 +160,34 @@ def _left_edge(doc: Doc, head_start: int, limit: int = 8) -> int:
     while i > 0 and head_start - i < limit and _is_name_token(doc[i - 1]):
         i -= 1
     return i
+
+
+_HIRAGANA = re.compile(r"[\u3041-\u309f]+")
+# Particles and endings that close the word before a name; inside a hiragana name Sudachi's
+# part of speech for the pieces is unreliable (`とい` AUX), so these are matched by text.
+_PARTICLES = frozenset({"の", "は", "が", "を", "に", "へ", "と", "で", "や", "も", "から", "まで", "より", "など",
+                        "て", "た", "だ", "な", "か", "です", "ます", "し", "して", "した", "する", "ば", "ず",
+                        "には", "とは", "では", "にも", "とも", "ほか", "および", "及び", "また"})
+
+
+def _hiragana_word_start(doc: Doc, start: int) -> int:
+    """A name in hiragana is cut by Sudachi into pieces (`お|とい|ねっ|ぷ` of おといねっぷ), and
+    the left edge stops at the last piece it calls a noun. When the span starts inside such a
+    run and the whole run stands after punctuation, a particle or a line start, the run is
+    the name's beginning."""
+    if start == 0 or not _HIRAGANA.fullmatch(doc[start].text):
+        return start
+    j = start
+    while (j > 0 and _HIRAGANA.fullmatch(doc[j - 1].text) and doc[j - 1].text not in _PARTICLES
+           and not doc[j - 1].whitespace_):
+        j -= 1
+    if j == start:
+        return start
+    before = doc[j - 1] if j > 0 else None
+    if (before is None or before.is_punct or before.is_space or before.pos_ == "SYM" or before.text in _PARTICLES
+            or before.text in _STOP_TOKENS):
+        return j
+    return start
 
 
 def _right_edge(doc: Doc, start: int, limit: int = 8) -> int:
@@ -243,7 +274,7 @@ def find_rule_organisations(doc: Doc) -> list[Span]:
         if head is None:
             continue
         head_start, label = head
-        start = _left_edge(doc, head_start)
+        start = _hiragana_word_start(doc, _left_edge(doc, head_start))
         # A bare head (`大学`) or a generic compound (`地元企業`) is not a name.
         span = Span(doc, start, i + 1, label=label)
         if start == head_start and not (head_start == i and doc[i].pos_ == "PROPN"):

@@ -55,6 +55,12 @@ def _names(case):
         ("NPO 法人「国際社会貢献センター」", "国際社会貢献センター"),
         ("Google Japan", "Google Japan"),
         ("産学官金共創 ぐんま未来イノベーション会議", "ぐんま未来イノベーション会議"),  # 004 前橋
+        # a chapter's Roman numeral glued on by the NER (real PDF otoineppu_sogosenryaku)
+        ("II音威子府村", "音威子府村"),
+        ("Ⅲ 株式会社PAL", "株式会社PAL"),
+        ("IIJ", "IIJ"),
+        ("X線研究所", "X線研究所"),
+        ("I.T.コンサル", "I.T.コンサル"),
     ],
 )
 def test_organisation_names_are_normalised(written, stored):
@@ -145,6 +151,19 @@ def test_municipalities_are_places_not_organisations(extracted):
     assert "福知山フロント株式会社" in _names(case)
     assert "福知山市" not in _names(case)
     assert ("京都府", "福知山市") in {(p["prefecture"], p["municipality"]) for p in case.places}
+
+
+def test_unseen_pdf_hiragana_name_whole_and_no_village_as_organisation(pdfs_dir, nlp):
+    """A village's strategy paper (real PDF, a layout unlike the seeds): Sudachi cuts the
+    hiragana name おといねっぷ into pieces, and a chapter numeral glues onto the village's name;
+    the school keeps its whole name and the village stays a place."""
+    doc = ingest(pdfs_dir / "otoineppu_sogosenryaku.pdf")
+    cases = extract_entities(doc, segment(doc), nlp)
+    names = {o["name"] for c in cases for o in c.organisations}
+    assert "おといねっぷ美術工芸高等学校" in names
+    assert not [n for n in names if n.endswith("美術工芸高等学校") and n != "おといねっぷ美術工芸高等学校"]
+    assert not [n for n in names if n.endswith("音威子府村")]
+    assert any(p["municipality"] == "音威子府村" for c in cases for p in c.places)
 
 
 # --- places and years in the stage ----------------------------------------------------------------
