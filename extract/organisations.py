@@ -127,9 +127,13 @@ COUNTED_OR_REFERRED = re.compile(r"^(?:\D{0,4}\d+\D{0,2}$|\D{0,4}\d+(?:社|校|�
 COLLECTIVE_NAME = re.compile(r"^(?:.{1,4}[都道府県]下|各地|各|近隣|全国の?|県内の?|市内の?|地元の?)")
 
 
+_LETTER = re.compile(r"[A-Za-z\u3041-\u30ff\u3400-\u9fff]")
+
+
 def is_generic(name: str) -> bool:
     n = org_key(name)
-    return (len(n) < 2 or bool(GENERIC.match(n)) or n.endswith(UNIT_HEADS) or bool(COUNTED_OR_REFERRED.match(n))
+    # `8:50-16:00` read without its colons: no letter of any script, no name
+    return (len(n) < 2 or not _LETTER.search(n) or bool(GENERIC.match(n)) or n.endswith(UNIT_HEADS) or bool(COUNTED_OR_REFERRED.match(n))
             or bool(COLLECTIVE_NAME.match(n)) or n in LEGAL_FORMS_BEFORE)
 
 

@@ -67,7 +67,7 @@ def test_organisation_names_are_normalised(written, stored):
     assert orgs.normalise_org_name(written) == stored
 
 
-@pytest.mark.parametrize("mention", ["地元企業", "金融機関", "各地商工会議所", "鳥取県下商工会議所", "12大学", "近隣4商工会議所", "同会議", "鋳物部会"])
+@pytest.mark.parametrize("mention", ["地元企業", "金融機関", "各地商工会議所", "鳥取県下商工会議所", "12大学", "近隣4商工会議所", "同会議", "鋳物部会", "9 30-16 30"])
 def test_generic_mentions_are_not_organisations(mention):
     assert orgs.is_generic(mention)
 
@@ -164,6 +164,14 @@ def test_unseen_pdf_hiragana_name_whole_and_no_village_as_organisation(pdfs_dir,
     assert not [n for n in names if n.endswith("美術工芸高等学校") and n != "おといねっぷ美術工芸高等学校"]
     assert not [n for n in names if n.endswith("音威子府村")]
     assert any(p["municipality"] == "音威子府村" for c in cases for p in c.places)
+
+
+def test_unseen_newsletter_opening_hours_are_not_organisations(pdfs_dir, nlp):
+    """The village newsletter prints hours as `8:50-16:00`; read without the colons they are
+    digits and dashes, which name nothing."""
+    doc = ingest(pdfs_dir / "otoineppu_kouhou_2023-09.pdf")
+    names = [o["name"] for c in extract_entities(doc, segment(doc), nlp) for o in c.organisations]
+    assert names and not [n for n in names if not any(ch.isalpha() for ch in n)]
 
 
 # --- places and years in the stage ----------------------------------------------------------------
