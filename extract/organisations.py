@@ -133,8 +133,8 @@ _LETTER = re.compile(r"[A-Za-z\u3041-\u30ff\u3400-\u9fff]")
 def is_generic(name: str) -> bool:
     n = org_key(name)
     # `8:50-16:00` read without its colons: no letter of any script, no name
-    return (len(n) < 2 or not _LETTER.search(n) or bool(GENERIC.match(n)) or n.endswith(UNIT_HEADS) or bool(COUNTED_OR_REFERRED.match(n))
-            or bool(COLLECTIVE_NAME.match(n)) or n in LEGAL_FORMS_BEFORE)
+    return (len(n) < 2 or not _LETTER.search(n) or bool(GENERIC.match(n)) or n.endswith(UNIT_HEADS)
+            or bool(COUNTED_OR_REFERRED.match(n)) or bool(COLLECTIVE_NAME.match(n)) or n in LEGAL_FORMS_BEFORE)
 
 
 def has_org_head(name: str) -> bool:

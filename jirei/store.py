@@ -630,10 +630,6 @@ class Store:
         return self.set_field(row["case_id"], row["field"], _loads(row["old"]), who, source=source,
                               expected_version=expected_version, note=f"undo #{entry_id}")
 
-    def field_sources(self, case_id: str, field: str) -> list[str]:
-        return [r[0] or "" for r in self.conn.execute(
-            "SELECT source FROM case_values WHERE case_id = ? AND field = ? ORDER BY position", (case_id, field))]
-
     def reviewer_fields(self, case_id: str, fields: Iterable[str]) -> list[str]:
         """The fields of `fields` whose current value a reviewer set (relabelling leaves them alone)."""
         return [f for f in fields if self._reviewer_owns(self.conn, case_id, f)]
@@ -643,7 +639,7 @@ class Store:
         """A reviewer set this field: a value carries a reviewer's source, or the field is empty
         and its last change was a reviewer's (cleared action items leave no value to carry one)."""
         sources = [r[0] or "" for r in db.execute(
-            "SELECT source FROM case_values WHERE case_id = ? AND field = ?", (case_id, field))]
+            "SELECT source FROM case_values WHERE case_id = ? AND field = ? ORDER BY position", (case_id, field))]
         if sources:
             return any(s.startswith("reviewer") for s in sources)
         last = db.execute("SELECT who, note FROM history WHERE case_id = ? AND field = ? ORDER BY id DESC LIMIT 1",

@@ -109,7 +109,7 @@ def test_retraining_reproduces_the_committed_models(taxonomy, rows, classifier, 
 
 
 _REFIT_UNDER_KERNEL = """
-import json, sys, tempfile
+import json, sys
 from pathlib import Path
 from jirei import paths
 from jirei.classify import model as model_files
@@ -123,16 +123,15 @@ taxonomy = load_taxonomy()
 retrained = model_files.train(taxonomy, training_rows(taxonomy, Path(sys.argv[1])), search=False,
                               hyperparameters=model_files.Hyperparameters(**hp["pillar_and_theme"]),
                               item_hyperparameters=model_files.Hyperparameters(**hp["action_items"]))
-out = Path(tempfile.mkdtemp())
 same = {p.name: p.read_bytes() == (paths.MODELS / p.name).read_bytes()
-        for p in model_files.save(retrained, out) if p.suffix == ".skops"}
+        for p in model_files.save(retrained, Path(sys.argv[2])) if p.suffix == ".skops"}
 print(json.dumps({"blas": model_files.blas_kernel(), "version": retrained.version == card["model_version"],
                   "thresholds": retrained.thresholds.to_json() == card["thresholds"],
                   "cv": retrained.card["cv"] == card["cv"], "files": same}))
 """
 
 
-def test_retraining_under_the_cards_blas_kernel_gives_the_same_bytes(classifier, seeds_dir):
+def test_retraining_under_the_cards_blas_kernel_gives_the_same_bytes(classifier, seeds_dir, tmp_path):
     """Under the BLAS kernel the model card records, refitting gives bit-identical skops files,
     thresholds and CV figures: `jirei train` is deterministic, not just close."""
     import platform
@@ -143,7 +142,7 @@ def test_retraining_under_the_cards_blas_kernel_gives_the_same_bytes(classifier,
     if not recorded.startswith("openblas") or platform.machine() not in ("x86_64", "AMD64"):
         pytest.skip(f"the card's BLAS ({recorded or 'not recorded'}) cannot be pinned on {platform.machine()}")
     kernel = recorded.split()[-1]
-    done = subprocess.run([sys.executable, "-c", _REFIT_UNDER_KERNEL, str(seeds_dir)], capture_output=True,
+    done = subprocess.run([sys.executable, "-c", _REFIT_UNDER_KERNEL, str(seeds_dir), str(tmp_path)], capture_output=True,
                           text=True, env={**os.environ, "OPENBLAS_CORETYPE": kernel}, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
