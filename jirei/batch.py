@@ -221,15 +221,21 @@ def file_digest(path: Path) -> str:
 
 def plan_batch(inputs: Iterable[str | Path], known: dict[str, str], *, retry_failed: bool = False,
                layout: str | None = None, doc_date: str | None = None,
-               models_dir: str = str(paths.MODELS)) -> Plan:
+               models_dir: str = str(paths.MODELS), store_path: str | Path | None = None) -> Plan:
     """Files to process: those whose bytes the store does not hold (failed ones too with
-    `retry_failed`). A renamed copy of a stored file is skipped; so is a second copy in the batch."""
+    `retry_failed`). A renamed copy of a stored file is skipped; so is a second copy in the batch.
+    The store's own files are never read (a plain read would drop SQLite's locks on them)."""
     from jirei.extract.ingest import expand_inputs
+    from jirei.store import store_files
 
     jobs, skipped, unreadable = [], [], []
     seen: dict[str, str] = {}
+    own = store_files(store_path) if store_path is not None else set()
     for path in expand_inputs(inputs):
         spath = str(path)
+        if path.resolve() in own:
+            skipped.append((spath, "the case store itself"))
+            continue
         try:
             digest = file_digest(path)
             size = path.stat().st_size
@@ -440,7 +446,7 @@ def run_batch(store, inputs: list[str], *, workers: int = 1, backend: str = "loc
     run_id = store.start_run("batch", settings)
     summary = BatchSummary(run_id=run_id)
     plan = plan_batch(inputs, store.document_status(), retry_failed=retry_failed, layout=layout,
-                      doc_date=doc_date, models_dir=models_dir)
+                      doc_date=doc_date, models_dir=models_dir, store_path=store.path)
     summary.skipped = plan.skipped
     for job, why in plan.unreadable:
         store.record_failure({"doc_id": job.doc_id, "name": job.name, "path": job.path}, why, run_id)

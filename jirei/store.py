@@ -38,7 +38,6 @@ from typing import Any
 APPLICATION_ID = 0x4A495245  # "JIRE": marks a Jirei store in the SQLite header
 SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 15000
-SQLITE_MAGIC = b"SQLite format 3\x00"
 
 # Record fields kept as rows of case_values; single-valued ones hold at most one row.
 LIST_FIELDS = ("organisations", "places", "years", "year_mentions", "pillars", "secondary_pillars", "action_items",
@@ -285,18 +284,33 @@ class Store:
 
     def __init__(self, path: str | Path, *, create: bool = True):
         self.path = Path(path)
-        _check_file(self.path, create=create)
+        _check_path(self.path, create=create)
+        # `mode=rw` never creates a file; a new store is made only when `create` allows it.
+        mode = "rwc" if create else "rw"
         try:
-            self.conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
-                                        check_same_thread=False)
+            self.conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode={mode}", uri=True, isolation_level=None,
+                                        timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot open: {exc}") from None
-        self.conn.row_factory = sqlite3.Row
-        self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        self.conn.execute("PRAGMA foreign_keys = ON")
-        self.conn.execute("PRAGMA journal_mode = WAL")
-        self.conn.execute("PRAGMA synchronous = NORMAL")  # WAL: durable at checkpoints, never corrupt
-        self._migrate()
+        try:
+            # The file is judged through this connection, before anything is written to it. It is
+            # never opened with a plain file handle: closing any descriptor of the file would drop
+            # every POSIX lock this process's SQLite connections hold on it (see the README).
+            _check_store(self.conn, self.path)
+            self.conn.row_factory = sqlite3.Row
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            # FULL: a commit is on disk (the WAL fsynced) before "saved" is reported; NORMAL would
+            # keep the file consistent but could lose the last commits on power loss.
+            self.conn.execute("PRAGMA synchronous = FULL")
+            self._migrate()
+        except sqlite3.OperationalError as exc:
+            self.conn.close()
+            raise StoreError(f"{self.path}: cannot open: {exc}") from None
+        except BaseException:
+            self.conn.close()
+            raise
 
     # --- connection -------------------------------------------------------------------------------
 
@@ -914,8 +928,8 @@ def _statements(script: str) -> list[str]:
     return out
 
 
-def _check_file(path: Path, *, create: bool) -> None:
-    """Refuse, before anything is written, a file that is not a Jirei store or is too new."""
+def _check_path(path: Path, *, create: bool) -> None:
+    """Refuse a path that cannot be a store, by its directory entry alone (stat, never open)."""
     if not path.exists():
         if not create:
             raise StoreError(f"{path}: no such store (run `jirei batch` to make one)")
@@ -924,22 +938,18 @@ def _check_file(path: Path, *, create: bool) -> None:
         return
     if path.is_dir():
         raise StoreError(f"{path}: is a folder, not a Jirei store")
-    size = path.stat().st_size
-    if size == 0:
-        return  # an empty file becomes a new store
-    with path.open("rb") as fh:
-        head = fh.read(100)
-    if not head.startswith(SQLITE_MAGIC):
-        raise StoreError(f"{path}: not a Jirei store (not an SQLite database); left untouched")
+
+
+def _check_store(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse, through SQLite and before anything is written, a file that is not a Jirei store or
+    is too new. An empty file or an empty database becomes a new store."""
     try:
-        probe = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            app_id = probe.execute("PRAGMA application_id").fetchone()[0]
-            version = probe.execute("PRAGMA user_version").fetchone()[0]
-            tables = probe.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        finally:
-            probe.close()
-    except sqlite3.Error as exc:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        if "not a database" in str(exc):
+            raise StoreError(f"{path}: not a Jirei store (not an SQLite database); left untouched") from None
         raise StoreError(f"{path}: cannot read as a Jirei store ({exc}); left untouched") from None
     if app_id != APPLICATION_ID:
         if tables == 0 and app_id == 0:
@@ -948,6 +958,13 @@ def _check_file(path: Path, *, create: bool) -> None:
     if version > SCHEMA_VERSION:
         raise StoreError(f"{path}: made by a newer Jirei (store schema {version}, this Jirei reads up to "
                          f"{SCHEMA_VERSION}); left untouched")
+
+
+def store_files(path: str | Path) -> set[Path]:
+    """The store's file and SQLite's files beside it (-wal, -shm, -journal), resolved: paths that
+    nothing but SQLite may open while the store may be in use."""
+    base = Path(path).resolve()
+    return {base, *(base.with_name(base.name + suffix) for suffix in ("-wal", "-shm", "-journal"))}
 
 
 def _as_list(field: str, value: Any) -> list:

@@ -155,7 +155,14 @@ def cmd_cases(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from jirei import export
+    from jirei.store import store_files
 
+    # Writing over the store (or SQLite's files beside it) would destroy it, and even opening it
+    # with a plain file handle would drop the locks of any connection this process holds.
+    if args.output and Path(args.output).resolve() in store_files(args.db):
+        print(f"jirei: error: {args.output}: is the case store {args.db} (or one of its SQLite files); "
+              "choose another output file", file=sys.stderr)
+        return 2
     with _open_store(args.db) as store:
         records, _ = store.query_cases(_query_from(args, None))
     fmt = args.format
