@@ -15,9 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: install
-	$(BIN)/jirei demo
-	@echo
-	$(BIN)/jirei evaluate all --report out/report.html
+	$(BIN)/jirei demo --evaluate --report out/report.html
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -21,6 +21,9 @@ def run_train(args: argparse.Namespace) -> int:
     from .taxonomy import load_taxonomy
     from .training import SplitError, training_rows
 
+    if not paths.checkout():
+        return _error(f"training needs a checkout of Jirei's repository (its gold data in corpus/); this Jirei "
+                      f"is installed at {paths.REPO}", 2)
     seeds = Path(args.seeds)
     if not seeds.is_dir():
         return _error(f"{seeds}: seeds folder not found (it must hold seed 001 for the training cases)")

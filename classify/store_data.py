@@ -16,7 +16,7 @@ reviewed or not, of a held-out document in the store) is never trained on; one t
 gold case of a document without gold is a copy of gold (held out, or trained on already as
 gold) and is neither trained on nor added to the evaluation set. Overlap: at least
 `OVERLAP_MIN` of the shorter text's character `SHINGLE`-grams, compared as
-`evaluation.segmentation.comparable` text (white space and layout marks ignored, so a PDF
+`jirei.gold.comparable` text (white space and layout marks ignored, so a PDF
 rendering of a report matches its text). On the seeds, a case and its gold overlap 1.0 and
 two different cases at most 0.08.
 
@@ -98,7 +98,7 @@ def case_split(doc_id: str, ordinal: int, gold_splits: Mapping[str, Mapping[int,
 # --- text overlap -----------------------------------------------------------------------
 
 def shingles(text: str) -> frozenset[str]:
-    from jirei.evaluation.segmentation import comparable
+    from jirei.gold import comparable
 
     t = comparable(text)
     if len(t) <= SHINGLE:
@@ -155,7 +155,7 @@ class Gold:
 
     def match(self, record: dict) -> GoldLabelledCase | None:
         """The gold row of a stored case of a gold document: same ordinal, gold heading in its text."""
-        from jirei.evaluation.segmentation import comparable
+        from jirei.gold import comparable
 
         g = self.by_doc.get(record["doc_id"], {}).get(record["ordinal"])
         if g is None or comparable(g.heading) not in comparable(case_input(record["title"], record["text"])):

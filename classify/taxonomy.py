@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-TAXONOMY_DIR = Path(__file__).resolve().parent / "taxonomies"
+from jirei.paths import package_dir
+
+TAXONOMY_DIR = package_dir("jirei.classify.taxonomies")
 DEFAULT_SCHEME = "chiiki_kyoso"
 REQUIRED_KEYS = ("scheme", "version", "label_sets")
 

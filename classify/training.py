@@ -77,7 +77,7 @@ def _read_json(path: Path):
 def gold_cases(stem: str, seeds: Path, labels_dir: Path = paths.LABEL_GOLD,
                segmentation_dir: Path = paths.SEGMENTATION_GOLD) -> list[GoldLabelledCase]:
     """The labelled cases of one seed document, texts cut at their gold spans."""
-    from jirei.evaluation.segmentation import gold_spans, load_gold
+    from jirei.gold import gold_spans, load_gold
     from jirei.extract.ingest import ingest
 
     labels = _read_json(labels_dir / f"{stem}.json")

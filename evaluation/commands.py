@@ -86,8 +86,15 @@ def run_evaluate_all(args: argparse.Namespace) -> int:
     from jirei.store import StoreError
 
     seeds = Path(args.seeds)
+    if args.db:  # a wrong store is named before anything else is looked at
+        from jirei.store import Store
+
+        try:
+            Store(args.db, create=False).close()
+        except StoreError as exc:
+            return _error(str(exc), 2)
     if not seeds.is_dir():
-        return _error(f"{seeds}: seeds folder not found (set --seeds or JIREI_SHARED)", 2)
+        return _error(f"{seeds}: seeds folder not found ({paths.SHARED_HOWTO}; or pass --seeds)", 2)
     try:
         extra = store_heldout_cases(args.db, seeds)
     except StoreError as exc:

@@ -21,11 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jirei import paths
-from jirei.evaluation.segmentation import gold_spans, load_gold
 from jirei.extract.ingest import ingest
 from jirei.extract.segment import segment
+from jirei.gold import gold_spans, load_gold
 from jirei.extract.organisations import ORG_LABELS, normalise_org_name, org_key
 from jirei.extract.places import place_key
+from jirei.pipeline import Pipeline, PipelineConfig
 from jirei.records import Case
 
 PLACE_LABELS = frozenset({"Province", "City", "County", "GPE_Other", "Domestic_Region", "Country", "Island"})
@@ -121,15 +122,12 @@ def _gold_sets(row: dict) -> dict[str, set]:
 
 
 def score_jirei(seeds: Path, golds: list[dict], doc_date: str | None = None) -> EntityScores:
-    from jirei.extract.entities import extract_entities
-    from jirei.nlp import load_pipeline
-
-    nlp = load_pipeline(ner=True)
+    pipeline = Pipeline.load(PipelineConfig(doc_date=doc_date, labels=False))
     scores = EntityScores("jirei")
     for g in golds:
         document, cases = gold_cases(seeds, g)
         t0 = time.perf_counter()
-        extract_entities(document, cases, nlp, doc_date=doc_date)
+        pipeline.add_entities(document, cases)
         scores.seconds += time.perf_counter() - t0
         scores.chars += sum(len(c.text) for c in cases)
         for case, row in zip(cases, g["cases"]):

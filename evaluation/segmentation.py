@@ -8,49 +8,11 @@ also check that the gold ending lies inside the predicted entry (not truncated).
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jirei.extract.text import normalise
+from jirei.gold import Gold, GoldCase, comparable, gold_spans, load_gold, load_gold_dir  # noqa: F401
 from jirei.records import Case
-
-_IGNORED = re.compile(r"[\s#*・\-]|</?b>")
-
-
-def comparable(text: str) -> str:
-    return _IGNORED.sub("", normalise(text))
-
-
-@dataclass
-class GoldCase:
-    heading: str
-    end: str
-    note: str = ""
-
-
-@dataclass
-class Gold:
-    doc: str
-    sha256: str
-    cases: list[GoldCase]
-    path: Path | None = None
-
-    @property
-    def stem(self) -> str:
-        return Path(self.doc).stem
-
-
-def load_gold(path: str | Path) -> Gold:
-    path = Path(path)
-    data = json.loads(path.read_text(encoding="utf-8"))
-    cases = [GoldCase(c["heading"], c["end"], c.get("note", "")) for c in data["cases"]]
-    return Gold(doc=data["doc"], sha256=data.get("sha256", ""), cases=cases, path=path)
-
-
-def load_gold_dir(folder: str | Path) -> list[Gold]:
-    return [load_gold(p) for p in sorted(Path(folder).glob("*.json"))]
 
 
 @dataclass
@@ -155,22 +117,3 @@ def format_table(scores: list[SegmentationScore]) -> str:
             f"{s.precision:>6.3f} {s.recall:>6.3f} {s.f1:>6.3f} {s.ends_share:>6.3f}"
         )
     return "\n".join(rows)
-
-
-def gold_spans(text: str, gold: Gold) -> list[tuple[int, int]]:
-    """Each gold case's span in a document's normalised `text`: from its heading to the end of
-    the first occurrence of its `end` after it (corpus/segmentation/README.md). The entity and
-    label gold describe exactly these spans."""
-    spans = []
-    cursor = 0
-    for g in gold.cases:
-        heading, end = normalise(g.heading), normalise(g.end)
-        start = text.find(heading, cursor)
-        if start < 0:
-            raise ValueError(f"{gold.doc}: gold heading not found in text: {g.heading[:40]}")
-        stop = text.find(end, start)
-        if stop < 0:
-            raise ValueError(f"{gold.doc}: gold end not found after heading: {g.heading[:40]}")
-        spans.append((start, stop + len(end)))
-        cursor = start + len(heading)
-    return spans

@@ -328,14 +328,15 @@ def mention_texts(cases: list[Case]) -> list[str]:
 def extract_entities(document: Document, cases: list[Case], recognise=None, doc_date: str | None = None) -> list[Case]:
     """Fill organisations, places, years and year_mentions of `cases` (in place; also returned).
 
-    `recognise` maps texts to entity mentions (a `MentionRecogniser` or any callable doing what
-    `entity_mentions` does, or a spaCy pipeline from `jirei.nlp.load_pipeline` used in this process); `doc_date` (YYYY[-MM[-DD]]) overrides the
-    date the report states, against which 本年/昨年度 are resolved.
+    `recognise` maps texts to entity mentions (`jirei.pipeline.Recogniser`: a `MentionRecogniser`,
+    or any callable doing what `entity_mentions` does; None: GiNZA in this process);
+    `doc_date` (YYYY[-MM[-DD]]) overrides the date the report states, against which 本年/昨年度
+    are resolved.
     """
     if not cases:
         return cases
-    if recognise is None or hasattr(recognise, "pipe"):  # None, or a spaCy pipeline
-        recognise = MentionRecogniser(1, nlp=recognise)
+    if recognise is None:
+        recognise = MentionRecogniser(1)
     date = doc_date or document.doc_date or years_mod.find_document_date(document.text)
     texts = mention_texts(cases)
     results = recognise(texts)

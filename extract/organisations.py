@@ -294,14 +294,25 @@ def find_rule_organisations(doc: Doc) -> list[Span]:
     return filter_spans(spans)
 
 
-@Language.component("jirei_organisation_rules")
-def organisation_rules_component(doc: Doc) -> Doc:
-    """Set rule-found organisations as entities before the statistical NER sees the text."""
-    spans = find_rule_organisations(doc)
-    doc.spans["jirei_rules"] = spans  # provenance: which entities the rules set
-    kept = filter_spans(list(doc.ents) + spans)
-    doc.set_ents(kept, default="unmodified")
-    return doc
+class OrganisationRules:
+    """spaCy component `jirei_organisation_rules`: set rule-found organisations (legal forms,
+    organisation heads) as entities before the statistical NER sees the text, and keep them in
+    `doc.spans[spans_key]` as provenance (which entities the rules set)."""
+
+    def __init__(self, spans_key: str = "jirei_rules"):
+        self.spans_key = spans_key
+
+    def __call__(self, doc: Doc) -> Doc:
+        spans = find_rule_organisations(doc)
+        doc.spans[self.spans_key] = spans
+        kept = filter_spans(list(doc.ents) + spans)
+        doc.set_ents(kept, default="unmodified")
+        return doc
+
+
+@Language.factory("jirei_organisation_rules", default_config={"spans_key": "jirei_rules"})
+def make_organisation_rules(nlp: Language, name: str, spans_key: str) -> OrganisationRules:
+    return OrganisationRules(spans_key)
 
 
 def _starts_with_mark(span: Span) -> bool:
@@ -313,15 +324,14 @@ def _opens_colon_heading(doc: Doc, start: int, end: int) -> bool:
     return end < len(doc) and doc[end].text in {":", "："} and _line_start_before(doc, start)
 
 
-@Language.component("jirei_entity_fixes")
-def entity_fixes_component(doc: Doc) -> Doc:
+def fix_entities(doc: Doc, *, consistent_labels: bool = True) -> Doc:
     """Repair the NER's errors on report text: ordinals or bullets inside an entity (`③ 三菱商事`),
     organisation names tagged as products or people when a legal form or head ends them, and
     katakana common nouns tagged Person (`スマートシティ`)."""
     fixed: list[Span] = []
     # A name tagged as an organisation anywhere in the text is one everywhere in it
     # (`日本電信電話` opens its entry as an organisation and comes back as Product_Other).
-    org_texts = {e.text for e in doc.ents if e.label_ in ORG_LABELS}
+    org_texts = {e.text for e in doc.ents if e.label_ in ORG_LABELS} if consistent_labels else set()
     for ent in doc.ents:
         start, label = ent.start, ent.label_
         while start < ent.end - 1 and (doc[start].is_space or ORDINAL_OR_BULLET.fullmatch(doc[start].text)):
@@ -342,16 +352,22 @@ def entity_fixes_component(doc: Doc) -> Doc:
     return doc
 
 
-def add_organisation_components(nlp: Language) -> Language:
-    """Insert the rule component before `ner` and the fixes after it (idempotent)."""
-    if "jirei_organisation_rules" not in nlp.pipe_names:
-        if "ner" in nlp.pipe_names:
-            nlp.add_pipe("jirei_organisation_rules", before="ner")
-        else:
-            nlp.add_pipe("jirei_organisation_rules")
-    if "ner" in nlp.pipe_names and "jirei_entity_fixes" not in nlp.pipe_names:
-        nlp.add_pipe("jirei_entity_fixes", after="ner")
-    return nlp
+
+
+class EntityFixes:
+    """spaCy component `jirei_entity_fixes` (after `ner`): `fix_entities` on every doc.
+    `consistent_labels`: a name tagged as an organisation anywhere in a text is one everywhere."""
+
+    def __init__(self, consistent_labels: bool = True):
+        self.consistent_labels = consistent_labels
+
+    def __call__(self, doc: Doc) -> Doc:
+        return fix_entities(doc, consistent_labels=self.consistent_labels)
+
+
+@Language.factory("jirei_entity_fixes", default_config={"consistent_labels": True})
+def make_entity_fixes(nlp: Language, name: str, consistent_labels: bool) -> EntityFixes:
+    return EntityFixes(consistent_labels)
 
 
 # --- headings ----------------------------------------------------------------------------------

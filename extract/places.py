@@ -53,9 +53,10 @@ import json
 import re
 import sqlite3
 from dataclasses import dataclass, field
-from pathlib import Path
 
-DATA_PATH = Path(__file__).with_name("place_data.json")
+from jirei.paths import package_dir
+
+DATA_PATH = package_dir("jirei.extract") / "place_data.json"
 
 # --------------------------------------------------------------------------------------------
 # JIS X 0402 codes

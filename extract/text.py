@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import codecs
-import re
-import unicodedata
 from pathlib import Path
 
+from jirei.normalise import normalise  # noqa: F401  (the stages' text normalisation)
 from jirei.records import Document, IngestError, sha256_bytes
 
 # Japanese offices send UTF-8, CP932 (Windows Shift_JIS) and EUC-JP; these are the only
@@ -14,35 +13,6 @@ from jirei.records import Document, IngestError, sha256_bytes
 CANDIDATE_ENCODINGS = ("utf_8", "cp932", "euc_jp")
 
 _BOMS = ((codecs.BOM_UTF8, "utf_8_sig"), (codecs.BOM_UTF16_LE, "utf_16"), (codecs.BOM_UTF16_BE, "utf_16"))
-
-# Characters NFKC leaves alone but PDFs and Word emit in Japanese text: CJK Radicals
-# Supplement look-alikes (fonts map 長 民 西 to ⻑ ⺠ ⻄; NFKC folds only the Kangxi block), the
-# hyphenation point some fonts give for the middle dot ・, and dash and space variants.
-_RADICAL_LOOKALIKES = {
-    "⺟": "母", "⺠": "民", "⺬": "示", "⺮": "竹", "⻁": "虎", "⻄": "西", "⻆": "角", "⻑": "長", "⻘": "青",
-    "⻝": "食", "⻤": "鬼", "⻨": "麦", "⻩": "黄", "⻫": "斉", "⻭": "歯", "⻯": "竜", "⻲": "亀", "⻖": "阝",
-    # a glyph Japanese fonts share between 戸 and 戶, which PDF text maps back to 戶
-    "戶": "戸",
-}
-_EXTRA_FOLDS = str.maketrans(
-    {"\u2212": "-", "\u301c": "~", "\u00a0": " ", "\u3000": " ", "\u2027": "・", "\u2215": "/", **_RADICAL_LOOKALIKES}
-)
-_CIRCLED = re.compile(r"([\u2460-\u2473\u00b9\u00b2\u00b3\u2070\u2074-\u2079])")
-_CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b\ufeff]")
-
-
-def normalise(text: str) -> str:
-    """NFKC (folds Kangxi radicals ⼈→人 and full-width alphanumerics; circled numbers kept), unified newlines,
-    control characters dropped, trailing spaces trimmed. Markdown marks are kept."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    # NFKC would turn ①..⑳ into plain digits (they number case entries) and footnote marks
-    # ¹²³ into digits glued to the word before them (取り組み¹ -> 取り組み1): both are kept.
-    parts = _CIRCLED.split(text)
-    text = "".join(p if _CIRCLED.fullmatch(p) else unicodedata.normalize("NFKC", p) for p in parts)
-    text = text.translate(_EXTRA_FOLDS)
-    text = _CONTROL.sub("", text)
-    return "\n".join(line.rstrip() for line in text.split("\n"))
-
 
 def decode(data: bytes, name: str = "<bytes>") -> tuple[str, str]:
     """Decode report bytes; returns (text, encoding). Raises IngestError when nothing fits."""

@@ -64,12 +64,16 @@ class DocumentResult:
 
 
 @functools.lru_cache(maxsize=4)
-def worker_pipeline(models_dir: str):
-    """GiNZA with Jirei's components and the classifier, loaded once per process."""
-    from jirei.classify.predict import CaseClassifier
-    from jirei.nlp import load_pipeline
+def worker_pipeline(models_dir: str, layout: str | None = None, doc_date: str | None = None):
+    """The pipeline of one worker process for these settings (GiNZA in the process, the
+    classifier), loaded once per process."""
+    from jirei.pipeline import Pipeline, PipelineConfig
 
-    return load_pipeline(ner=True), CaseClassifier.load(Path(models_dir))
+    return Pipeline.load(PipelineConfig(models_dir=Path(models_dir), layout=layout, doc_date=doc_date))
+
+
+def _job_pipeline(job: "DocumentJob"):
+    return worker_pipeline(job.models_dir, job.layout, job.doc_date)
 
 
 def _worker_stats() -> dict[str, Any]:
@@ -98,14 +102,12 @@ def process_document(job: DocumentJob, split_chars: int | None = None) -> Docume
     result carries the one-line reason instead. With `split_chars`, a document whose NER texts
     are longer comes back as a PreparedDocument for `recognise_texts` + `finish_document`."""
     from jirei.extract.entities import mention_texts
-    from jirei.extract.ingest import ingest
-    from jirei.extract.segment import segment
 
     t0 = time.perf_counter()
     try:
-        nlp, _classifier = worker_pipeline(job.models_dir)
-        document = _ingest_job(job, ingest)
-        cases = segment(document, layout=job.layout)
+        pipeline = _job_pipeline(job)
+        document = _ingest_job(job, pipeline.read)
+        cases = pipeline.segment(document)
     except Exception as exc:
         return _failed(job, exc, t0)
     texts = mention_texts(cases)
@@ -117,50 +119,28 @@ def process_document(job: DocumentJob, split_chars: int | None = None) -> Docume
 
 def recognise_texts(models_dir: str, texts: list[str]) -> list[list[dict]]:
     """NER mentions for a slice of a long document's texts (plain records)."""
-    from jirei.extract.entities import entity_mentions
-
-    nlp, _classifier = worker_pipeline(models_dir)
-    return entity_mentions(nlp, texts)
+    return worker_pipeline(models_dir).recognise(texts)
 
 
 def finish_document(prepared: PreparedDocument, mentions: list[list[dict]] | None = None) -> DocumentResult:
     """Entities and labels for a segmented document; `mentions` are the NER results for
     `prepared.texts` when they were computed in slices, else the NER runs here."""
-    from jirei.extract.entities import extract_entities
+    from jirei.pipeline import KnownMentions, document_fields
 
     t0 = time.perf_counter()
     job, document, cases = prepared.job, prepared.document, prepared.cases
     try:
-        nlp, classifier = worker_pipeline(job.models_dir)
-        recognise = nlp
+        pipeline = _job_pipeline(job)
+        recognise = pipeline.recognise
         if mentions is not None:
-            known = dict(zip(prepared.texts, mentions))
-            recognise = _PrecomputedMentions(known, nlp)
-        extract_entities(document, cases, recognise, doc_date=job.doc_date)
-        classifier.classify(cases)
+            recognise = KnownMentions(dict(zip(prepared.texts, mentions)), pipeline.recognise)
+        pipeline.finish(document, cases, recognise)
     except Exception as exc:
         return _failed(job, exc, t0 - prepared.seconds)
-    doc_info = {"doc_id": job.doc_id, "name": job.name, "path": job.path, "kind": document.kind,
-                "text": document.text, "pages": [[p.number, p.start, p.end, p.needs_ocr] for p in document.pages],
-                "doc_date": job.doc_date or document.doc_date, "encoding": document.encoding,
-                "warnings": list(document.warnings)}
-    return DocumentResult(doc=doc_info, cases=[c.to_json() for c in cases], model_version=classifier.version,
+    doc_info = document_fields(document, path=job.path, doc_date=job.doc_date)
+    doc_info.update(doc_id=job.doc_id, name=job.name)
+    return DocumentResult(doc=doc_info, cases=[c.to_json() for c in cases], model_version=pipeline.model_version,
                           seconds=prepared.seconds + time.perf_counter() - t0, worker=_worker_stats())
-
-
-class _PrecomputedMentions:
-    """A `recognise` callable answering from mentions computed elsewhere (same texts, same model)."""
-
-    def __init__(self, known: dict[str, list[dict]], nlp):
-        self.known, self.nlp = known, nlp
-
-    def __call__(self, texts: list[str]) -> list[list[dict]]:
-        from jirei.extract.entities import entity_mentions
-
-        missing = [t for t in texts if t not in self.known]
-        if missing:  # not expected: the texts come from the same `mention_texts`
-            self.known.update(zip(missing, entity_mentions(self.nlp, missing)))
-        return [self.known[t] for t in texts]
 
 
 def _failed(job: DocumentJob, exc: Exception, t0: float) -> DocumentResult:

@@ -7,7 +7,6 @@ import json
 import os
 import re
 import sys
-from collections import Counter
 from pathlib import Path
 
 from jirei import paths
@@ -68,46 +67,54 @@ def _check_doc_date(value: str | None) -> str | None:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from jirei.extract.entities import MentionRecogniser, extract_entities
-    from jirei.extract.ingest import expand_inputs, ingest
-    from jirei.extract.segment import segment
+    from jirei.extract.ingest import expand_inputs
 
     doc_date = _check_doc_date(args.doc_date)
-    recognise = None if args.no_entities else MentionRecogniser(args.workers)
-    classifier = None
-    if not args.no_labels:
-        from jirei.classify.model import ModelFilesError
-        from jirei.classify.predict import CaseClassifier
+    # Arguments and paths first: nothing heavy loads for a command that cannot run.
+    inputs = list(expand_inputs(args.paths))
+    missing = [p for p in inputs if not p.exists()]
+    if missing and len(missing) == len(inputs):
+        for p in missing:
+            _write_err(f"jirei: error: {p}: no such file or folder")
+        return 2
+    if args.output and not Path(args.output).resolve().parent.is_dir():
+        _write_err(f"jirei: error: {args.output}: folder {Path(args.output).parent} does not exist")
+        return 2
+    models = Path(args.models)
+    if not args.no_labels and not (models / "model_card.json").is_file():
+        _write_err(f"jirei: error: {models}: no trained models there (model_card.json missing; "
+                   "pass --models DIR, or --no-labels)")
+        return 2
 
-        try:
-            classifier = CaseClassifier.load(Path(args.models))
-        except ModelFilesError as exc:
-            _write_err(f"jirei: error: {exc} (run `jirei train`, or pass --no-labels)")
-            return 2
+    from jirei.classify.model import ModelFilesError
+    from jirei.pipeline import Pipeline, PipelineConfig
+
+    config = PipelineConfig(models_dir=models, layout=args.layout, doc_date=doc_date,
+                            entities="none" if args.no_entities else "ner", labels=not args.no_labels,
+                            ner_workers=args.workers)
+    try:
+        pipeline = Pipeline.load(config)
+    except ModelFilesError as exc:
+        _write_err(f"jirei: error: {exc} (pass --models DIR, or --no-labels)")
+        return 2
 
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     failed = docs = 0
-    layouts: Counter[str] = Counter()
     cases_total = 0
     try:
-        for path in expand_inputs(args.paths):
+        for path in inputs:
             try:
-                doc = ingest(path)
+                doc = pipeline.read(path)
             except IngestError as exc:
                 failed += 1
                 _write_err(f"jirei: error: {exc}")
                 continue
             for warning in doc.warnings:
                 _write_err(f"jirei: warning: {doc.path}: {warning}")
-            cases = segment(doc, layout=args.layout)
-            if recognise is not None:
-                extract_entities(doc, cases, recognise, doc_date=doc_date)
-            if classifier is not None:
-                classifier.classify(cases)
+            cases = pipeline.process(doc)
             docs += 1
             cases_total += len(cases)
             for case in cases:
-                layouts[case.layout] += 1
                 out.write(json.dumps(case.to_json(), ensure_ascii=False) + "\n")
             out.flush()
             if not args.quiet:
@@ -116,8 +123,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     finally:
         if args.output:
             out.close()
-        if recognise is not None:
-            recognise.close()
+        pipeline.close()
     if not args.quiet:
         _write_err(f"{docs} documents, {cases_total} cases, {failed} failed")
     return 1 if failed else 0
@@ -212,7 +218,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from jirei.export import case_table, write_jsonl
     from jirei.store import CaseQuery, Store
 
-    folder = Path(args.folder) if args.folder else paths.sample_dir()
+    folder = Path(args.folder) if args.folder else paths.samples_dir()
     db = Path(args.db)
     db.parent.mkdir(parents=True, exist_ok=True)
     print(f"Jirei demo: reports in {folder} -> case store {db}")
@@ -248,8 +254,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     jirei = f"{bin_dir}/jirei" if bin_dir and str(bin_dir) not in ("", ".") else "jirei"
     print("\nReview these cases in the browser (reviewer web app on http://127.0.0.1:8000):")
     print(f"  {jirei} users add YOUR_NAME --role admin --db {db}    # asks for a password")
-    print(f"  {jirei} serve --db {db}")
-    return 0
+    print(f"  {jirei} serve --db {db}", flush=True)
+    status = 1 if summary.failed and not summary.new_documents else 0
+    if args.evaluate:
+        print()
+        if not paths.checkout():
+            print("Gold evaluation skipped: it needs a checkout of Jirei's repository (corpus/).")
+        elif not paths.seeds_dir().is_dir():
+            print(f"Gold evaluation skipped: no seed reports at {paths.seeds_dir()} ({paths.SHARED_HOWTO}).")
+        else:
+            print(f"$ {jirei} evaluate all --report {args.report}", flush=True)
+            status = max(status, main(["evaluate", "all", "--report", str(args.report)]))
+    return status
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -333,9 +349,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_webapp_parsers(sub)
 
     p = sub.add_parser("demo", help="load the sample reports into a case store and print a summary")
-    p.add_argument("--folder", help="reports folder (default: the shared seeds, else samples/)")
+    p.add_argument("--folder", help="reports folder (default: the shared seeds, else the samples Jirei ships)")
     p.add_argument("--db", default="out/demo.db", help="case store (default: %(default)s)")
     p.add_argument("-o", "--output", default="out/demo-cases.jsonl", help="JSONL output (default: %(default)s)")
+    p.add_argument("--evaluate", action="store_true",
+                   help="then score every stage against the gold (`jirei evaluate all`) where the seed reports "
+                        "are present; else say how to get them")
+    p.add_argument("--report", default="out/report.html", help="evaluation report with --evaluate (default: %(default)s)")
     p.set_defaults(func=cmd_demo)
     return parser
 

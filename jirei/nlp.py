@@ -4,7 +4,8 @@ Two pipelines, each loaded once per process:
 - `load_pipeline(ner=False)`: the Sudachi tokenizer only (surface, lemma, POS tag, static word
   vectors). Tokenising runs at tens of thousands of chars/s; this is what the classifier needs.
 - `load_pipeline(ner=True)`: tokenizer + tok2vec + ner, with Jirei's organisation rules before the
-  statistical NER and its fixes after it (see `jirei.extract.organisations`). The dependency parser, morphologizer and
+  statistical NER and its fixes after it (the registered factories `jirei_organisation_rules`
+  and `jirei_entity_fixes` of `jirei.extract.organisations`). The dependency parser, morphologizer and
   bunsetu components are excluded: no stage reads them, and they cost time.
 
 thinc computes dense layers with its own gemm (blis), which is slower here than numpy's BLAS;
@@ -65,10 +66,10 @@ def load_pipeline(ner: bool = True):
     nlp = spacy.load(MODEL, exclude=exclude)
     if ner:
         _use_numpy_blas(nlp)
-        # Importing registers the components with spaCy's registry.
-        from jirei.extract.organisations import add_organisation_components
-
-        add_organisation_components(nlp)
+        # Jirei's components by name: spaCy finds their factories through the `spacy_factories`
+        # entry point (pyproject.toml), so the ground floor never imports the stages.
+        nlp.add_pipe("jirei_organisation_rules", before="ner")
+        nlp.add_pipe("jirei_entity_fixes", after="ner")
     return nlp
 
 

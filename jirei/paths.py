@@ -1,8 +1,21 @@
-"""Where Jirei finds its gold data and the shared sample reports."""
+"""Where Jirei finds its data: what ships inside the package, and what only a checkout has.
+
+Shipped with every install (package data, found through `importlib.resources`, so a wheel in
+any virtualenv finds them): the trained models (`jirei.models`; `--models` or `JIREI_MODELS`
+override), the taxonomies, the gazetteer, the web app's templates and static files, and the
+sample reports (`jirei.samples`).
+
+Only in a checkout of the repository: the gold data in `corpus/` (evaluation and training read
+it) and the shared folder beside the checkout (`../shared`, or `JIREI_SHARED`) with the seed
+reports and real PDFs. `checkout()` says whether this Jirei runs from one.
+
+Part of the ground floor: imports nothing from Jirei.
+"""
 
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -10,7 +23,28 @@ CORPUS = REPO / "corpus"
 SEGMENTATION_GOLD = CORPUS / "segmentation"
 ENTITY_GOLD = CORPUS / "entities"
 LABEL_GOLD = CORPUS / "labels"
-MODELS = REPO / "models"
+
+SHARED_HOWTO = ("the seed reports and real PDFs live in a folder `shared/` beside the checkout "
+                "(seeds/, pdfs/), or wherever JIREI_SHARED points; they are not part of the repository")
+
+
+def package_dir(package: str) -> Path:
+    """The folder of a data package (`jirei.models`, `jirei.samples`, …) as installed."""
+    return Path(str(resources.files(package)))
+
+
+def default_models() -> Path:
+    """The models Jirei uses unless told otherwise: $JIREI_MODELS, else the ones it ships."""
+    env = os.environ.get("JIREI_MODELS")
+    return Path(env) if env else package_dir("jirei.models")
+
+
+MODELS = default_models()
+
+
+def checkout() -> bool:
+    """True when Jirei runs from a checkout of its repository (the gold data is there)."""
+    return CORPUS.is_dir() and (REPO / "pyproject.toml").is_file()
 
 
 def shared_dir() -> Path:
@@ -22,6 +56,6 @@ def seeds_dir() -> Path:
     return shared_dir() / "seeds"
 
 
-def sample_dir() -> Path:
-    """Reports for the demo: the shared seeds where present, else the bundled sample."""
-    return seeds_dir() if seeds_dir().is_dir() else REPO / "samples"
+def samples_dir() -> Path:
+    """The sample reports Jirei ships (several layouts and formats, written for the demo)."""
+    return package_dir("jirei.samples")

@@ -35,6 +35,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from jirei.normalise import normalise
+
 APPLICATION_ID = 0x4A495245  # "JIRE": marks a Jirei store in the SQLite header
 SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 15000
@@ -265,7 +267,7 @@ def search_terms(query: str) -> tuple[list[str], list[str]]:
     The trigram tokenizer indexes 3-character sequences: a 1–2 character term (東京, 人材) finds
     nothing, and inside a longer query it would be silently dropped; those go to LIKE instead.
     The query is normalised as report text is (NFKC and Jirei's folds), so 全角 input matches."""
-    from jirei.extract.text import normalise
+
 
     terms = [t for t in normalise(query).split() if t]
     return [t for t in terms if len(t) >= 3], [t for t in terms if len(t) < 3]

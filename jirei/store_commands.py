@@ -78,6 +78,16 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if args.backend == "local" and args.scheduler:
         print("jirei: error: --scheduler needs --backend dask", file=sys.stderr)
         return 2
+    # Inputs and models are checked before the store is opened, so a mistyped command creates nothing.
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing and len(missing) == len(args.paths):
+        for p in missing:
+            print(f"jirei: error: {p}: no such file or folder", file=sys.stderr)
+        return 2
+    if not (Path(args.models) / "model_card.json").is_file():
+        print(f"jirei: error: {args.models}: no trained models there (model_card.json missing; pass --models DIR)",
+              file=sys.stderr)
+        return 2
     with _open_store(args.db, create=True) as store:
         try:
             summary = run_batch(store, args.paths, workers=args.workers, backend=args.backend,

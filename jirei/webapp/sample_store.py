@@ -3,7 +3,7 @@ and screenshots.
 
 The reports go through the real stages: ingest, segment, the entity stage with its layout,
 gazetteer and year rules, and the trained classifier. Only GiNZA's NER is left out
-(`RulesOnly`), so a store of the seeds is built in about two seconds instead of a minute;
+(`jirei.pipeline.RulesOnly`), so a store of the seeds is built in about two seconds instead of a minute;
 organisations the heading layout names are still found, places and years completely.
 
 `copies` > 1 stores each report again under a distinct doc_id (sha256 of its bytes and the copy
@@ -17,20 +17,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from jirei.extract.entities import MentionRecogniser
+from jirei.pipeline import Pipeline, PipelineConfig, document_fields
 from jirei.records import case_id_for
 from jirei.store import Store
 
-
-class RulesOnly(MentionRecogniser):
-    """The entity stage's mention source with no NER model: every text has no NER mentions, so
-    only the rules (heading layout, legal forms, gazetteer, years) fill the entities."""
-
-    def __init__(self) -> None:
-        super().__init__(1, nlp=None)
-
-    def __call__(self, texts: list[str]) -> list[list[dict]]:
-        return [[] for _ in texts]
 
 
 @dataclass
@@ -42,27 +32,12 @@ class ProcessedReport:
 
 def process_reports(paths: Iterable[str | Path], *, labels: bool = True) -> list[ProcessedReport]:
     """Ingest, segment, find entities (rules only) and label each report."""
-    from jirei.extract.entities import extract_entities
-    from jirei.extract.ingest import ingest
-    from jirei.extract.segment import segment
-
-    classifier = None
-    if labels:
-        from jirei.classify.predict import CaseClassifier
-
-        classifier = CaseClassifier.load()
     out = []
-    for path in paths:
-        document = ingest(path)
-        cases = segment(document)
-        extract_entities(document, cases, RulesOnly())
-        if classifier is not None:
-            classifier.classify(cases)
-        doc = {"doc_id": document.doc_id, "name": document.name, "path": str(Path(path).resolve()),
-               "kind": document.kind, "text": document.text,
-               "pages": [[p.number, p.start, p.end, p.needs_ocr] for p in document.pages],
-               "doc_date": document.doc_date, "encoding": document.encoding, "warnings": list(document.warnings)}
-        out.append(ProcessedReport(doc, [c.to_json() for c in cases], classifier.version if classifier else None))
+    with Pipeline.load(PipelineConfig(entities="rules", labels=labels)) as pipeline:
+        for path in paths:
+            document, cases = pipeline.run(path)
+            doc = document_fields(document, path=str(Path(path).resolve()))
+            out.append(ProcessedReport(doc, [c.to_json() for c in cases], pipeline.model_version))
     return out
 
 

@@ -1,0 +1,1 @@
+"""Jirei's trained models (skops files and model_card.json), shipped as package data."""
