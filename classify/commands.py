@@ -1,4 +1,4 @@
-"""Command-line wiring for `jirei train` and `jirei evaluate classification`."""
+"""Command-line wiring for `jirei train`."""
 
 from __future__ import annotations
 
@@ -103,26 +103,6 @@ def _train_and_save(args: argparse.Namespace, taxonomy, rows: list, selection, s
     return 0
 
 
-def run_evaluate_classification(args: argparse.Namespace) -> int:
-    from jirei.evaluation.classification import evaluate_classification, format_table, report_json
-
-    from .model import ModelFilesError  # scikit-learn loads only for the commands that need it
-
-    from jirei.evaluation.commands import store_heldout_cases
-    from jirei.store import StoreError
-
-    try:
-        extra = store_heldout_cases(args.db, Path(args.seeds))
-    except StoreError as exc:
-        return _error(str(exc), 2)
-    try:
-        report = evaluate_classification(Path(args.models), Path(args.seeds), extra_cases=extra or None)
-    except (ModelFilesError, TaxonomyError, FileNotFoundError, ValueError) as exc:
-        return _error(str(exc))
-    print(report_json(report) if args.json else format_table(report))
-    return 0
-
-
 def add_train_parser(subparsers) -> argparse.ArgumentParser:
     """`jirei train`: fit the pillar, theme and action-item models and write them with a model card."""
     parser = subparsers.add_parser(
@@ -149,27 +129,4 @@ def add_train_parser(subparsers) -> argparse.ArgumentParser:
                              "cases of held-out documents: seed documents keep their corpus split; of the "
                              "others, one in five is held out by its sha256 (classify/store_data.py)")
     parser.set_defaults(func=run_train)
-    return parser
-
-
-def add_evaluate_classification_parser(evaluate_subparsers) -> argparse.ArgumentParser:
-    """`jirei evaluate classification`: held-out figures of the saved models beside two baselines."""
-    parser = evaluate_subparsers.add_parser(
-        "classification",
-        help="score the classifiers on the held-out gold cases",
-        description=(
-            "Score the saved models on the held-out gold cases (seed 001 part II, seeds 003 and 004) and, "
-            "in the same run, a majority-class baseline and a character TF-IDF + logistic regression "
-            "baseline fitted on the same training data. Prints overall and per-document figures."
-        ),
-    )
-    parser.add_argument("--models", default=str(paths.MODELS), metavar="DIR",
-                        help="folder holding the trained models (default: %(default)s)")
-    parser.add_argument("--seeds", default=str(paths.seeds_dir()), metavar="DIR",
-                        help="folder holding the seed reports (default: %(default)s)")
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    parser.add_argument("--db", metavar="FILE",
-                        help="also score the reviewed cases of held-out documents in this case store "
-                             "(a part of their own, 'case store')")
-    parser.set_defaults(func=run_evaluate_classification)
     return parser

@@ -15,10 +15,13 @@ scikit-learn pipeline lets the fitted pipelines persist with skops using stock c
 from __future__ import annotations
 
 import functools
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 import numpy
+
+from jirei.nlp import load_pipeline, pipe_chunks
 
 from .taxonomy import fold
 
@@ -41,8 +44,6 @@ class TextAnalysis:
 @functools.lru_cache(maxsize=1)
 def tokenizer():
     """The GiNZA tokenizer (Sudachi lemmas, POS tags, static vectors), loaded once and lazily."""
-    from jirei.nlp import load_pipeline
-
     return load_pipeline(ner=False)
 
 
@@ -81,19 +82,27 @@ def _analyse_docs(docs: Sequence) -> TextAnalysis:
     return TextAnalysis(lemmas=tuple(lemmas), vector=unit)
 
 
-_CACHE: dict[str, TextAnalysis] = {}
+# Training and cross-validation analyse the same texts many times; a long-running worker sees
+# every case once. The cache is bounded (least recently used out) so a worker's memory stays flat.
+CACHE_SIZE = 4096
+_CACHE: OrderedDict[str, TextAnalysis] = OrderedDict()
 
 
 def analyse(texts: Iterable[str]) -> list[TextAnalysis]:
-    """Analyse texts with GiNZA (chunked under Sudachi's size limit); repeated texts are cached."""
-    from jirei.nlp import pipe_chunks
-
+    """Analyse texts with GiNZA (chunked under Sudachi's size limit); recent texts are cached."""
     texts = list(texts)
-    todo = sorted({t for t in texts if t not in _CACHE})
+    found: dict[str, TextAnalysis] = {}
+    for t in texts:
+        if t in _CACHE:
+            _CACHE.move_to_end(t)
+            found[t] = _CACHE[t]
+    todo = sorted({t for t in texts if t not in found})
     if todo:
         for text, pieces in zip(todo, pipe_chunks(tokenizer(), todo)):
-            _CACHE[text] = _analyse_docs([doc for _off, doc in pieces])
-    return [_CACHE[t] for t in texts]
+            found[text] = _CACHE[text] = _analyse_docs([doc for _off, doc in pieces])
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return [found[t] for t in texts]
 
 
 def case_input(title: str, text: str) -> str:

@@ -17,7 +17,6 @@ Backends
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -32,6 +31,7 @@ from typing import Any
 
 from jirei import paths
 from jirei.records import IngestError
+from jirei.workers import blas_threads, warm_worker, worker_pipeline
 
 
 # --- the per-document function ---------------------------------------------------------------------
@@ -61,15 +61,6 @@ class DocumentResult:
     model_version: str | None = None
     seconds: float = 0.0
     worker: dict[str, Any] = field(default_factory=dict)
-
-
-@functools.lru_cache(maxsize=4)
-def worker_pipeline(models_dir: str, layout: str | None = None, doc_date: str | None = None):
-    """The pipeline of one worker process for these settings (GiNZA in the process, the
-    classifier), loaded once per process."""
-    from jirei.pipeline import Pipeline, PipelineConfig
-
-    return Pipeline.load(PipelineConfig(models_dir=Path(models_dir), layout=layout, doc_date=doc_date))
 
 
 def _job_pipeline(job: "DocumentJob"):
@@ -243,30 +234,6 @@ def plan_batch(inputs: Iterable[str | Path], known: dict[str, str], *, retry_fai
 # --- backends ------------------------------------------------------------------------------------
 
 
-def blas_threads(workers: int) -> int:
-    """BLAS threads for each of `workers` processes on this machine: the cores shared out.
-
-    Sudachi makes a worker one process with one thread, but GiNZA's dense layers go through
-    BLAS (`jirei.nlp.BlasOps`), which starts a thread per core. One worker alone gains from them;
-    several workers each starting a thread per core fight over the cores (on 2 cores, the
-    bench batch of 54 documents took 2 workers 84.5 s with 2 BLAS threads each, 70.2 s with 1)."""
-    return max(1, (os.cpu_count() or 1) // max(1, workers))
-
-
-def limit_blas(threads: int) -> None:
-    """Hold every BLAS/OpenMP pool loaded in this process to `threads`. threadpoolctl acts only
-    on libraries already loaded, and numpy and scipy each bring their own OpenBLAS: call this
-    after the pipeline is loaded."""
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(limits=threads)
-
-
-def _warm_worker(models_dir: str, threads: int) -> None:
-    worker_pipeline(models_dir)
-    limit_blas(threads)
-
-
 class LocalBackend:
     """Worker processes on this machine, each loading the pipeline once."""
 
@@ -278,7 +245,7 @@ class LocalBackend:
 
         self.workers = max(1, workers)
         self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=_warm_worker,
+                                         initializer=warm_worker,
                                          initargs=(models_dir, blas_threads(self.workers)))
 
     def submit(self, fn: Callable, *args):

@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 from jirei import paths
+from jirei.classify.commands import add_train_parser
+from jirei.evaluation.commands import add_evaluate_all_parsers, add_evaluate_classification_parser
 from jirei.records import IngestError
 
 EXTRACT_HELP = """\
@@ -333,13 +335,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("-v", "--verbose", action="store_true", help="list each case's missed and spurious values")
     e.set_defaults(func=cmd_evaluate_entities)
 
-    from jirei.classify.commands import add_evaluate_classification_parser, add_train_parser
-
     add_evaluate_classification_parser(esub)
     add_train_parser(sub)
-
-    from jirei.evaluation.commands import add_evaluate_all_parsers
-
     add_evaluate_all_parsers(esub)
 
     from jirei.store_commands import add_store_parsers

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
+from jirei.workers import warm_worker
+
 
 class JireiPipelinePlugin(WorkerPlugin):
     """Loads GiNZA and the classifier once when each Dask worker starts, so the first task
-    does not pay for it and every later task reuses them (`jirei.batch.worker_pipeline`)."""
+    does not pay for it and every later task reuses them (`jirei.workers.worker_pipeline`)."""
 
     name = "jirei-pipeline"
 
@@ -16,7 +18,4 @@ class JireiPipelinePlugin(WorkerPlugin):
         self.blas_threads = blas_threads
 
     def setup(self, worker) -> None:
-        from jirei.batch import limit_blas, worker_pipeline
-
-        worker_pipeline(self.models_dir)
-        limit_blas(self.blas_threads)
+        warm_worker(self.models_dir, self.blas_threads)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 
@@ -100,6 +100,21 @@ class Case:
         out = {"doc": d.pop("doc"), "case_id": self.case_id}
         out.update(d)
         return out
+
+
+# How the case store keeps a Case (jirei.store derives its row <-> record mapping from these):
+# the entry itself as columns of `cases`; every other field as rows of `case_values`, one per
+# value: list fields (default []) any number, single fields (default None) at most one.
+ENTRY_COLUMNS = ("doc", "doc_id", "ordinal", "title", "text", "span", "page", "section", "layout", "needs_review")
+CASE_VALUE_FIELDS = tuple(f.name for f in fields(Case) if f.name not in ENTRY_COLUMNS)  # in record order
+CASE_LIST_FIELDS = tuple(f.name for f in fields(Case) if f.name not in ENTRY_COLUMNS and f.default_factory is list)
+CASE_SINGLE_FIELDS = tuple(f.name for f in fields(Case) if f.name not in ENTRY_COLUMNS and f.default_factory is not list)
+# Fields only reviewers set (the reviewer app): secondary pillars, notes, and a mark on the case
+# boundaries ({"flag": not_a_case | merge_previous | split_here, "offset": ...}).
+REVIEW_LIST_FIELDS = ("secondary_pillars", "notes")
+REVIEW_SINGLE_FIELDS = ("segmentation",)
+# What a model (re)labels.
+LABEL_FIELDS = ("pillar", "pillars", "theme", "action_items")
 
 
 def case_id_for(doc_id: str, ordinal: int) -> str:

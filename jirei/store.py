@@ -36,19 +36,17 @@ from pathlib import Path
 from typing import Any
 
 from jirei.normalise import normalise
+from jirei.records import (CASE_LIST_FIELDS, CASE_SINGLE_FIELDS, CASE_VALUE_FIELDS, LABEL_FIELDS, REVIEW_LIST_FIELDS,
+                           REVIEW_SINGLE_FIELDS)
 
 APPLICATION_ID = 0x4A495245  # "JIRE": marks a Jirei store in the SQLite header
 SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 15000
 
-# Record fields kept as rows of case_values; single-valued ones hold at most one row.
-LIST_FIELDS = ("organisations", "places", "years", "year_mentions", "pillars", "secondary_pillars", "action_items",
-               "notes")
-# `segmentation`: a reviewer's mark on the case boundaries ({"flag": not_a_case | merge_previous |
-# split_here, "offset": …}), kept for the segmenter's next gold, not applied to the stored cases.
-SINGLE_FIELDS = ("pillar", "theme", "declared_pillar", "segmentation")
+# Record fields kept as rows of case_values, as jirei.records declares them.
+LIST_FIELDS = CASE_LIST_FIELDS + REVIEW_LIST_FIELDS
+SINGLE_FIELDS = CASE_SINGLE_FIELDS + REVIEW_SINGLE_FIELDS
 VALUE_FIELDS = LIST_FIELDS + SINGLE_FIELDS
-LABEL_FIELDS = ("pillar", "pillars", "theme", "action_items")  # what a model (re)labels
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -1008,14 +1006,9 @@ def _record(row: sqlite3.Row, values: dict[str, list], sources: dict[str, list])
         "section": _loads(row["section"]),
         "layout": row["layout"],
     }
-    for field in ("organisations", "places", "years", "year_mentions", "pillar", "pillars", "theme",
-                  "action_items", "declared_pillar", "secondary_pillars"):
+    for field in CASE_VALUE_FIELDS + REVIEW_LIST_FIELDS + REVIEW_SINGLE_FIELDS:
         found = values.get(field, [])
         record[field] = (found[0] if found else None) if field in SINGLE_FIELDS else found
-    # The reviewer's own fields: a note list and a mark on the case boundaries (or None).
-    record["notes"] = values.get("notes", [])
-    found = values.get("segmentation", [])
-    record["segmentation"] = found[0] if found else None
     record["needs_review"] = bool(row["needs_review"])
     record["review_status"] = row["review_status"]
     record["version"] = row["version"]
