@@ -100,6 +100,12 @@ def test_an_older_store_is_migrated_in_place(tmp_path: Path, monkeypatch, seeds_
         assert new.case_count() == 54
         new.add_user("ana", "reviewer", "hash")
         assert new.user("ana")["role"] == "reviewer"
+        # migration 4: sessions (only a token's hash) and kept review forms
+        new.start_session("ab" * 32, "ana", "127.0.0.1", "2999-01-01T00:00:00.000+00:00", purge_before="")
+        assert new.session("ab" * 32)["user"] == "ana" and new.end_user_sessions("ana") == 1
+        case_id = new.iter_case_ids()[0]
+        assert new.save_draft("ana", case_id, [("note", "メモ")])
+        assert new.take_draft("ana", case_id)["form"] == [("note", "メモ")] and new.take_draft("ana", case_id) is None
 
 
 def test_cli_reports_a_refused_store_in_one_line(tmp_path: Path, capsys):
