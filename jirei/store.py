@@ -826,10 +826,13 @@ class Store:
 
     def take_draft(self, user: str, case_id: str) -> dict | None:
         """The kept form of `user` for the case, removed from the store: {form: [[k, v], ...], saved_at}."""
+        # every case page asks: a plain read first, a write transaction only when there is one
+        if self.conn.execute("SELECT 1 FROM drafts WHERE user = ? AND case_id = ?", (user, case_id)).fetchone() is None:
+            return None
         with self.transaction() as db:
             row = db.execute("SELECT form, saved_at FROM drafts WHERE user = ? AND case_id = ?",
                              (user, case_id)).fetchone()
-            if row is None:
+            if row is None:  # taken meanwhile by another request of the same user
                 return None
             db.execute("DELETE FROM drafts WHERE user = ? AND case_id = ?", (user, case_id))
             return {"form": [tuple(p) for p in _loads(row["form"])], "saved_at": row["saved_at"]}

@@ -410,8 +410,9 @@ def test_second_reviewer_gets_a_conflict_and_nothing_is_overwritten(app, db: Pat
     pillar_b = other_pillar(record["pillar"]["label"])
     pillar_a = other_pillar(pillar_b) if other_pillar(pillar_b) != record["pillar"]["label"] else "interact"
     assert ben.post(f"{url}/save", data=case_form(record, page_b, pillar=pillar_b)).status_code == 303
-    response = ana.post(f"{url}/save", data=case_form(record, page_a, pillar=pillar_a))
+    response = ana.post(f"{url}/save", data=case_form(record, page_a, pillar=pillar_a, note="要再確認"))
     assert response.status_code == 409
+    assert 'for other reviewers">要再確認</textarea>' in response.text  # her note is still in the form
     assert "Conflict: ben changed this case while you were editing" in response.text
     assert "Nothing of yours was saved" in response.text
     assert "<td>ben</td>" in response.text and "<td>pillar</td>" in response.text

@@ -45,7 +45,7 @@ from jirei.store import ConflictError, LastAdminError, Store, StoreError
 
 from . import auth, places
 from .casepage import (accept_changes, case_context, change_note, describe_changes, form_context, load_case,
-                       parse_review_form, undo_target)
+                       parse_review_form, typed_entries, undo_target)
 from .dashboard import dashboard_context
 from .filters import PAGE_SIZE, QueueFilters, valid_case_id
 from .labels import model_labels, scheme, summarise
@@ -374,9 +374,11 @@ def _queue_row(r: dict, position: int) -> dict:
 
 
 def _case_page(ctx: Ctx, record: dict, filters: QueueFilters, back: str | None, status: int = 200,
-               sent=None, **extra) -> Response:
+               sent=None, typed=None, **extra) -> Response:
     """The case page; with `sent` (a submitted form) the form shows what was sent, not the
-    stored values, and carries the version the reviewer had read."""
+    stored values, and carries the version the reviewer had read. With `typed` (after a
+    conflict) only the new entries and the note of that form are kept: they add to whatever the
+    other reviewer saved."""
     store = ctx.store
     history = store.history(record["case_id"])
     doc = store.document_meta(record["doc_id"]) or {"doc_id": record["doc_id"], "name": record["doc"], "path": "",
@@ -397,6 +399,8 @@ def _case_page(ctx: Ctx, record: dict, filters: QueueFilters, back: str | None, 
     context = case_context(record, history)
     if sent is not None:
         context = form_context(context, sent, record)
+    elif typed is not None:
+        context["typed"] = typed_entries(typed)
     return ctx.render("case.html", status, title=record["title"][:60], record=record, doc=doc, source=source,
                       page_url=page_url, nav=nav, filters=filters, queue_qs=filters.qs(), back=back or "",
                       **context, **{"conflict": None, "attempted": [], "errors": [], "restored": None, **extra})
@@ -488,8 +492,9 @@ def _conflict(ctx: Ctx, exc: ConflictError, filters: QueueFilters, attempted: li
               for c in exc.changes if c["field"] != "case"]
     conflict = {"who": ", ".join(sorted({c["who"] for c in others})) or "someone", "changes": others,
                 "expected": exc.expected, "actual": exc.actual}
-    return _case_page(ctx, record, filters, valid_case_id(ctx.form.get("back")), 409, conflict=conflict,
-                      attempted=attempted)
+    typed = ctx.form if ctx.request.url.path.endswith("/save") else None
+    return _case_page(ctx, record, filters, valid_case_id(ctx.form.get("back")), 409, typed=typed,
+                      conflict=conflict, attempted=attempted)
 
 
 def save_view(ctx: Ctx) -> Response:
@@ -568,7 +573,7 @@ def dashboard_view(ctx: Ctx) -> Response:
 
 def users_view(ctx: Ctx, status: int = 200, error: str = "") -> Response:
     users = ctx.store.users()
-    sessions = {u["name"]: len(ctx.store.user_sessions(u["name"])) for u in users}
+    sessions = {u["name"]: auth.live_sessions(ctx.store, u["name"], ctx.state.policy) for u in users}
     return ctx.render("users.html", status, title="Users", users=users, roles=auth.ROLES, error=error,
                       activity={a["who"]: a for a in ctx.store.reviewer_activity()}, sessions=sessions)
 

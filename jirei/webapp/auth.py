@@ -210,6 +210,13 @@ def resolve_session(store, token: str | None, policy: SessionPolicy) -> tuple[st
     return "ok", session
 
 
+def live_sessions(store, user: str, policy: SessionPolicy) -> int:
+    """How many sessions of `user` are neither expired nor idle too long."""
+    at = datetime.now(timezone.utc)
+    return sum(1 for s in store.user_sessions(user)
+               if _utc(s["expires_at"]) > at and at - _utc(s["last_seen"]) < timedelta(seconds=policy.idle))
+
+
 def set_session_cookie(response, token: str, policy: SessionPolicy, https_only: bool) -> None:
     response.set_cookie(COOKIE, token, max_age=policy.max_age + policy.grace, path="/", httponly=True,
                         samesite="lax", secure=https_only)

@@ -167,6 +167,13 @@ def case_context(record: dict, history: list[dict]) -> dict[str, Any]:
     }
 
 
+def typed_entries(form) -> dict[str, str]:
+    """What the form's free fields hold: the new organisation (and its role), place and year, the note."""
+    typed = {name: form.get(name) or "" for name in ("org_new", "place_new", "year_new", "note")}
+    typed["org_new_role"] = form.get("org_new_role", "partner")
+    return typed
+
+
 def form_context(context: dict[str, Any], form, record: dict) -> dict[str, Any]:
     """`case_context` with the review form's fields as `form` sent them (after a refused save, or
     a save kept across a login): the checked labels, the entity rows as typed (unchecked ones
@@ -189,8 +196,7 @@ def form_context(context: dict[str, Any], form, record: dict) -> dict[str, Any]:
     out["org_rows"] = rows("org_rows", "org_keep", {"name": "org_name_{i}", "role": "org_role_{i}"})
     out["place_rows"] = rows("place_rows", "place_keep", {"value": "place_{i}"})
     out["year_rows"] = rows("year_rows", "year_keep", {"value": "year_{i}"})
-    out["typed"] = {name: form.get(name) or "" for name in ("org_new", "place_new", "year_new", "note")}
-    out["typed"]["org_new_role"] = form.get("org_new_role", "partner")
+    out["typed"] = typed_entries(form)
     out["seg_current"] = form.get("seg_flag") or ""
     out["seg_offset"] = form.get("seg_offset") or ""
     version = (form.get("version") or "").strip()
