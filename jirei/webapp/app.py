@@ -254,7 +254,12 @@ def create_app(db_path: str | Path, *, secret_key: str | None = None, https_only
             response = RedirectResponse(target, status_code=303)
             auth.set_session_cookie(response, token, policy, https_only)
             return response
-        return await run_in_threadpool(work)
+
+        def answer():
+            response = work()
+            response.headers["Cache-Control"] = "no-store"
+            return response
+        return await run_in_threadpool(answer)
 
     async def logout(request: Request) -> Response:
         def work():
