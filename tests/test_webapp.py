@@ -755,7 +755,7 @@ def test_a_form_without_any_session_cookie_says_it_was_not_saved(app, db: Path):
     response = client_for(app).post(f"/case/{record['case_id']}/save", data={"pillar": "work"})
     assert response.status_code == 303
     assert response.headers["location"] == f"/login?next=%2Fcase%2F{record['case_id']}&reason=lost"
-    assert "it was not saved" in client_for(app).get(response.headers["location"]).text
+    assert "what you sent was not saved" in client_for(app).get(response.headers["location"]).text
 
 
 # --- sessions ---------------------------------------------------------------------------------------

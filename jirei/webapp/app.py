@@ -317,7 +317,7 @@ LOGIN_REASONS = {
     "ended": "Your session has ended: log in again. / セッションが終了しました。もう一度ログインしてください。",
     "kept": "Your session ended before your save reached the store. Nothing was saved; your edit is kept and "
             "shown again after you log in. / セッション切れのため保存されていません。入力内容はログイン後に復元されます。",
-    "lost": "Your session had ended and the form could not be tied to you: it was not saved. / "
+    "lost": "Your session had ended, so what you sent was not saved: log in and send it again. / "
             "セッションが切れていたため、送信内容は保存されていません。",
 }
 
