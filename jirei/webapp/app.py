@@ -1,15 +1,22 @@
 """The reviewer web app: Starlette routes, server-rendered Jinja2 pages, one store connection
 per request from a small pool.
 
-Request path: SecurityHeaders → SessionMiddleware (signed cookie) → LoginRequired (no session:
-login page) → CSRFProtect (state-changing requests need the session's token) → route. A route's
-work (store reads and writes, template rendering) runs in Starlette's thread pool, so a slow
-save never blocks the event loop; the store's busy timeout queues concurrent writers.
+Request path: SecurityHeaders → LoginRequired (no session cookie: login page) → CSRFProtect
+(state-changing requests need the token that goes with the cookie) → route, which looks the
+session up in the store (ended or expired: login page). A route's work (store reads and writes,
+template rendering) runs in Starlette's thread pool, so a slow save never blocks the event loop;
+the store's busy timeout queues concurrent writers. Every page behind the login is sent with
+`Cache-Control: no-store`.
+
+A review form sent after its session expired is kept in the store for that user and case
+(`drafts`); after the login the case page shows it filled in again, with a notice. A form that
+fails validation is shown again as it was sent, with the errors.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import tempfile
 import threading
 import time
@@ -24,8 +31,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import ImmutableMultiDict
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -34,11 +41,11 @@ from starlette.staticfiles import StaticFiles
 from jirei import paths
 from jirei.evaluation.runs import DEFAULT_RUNS_FILE
 from jirei.export import place_label
-from jirei.store import ConflictError, Store, StoreError
+from jirei.store import ConflictError, LastAdminError, Store, StoreError
 
 from . import auth, places
-from .casepage import (accept_changes, case_context, change_note, describe_changes, load_case,
-                       parse_review_form, undo_target)
+from .casepage import (accept_changes, case_context, change_note, describe_changes, form_context, load_case,
+                       parse_review_form, typed_entries, undo_target)
 from .dashboard import dashboard_context
 from .filters import PAGE_SIZE, QueueFilters, valid_case_id
 from .labels import model_labels, scheme, summarise
@@ -47,7 +54,8 @@ from .pages import PageImages
 from .pool import StorePool
 
 HERE = Path(__file__).resolve().parent
-SESSION_MAX_AGE = 12 * 3600  # a working day; the cookie is re-signed whenever the session changes
+SESSION_MAX_AGE = 12 * 3600  # a working day after login
+SESSION_IDLE = 2 * 3600  # without a request
 DOCUMENT_LIST_SECONDS = 10.0
 
 
@@ -84,6 +92,9 @@ class AppState:
     throttle: auth.LoginThrottle
     counts: QueueCounts
     model: ModelSummary
+    secret: str
+    policy: auth.SessionPolicy
+    https_only: bool
     _documents: tuple[float, list[dict], Markup] = (0.0, [], Markup(""))
 
     def document_options(self, store: Store, chosen: str) -> Markup:
@@ -106,28 +117,40 @@ class AppState:
 
 @dataclass
 class Ctx:
-    """One request's view of the app: the request, its store connection, the logged-in user."""
+    """One request's view of the app: the request, its store connection, the logged-in user and
+    their session (None on the login page), the token the CSRF token goes with."""
 
     request: Request
     store: Store
     user: dict | None
     form: Any
     state: AppState
+    session: dict | None = None
+    token: str | None = None
+    _flashes: list | None = None
 
     @property
     def who(self) -> str:
         return self.user["name"]
 
+    @property
+    def csrf(self) -> str:
+        return auth.csrf_for(self.state.secret, self.token)
+
     def render(self, template: str, status: int = 200, **context) -> HTMLResponse:
-        session = self.request.session
-        flashes = session.pop("flash", []) if "flash" in session else []
+        flashes = list((self.session or {}).get("flash") or []) + list(self._flashes or [])
+        if flashes and self.session:
+            self.store.clear_flash(self.session["token_hash"])  # shown once
         html = self.state.templates.get_template(template).render(
-            user=self.user, csrf=auth.csrf_token(session), flashes=flashes, path=self.request.url.path,
-            scheme=scheme(), **context)
+            user=self.user, csrf=self.csrf, flashes=flashes, path=self.request.url.path, scheme=scheme(),
+            **context)
         return HTMLResponse(html, status_code=status)
 
     def flash(self, text: str, kind: str = "ok") -> None:
-        self.request.session["flash"] = self.request.session.get("flash", []) + [[kind, text]]
+        """A message for the next page this session sees (kept in the store across a redirect)."""
+        self._flashes = (self._flashes or []) + [[kind, text]]
+        if self.session:
+            self.store.push_flash(self.session["token_hash"], kind, text)
 
 
 def _templates() -> Environment:
@@ -141,47 +164,69 @@ def _templates() -> Environment:
 
 
 def create_app(db_path: str | Path, *, secret_key: str | None = None, https_only: bool = False,
-               pool_size: int = 8, session_max_age: int = SESSION_MAX_AGE,
+               pool_size: int = 8, session_max_age: int = SESSION_MAX_AGE, session_idle: int = SESSION_IDLE,
                models_dir: str | Path = paths.MODELS, runs_file: str | Path = DEFAULT_RUNS_FILE) -> Starlette:
-    """The app over the store at `db_path` (which must exist). Without `secret_key` the key is
-    read from (or made in) `<db>.session-key` beside the store. The dashboard shows the model in
-    `models_dir` and its held-out figures from the latest evaluation run of it in `runs_file`."""
+    """The app over the store at `db_path` (which must exist). Without `secret_key` the key of
+    the CSRF tokens is read from (or made in) `<db>.session-key` beside the store. Sessions end
+    `session_idle` seconds after the last request and `session_max_age` after login. The
+    dashboard shows the model in `models_dir` and its held-out figures from the latest
+    evaluation run of it in `runs_file`. With `https_only` the cookie is Secure and pages carry
+    Strict-Transport-Security."""
     db_path = Path(db_path)
     with Store(db_path, create=False) as store:
         store.analyze()  # planner statistics: the queue's filters need them on large stores
     if secret_key is None:
         secret_key, _ = auth.session_secret(db_path)
     scheme(), places.options()  # the taxonomy and the gazetteer, loaded once before requests come
+    policy = auth.SessionPolicy(idle=session_idle, max_age=session_max_age)
     state = AppState(StorePool(db_path, pool_size), _templates(), PageImages([db_path.resolve().parent]),
-                     auth.LoginThrottle(), QueueCounts(), load_model_summary(models_dir, runs_file))
+                     auth.LoginThrottle(), QueueCounts(), load_model_summary(models_dir, runs_file), secret_key,
+                     policy, https_only)
 
     def page(view: Callable[[Ctx], Response], *, admin: bool = False):
         async def endpoint(request: Request) -> Response:
             form = await request.form() if request.method == "POST" else None
 
             def work() -> Response:
+                token = auth.cookie_token(request.scope)
                 with state.pool.store() as store:
-                    user = _current_user(request, store)
-                    if user is None:
-                        request.session.clear()
-                        return RedirectResponse("/login", status_code=303)
-                    ctx = Ctx(request, store, user, form, state)
+                    status, session = auth.resolve_session(store, token, policy)
+                    if status != "ok":
+                        return _session_ended(request, store, session, form)
+                    user = {"name": session["user"], "role": session["role"]}
+                    ctx = Ctx(request, store, user, form, state, session, token)
                     if admin and user["role"] != "admin":
-                        return ctx.render("error.html", 403, title="Admins only",
-                                          message="This page is for admins (users, exports).")
-                    return view(ctx)
+                        response = ctx.render("error.html", 403, title="Admins only",
+                                              message="This page is for admins (users, exports).")
+                    else:
+                        response = view(ctx)
+                response.headers["Cache-Control"] = "no-store"  # nothing of a logged-in page stays behind
+                return response
 
             return await run_in_threadpool(work)
 
         return endpoint
 
+    def login_form(ctx: Ctx, status: int, target: str, name: str, error: str) -> Response:
+        return ctx.render("login.html", status, next=target, name=name, error=error)
+
     async def login_page(request: Request) -> Response:
         def work():
+            token = auth.cookie_token(request.scope)
+            target = auth.safe_next(request.query_params.get("next"))
             with state.pool.store() as store:
-                if _current_user(request, store):
-                    return RedirectResponse(auth.safe_next(request.query_params.get("next")), status_code=303)
-                return Ctx(request, store, None, None, state).render(
-                    "login.html", next=auth.safe_next(request.query_params.get("next")), error="", name="")
+                status, _ = auth.resolve_session(store, token, policy)
+                if status == "ok":
+                    return RedirectResponse(target, status_code=303)
+                fresh = token is None  # a visitor's anonymous token: what the form's CSRF token goes with
+                token = token or auth.new_token()
+                ctx = Ctx(request, store, None, None, state, None, token)
+                reason = LOGIN_REASONS.get(request.query_params.get("reason") or "", "")
+                response = login_form(ctx, 200, target, "", reason)
+            if fresh:
+                auth.set_session_cookie(response, token, policy, https_only)
+            response.headers["Cache-Control"] = "no-store"
+            return response
         return await run_in_threadpool(work)
 
     async def login_submit(request: Request) -> Response:
@@ -189,28 +234,43 @@ def create_app(db_path: str | Path, *, secret_key: str | None = None, https_only
         name = (form.get("name") or "").strip()
         password = form.get("password") or ""
         target = auth.safe_next(form.get("next"))
+        address = request.client.host if request.client else ""
 
         def work():
             with state.pool.store() as store:
-                ctx = Ctx(request, store, None, form, state)
-                wait = state.throttle.wait_seconds(name)
+                ctx = Ctx(request, store, None, form, state, None, auth.cookie_token(request.scope))
+                wait, why = state.throttle.wait_seconds(name, address)
                 if wait:
-                    return ctx.render("login.html", 429, next=target, name=name,
-                                      error=f"Too many failed logins for this name: wait {wait} s.")
+                    whom = "for this name from your address" if why == "name" else "from your address"
+                    return login_form(ctx, 429, target, name, f"Too many failed logins {whom}: wait {wait} s. / "
+                                                              f"ログイン失敗が多すぎます。{wait} 秒待ってください。")
                 user = auth.authenticate(store, name, password)
                 if user is None:
-                    state.throttle.failed(name)
-                    return ctx.render("login.html", 401, next=target, name=name,
-                                      error="Wrong name or password. / 名前かパスワードが違います。")
-                state.throttle.succeeded(name)
-                request.session.clear()
-                request.session.update({"user": user["name"], "csrf": auth.new_csrf_token()})
-                return RedirectResponse(target, status_code=303)
-        return await run_in_threadpool(work)
+                    state.throttle.failed(name, address)
+                    return login_form(ctx, 401, target, name, "Wrong name or password. / 名前かパスワードが違います。")
+                state.throttle.succeeded(name, address)
+                # a new token at login: a token planted before it (session fixation) is worth nothing
+                token = auth.start_session(store, user["name"], address or None, policy)
+            response = RedirectResponse(target, status_code=303)
+            auth.set_session_cookie(response, token, policy, https_only)
+            return response
+
+        def answer():
+            response = work()
+            response.headers["Cache-Control"] = "no-store"
+            return response
+        return await run_in_threadpool(answer)
 
     async def logout(request: Request) -> Response:
-        request.session.clear()
-        return RedirectResponse("/login", status_code=303)
+        def work():
+            token = auth.cookie_token(request.scope)
+            if token:
+                with state.pool.store() as store:
+                    store.end_session(auth.token_hash(token))  # the cookie, copied or not, is worth nothing now
+            response = RedirectResponse("/login", status_code=303)
+            response.delete_cookie(auth.COOKIE, path="/", httponly=True, samesite="lax", secure=https_only)
+            return response
+        return await run_in_threadpool(work)
 
     async def home(request: Request) -> Response:
         return RedirectResponse("/queue", status_code=303)
@@ -244,20 +304,46 @@ def create_app(db_path: str | Path, *, secret_key: str | None = None, https_only
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     middleware = [
-        Middleware(auth.SecurityHeaders),
-        Middleware(SessionMiddleware, secret_key=secret_key, session_cookie="jirei_session",
-                   max_age=session_max_age, same_site="lax", https_only=https_only),
+        Middleware(auth.SecurityHeaders, hsts=https_only),
         Middleware(auth.LoginRequired),
-        Middleware(auth.CSRFProtect),
+        Middleware(auth.CSRFProtect, secret=secret_key),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.jirei = state
     return app
 
 
-def _current_user(request: Request, store: Store) -> dict | None:
-    name = request.session.get("user")
-    return store.user(name) if name else None
+LOGIN_REASONS = {
+    "ended": "Your session has ended: log in again. / セッションが終了しました。もう一度ログインしてください。",
+    "kept": "Your session ended before your save reached the store. Nothing was saved; your edit is kept and "
+            "shown again after you log in. / セッション切れのため保存されていません。入力内容はログイン後に復元されます。",
+    "lost": "Your session had ended, so what you sent was not saved: log in and send it again. / "
+            "セッションが切れていたため、送信内容は保存されていません。",
+}
+
+
+def _session_ended(request: Request, store: Store, session: dict | None, form) -> Response:
+    """A request whose session ended or expired. A review form sent after its session expired
+    is kept for that user and case; everything else goes to the login page (API: 401)."""
+    path = request.url.path
+    if path.startswith("/api/"):
+        return JSONResponse({"error": "log in first"}, status_code=401)
+    target = auth.page_after_login(request.method, path, request.url.query)
+    if request.method in auth.SAFE_METHODS:
+        reason = "ended" if session else ""  # an unknown token may be a visitor's anonymous one
+    else:
+        reason = "lost"
+        save = re.match(r"^/case/([0-9a-f]{16}-\d{4,})/save$", path)
+        if save and session and form is not None:
+            pairs = [(k, v) for k, v in form.multi_items() if k != "csrf_token" and isinstance(v, str)]
+            if store.save_draft(session["user"], save.group(1), pairs):
+                reason = "kept"
+                queue = QueueFilters.from_query_string(form.get("queue") or "")
+                qs = queue.qs(back=valid_case_id(form.get("back")))
+                target = f"/case/{save.group(1)}" + (f"?{qs}" if qs else "")
+    response = RedirectResponse(auth.login_url(target, reason), status_code=303)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # --- queue -----------------------------------------------------------------------------------------
@@ -293,7 +379,11 @@ def _queue_row(r: dict, position: int) -> dict:
 
 
 def _case_page(ctx: Ctx, record: dict, filters: QueueFilters, back: str | None, status: int = 200,
-               **extra) -> Response:
+               sent=None, typed=None, **extra) -> Response:
+    """The case page; with `sent` (a submitted form) the form shows what was sent, not the
+    stored values, and carries the version the reviewer had read. With `typed` (after a
+    conflict) only the new entries and the note of that form are kept: they add to whatever the
+    other reviewer saved."""
     store = ctx.store
     history = store.history(record["case_id"])
     doc = store.document_meta(record["doc_id"]) or {"doc_id": record["doc_id"], "name": record["doc"], "path": "",
@@ -311,10 +401,14 @@ def _case_page(ctx: Ctx, record: dict, filters: QueueFilters, back: str | None, 
     page_url = ""
     if doc.get("kind") == "pdf" and record.get("page") and source and source.status == "ok":
         page_url = f"/doc/{doc['doc_id']}/page/{record['page']}.png"
+    context = case_context(record, history)
+    if sent is not None:
+        context = form_context(context, sent, record)
+    elif typed is not None:
+        context["typed"] = typed_entries(typed)
     return ctx.render("case.html", status, title=record["title"][:60], record=record, doc=doc, source=source,
                       page_url=page_url, nav=nav, filters=filters, queue_qs=filters.qs(), back=back or "",
-                      **case_context(record, history),
-                      **{"conflict": None, "attempted": [], "errors": [], **extra})
+                      **context, **{"conflict": None, "attempted": [], "errors": [], "restored": None, **extra})
 
 
 def _case_or_404(ctx: Ctx) -> dict | None:
@@ -331,27 +425,56 @@ def case_view(ctx: Ctx) -> Response:
     if record is None:
         return _not_found(ctx)
     params = ctx.request.query_params
-    return _case_page(ctx, record, QueueFilters.from_params(params), valid_case_id(params.get("back")))
+    filters, back = QueueFilters.from_params(params), valid_case_id(params.get("back"))
+    draft = ctx.store.take_draft(ctx.who, record["case_id"])
+    if draft is None:
+        return _case_page(ctx, record, filters, back)
+    # a save sent after the session expired: shown once, filled in as it was sent
+    sent = ImmutableMultiDict(draft["form"])
+    version = _posted_version_of(sent)
+    restored = {"at": draft["saved_at"].replace("T", " ")[:16] + " UTC",
+                "changed": version is not None and version != record["version"]}
+    return _case_page(ctx, record, filters, back, sent=sent, restored=restored)
 
 
-def _posted_version(ctx: Ctx) -> int | None:
-    raw = (ctx.form.get("version") or "").strip()
+def _posted_version_of(form) -> int | None:
+    raw = (form.get("version") or "").strip()
     return int(raw) if raw.isdigit() else None
 
 
+def _posted_version(ctx: Ctx) -> int | None:
+    return _posted_version_of(ctx.form)
+
+
 def _after_change(ctx: Ctx, record: dict, filters: QueueFilters) -> Response:
-    """After a save or an accept: the next case of the queue (the one the page offered)."""
-    nxt = valid_case_id(ctx.form.get("next"))
-    if nxt and nxt != record["case_id"]:
-        return RedirectResponse(f"/case/{nxt}?{filters.qs(back=record['case_id'])}", status_code=303)
-    ctx.flash("End of the queue: no more cases under these filters. / このキューは完了です。")
+    """After a save or an accept: the case the page offered next if it still waits for review,
+    else the first unreviewed case under the filters. The queue is called complete only when the
+    store has no unreviewed case under them. Browsing reviewed cases (reviewed=yes) follows the
+    offered case whatever its status."""
+    here = record["case_id"]
+    offered = valid_case_id(ctx.form.get("next"))
+    if offered == here:
+        offered = None
+    if filters.reviewed == "yes":
+        nxt = offered
+    else:
+        nxt = offered if offered and ctx.store.is_reviewed(offered) is False else None
+        nxt = nxt or ctx.store.first_unreviewed(filters.query(), exclude=here)
+    if nxt:
+        return RedirectResponse(f"/case/{nxt}?{filters.qs(back=here)}", status_code=303)
+    if filters.reviewed == "yes":
+        ctx.flash("End of the list: no more reviewed cases after this one under these filters.")
+    else:
+        ctx.flash("Queue complete: no unreviewed case is left under these filters. / このキューは完了です。")
     return RedirectResponse("/queue?" + filters.qs(), status_code=303)
 
 
 def _write(ctx: Ctx, record: dict, filters: QueueFilters, changes: dict, kind: str) -> Response:
     version = _posted_version(ctx)
+    sent = ctx.form if kind == "save" else None  # a refused save is shown again as it was sent
     if version is None:
-        return _case_page(ctx, record, filters, None, 400, errors=["the form has no case version; reload the page"])
+        return _case_page(ctx, record, filters, None, 400, sent=sent,
+                          errors=["the form has no case version; reload the page"])
     model_version = model_labels(record, ctx.store.history(record["case_id"]))["version"]
     try:
         ctx.store.set_fields(record["case_id"], changes, ctx.who, source=f"reviewer:{ctx.who}",
@@ -359,7 +482,7 @@ def _write(ctx: Ctx, record: dict, filters: QueueFilters, changes: dict, kind: s
     except ConflictError as exc:
         return _conflict(ctx, exc, filters, describe_changes(changes, record))
     except StoreError as exc:
-        return _case_page(ctx, record, filters, None, 400, errors=[str(exc)])
+        return _case_page(ctx, record, filters, None, 400, sent=sent, errors=[str(exc)])
     pillar = summarise("pillar", changes.get("pillar")) if changes.get("pillar") else "no pillar"
     ctx.flash(f"{'Accepted' if kind == 'accept' else 'Saved'} {record['case_id']}: {pillar}")
     return _after_change(ctx, record, filters)
@@ -374,8 +497,9 @@ def _conflict(ctx: Ctx, exc: ConflictError, filters: QueueFilters, attempted: li
               for c in exc.changes if c["field"] != "case"]
     conflict = {"who": ", ".join(sorted({c["who"] for c in others})) or "someone", "changes": others,
                 "expected": exc.expected, "actual": exc.actual}
-    return _case_page(ctx, record, filters, valid_case_id(ctx.form.get("back")), 409, conflict=conflict,
-                      attempted=attempted)
+    typed = ctx.form if ctx.request.url.path.endswith("/save") else None
+    return _case_page(ctx, record, filters, valid_case_id(ctx.form.get("back")), 409, typed=typed,
+                      conflict=conflict, attempted=attempted)
 
 
 def save_view(ctx: Ctx) -> Response:
@@ -384,9 +508,9 @@ def save_view(ctx: Ctx) -> Response:
         return _not_found(ctx)
     filters = QueueFilters.from_query_string(ctx.form.get("queue") or "")
     parsed = parse_review_form(ctx.form, record, ctx.who)
-    if parsed.errors:
-        return _case_page(ctx, record, filters, valid_case_id(ctx.form.get("back")), 422, errors=parsed.errors,
-                          attempted=describe_changes(parsed.changes, record))
+    if parsed.errors:  # shown again as sent: nothing typed is lost
+        return _case_page(ctx, record, filters, valid_case_id(ctx.form.get("back")), 422, sent=ctx.form,
+                          errors=parsed.errors, attempted=describe_changes(parsed.changes, record))
     return _write(ctx, record, filters, parsed.changes, "save")
 
 
@@ -453,8 +577,10 @@ def dashboard_view(ctx: Ctx) -> Response:
 
 
 def users_view(ctx: Ctx, status: int = 200, error: str = "") -> Response:
-    return ctx.render("users.html", status, title="Users", users=ctx.store.users(), roles=auth.ROLES, error=error,
-                      activity={a["who"]: a for a in ctx.store.reviewer_activity()})
+    users = ctx.store.users()
+    sessions = {u["name"]: auth.live_sessions(ctx.store, u["name"], ctx.state.policy) for u in users}
+    return ctx.render("users.html", status, title="Users", users=users, roles=auth.ROLES, error=error,
+                      activity={a["who"]: a for a in ctx.store.reviewer_activity()}, sessions=sessions)
 
 
 def users_add_view(ctx: Ctx) -> Response:
@@ -466,8 +592,14 @@ def users_add_view(ctx: Ctx) -> Response:
         problem = f"a password needs at least {auth.MIN_PASSWORD} characters"
     if problem:
         return users_view(ctx, 422, problem)
-    ctx.store.add_user(name, role, auth.hash_password(password))
-    ctx.flash(f"User {name} ({role}) saved.")
+    # a new password ends the user's sessions (an admin setting their own keeps this one)
+    keep = ctx.session["token_hash"] if name == ctx.who else None
+    try:
+        ended = ctx.store.add_user(name, role, auth.hash_password(password), keep_session=keep)
+    except LastAdminError:
+        return users_view(ctx, 422, f"{name} is the last active admin: make another user admin first "
+                                    "/ 最後の管理者は降格できません")
+    ctx.flash(f"User {name} ({role}) saved." + (f" {ended} session(s) of {name} ended." if ended else ""))
     return RedirectResponse("/admin/users", status_code=303)
 
 
@@ -476,7 +608,12 @@ def users_active_view(ctx: Ctx) -> Response:
     active = ctx.form.get("active") == "1"
     if name == ctx.who and not active:
         return users_view(ctx, 422, "you cannot disable yourself")
-    if not ctx.store.set_user_active(name, active):
+    try:
+        found = ctx.store.set_user_active(name, active)
+    except LastAdminError:
+        return users_view(ctx, 422, f"{name} is the last active admin: make another user admin first "
+                                    "/ 最後の管理者は無効にできません")
+    if not found:
         return users_view(ctx, 404, f"no user {name!r}")
     ctx.flash(f"User {name} {'enabled' if active else 'disabled'}.")
     return RedirectResponse("/admin/users", status_code=303)

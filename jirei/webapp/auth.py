@@ -1,19 +1,27 @@
-"""Who may do what: password hashes, the session key, login throttling, and the two ASGI
-middlewares that guard every request (a session for every page but the login page; a CSRF token
-on every state-changing request).
+"""Who may do what: password hashes, server-side sessions, login throttling, and the ASGI
+middlewares that guard every request (a session cookie for every page but the login page; a CSRF
+token on every state-changing request; security headers).
 
 - Passwords are hashed with argon2id (argon2-cffi's PasswordHasher and its default parameters,
   RFC 9106's low-memory profile); a hash made with older parameters is replaced at the next login.
-- Sessions are Starlette's signed cookie (itsdangerous), HttpOnly, SameSite=Lax, Secure with
-  `https_only`. The cookie holds the user name and the CSRF token; the user's row is read again on
-  every request, so a disabled user or a changed role takes effect at once.
-- The session key lives in a file beside the store (`<db>.session-key`, mode 0600), made on the
-  first start: sessions survive a restart; delete the file to log everyone out.
+- Sessions live in the store (table `sessions`): the cookie (HttpOnly, SameSite=Lax, Secure with
+  `https_only`) carries only a random token, the store its sha256 with the user, times and client
+  address. A session ends on logout, when the user's password is set again (their other sessions),
+  when the user is disabled, after `idle` seconds without a request and `max_age` after login.
+  The user's row is read on every request, so a changed role takes effect at once. The cookie
+  outlives the session by `grace`, so a form sent after its session ended still names its user and
+  can be kept for them (the review form is; see app.py).
+- The CSRF token is an HMAC of the cookie's token under the key in `<db>.session-key` (mode 0600,
+  made on the first start); the login page gives a visitor an anonymous token first.
+- Failed logins are counted per (name, client address) and per client address: a name is slowed
+  from the address that guesses it, never locked for its owner elsewhere.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import hmac
 import os
 import re
@@ -21,12 +29,15 @@ import secrets
 import threading
 import time
 from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import parse_qs, quote
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from starlette.datastructures import Headers
+from starlette.requests import cookie_parser
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 ROLES = ("reviewer", "admin")
@@ -37,6 +48,8 @@ MIN_PASSWORD = 8
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 PUBLIC_PATHS = ("/login", "/static/", "/favicon.ico")
 MAX_FORM_BYTES = 1 << 20
+COOKIE = "jirei_session"
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 
 _hasher = PasswordHasher()
 
@@ -78,43 +91,141 @@ def authenticate(store, name: str, password: str) -> dict | None:
     if not verify_password(user["password_hash"], password):
         return None
     if _hasher.check_needs_rehash(user["password_hash"]):
-        store.add_user(user["name"], user["role"], _hasher.hash(password))
+        store.rehash_password(user["name"], _hasher.hash(password))  # same password: sessions go on
     return user
 
 
 class LoginThrottle:
-    """At most `limit` failed logins per name in `window` seconds; then the name waits."""
+    """At most `limit` failed logins for one name from one client address, and `address_limit`
+    failed logins from one address whatever the names, in `window` seconds; then that pair (or
+    address) waits. Someone guessing a colleague's password slows only their own address: the
+    colleague logs in from theirs as usual. In memory: the app is one process."""
 
-    def __init__(self, limit: int = 5, window: float = 300.0):
-        self.limit, self.window = limit, window
-        self._failures: dict[str, deque[float]] = {}
+    def __init__(self, limit: int = 5, window: float = 300.0, address_limit: int = 20):
+        self.limit, self.window, self.address_limit = limit, window, address_limit
+        self._failures: dict[tuple, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def _recent(self, name: str, now: float) -> deque[float]:
-        times = self._failures.setdefault(name.lower(), deque())
+    def _recent(self, key: tuple, now: float) -> deque[float]:
+        times = self._failures.setdefault(key, deque())
         while times and now - times[0] > self.window:
             times.popleft()
         return times
 
-    def wait_seconds(self, name: str) -> int:
+    def _keys(self, name: str, address: str) -> list[tuple[tuple, int]]:
+        return [(("name", name.lower(), address), self.limit), (("address", address), self.address_limit)]
+
+    def wait_seconds(self, name: str, address: str = "") -> tuple[int, str]:
+        """Seconds to wait before this name may try from this address (0: go on), and why."""
         now = time.monotonic()
         with self._lock:
-            times = self._recent(name, now)
-            return int(self.window - (now - times[0])) + 1 if len(times) >= self.limit else 0
+            for key, limit in self._keys(name, address):
+                times = self._recent(key, now)
+                if len(times) >= limit:
+                    return int(self.window - (now - times[0])) + 1, key[0]
+        return 0, ""
 
-    def failed(self, name: str) -> None:
+    def failed(self, name: str, address: str = "") -> None:
+        now = time.monotonic()
         with self._lock:
-            self._recent(name, time.monotonic()).append(time.monotonic())
+            if len(self._failures) > 10000:  # forget keys with no recent failure
+                for key in [k for k, v in self._failures.items() if not v or now - v[-1] > self.window]:
+                    del self._failures[key]
+            for key, _ in self._keys(name, address):
+                self._recent(key, now).append(now)
 
-    def succeeded(self, name: str) -> None:
+    def succeeded(self, name: str, address: str = "") -> None:
+        """The pair's count starts again; the address's does not (one known password must not
+        reset the count of guesses at other names)."""
         with self._lock:
-            self._failures.pop(name.lower(), None)
+            self._failures.pop(("name", name.lower(), address), None)
+
+
+# --- sessions -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    idle: int = 2 * 3600  # seconds without a request
+    max_age: int = 12 * 3600  # seconds after login: a working day
+    grace: int = 24 * 3600  # how much longer the cookie (and the ended session's row) is kept
+    touch_every: int = 60  # last_seen is written at most once a minute per session
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def cookie_token(scope) -> str | None:
+    """The session token of the request's cookie, if it has the form of one."""
+    token = cookie_parser(Headers(scope=scope).get("cookie", "")).get(COOKIE)
+    return token if token and _TOKEN_RE.match(token) else None
+
+
+def csrf_for(secret: str, token: str | None) -> str:
+    """The CSRF token that goes with a session (or anonymous) token: only pages served to the
+    holder of the cookie can know it."""
+    if not token:
+        return ""
+    mac = hmac.new(secret.encode("utf-8"), b"csrf:" + token.encode("ascii"), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode("ascii").rstrip("=")
+
+
+def _utc(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp)
+
+
+def _stamp(at: datetime) -> str:
+    return at.isoformat(timespec="milliseconds")
+
+
+def start_session(store, user: str, client: str | None, policy: SessionPolicy) -> str:
+    """A new session for `user`; returns the token for the cookie (only its hash is stored)."""
+    at = datetime.now(timezone.utc)
+    token = new_token()
+    store.start_session(token_hash(token), user, client, _stamp(at + timedelta(seconds=policy.max_age)),
+                        purge_before=_stamp(at - timedelta(seconds=policy.grace)))
+    return token
+
+
+def resolve_session(store, token: str | None, policy: SessionPolicy) -> tuple[str, dict | None]:
+    """("ok", session) for a live session (its last_seen moved on), ("expired", session) for one
+    that timed out (idle or past its expiry) whose row is still kept, else ("none", None). A
+    disabled user has no sessions left; a session whose user row is inactive counts as none."""
+    if not token:
+        return "none", None
+    session = store.session(token_hash(token))
+    if session is None or not session["active"]:
+        return "none", None
+    at = datetime.now(timezone.utc)
+    last = _utc(session["last_seen"])
+    if _utc(session["expires_at"]) <= at or at - last >= timedelta(seconds=policy.idle):
+        return "expired", session
+    if at - last >= timedelta(seconds=policy.touch_every):
+        store.touch_session(session["token_hash"], _stamp(at))
+    return "ok", session
+
+
+def live_sessions(store, user: str, policy: SessionPolicy) -> int:
+    """How many sessions of `user` are neither expired nor idle too long."""
+    at = datetime.now(timezone.utc)
+    return sum(1 for s in store.user_sessions(user)
+               if _utc(s["expires_at"]) > at and at - _utc(s["last_seen"]) < timedelta(seconds=policy.idle))
+
+
+def set_session_cookie(response, token: str, policy: SessionPolicy, https_only: bool) -> None:
+    response.set_cookie(COOKIE, token, max_age=policy.max_age + policy.grace, path="/", httponly=True,
+                        samesite="lax", secure=https_only)
 
 
 def session_secret(db_path: str | Path) -> tuple[str, str]:
-    """The session signing key and where it came from: the file `<db>.session-key` beside the
+    """The key of the CSRF tokens and where it came from: the file `<db>.session-key` beside the
     store (made with mode 0600 if missing), or a key for this run only when that file cannot be
-    written (sessions then end when the server stops)."""
+    written (open pages then need a reload after a restart)."""
     path = Path(f"{db_path}.session-key")
     try:
         return path.read_text(encoding="ascii").strip(), str(path)
@@ -132,19 +243,6 @@ def session_secret(db_path: str | Path) -> tuple[str, str]:
     return key, str(path)
 
 
-def new_csrf_token() -> str:
-    return secrets.token_urlsafe(32)
-
-
-def csrf_token(session) -> str:
-    """The session's CSRF token, made on first use (the login page makes it for anonymous users)."""
-    token = session.get("csrf")
-    if not token:
-        token = new_csrf_token()
-        session["csrf"] = token
-    return token
-
-
 def safe_next(target: str | None) -> str:
     """Only paths of this app are followed after login (no open redirect)."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
@@ -156,15 +254,33 @@ def _is_public(path: str) -> bool:
     return any(path == p or (p.endswith("/") and path.startswith(p)) for p in PUBLIC_PATHS)
 
 
+_CASE_ACTION_RE = re.compile(r"^(/case/[0-9a-f]{16}-\d{4,})/(save|accept|undo)$")
+
+
+def page_after_login(method: str, path: str, query: str = "") -> str:
+    """Where login leads back to: the page itself for a GET; for a form sent after the session
+    ended, the page the form was on (a POST-only address would answer "Method Not Allowed")."""
+    if method in SAFE_METHODS:
+        return path + (f"?{query}" if query else "")
+    case = _CASE_ACTION_RE.match(path)
+    if case:
+        return case.group(1)
+    return "/admin/users" if path.startswith("/admin/") else "/queue"
+
+
+def login_url(target: str, reason: str = "") -> str:
+    return f"/login?next={quote(target, safe='')}" + (f"&reason={reason}" if reason else "")
+
+
 class LoginRequired:
-    """Pages without a logged-in session go to the login page (GET) or are refused (API, POST).
-    Runs inside SessionMiddleware; the endpoint then checks the user is still active."""
+    """Requests without a session cookie go to the login page (pages) or are refused (API). A
+    cookie is only a claim: the endpoint looks its session up in the store (app.py)."""
 
     def __init__(self, app):
         self.app = app
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or _is_public(scope["path"]) or scope.get("session", {}).get("user"):
+        if scope["type"] != "http" or _is_public(scope["path"]) or cookie_token(scope):
             await self.app(scope, receive, send)
             return
         path = scope["path"]
@@ -172,8 +288,10 @@ class LoginRequired:
             response = JSONResponse({"error": "log in first"}, status_code=401)
         else:
             query = scope.get("query_string", b"").decode("latin-1")
-            target = path + (f"?{query}" if query else "")
-            response = RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+            posted = scope["method"] not in SAFE_METHODS
+            # a form without any cookie cannot be tied to a user: say so rather than drop it silently
+            response = RedirectResponse(login_url(page_after_login(scope["method"], path, query),
+                                                  "lost" if posted else ""), status_code=303)
         await response(scope, receive, send)
 
 
@@ -182,14 +300,14 @@ class CSRFProtect:
     `X-CSRF-Token` header or the `csrf_token` field of a url-encoded form; else 403 and the
     endpoint never runs. The form body is read here and replayed to the endpoint."""
 
-    def __init__(self, app):
-        self.app = app
+    def __init__(self, app, secret: str):
+        self.app, self.secret = app, secret
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
             await self.app(scope, receive, send)
             return
-        expected = scope.get("session", {}).get("csrf")
+        expected = csrf_for(self.secret, cookie_token(scope))
         headers = Headers(scope=scope)
         token = headers.get("x-csrf-token")
         messages = []
@@ -234,8 +352,12 @@ class SecurityHeaders:
         (b"x-frame-options", b"DENY"),
     ]
 
-    def __init__(self, app):
+    # Behind a TLS proxy (`--https-only`): browsers keep to HTTPS for a year.
+    HSTS = (b"strict-transport-security", b"max-age=31536000")
+
+    def __init__(self, app, hsts: bool = False):
         self.app = app
+        self.headers = self.HEADERS + ([self.HSTS] if hsts else [])
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -245,7 +367,7 @@ class SecurityHeaders:
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + self.HEADERS
+                message["headers"] = list(message["headers"]) + self.headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -148,20 +148,60 @@ def case_context(record: dict, history: list[dict]) -> dict[str, Any]:
         "declared_theme_ja": summarise("theme", (record.get("declared_pillar") or {}).get("theme"))
         if (record.get("declared_pillar") or {}).get("theme") else "",
         "org_rows": [{"i": i, "name": o.get("name", ""), "role": o.get("role") or "", "source": o.get("source", ""),
-                      "reviewer": o.get("reviewer", "")} for i, o in enumerate(record.get("organisations") or [])],
+                      "reviewer": o.get("reviewer", ""), "keep": True}
+                     for i, o in enumerate(record.get("organisations") or [])],
         "org_roles": ORG_ROLES,
         "place_rows": [{"i": i, "value": place_value(p), "level": p.get("level", ""), "source": p.get("source", ""),
-                        "ambiguous": bool(p.get("ambiguous")), "reviewer": p.get("reviewer", "")}
+                        "ambiguous": bool(p.get("ambiguous")), "reviewer": p.get("reviewer", ""), "keep": True}
                        for i, p in enumerate(record.get("places") or [])],
-        "year_rows": [{"i": i, "value": y} for i, y in enumerate(record.get("years") or [])],
+        "year_rows": [{"i": i, "value": y, "keep": True} for i, y in enumerate(record.get("years") or [])],
         "year_mentions": record.get("year_mentions") or [],
         "seg_flags": SEGMENTATION_FLAGS,
         "seg_current": seg.get("flag") or "",
         "seg_offset": (seg["offset"] - base) if isinstance(seg.get("offset"), int) else "",
         "notes": record.get("notes") or [],
         "history": history_rows(history),
+        "typed": {"org_new": "", "org_new_role": "partner", "place_new": "", "year_new": "", "note": ""},
+        "form_version": record["version"],
         "reviewed_fields": [f for f in ("pillar", "theme", "action_items") if field_is_reviewed(record, f)],
     }
+
+
+def typed_entries(form) -> dict[str, str]:
+    """What the form's free fields hold: the new organisation (and its role), place and year, the note."""
+    typed = {name: form.get(name) or "" for name in ("org_new", "place_new", "year_new", "note")}
+    typed["org_new_role"] = form.get("org_new_role", "partner")
+    return typed
+
+
+def form_context(context: dict[str, Any], form, record: dict) -> dict[str, Any]:
+    """`case_context` with the review form's fields as `form` sent them (after a refused save, or
+    a save kept across a login): the checked labels, the entity rows as typed (unchecked ones
+    stay unchecked), the new entries, the segmentation mark, the note, and the version the
+    reviewer had read (so saving it again still detects another reviewer's change)."""
+    out = dict(context)
+    chosen, secondary = form.get("pillar") or "", set(form.getlist("secondary"))
+    out["pillar_rows"] = [{**r, "checked": r["id"] == chosen, "secondary": r["id"] in secondary}
+                          for r in context["pillar_rows"]]
+    out["theme_current"] = form.get("theme") or None
+    items = _ints(form.getlist("item"))
+    out["item_rows"] = [{**r, "checked": r["number"] in items} for r in context["item_rows"]]
+
+    def rows(key: str, keep_field: str, fields: dict[str, str]) -> list[dict]:
+        keep = _ints(form.getlist(keep_field))
+        return [{**r, "keep": r["i"] in keep,
+                 **{attr: form.get(name.format(i=r["i"]), r[attr]) for attr, name in fields.items()}}
+                for r in context[key]]
+
+    out["org_rows"] = rows("org_rows", "org_keep", {"name": "org_name_{i}", "role": "org_role_{i}"})
+    out["place_rows"] = rows("place_rows", "place_keep", {"value": "place_{i}"})
+    out["year_rows"] = rows("year_rows", "year_keep", {"value": "year_{i}"})
+    out["typed"] = typed_entries(form)
+    out["seg_current"] = form.get("seg_flag") or ""
+    out["seg_offset"] = form.get("seg_offset") or ""
+    version = (form.get("version") or "").strip()
+    out["form_version"] = int(version) if version.isdigit() else record["version"]
+    return out
 
 
 # --- the review form ----------------------------------------------------------------------------

@@ -17,11 +17,13 @@ Run the reviewer web app over a case store: a queue of cases by uncertainty, key
 editing (press ? on any page for the keys), history with undo, a dashboard, and for admins user
 management and exports. Every page needs a login (`jirei users add NAME`).
 
-It binds to 127.0.0.1 unless --host says otherwise. Sessions are signed cookies (HttpOnly,
-SameSite=Lax); the signing key is kept in <db>.session-key beside the store, made on the first
-start, so logins survive a restart (delete the file to log everyone out). Behind an HTTPS proxy
-add --https-only so the cookie is only sent over HTTPS. One process; requests run in threads,
-each with its own store connection.
+It binds to 127.0.0.1 unless --host says otherwise. Sessions are kept in the store: the cookie
+(HttpOnly, SameSite=Lax) carries only a random token; a session ends on logout, when the user's
+password is set again, when the user is disabled, after 2 hours idle and 12 hours after login.
+The key of the CSRF tokens is kept in <db>.session-key beside the store, made on the first start.
+Behind an HTTPS proxy add --https-only: the cookie is then sent over HTTPS only and pages carry
+Strict-Transport-Security. One process; requests run in threads, each with its own store
+connection.
 
 examples:
   jirei serve --db jirei.db
@@ -33,7 +35,8 @@ USERS_HELP = """\
 Accounts of the reviewer web app, kept in the store (table users). Passwords are hashed with
 argon2id (argon2-cffi); the password is read from a prompt, or from standard input (first line)
 when it is not a terminal. Roles: reviewer (queue, cases, dashboard) and admin (also users and
-exports). Adding an existing name sets its role and password again.
+exports). Adding an existing name sets its role and password again and ends that user's
+sessions. The last active admin can be neither demoted nor disabled.
 
 examples:
   jirei users add ana --db jirei.db
@@ -91,7 +94,7 @@ def _read_password(confirm: bool = True) -> str:
 
 
 def cmd_users(args: argparse.Namespace) -> int:
-    from jirei.store import Store, StoreError
+    from jirei.store import LastAdminError, Store, StoreError
 
     from . import auth
 
@@ -106,7 +109,13 @@ def cmd_users(args: argparse.Namespace) -> int:
                 print(f"{u['name']}\t{u['role']}\t{'active' if u['active'] else 'disabled'}\t{u['created_at']}")
             return 0
         if args.users_command == "disable":
-            if not store.set_user_active(args.name, False):
+            try:
+                found = store.set_user_active(args.name, False)
+            except LastAdminError:
+                print(f"jirei: error: {args.name} is the last active admin of {args.db}: make another user admin "
+                      "first", file=sys.stderr)
+                return 2
+            if not found:
                 print(f"jirei: error: no user {args.name!r}", file=sys.stderr)
                 return 2
             print(f"user {args.name} disabled")
@@ -122,8 +131,14 @@ def cmd_users(args: argparse.Namespace) -> int:
             print(f"jirei: error: {exc}", file=sys.stderr)
             return 2
         existed = any(u["name"] == args.name for u in store.users())
-        store.add_user(args.name, args.role, password_hash)
-    print(f"user {args.name} ({args.role}) {'updated' if existed else 'added'} in {args.db}")
+        try:
+            ended = store.add_user(args.name, args.role, password_hash)
+        except LastAdminError:
+            print(f"jirei: error: {args.name} is the last active admin of {args.db}: make another user admin first",
+                  file=sys.stderr)
+            return 2
+    print(f"user {args.name} ({args.role}) {'updated' if existed else 'added'} in {args.db}"
+          + (f"; {ended} session(s) ended" if ended else ""))
     return 0
 
 
@@ -138,8 +153,8 @@ def add_webapp_parsers(sub) -> None:
     p.add_argument("--runs", default=str(DEFAULT_RUNS_FILE), metavar="FILE",
                    help="evaluation runs file for the model's held-out figures (default: %(default)s)")
     p.add_argument("--https-only", action="store_true",
-                   help="send the session cookie over HTTPS only (behind a TLS proxy, whose X-Forwarded "
-                        "headers are then trusted)")
+                   help="send the session cookie over HTTPS only and add Strict-Transport-Security (behind a "
+                        "TLS proxy, whose X-Forwarded headers are then trusted)")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
                    help="server log level (default: %(default)s)")
     p.set_defaults(func=cmd_serve)
