@@ -1,6 +1,6 @@
 """Where Jirei finds its data: what ships inside the package, and what only a checkout has.
 
-Shipped with every install (package data, found through `importlib.resources`, so a wheel in
+Shipped with every install (package data, found through the import system (`importlib`), so a wheel in
 any virtualenv finds them): the trained models (`jirei.models`; `--models` or `JIREI_MODELS`
 override), the taxonomies, the gazetteer, the web app's templates and static files, and the
 sample reports (`jirei.samples`).
@@ -15,7 +15,7 @@ Part of the ground floor: imports nothing from Jirei.
 from __future__ import annotations
 
 import os
-from importlib import resources
+import importlib.util
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -29,8 +29,14 @@ SHARED_HOWTO = ("the seed reports and real PDFs live in a folder `shared/` besid
 
 
 def package_dir(package: str) -> Path:
-    """The folder of a data package (`jirei.models`, `jirei.samples`, …) as installed."""
-    return Path(str(resources.files(package)))
+    """The folder of a data package (`jirei.models`, `jirei.samples`, `jirei.webapp.static`, …)
+    as installed. Jirei is installed as files on disk (the web app serves its static folder),
+    so the package's first search location is that folder; data folders without an
+    `__init__.py` (templates, static files) are namespace packages and are found the same way."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(f"{package}: no such data package in this Jirei install")
+    return Path(list(spec.submodule_search_locations)[0])
 
 
 def default_models() -> Path:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from jirei.extract import organisations as orgs
-from jirei.extract.entities import extract_entities
+from jirei.extract.entities import MentionRecogniser, extract_entities
 from jirei.extract.ingest import ingest
 from jirei.extract.segment import segment
 from jirei.extract.years import stated_years
@@ -20,13 +20,19 @@ def nlp():
 
 
 @pytest.fixture(scope="module")
-def extracted(seeds_dir, nlp):
+def recognise(nlp):
+    """The entity stage's mention source: GiNZA with Jirei's components, in this process."""
+    return MentionRecogniser(1, nlp=nlp)
+
+
+@pytest.fixture(scope="module")
+def extracted(seeds_dir, recognise):
     """Seeds 001, 003 and 004 through segmentation and the entities stage, cases by title."""
     out = {}
     for stem in ("001", "003", "004"):
         path = next(seeds_dir.glob(f"{stem}_*.txt"))
         doc = ingest(path)
-        cases = extract_entities(doc, segment(doc), nlp)
+        cases = extract_entities(doc, segment(doc), recognise)
         out[stem] = (doc, {c.title: c for c in cases})
     return out
 
@@ -153,12 +159,12 @@ def test_municipalities_are_places_not_organisations(extracted):
     assert ("京都府", "福知山市") in {(p["prefecture"], p["municipality"]) for p in case.places}
 
 
-def test_unseen_pdf_hiragana_name_whole_and_no_village_as_organisation(pdfs_dir, nlp):
+def test_unseen_pdf_hiragana_name_whole_and_no_village_as_organisation(pdfs_dir, recognise):
     """A village's strategy paper (real PDF, a layout unlike the seeds): Sudachi cuts the
     hiragana name おといねっぷ into pieces, and a chapter numeral glues onto the village's name;
     the school keeps its whole name and the village stays a place."""
     doc = ingest(pdfs_dir / "otoineppu_sogosenryaku.pdf")
-    cases = extract_entities(doc, segment(doc), nlp)
+    cases = extract_entities(doc, segment(doc), recognise)
     names = {o["name"] for c in cases for o in c.organisations}
     assert "おといねっぷ美術工芸高等学校" in names
     assert not [n for n in names if n.endswith("美術工芸高等学校") and n != "おといねっぷ美術工芸高等学校"]
@@ -166,11 +172,11 @@ def test_unseen_pdf_hiragana_name_whole_and_no_village_as_organisation(pdfs_dir,
     assert any(p["municipality"] == "音威子府村" for c in cases for p in c.places)
 
 
-def test_unseen_newsletter_opening_hours_are_not_organisations(pdfs_dir, nlp):
+def test_unseen_newsletter_opening_hours_are_not_organisations(pdfs_dir, recognise):
     """The village newsletter prints hours as `8:50-16:00`; read without the colons they are
     digits and dashes, which name nothing."""
     doc = ingest(pdfs_dir / "otoineppu_kouhou_2023-09.pdf")
-    names = [o["name"] for c in extract_entities(doc, segment(doc), nlp) for o in c.organisations]
+    names = [o["name"] for c in extract_entities(doc, segment(doc), recognise) for o in c.organisations]
     assert names and not [n for n in names if not any(ch.isalpha() for ch in n)]
 
 
@@ -183,14 +189,14 @@ def test_chamber_implies_its_city_when_the_text_does_not_name_it(extracted):
     assert [(p["prefecture"], p["municipality"], p["code"]) for p in implied] == [("広島県", "庄原市", "342106")]
 
 
-def test_relative_years_resolve_against_the_reports_date(extracted, seeds_dir, nlp):
+def test_relative_years_resolve_against_the_reports_date(extracted, seeds_dir, recognise):
     doc, case = _case(extracted, "004", "地域イノベーション創出に向けた取組み")
     rel = [m for m in case.year_mentions if m["relative"]]
     assert rel and all(m["year"] == 2025 for m in rel)  # the cover says 2025年10月
     assert 2025 not in case.years  # 本年 is not a stated year
     # --doc-date overrides the date the report states
     fresh = [c for c in segment(doc) if c.title == case.title]
-    extract_entities(doc, fresh, nlp, doc_date="2027-06")
+    extract_entities(doc, fresh, recognise, doc_date="2027-06")
     assert {m["year"] for m in fresh[0].year_mentions if m["relative"]} == {2027}
 
 
@@ -221,11 +227,11 @@ def test_long_texts_are_chunked_under_sudachis_limit(seeds_dir):
     assert all(text[off : off + len(c)] == c for off, c in chunks)
 
 
-def test_a_case_longer_than_sudachis_limit_goes_through(seeds_dir, nlp):
+def test_a_case_longer_than_sudachis_limit_goes_through(seeds_dir, recognise):
     doc = ingest(next(seeds_dir.glob("001_*.txt")))
     whole = segment(doc)[:1]
     whole[0].text, whole[0].span = doc.text, (0, len(doc.text))
-    extract_entities(doc, whole, nlp)
+    extract_entities(doc, whole, recognise)
     assert {"日立製作所", "日本電信電話"} <= {o["name"] for o in whole[0].organisations}
 
 

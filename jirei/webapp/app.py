@@ -39,6 +39,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from jirei import paths
+from jirei.paths import package_dir
 from jirei.evaluation.runs import DEFAULT_RUNS_FILE
 from jirei.export import place_label
 from jirei.store import ConflictError, LastAdminError, Store, StoreError
@@ -53,7 +54,6 @@ from .modelinfo import ModelSummary, load_model_summary
 from .pages import PageImages
 from .pool import StorePool
 
-HERE = Path(__file__).resolve().parent
 SESSION_MAX_AGE = 12 * 3600  # a working day after login
 SESSION_IDLE = 2 * 3600  # without a request
 DOCUMENT_LIST_SECONDS = 10.0
@@ -156,7 +156,7 @@ class Ctx:
 def _templates() -> Environment:
     # autoescape on every template: case text is untrusted. No auto_reload: templates ship with
     # the package, and checking their mtimes on every render costs a stat per request.
-    env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=True, undefined=StrictUndefined,
+    env = Environment(loader=FileSystemLoader(str(package_dir("jirei.webapp.templates"))), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, auto_reload=False)
     env.filters["summarise"] = summarise
     env.filters["place_label"] = place_label
@@ -301,7 +301,7 @@ def create_app(db_path: str | Path, *, secret_key: str | None = None, https_only
         Route("/admin/users", page(users_add_view, admin=True), methods=["POST"]),
         Route("/admin/users/{name}/active", page(users_active_view, admin=True), methods=["POST"]),
         Route("/admin/export", page(export_view, admin=True)),
-        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+        Mount("/static", StaticFiles(directory=str(package_dir("jirei.webapp.static"))), name="static"),
     ]
     middleware = [
         Middleware(auth.SecurityHeaders, hsts=https_only),

@@ -12,13 +12,13 @@ import json
 import math
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from jirei.paths import package_dir
 from jirei.store import CaseQuery
 
 from .labels import is_reviewer_value, scheme
 
-MAP_FILE = Path(__file__).with_name("static") / "map" / "japan_prefectures.json"
+MAP_FILE = package_dir("jirei.webapp.static.map") / "japan_prefectures.json"
 # Sequential blues (light to dark) for the choropleth; grey for prefectures without cases.
 MAP_COLOURS = ("#dbe9f6", "#a9cce3", "#6baed6", "#3182bd", "#08519c")
 MAP_EMPTY = "#eeeeee"
