@@ -395,8 +395,11 @@ def read_pptx(path: Path, data: bytes) -> Document:
         title = title_shape.text_frame.text.strip() if title_shape is not None and title_shape.has_text_frame else ""
         if title:
             key = _title_key(title)
-            if key and key == previous_title:
-                pass  # a continuation slide: its repeated title is not a new heading
+            # A continuation slide repeats the title, or its first words marked (続き): its title
+            # is not a new heading.
+            marked = bool(_CONTINUED.search(normalise(title).replace("\n", "")))
+            if key and previous_title and (key == previous_title or (marked and previous_title.startswith(key))):
+                pass
             else:
                 for part in title.replace("\v", "\n").split("\n"):
                     if part.strip():

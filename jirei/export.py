@@ -5,6 +5,9 @@
   pillar, items, review status). CSV is UTF-8 with a BOM by default so Excel shows Japanese
   intact; `cp932` for older office software (characters outside it become `?`, and the export says
   how many).
+
+A submission form's contact fields (担当者, 電話, メール …) are personal data: every format leaves
+them out unless `include_contacts` is set (`jirei export --include-contacts`).
 """
 
 from __future__ import annotations
@@ -27,11 +30,17 @@ EXTRACT_KEYS = ["doc", "case_id", "doc_id", "ordinal", "title", "text", "span", 
                 "declared_pillar", "needs_review"]
 
 
-def jsonl_record(record: dict) -> dict:
+def jsonl_record(record: dict, include_contacts: bool = False) -> dict:
     out = {k: record[k] for k in EXTRACT_KEYS}
     out["review_status"] = record["review_status"]
     out["history_count"] = record["history_count"]
+    if include_contacts:
+        out["contacts"] = record.get("contacts", [])
     return out
+
+
+def contacts_label(record: dict) -> str:
+    return "; ".join(f"{c.get('label')}: {c.get('value')}" for c in record.get("contacts") or [])
 
 
 def place_label(place: dict) -> str:
@@ -76,22 +85,27 @@ def flat_row(record: dict) -> dict[str, Any]:
     }
 
 
-def write_jsonl(records: Iterable[dict], out) -> int:
+def write_jsonl(records: Iterable[dict], out, include_contacts: bool = False) -> int:
     n = 0
     for r in records:
-        out.write(json.dumps(jsonl_record(r), ensure_ascii=False) + "\n")
+        out.write(json.dumps(jsonl_record(r, include_contacts), ensure_ascii=False) + "\n")
         n += 1
     return n
 
 
-def csv_bytes(records: Iterable[dict], encoding: str = "utf-8-sig") -> tuple[bytes, int, int]:
+def csv_bytes(records: Iterable[dict], encoding: str = "utf-8-sig",
+              include_contacts: bool = False) -> tuple[bytes, int, int]:
     """The CSV file's bytes, the number of rows, and how many characters the encoding lacked."""
     buf = io.StringIO(newline="")
-    writer = csv.DictWriter(buf, fieldnames=FLAT_COLUMNS, lineterminator="\r\n")
+    columns = FLAT_COLUMNS + ["contacts"] if include_contacts else FLAT_COLUMNS
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\r\n")
     writer.writeheader()
     n = 0
     for r in records:
-        writer.writerow(flat_row(r))
+        row = flat_row(r)
+        if include_contacts:
+            row["contacts"] = contacts_label(r)
+        writer.writerow(row)
         n += 1
     text = buf.getvalue()
     data = text.encode(encoding, errors="replace")
@@ -109,19 +123,22 @@ def _encodable(ch: str, encoding: str) -> bool:
         return False
 
 
-def write_xlsx(records: Iterable[dict], path: str) -> int:
+def write_xlsx(records: Iterable[dict], path: str, include_contacts: bool = False) -> int:
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
 
     wb = Workbook()
     ws = wb.active
     ws.title = "cases"
-    ws.append(FLAT_COLUMNS)
+    columns = FLAT_COLUMNS + ["contacts"] if include_contacts else FLAT_COLUMNS
+    ws.append(columns)
     n = 0
     for r in records:
         row = flat_row(r)
+        if include_contacts:
+            row["contacts"] = contacts_label(r)
         # Excel cells hold at most 32,767 characters; illegal control characters were removed at ingest.
-        ws.append([v[:32767] if isinstance(v, str) else v for v in (row[c] for c in FLAT_COLUMNS)])
+        ws.append([v[:32767] if isinstance(v, str) else v for v in (row[c] for c in columns)])
         n += 1
     ws.freeze_panes = "A2"
     for i, col in enumerate(FLAT_COLUMNS, start=1):

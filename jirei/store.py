@@ -40,8 +40,9 @@ SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 15000
 
 # Record fields kept as rows of case_values; single-valued ones hold at most one row.
+# `contacts`: a submission form's contact fields (personal data), exported only on request.
 LIST_FIELDS = ("organisations", "places", "years", "year_mentions", "pillars", "secondary_pillars", "action_items",
-               "notes")
+               "notes", "contacts")
 # `segmentation`: a reviewer's mark on the case boundaries ({"flag": not_a_case | merge_previous |
 # split_here, "offset": …}), kept for the segmenter's next gold, not applied to the stored cases.
 SINGLE_FIELDS = ("pillar", "theme", "declared_pillar", "segmentation")
@@ -1012,6 +1013,7 @@ def _record(row: sqlite3.Row, values: dict[str, list], sources: dict[str, list])
         record[field] = (found[0] if found else None) if field in SINGLE_FIELDS else found
     # The reviewer's own fields: a note list and a mark on the case boundaries (or None).
     record["notes"] = values.get("notes", [])
+    record["contacts"] = values.get("contacts", [])
     found = values.get("segmentation", [])
     record["segmentation"] = found[0] if found else None
     record["needs_review"] = bool(row["needs_review"])
