@@ -104,9 +104,11 @@ def _lines(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
-def _fields(text: str) -> list[Field]:
-    """Every field line of a text with its value's extent (to the next field line)."""
+def _fields(text: str, page_starts: list[int] = ()) -> list[Field]:
+    """Every field line of a text with its value's extent (to the next field line or page)."""
     lines = _lines(text)
+    line_of = {s: i for i, (s, _e, _r) in enumerate(lines)}
+    breaks = sorted(line_of[p] for p in page_starts if p in line_of)
     heads = []
     for i, (s, e, raw) in enumerate(lines):
         m = _FIELD_LINE.match(raw)
@@ -120,6 +122,7 @@ def _fields(text: str) -> list[Field]:
     for n, (i, m) in enumerate(heads):
         s, e, raw = lines[i]
         nxt = heads[n + 1][0] if n + 1 < len(heads) else len(lines)
+        nxt = min([nxt] + [b for b in breaks if b > i])  # a value never runs into the next page
         if m.group("colon") is not None and (m.group("value") or "").strip():
             v_start = s + m.start("value")
         else:
@@ -141,7 +144,7 @@ def find_forms(doc: Document) -> list[Form]:
     """The submission forms in the document, in order (empty when it is no form)."""
     forms: list[Form] = []
     current = Form()
-    for f in _fields(doc.text):
+    for f in _fields(doc.text, [p.start for p in doc.pages[1:]]):
         # The same declared field again starts the next submission (contacts and free-text
         # sections may repeat within one).
         if f.key in ("organisation", "title") and f.key in current.keys:
@@ -173,6 +176,11 @@ def form_cases(doc: Document) -> list[Case]:
             start, end = 0, len(text)
         else:
             start = form.fields[0].line_start
+            page = doc.page_for(start)
+            # a form that opens a page (a sheet's row) starts with the page, lines before its
+            # first field included
+            if page is not None and (n == 0 or doc.page_for(forms[n - 1].fields[-1].line_start) is not page):
+                start = page.start
             end = forms[n + 1].fields[0].line_start if n + 1 < len(forms) else len(text)
             # a form ends at the end of its page (a sheet's row), never in the next one's title matter
             page = doc.page_for(start)
