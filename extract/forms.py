@@ -57,7 +57,7 @@ _PREFIX = r"^[ \t]*(?:#{1,6}[ \t]*)?(?:[-*+][ \t]+)?(?:\*\*)?(?:[■◆●◇□
 # `label:value` (value may be empty) or a label alone on its line (its value follows).
 _FIELD_LINE = re.compile(
     _PREFIX + r"(?P<label>" + _ALT + r")[ \t]*(?:\([^)]{0,20}\))?[ \t]*[】\]>〉》]?(?:\*\*)?[ \t]*"
-    r"(?:(?P<colon>[::])[ \t]*(?P<value>.*?))?[ \t]*$"
+    r"(?:(?P<colon>[::])[ \t]*(?P<value>.*?)|[ \t]+(?P<spaced>[^ \t:].*?))?[ \t]*$"
 )
 # A declared form needs this many different fields, the organisation or the title among them.
 MIN_FIELDS = 3
@@ -66,9 +66,18 @@ MIN_FIELDS = 3
 def field_key(label: str) -> str | None:
     """The field a header or label names, e.g. `企業名・団体名` → organisation; None if unknown."""
     m = _FIELD_LINE.match(label.strip())
-    if not m or (m.group("value") or "").strip():
+    if not m or (m.group("value") or "").strip() or m.group("spaced"):
         return None
     return _BY_LABEL[m.group("label")]
+
+
+_FIELD_START = re.compile(_PREFIX + r"(?:" + _ALT + r")[ \t]*(?:\([^)]{0,20}\))?[ \t]*[】\]>〉》]?[ \t]*[::：]")
+
+
+def starts_with_field(line: str) -> bool:
+    """Does the line open with a form label and a colon (`実施場所:…`)? Such a line starts a new field,
+    so a PDF reader never joins it to the line before as wrapped text."""
+    return bool(_FIELD_START.match(line))
 
 
 @dataclass
@@ -115,7 +124,7 @@ def _fields(text: str, page_starts: list[int] = ()) -> list[Field]:
         if not m:
             continue
         # A bare label must stand alone as a short line; `概要` inside a sentence is no label.
-        if m.group("colon") is None and len(raw.strip()) > 24:
+        if m.group("colon") is None and m.group("spaced") is None and len(raw.strip()) > 24:
             continue
         heads.append((i, m))
     out = []
@@ -125,6 +134,8 @@ def _fields(text: str, page_starts: list[int] = ()) -> list[Field]:
         nxt = min([nxt] + [b for b in breaks if b > i])  # a value never runs into the next page
         if m.group("colon") is not None and (m.group("value") or "").strip():
             v_start = s + m.start("value")
+        elif m.group("spaced"):  # `label value`: a table row read from a PDF
+            v_start = s + m.start("spaced")
         else:
             v_start = lines[i + 1][0] if i + 1 < len(lines) else e
         last = nxt - 1

@@ -47,6 +47,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Iterable
 
+from jirei.extract.forms import starts_with_field
 from jirei.extract.text import normalise
 from jirei.records import Document, IngestError, Page, sha256_bytes
 
@@ -968,8 +969,8 @@ def _join(
     last = ta[-1]
     if last in _SENTENCE_END or last in ":：":
         return "\n"
-    if _starts_with_marker(tb):
-        return "\n"
+    if _starts_with_marker(tb) or starts_with_field(tb):
+        return "\n"  # a list item, or a form's next `label:value` field
     d = b.start - a.start
     if d < -1.5 * em or d > 3.0 * em:
         return "\n"

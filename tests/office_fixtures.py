@@ -60,7 +60,9 @@ def seed_submissions(seed_text_path: Path, limit: int | None = None) -> list[Sub
         if not m or g is None:
             continue
         leads = [o["name"] for o in g["organisations"] if o["role"] == "lead"]
-        if len(leads) != 1 or not g["places"]:
+        # one lead; places that are prefectures or municipalities (regions and places abroad
+        # have neither, and a form declares them differently)
+        if len(leads) != 1 or not g["places"] or any(not p.get("prefecture") for p in g["places"]):
             continue
         body = case.text[len(case.text.split("\n")[0]):].strip()
         paras = [p.strip() for p in body.split("\n\n") if p.strip() and not p.strip().startswith(("<", "("))]
@@ -127,13 +129,14 @@ def form_docx(s: Submission, out: Path, table: bool) -> Path:
 
 
 def form_html(s: Submission) -> str:
-    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in _fields(s))
+    """The form as a page printed from a word processor: `label：value` lines, two headed sections."""
+    rows = "".join(f"<p class='f'>{html.escape(k)}：{html.escape(v)}</p>" for k, v in _fields(s))
     contacts = "".join(f"<p>{html.escape(k)}：{html.escape(v)}</p>" for k, v in CONTACTS)
     return (
         "<!doctype html><html lang='ja'><meta charset='utf-8'><style>"
         "body{font-family:'Noto Sans CJK JP',sans-serif;font-size:11pt;margin:20mm}"
-        "th{text-align:left;padding-right:1em}h2{font-size:13pt}</style>"
-        f"<h1>事例応募用紙</h1><table>{rows}</table>"
+        "p.f{margin:2pt 0}h2{font-size:13pt}</style>"
+        f"<h1>事例応募用紙</h1>{rows}"
         f"<h2>取組の概要</h2><p>{html.escape(s.summary)}</p>"
         f"<h2>成果・今後の展開</h2><p>{html.escape(s.results)}</p>{contacts}</html>"
     )
