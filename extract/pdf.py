@@ -1184,26 +1184,68 @@ def read_pdf(path: str | Path) -> Document:
         page_ocr.append(ocr)
         if note:
             doc.warnings.append(f"page {n}: {note}")
-    if all(page_ocr):
-        raise IngestError(spath, "no text layer on any page (image-only PDF; needs OCR)")
+    ocr_read = _ocr_pages(data, page_ocr, doc.warnings)
+    if all(page_ocr) and not any(r.text.strip() for r in ocr_read.values()):
+        reason = _ocr_unavailable() or "OCR found no text"
+        raise IngestError(spath, f"no text layer on any page (image-only PDF; needs OCR): {reason}")
     page_pieces = [_page_text(_merge_rows(lines)) for lines in page_lines]
     _heading_levels([_logical_lines(pieces) for pieces in page_pieces])
 
     parts: list[str] = []
     offset = 0
-    for n, (pieces, ocr) in enumerate(zip(page_pieces, page_ocr), start=1):
+    for n, (pieces, needs) in enumerate(zip(page_pieces, page_ocr), start=1):
         if n > 1:
             parts.append(PAGE_SEPARATOR)
             offset += len(PAGE_SEPARATOR)
+        read = ocr_read.get(n)
+        if read is not None:
+            text = normalise(read.text).strip("\n")
+            doc.pages.append(Page(number=n, start=offset, end=offset + len(text), source="ocr",
+                                  ocr_confidence=round(read.confidence, 1)))
+            parts.append(text)
+            offset += len(text)
+            continue
         text, levels = _assemble(pieces)
         for off, lvl in levels.items():
             doc.line_levels[offset + off] = lvl
-        doc.pages.append(Page(number=n, start=offset, end=offset + len(text), needs_ocr=ocr))
+        doc.pages.append(Page(number=n, start=offset, end=offset + len(text), needs_ocr=needs))
         parts.append(text)
         offset += len(text)
     doc.text = "".join(parts)
     doc.doc_date = None
     return doc
+
+
+def _ocr_unavailable() -> str | None:
+    from .ocr import ocr_missing_reason
+
+    return ocr_missing_reason()
+
+
+def _ocr_pages(data: bytes, page_ocr: list[bool], warnings_out: list[str]) -> dict:
+    """OCR of the pages without a text layer (automatic when Tesseract is installed); a note per page."""
+    numbers = [n for n, needs in enumerate(page_ocr, start=1) if needs]
+    if not numbers:
+        return {}
+    reason = _ocr_unavailable()
+    if reason:
+        warnings_out.append(f"{len(numbers)} page(s) without text not read: {reason}")
+        return {}
+    from .ocr import ocr_pdf_pages
+
+    try:
+        found = ocr_pdf_pages(data, numbers)
+    except Exception as exc:  # a page the renderer or Tesseract cannot read stays flagged needs_ocr
+        warnings_out.append(f"OCR failed ({type(exc).__name__}: {str(exc)[:80]}); pages {numbers} not read")
+        return {}
+    # a page where OCR finds nothing (a blank page) stays as it was: flagged, with its note
+    found = {n: read for n, read in found.items() if read.text.strip()}
+    # the page's "needs OCR" note is answered by the OCR note that replaces it
+    warnings_out[:] = [w for w in warnings_out
+                       if not (w.endswith("(needs OCR)") and int(w.split()[1].rstrip(":")) in found)]
+    for n, read in found.items():
+        warnings_out.append(f"page {n}: text from OCR ({read.writing}, mean confidence {read.confidence:.1f})")
+    return found
 
 
 def _read_page(page) -> tuple[list[_Line], int, str | None]:

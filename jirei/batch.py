@@ -127,6 +127,7 @@ def finish_document(prepared: PreparedDocument, mentions: list[list[dict]] | Non
     """Entities and labels for a segmented document; `mentions` are the NER results for
     `prepared.texts` when they were computed in slices, else the NER runs here."""
     from jirei.extract.entities import extract_entities
+    from jirei.extract.ocr import flag_ocr_cases
 
     t0 = time.perf_counter()
     job, document, cases = prepared.job, prepared.document, prepared.cases
@@ -138,6 +139,7 @@ def finish_document(prepared: PreparedDocument, mentions: list[list[dict]] | Non
             recognise = _PrecomputedMentions(known, nlp)
         extract_entities(document, cases, recognise, doc_date=job.doc_date)
         classifier.classify(cases)
+        flag_ocr_cases(document, cases)  # recognised text needs a reviewer, whatever the model says
     except Exception as exc:
         return _failed(job, exc, t0 - prepared.seconds)
     doc_info = {"doc_id": job.doc_id, "name": job.name, "path": job.path, "kind": document.kind,

@@ -70,6 +70,7 @@ def _check_doc_date(value: str | None) -> str | None:
 def cmd_extract(args: argparse.Namespace) -> int:
     from jirei.extract.entities import MentionRecogniser, extract_entities
     from jirei.extract.ingest import expand_inputs, ingest
+    from jirei.extract.ocr import flag_ocr_cases
     from jirei.extract.segment import segment
 
     doc_date = _check_doc_date(args.doc_date)
@@ -104,6 +105,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
                 extract_entities(doc, cases, recognise, doc_date=doc_date)
             if classifier is not None:
                 classifier.classify(cases)
+            flag_ocr_cases(doc, cases)  # after the classifier, which sets needs_review too
             docs += 1
             cases_total += len(cases)
             for case in cases:
