@@ -10,6 +10,9 @@ Contract:
   confidence under `VERTICAL_RETRY_BELOW`) it is read again as vertical Japanese (`jpn_vert`, one
   vertical block per column) and the better-scored reading is kept. `confidence` is the mean word
   confidence (0-100); `writing` is "horizontal" or "vertical".
+- `char_accuracy(reference, recognised)` → 1 - (character edit distance / reference length), with
+  whitespace removed from both (line breaks and spacing are layout, not text); the figure the OCR
+  tests and `bench/bench_ocr.py` report.
 - `flag_ocr_cases(doc, cases)` sets `needs_review` on every case whose span touches an OCR page:
   recognised text is not the author's text.
 
@@ -140,3 +143,18 @@ def flag_ocr_cases(doc, cases) -> None:
         s, e = case.span
         if any(p.start < e and s < max(p.end, p.start + 1) for p in ocr_pages):
             case.needs_review = True
+
+
+def char_accuracy(reference: str, recognised: str) -> float:
+    """1 - Levenshtein distance / len(reference), whitespace removed; 0 when nothing matches."""
+    ref = "".join(reference.split())
+    hyp = "".join(recognised.split())
+    if not ref:
+        return 1.0 if not hyp else 0.0
+    prev = list(range(len(hyp) + 1))
+    for i, rc in enumerate(ref, start=1):
+        cur = [i] + [0] * len(hyp)
+        for j, hc in enumerate(hyp, start=1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (rc != hc))
+        prev = cur
+    return max(0.0, 1.0 - prev[-1] / len(ref))
