@@ -207,7 +207,7 @@ def add_store_parsers(sub) -> None:
     fmt = argparse.RawDescriptionHelpFormatter
     p = sub.add_parser("batch", help="process new reports into the case store (resumable, parallel)",
                        description=BATCH_HELP, formatter_class=fmt)
-    p.add_argument("paths", nargs="+", metavar="PATH", help="report files (.pdf, .txt, .md) or folders")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="report files (.pdf, .txt, .md, .docx, .pptx, .xlsx) or folders")
     p.add_argument("--db", default=DEFAULT_DB, help="case store (SQLite file; made if missing; default: %(default)s)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
                    help="worker processes (default: all cores, %(default)s)")
