@@ -34,7 +34,8 @@ FIELD_LABELS: dict[str, tuple[str, ...]] = {
                      "法人名", "事業者名", "会社名", "実施主体", "実施団体", "応募団体名", "応募者名", "提出者",
                      "企業・団体", "団体・企業名", "所属団体"),
     "title": ("取組名称", "取組名", "取り組み名称", "取り組み名", "取組み名称", "取組み名", "事業名称", "事業名",
-              "プロジェクト名", "事例名", "事例タイトル", "タイトル", "件名", "名称"),
+              "プロジェクト名", "プロジェクト名称", "事例名", "事例タイトル", "タイトル", "取組の名称",
+              "事業の名称"),
     "place": ("実施場所", "実施地域", "実施地", "所在地", "対象地域", "活動地域", "活動場所", "地域", "場所", "エリア"),
     "period": ("実施時期", "実施期間", "取組期間", "事業期間", "期間", "開始年度", "開始年", "開始時期", "時期",
                "実施年度"),
@@ -138,6 +139,11 @@ def _fields(text: str, page_starts: list[int] = ()) -> list[Field]:
             v_start = s + m.start("spaced")
         else:
             v_start = lines[i + 1][0] if i + 1 < len(lines) else e
+        inline = m.group("colon") is not None and (m.group("value") or "").strip() or m.group("spaced")
+        if inline:
+            # `label:value` continues on the lines below it up to a blank line; a label alone
+            # owns every paragraph up to the next label
+            nxt = next((j for j in range(i + 1, nxt) if not lines[j][2].strip()), nxt)
         last = nxt - 1
         while last > i and not lines[last][2].strip():
             last -= 1
@@ -186,17 +192,7 @@ def form_cases(doc: Document) -> list[Case]:
         if len(forms) == 1:
             start, end = 0, len(text)
         else:
-            start = form.fields[0].line_start
-            page = doc.page_for(start)
-            # a form that opens a page (a sheet's row) starts with the page, lines before its
-            # first field included
-            if page is not None and (n == 0 or doc.page_for(forms[n - 1].fields[-1].line_start) is not page):
-                start = page.start
-            end = forms[n + 1].fields[0].line_start if n + 1 < len(forms) else len(text)
-            # a form ends at the end of its page (a sheet's row), never in the next one's title matter
-            page = doc.page_for(start)
-            if page is not None and len(forms) > 1:
-                end = min(end, max(page.end, form.fields[-1].block_end))
+            start, end = _form_extent(doc, forms, n)
         start, end = _trim(text, start, end)
         declared: dict[str, dict] = {}
         for f in form.fields:
@@ -204,15 +200,51 @@ def form_cases(doc: Document) -> list[Case]:
                 continue
             declared[f.key] = {"label": f.label, "value": f.value(text), "span": [f.value_start, f.value_end],
                                "source": "declared"}
-        title_field = declared.get("title") or declared.get("organisation")
-        title = title_field["value"].split("\n")[0].strip() if title_field else text[start:end].split("\n")[0]
+        # the declared title; else a heading line above the fields (`① …`); else the organisation
+        title_field = declared.get("title")
+        head = text[start:form.fields[0].line_start].strip()
+        if title_field:
+            title = title_field["value"].split("\n")[0].strip()
+        elif head and len(forms) > 1:
+            title = head.split("\n")[0].strip()
+        elif declared.get("organisation"):
+            title = declared["organisation"]["value"].split("\n")[0].strip()
+        else:
+            title = text[start:end].split("\n")[0]
         page = doc.page_for(start)
         cases.append(Case(
             doc=doc.name, doc_id=doc.doc_id, ordinal=n + 1, title=title, text=text[start:end], span=(start, end),
             page=page.number if page else None, section=[], layout="form", declared=declared,
-            contacts=[c for c in doc.contacts if page is None or c.get("page") in (None, page.number)],
         ))
+    # each contact goes with the form it was cut from
+    for contact in doc.contacts:
+        at = contact.get("offset", 0)
+        owner = next((c for c in reversed(cases) if c.span[0] <= at), cases[0])
+        owner.contacts.append({k: v for k, v in contact.items() if k != "offset"})
     return cases
+
+
+def _form_extent(doc: Document, forms: list[Form], n: int) -> tuple[int, int]:
+    """Span of form `n` among several: from a heading line just above its first field (or, on a
+    page of its own such as a sheet's row, from the page's start) to the end of its last field."""
+    text, form = doc.text, forms[n]
+    first = form.fields[0].line_start
+    floor = forms[n - 1].fields[-1].block_end if n else 0
+    start = first
+    page = doc.page_for(first)
+    if page is not None and (n == 0 or doc.page_for(forms[n - 1].fields[-1].line_start) is not page):
+        start = max(page.start, floor)
+    else:
+        above = text[floor:first].rstrip()
+        line = above.rsplit("\n", 1)[-1].strip()
+        gap = text[floor + len(above):first].count("\n")
+        # one short line right above the fields (one blank line between allowed) heads the form
+        if line and len(line) <= 60 and "。" not in line and gap <= 2:
+            start = floor + above.rfind(line)
+    end = form.fields[-1].block_end
+    if n + 1 < len(forms):
+        end = min(end, forms[n + 1].fields[0].line_start)
+    return start, end
 
 
 def separate_contacts(doc: Document) -> Document:
@@ -220,7 +252,7 @@ def separate_contacts(doc: Document) -> Document:
     forms = find_forms(doc)
     if not forms:
         return doc
-    cuts = []
+    cuts: list[tuple[int, int]] = []
     for form in forms:
         for f in form.fields:
             if f.key != CONTACT:
@@ -228,7 +260,8 @@ def separate_contacts(doc: Document) -> Document:
             page = doc.page_for(f.line_start)
             cuts.append((f.line_start, f.block_end))
             doc.contacts.append({"label": f.label, "value": doc.text[f.value_start:f.value_end],
-                                 "page": page.number if page else None, "source": "declared"})
+                                 "page": page.number if page else None, "source": "declared",
+                                 "offset": f.line_start})
     if not cuts:
         return doc
     text = doc.text
@@ -254,5 +287,7 @@ def separate_contacts(doc: Document) -> Document:
                        if not any(s <= o < e for s, e in cuts)}
     for p in doc.pages:
         p.start, p.end = shift(p.start), min(shift(p.end), len(doc.text))
+    for c in doc.contacts:
+        c["offset"] = shift(c["offset"])  # where it was, in the text without it
     doc.warnings.append(f"{len(doc.contacts)} contact field(s) of the submission form kept apart from the text")
     return doc

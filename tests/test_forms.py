@@ -210,3 +210,25 @@ def _file_text(path: Path) -> bytes:
         with zipfile.ZipFile(path) as z:
             return b"".join(z.read(n) for n in z.namelist() if n.endswith(".xml"))
     return path.read_bytes()
+
+
+def test_a_list_of_submissions_gives_one_case_each(submissions, tmp_path: Path):
+    """Several short forms in one text, each under a heading line, each with its own contact."""
+    subs = submissions[:6]
+    parts = ["会員企業 取組事例一覧", ""]
+    for n, s in enumerate(subs, start=1):
+        parts += [f"{chr(0x2460 + n - 1)} {s.organisation}の取組", "",
+                  f"企業・団体名：{s.organisation}", f"実施場所：{s.place_text}", f"概要：{s.summary}",
+                  f"成果：{s.results}", f"担当者：担当{n}", ""]
+    path = tmp_path / "list.txt"
+    path.write_text("\n".join(parts), encoding="utf-8")
+    doc = ingest(path)
+    cases = segment(doc)
+    assert len(cases) == len(subs)
+    for n, (case, s) in enumerate(zip(cases, subs), start=1):
+        assert case.layout == "form"
+        assert case.title == f"{chr(0x2460 + n - 1)} {s.organisation}の取組"  # ① is kept: it numbers entries
+        assert case.text.startswith(case.title) and case.text.endswith(_nfkc(s.results))
+        assert case.declared["organisation"]["value"] == _nfkc(s.organisation)
+        assert [c["value"] for c in case.contacts] == [f"担当{n}"]
+    assert "担当1" not in doc.text
