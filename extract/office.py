@@ -43,6 +43,7 @@ LEGACY = {".doc": "Word 97-2003 (.doc)", ".ppt": "PowerPoint 97-2003 (.ppt)", ".
 MACRO = {".docm": ".docx", ".pptm": ".pptx", ".xlsm": ".xlsx", ".dotm": ".docx", ".potm": ".pptx", ".xltm": ".xlsx"}
 SUFFIXES = set(FORMAT_OF) | set(LEGACY) | set(MACRO)
 _NAMES = {WORD: "Word document", POWERPOINT: "PowerPoint deck", EXCEL: "Excel workbook"}
+_A = {WORD: "a", POWERPOINT: "a", EXCEL: "an"}
 _MAIN_PART = {WORD: "word/document.xml", POWERPOINT: "ppt/presentation.xml", EXCEL: "xl/workbook.xml"}
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -85,7 +86,7 @@ def check_container(path: Path, data: bytes) -> str:
         raise IngestError(spath, "macro-enabled Office file (contains vbaProject.bin) refused")
     if _MAIN_PART[kind] not in names:
         found = next((FORMAT_OF_PART[n] for n in FORMAT_OF_PART if n in names), None)
-        what = f"a {_NAMES[found]} renamed to {suffix}" if found else f"a zip without {_MAIN_PART[kind]}"
+        what = f"{_A[found]} {_NAMES[found]} renamed to {suffix}" if found else f"a zip without {_MAIN_PART[kind]}"
         raise IngestError(spath, f"not a {_NAMES[kind]}: {what}")
     return kind
 
@@ -500,7 +501,12 @@ def read_office(path: str | Path) -> Document:
         raise IngestError(str(path), f"cannot read file ({exc.strerror or exc})") from exc
     kind = check_container(path, data)
     reader = {WORD: read_docx, POWERPOINT: read_pptx, EXCEL: read_xlsx}[kind]
-    doc = reader(path, data)
+    try:
+        doc = reader(path, data)
+    except IngestError:
+        raise
+    except Exception as exc:  # damaged parts inside a valid zip: one line, never a traceback
+        raise IngestError(str(path), f"not a readable {_NAMES[kind]} ({type(exc).__name__}: {str(exc)[:100]})") from exc
     if not doc.text.strip():
         raise IngestError(str(path), f"no text in this {_NAMES[kind]}")
     return doc

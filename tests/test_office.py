@@ -231,7 +231,7 @@ def bad_office_files(folder: Path) -> dict[Path, str]:
     renamed = folder / "renamed_workbook.docx"
     renamed.write_bytes((folder / "book.xlsx").read_bytes())
     (folder / "book.xlsx").unlink()
-    out[renamed] = "not a Word document: a Excel workbook renamed to .docx"
+    out[renamed] = "not a Word document: an Excel workbook renamed to .docx"
     plain = folder / "archive.pptx"
     with zipfile.ZipFile(plain, "w") as z:
         z.writestr("readme.txt", "not a deck")
@@ -257,6 +257,11 @@ def bad_office_files(folder: Path) -> dict[Path, str]:
         with open(enc, "wb") as fh:
             OOXMLFile(io.BytesIO(good)).encrypt("secret", fh)
         out[enc] = "encrypted Office file (password protected)"
+    broken = folder / "broken_part.docx"  # a valid zip whose document part is not XML
+    with zipfile.ZipFile(io.BytesIO(good)) as zin, zipfile.ZipFile(broken, "w") as zout:
+        for name in zin.namelist():
+            zout.writestr(name, b"<w:document" if name == "word/document.xml" else zin.read(name))
+    out[broken] = "not a readable Word document ("
     empty = folder / "empty.pptx"
     empty.write_bytes(b"")
     out[empty] = "empty file"
