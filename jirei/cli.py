@@ -275,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--layout",
         metavar="NAME",
-        help="force a rule set (casebook, slides, headed-report, fallback) instead of detecting it",
+        help="force a rule set (casebook, slides, headed-report, fallback, form) instead of detecting it",
     )
     p.add_argument(
         "--doc-date",
