@@ -235,13 +235,22 @@ def entity_mentions(nlp, texts: list[str]) -> list[list[dict]]:
     return out
 
 
+# The label of a form's `label:value` line (`No.:1`, `企業・団体名:…`) names a field, not a body.
+_FIELD_LABEL = re.compile(r"(?m)^[^\S\n]*([^:\n]{1,24}):")
+
+
+def _in_form_label(case: Case, start: int, end: int) -> bool:
+    return bool(case.declared) and any(m.start(1) <= start and end <= m.end(1) + 1
+                                       for m in _FIELD_LABEL.finditer(case.text))
+
+
 def _body_organisations(case: Case, mentions: list[dict], lead: str | None) -> list[dict[str, Any]]:
     out = []
     lead_key = orgs.org_key(lead) if lead else None
     abbreviations = _abbreviations(case.text)
     for m in mentions:
         written = m["org"]
-        if not written:
+        if not written or _in_form_label(case, m["start"], m["end"]):
             continue
         name = orgs.normalise_org_name(abbreviations.get(written, written))
         if not _org_name_ok(name):

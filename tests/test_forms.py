@@ -148,6 +148,8 @@ def test_case_list_workbook_declares_every_row(submissions, nlp, tmp_path: Path)
         assert case.title == _nfkc(s.title)
         lead = [o for o in case.organisations if o["role"] == "lead"]
         assert [(o["name"], o["source"]) for o in lead] == [(s.organisation, "declared")]
+        # a column header (`No.:1`) is a field label, never an organisation
+        assert not any(doc.text[o["span"][1]:o["span"][1] + 1] == ":" for o in case.organisations)
         _check_places(case, s, s.title)
 
 
