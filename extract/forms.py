@@ -60,6 +60,13 @@ _FIELD_LINE = re.compile(
     _PREFIX + r"(?P<label>" + _ALT + r")[ \t]*(?:\([^)]{0,20}\))?[ \t]*[】\]>〉》]?(?:\*\*)?[ \t]*"
     r"(?:(?P<colon>[::])[ \t]*(?P<value>.*?)|[ \t]+(?P<spaced>[^ \t:].*?))?[ \t]*$"
 )
+# A table row read from a PDF may lose the gap between label and value (`企業・団体名日立製作所`):
+# only names of four or more characters ending in 名/名称 are read glued to their value.
+_GLUE = sorted((lab for lab in _BY_LABEL if len(lab) >= 4 and lab.endswith(("名", "名称"))), key=len, reverse=True)
+_GLUED_LINE = re.compile(
+    _PREFIX + r"(?P<label>" + "|".join(map(re.escape, _GLUE)) + r")(?P<colon>(?!))?(?P<value>(?!))?"
+    r"(?P<spaced>[^\s::(].*?)[ \t]*$"
+)
 # A declared form needs this many different fields, the organisation or the title among them.
 MIN_FIELDS = 3
 
@@ -121,7 +128,7 @@ def _fields(text: str, page_starts: list[int] = ()) -> list[Field]:
     breaks = sorted(line_of[p] for p in page_starts if p in line_of)
     heads = []
     for i, (s, e, raw) in enumerate(lines):
-        m = _FIELD_LINE.match(raw)
+        m = _FIELD_LINE.match(raw) or _GLUED_LINE.match(raw)
         if not m:
             continue
         # A bare label must stand alone as a short line; `概要` inside a sentence is no label.

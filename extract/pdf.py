@@ -647,12 +647,18 @@ def _is_label_table(first: list[_Line], second: list[_Line], o: str) -> bool:
         return False
     for side, other in ((second, first), (first, second)):
         if all(len(ln.text) <= 6 for ln in side):
-            aligned = 0
+            hits = []
             for ln in side:
                 a0, a1 = _band_iv(ln, o)
-                if any(min(a1, _band_iv(m, o)[1]) - max(a0, _band_iv(m, o)[0]) > 0.3 * (a1 - a0) for m in other):
-                    aligned += 1
+                hits.append(any(min(a1, _band_iv(m, o)[1]) - max(a0, _band_iv(m, o)[0]) > 0.3 * (a1 - a0)
+                                for m in other))
+            aligned = sum(hits)
             if aligned >= 0.8 * len(side):
+                return True
+            # a label/value table with a short heading right below it (`取組の概要` under the
+            # labels): every item but the last along the band axis is aligned
+            last = max(range(len(side)), key=lambda i: _band_iv(side[i], o)[0])
+            if aligned >= 2 and aligned == len(side) - 1 and not hits[last]:
                 return True
     return False
 

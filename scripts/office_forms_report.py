@@ -64,6 +64,8 @@ def main() -> int:
             files.append(("form .docx paragraphs", of.form_docx(s, tmp / f"p{n}.docx", False), s))
             if not pdf_fixtures.chromium_missing_reason():
                 files.append(("form .pdf (Chromium)", pdf_fixtures.render_pdf(of.form_html(s), tmp / f"f{n}.pdf"), s))
+                files.append(("form .pdf table (Chromium)",
+                              pdf_fixtures.render_pdf(of.form_html(s, True), tmp / f"ft{n}.pdf"), s))
         for fmt, path, s in files:
             doc = ingest(path)
             cases = segment(doc)

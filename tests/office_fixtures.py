@@ -128,14 +128,19 @@ def form_docx(s: Submission, out: Path, table: bool) -> Path:
     return out
 
 
-def form_html(s: Submission) -> str:
-    """The form as a page printed from a word processor: `label：value` lines, two headed sections."""
-    rows = "".join(f"<p class='f'>{html.escape(k)}：{html.escape(v)}</p>" for k, v in _fields(s))
+def form_html(s: Submission, table: bool = False) -> str:
+    """The form as a page printed from a word processor: `label：value` lines (or a label │ value
+    table without rules), then two headed sections."""
+    if table:
+        rows = "<table>" + "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+                                   for k, v in _fields(s)) + "</table>"
+    else:
+        rows = "".join(f"<p class='f'>{html.escape(k)}：{html.escape(v)}</p>" for k, v in _fields(s))
     contacts = "".join(f"<p>{html.escape(k)}：{html.escape(v)}</p>" for k, v in CONTACTS)
     return (
         "<!doctype html><html lang='ja'><meta charset='utf-8'><style>"
         "body{font-family:'Noto Sans CJK JP',sans-serif;font-size:11pt;margin:20mm}"
-        "p.f{margin:2pt 0}h2{font-size:13pt}</style>"
+        "p.f{margin:2pt 0}h2{font-size:13pt}th{text-align:left}</style>"
         f"<h1>事例応募用紙</h1>{rows}"
         f"<h2>取組の概要</h2><p>{html.escape(s.summary)}</p>"
         f"<h2>成果・今後の展開</h2><p>{html.escape(s.results)}</p>{contacts}</html>"

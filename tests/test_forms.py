@@ -234,3 +234,21 @@ def test_a_list_of_submissions_gives_one_case_each(submissions, tmp_path: Path):
         assert case.declared["organisation"]["value"] == _nfkc(s.organisation)
         assert [c["value"] for c in case.contacts] == [f"担当{n}"]
     assert "担当1" not in doc.text
+
+
+def test_label_table_in_pdf_reads_row_by_row(submissions, nlp, tmp_path: Path):
+    """A label │ value table without rules, printed to PDF, whose values fit on one line: read row
+    by row (label and value even when the PDF leaves no gap between them). A value wrapping over
+    two lines in its cell still splits the table into a label column and a value column: not
+    handled (see the README)."""
+    reason = pdf_fixtures.chromium_missing_reason()
+    if reason:
+        pytest.skip(f"cannot render form PDFs: {reason}")
+    short = [s for s in submissions if len(s.title) <= 30 and len(s.organisation) <= 20][:3]
+    assert len(short) == 3
+    for n, s in enumerate(short):
+        path = pdf_fixtures.render_pdf(of.form_html(s, table=True), tmp_path / f"table{n}.pdf")
+        doc = ingest(path)
+        cases = segment(doc)
+        extract_entities(doc, cases, nlp)
+        _check_case(doc, cases, s, f"pdf table {path.name}")
