@@ -26,6 +26,8 @@ bench: install
 	$(BIN)/python bench/bench_batch.py
 	@echo
 	$(BIN)/python bench/bench_app.py
+	@echo
+	$(BIN)/python bench/bench_ocr.py
 
 # PNGs of the reviewer app (queue, case, dashboard) for the README, in headless /usr/bin/chromium
 screenshots: install

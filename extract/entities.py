@@ -11,6 +11,11 @@ What each part does:
 - places: gazetteer rules over the case text (`jirei.extract.places`), plus the city a
   chamber of commerce in the heading implies when the text does not name it;
 - years: rules (`jirei.extract.years`); relative expressions resolved against the document's date.
+
+A submission form's declared fields (`Case.declared`, see `jirei.extract.forms`) come first, with
+`source: "declared"`: the declared organisation is the lead (the heading rules are not applied to a
+declared title), declared partners follow, the declared place is coded through the gazetteer, and
+years written in the declared period are marked declared. The body's values are added after them.
 """
 
 from __future__ import annotations
@@ -157,6 +162,45 @@ def _heading_organisations(case: Case, heading_mentions: list[dict]) -> list[dic
     return out
 
 
+_LIST_SEPARATORS = re.compile(r"[、,，/／\n]|および|及び|並びに|ならびに")
+
+
+def _declared_organisations(case: Case) -> list[dict[str, Any]]:
+    """The lead a form declares, then its declared partners (a municipality partner is a place)."""
+    out = []
+    lead = case.declared.get("organisation")
+    if lead:
+        value = lead["value"].split("\n")[0].strip()
+        s = lead["span"][0] + lead["value"].find(value)
+        out.append({"name": orgs.normalise_org_name(value), "text": value, "role": "lead", "source": "declared",
+                    "span": [s, s + len(value)]})
+    partners = case.declared.get("partners")
+    if partners:
+        pos = 0
+        for part in _LIST_SEPARATORS.split(partners["value"]):
+            i = partners["value"].find(part, pos)
+            pos = i + len(part)
+            name = re.sub(r"^[・\s]+|[\s等など]+$", "", part)
+            if not name or not _org_name_ok(name):
+                continue
+            s = partners["span"][0] + i + part.find(name)
+            out.append({"name": orgs.normalise_org_name(name), "text": name, "role": "partner", "source": "declared",
+                        "span": [s, s + len(name)]})
+    return out
+
+
+def _declared_places(case: Case) -> list[dict[str, Any]]:
+    field = case.declared.get("place")
+    if not field:
+        return []
+    out = []
+    for p in places_mod.find_places(field["value"]):
+        p = dict(p, source="declared")
+        p["span"] = [field["span"][0] + p["span"][0], field["span"][0] + p["span"][1]]
+        out.append(p)
+    return out
+
+
 def _is_alias_of(key: str, lead_key: str) -> bool:
     """`セブン&アイグループ`, `ENEOSグループ`, `三重大学大学院`: the lead under a group or school suffix."""
     m = re.fullmatch(r"(.+?)(?:グループ|大学院|本社)", key)
@@ -191,13 +235,22 @@ def entity_mentions(nlp, texts: list[str]) -> list[list[dict]]:
     return out
 
 
+# The label of a form's `label:value` line (`No.:1`, `企業・団体名:…`) names a field, not a body.
+_FIELD_LABEL = re.compile(r"(?m)^[^\S\n]*([^:\n]{1,24}):")
+
+
+def _in_form_label(case: Case, start: int, end: int) -> bool:
+    return bool(case.declared) and any(m.start(1) <= start and end <= m.end(1) + 1
+                                       for m in _FIELD_LABEL.finditer(case.text))
+
+
 def _body_organisations(case: Case, mentions: list[dict], lead: str | None) -> list[dict[str, Any]]:
     out = []
     lead_key = orgs.org_key(lead) if lead else None
     abbreviations = _abbreviations(case.text)
     for m in mentions:
         written = m["org"]
-        if not written:
+        if not written or _in_form_label(case, m["start"], m["end"]):
             continue
         name = orgs.normalise_org_name(abbreviations.get(written, written))
         if not _org_name_ok(name):
@@ -241,7 +294,7 @@ def _drop_truncated(found: list[dict]) -> list[dict]:
     cut short (`やまがたグローバル人材育成` for `…コンソーシアム`)."""
     keys = [orgs.org_key(o["name"]) for o in found]
     return [o for o, k in zip(found, keys)
-            if o["source"] == "heading" or not any(len(other) > len(k) >= 4 and other.startswith(k) for other in keys)]
+            if o["source"] in ("heading", "declared") or not any(len(other) > len(k) >= 4 and other.startswith(k) for other in keys)]
 
 
 def _chamber_places(organisations: list[dict], places: list[dict]) -> list[dict]:
@@ -250,7 +303,7 @@ def _chamber_places(organisations: list[dict], places: list[dict]) -> list[dict]
     named = {(p.get("prefecture"), p.get("municipality")) for p in places}
     named_prefs = {p.get("prefecture") for p in places if p.get("level") == "prefecture"}
     for o in organisations:
-        if o["source"] != "heading" or not re.search(r"商工会議所|商工会$", o["name"]):
+        if o["source"] not in ("heading", "declared") or not re.search(r"商工会議所|商工会$", o["name"]):
             continue
         for p in places_mod.places_implied_by_organisation(o["name"]):
             key = (p.get("prefecture"), p.get("municipality"))
@@ -348,7 +401,10 @@ def extract_entities(document: Document, cases: list[Case], recognise=None, doc_
             heading_mentions = [m for m in mentions if m["end"] <= len(case.title)]
         else:
             heading_mentions = next(extra_mentions)
-        heading_orgs = _heading_organisations(case, heading_mentions)
+        if case.declared:
+            heading_orgs = _declared_organisations(case)
+        else:
+            heading_orgs = _heading_organisations(case, heading_mentions)
         lead = next((o["name"] for o in heading_orgs if o["role"] == "lead"), None)
         per_case.append((heading_orgs, _body_organisations(case, mentions, lead) + _shared_head_names(case), lead))
     known = _document_organisations(per_case)
@@ -357,17 +413,23 @@ def extract_entities(document: Document, cases: list[Case], recognise=None, doc_
         found = _drop_truncated(orgs.dedupe_organisations(heading_orgs + body_orgs + again))
         case.organisations = found
         base = case.span[0]
-        plc = []
+        plc = _declared_places(case)
+        declared_keys = {(p.get("prefecture"), p.get("municipality"), p.get("level")) for p in plc}
         for p in places_mod.find_places(case.text):
+            if (p.get("prefecture"), p.get("municipality"), p.get("level")) in declared_keys:
+                continue
             p = dict(p)
             p["span"] = [base + p["span"][0], base + p["span"][1]]
             plc.append(p)
         plc += _chamber_places(found, plc)
         case.places = plc
         mentions = []
+        period = case.declared.get("period")
         for m in years_mod.find_year_mentions(case.text, doc_date=date):
             m = dict(m)
             m["span"] = [base + m["span"][0], base + m["span"][1]]
+            if period and period["span"][0] <= m["span"][0] < period["span"][1]:
+                m["source"] = "declared"
             mentions.append(m)
         case.year_mentions = mentions
         case.years = years_mod.stated_years(mentions)

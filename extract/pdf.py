@@ -47,6 +47,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Iterable
 
+from jirei.extract.forms import starts_with_field
 from jirei.extract.text import normalise
 from jirei.records import Document, IngestError, Page, sha256_bytes
 
@@ -646,12 +647,18 @@ def _is_label_table(first: list[_Line], second: list[_Line], o: str) -> bool:
         return False
     for side, other in ((second, first), (first, second)):
         if all(len(ln.text) <= 6 for ln in side):
-            aligned = 0
+            hits = []
             for ln in side:
                 a0, a1 = _band_iv(ln, o)
-                if any(min(a1, _band_iv(m, o)[1]) - max(a0, _band_iv(m, o)[0]) > 0.3 * (a1 - a0) for m in other):
-                    aligned += 1
+                hits.append(any(min(a1, _band_iv(m, o)[1]) - max(a0, _band_iv(m, o)[0]) > 0.3 * (a1 - a0)
+                                for m in other))
+            aligned = sum(hits)
             if aligned >= 0.8 * len(side):
+                return True
+            # a label/value table with a short heading right below it (`取組の概要` under the
+            # labels): every item but the last along the band axis is aligned
+            last = max(range(len(side)), key=lambda i: _band_iv(side[i], o)[0])
+            if aligned >= 2 and aligned == len(side) - 1 and not hits[last]:
                 return True
     return False
 
@@ -968,8 +975,8 @@ def _join(
     last = ta[-1]
     if last in _SENTENCE_END or last in ":：":
         return "\n"
-    if _starts_with_marker(tb):
-        return "\n"
+    if _starts_with_marker(tb) or starts_with_field(tb):
+        return "\n"  # a list item, or a form's next `label:value` field
     d = b.start - a.start
     if d < -1.5 * em or d > 3.0 * em:
         return "\n"
@@ -1183,26 +1190,68 @@ def read_pdf(path: str | Path) -> Document:
         page_ocr.append(ocr)
         if note:
             doc.warnings.append(f"page {n}: {note}")
-    if all(page_ocr):
-        raise IngestError(spath, "no text layer on any page (image-only PDF; needs OCR)")
+    ocr_read = _ocr_pages(data, page_ocr, doc.warnings)
+    if all(page_ocr) and not any(r.text.strip() for r in ocr_read.values()):
+        reason = _ocr_unavailable() or "OCR found no text"
+        raise IngestError(spath, f"no text layer on any page (image-only PDF; needs OCR): {reason}")
     page_pieces = [_page_text(_merge_rows(lines)) for lines in page_lines]
     _heading_levels([_logical_lines(pieces) for pieces in page_pieces])
 
     parts: list[str] = []
     offset = 0
-    for n, (pieces, ocr) in enumerate(zip(page_pieces, page_ocr), start=1):
+    for n, (pieces, needs) in enumerate(zip(page_pieces, page_ocr), start=1):
         if n > 1:
             parts.append(PAGE_SEPARATOR)
             offset += len(PAGE_SEPARATOR)
+        read = ocr_read.get(n)
+        if read is not None:
+            text = normalise(read.text).strip("\n")
+            doc.pages.append(Page(number=n, start=offset, end=offset + len(text), source="ocr",
+                                  ocr_confidence=round(read.confidence, 1)))
+            parts.append(text)
+            offset += len(text)
+            continue
         text, levels = _assemble(pieces)
         for off, lvl in levels.items():
             doc.line_levels[offset + off] = lvl
-        doc.pages.append(Page(number=n, start=offset, end=offset + len(text), needs_ocr=ocr))
+        doc.pages.append(Page(number=n, start=offset, end=offset + len(text), needs_ocr=needs))
         parts.append(text)
         offset += len(text)
     doc.text = "".join(parts)
     doc.doc_date = None
     return doc
+
+
+def _ocr_unavailable() -> str | None:
+    from .ocr import ocr_missing_reason
+
+    return ocr_missing_reason()
+
+
+def _ocr_pages(data: bytes, page_ocr: list[bool], warnings_out: list[str]) -> dict:
+    """OCR of the pages without a text layer (automatic when Tesseract is installed); a note per page."""
+    numbers = [n for n, needs in enumerate(page_ocr, start=1) if needs]
+    if not numbers:
+        return {}
+    reason = _ocr_unavailable()
+    if reason:
+        warnings_out.append(f"{len(numbers)} page(s) without text not read: {reason}")
+        return {}
+    from .ocr import ocr_pdf_pages
+
+    try:
+        found = ocr_pdf_pages(data, numbers)
+    except Exception as exc:  # a page the renderer or Tesseract cannot read stays flagged needs_ocr
+        warnings_out.append(f"OCR failed ({type(exc).__name__}: {str(exc)[:80]}); pages {numbers} not read")
+        return {}
+    # a page where OCR finds nothing (a blank page) stays as it was: flagged, with its note
+    found = {n: read for n, read in found.items() if read.text.strip()}
+    # the page's "needs OCR" note is answered by the OCR note that replaces it
+    warnings_out[:] = [w for w in warnings_out
+                       if not (w.endswith("(needs OCR)") and int(w.split()[1].rstrip(":")) in found)]
+    for n, read in found.items():
+        warnings_out.append(f"page {n}: text from OCR ({read.writing}, mean confidence {read.confidence:.1f})")
+    return found
 
 
 def _read_page(page) -> tuple[list[_Line], int, str | None]:

@@ -117,7 +117,10 @@ def cmd_extract(args: argparse.Namespace) -> int:
             docs += 1
             cases_total += len(cases)
             for case in cases:
-                out.write(json.dumps(case.to_json(), ensure_ascii=False) + "\n")
+                record = case.to_json()
+                if not args.include_contacts:
+                    record.pop("contacts", None)  # personal data: only on request
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
             out.flush()
             if not args.quiet:
                 layout = cases[0].layout if cases else "-"
@@ -283,12 +286,12 @@ def build_parser() -> argparse.ArgumentParser:
         description=EXTRACT_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="report files (.pdf, .txt, .md) or folders")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="report files (.pdf, .txt, .md, .docx, .pptx, .xlsx) or folders")
     p.add_argument("-o", "--output", metavar="OUT.jsonl", help="write JSON Lines here (default: standard output)")
     p.add_argument(
         "--layout",
         metavar="NAME",
-        help="force a rule set (casebook, slides, headed-report, fallback) instead of detecting it",
+        help="force a rule set (casebook, slides, headed-report, fallback, form) instead of detecting it",
     )
     p.add_argument(
         "--doc-date",
@@ -296,6 +299,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="date of the reports, to resolve 本年/昨年度; default: the date each report states (e.g. on its cover)",
     )
     p.add_argument("--no-entities", action="store_true", help="skip organisations, places and years")
+    p.add_argument("--include-contacts", action="store_true",
+                   help="also write submission forms' contact fields (担当者, 電話, メール: personal data)")
     p.add_argument("--no-labels", action="store_true", help="skip pillars, theme and action items")
     p.add_argument("--models", default=str(paths.MODELS), help="classifier artefacts (default: %(default)s)")
     p.add_argument(

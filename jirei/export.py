@@ -10,6 +10,9 @@
   `=`, `+`, `-`, `@`, a tab or a carriage return (or a fullwidth `＝＋－＠`) gets a leading `'`
   (OWASP's advice); in XLSX every text cell is written as a string cell (never a formula or an
   error value) and such values also carry Excel's quote prefix, so editing the cell keeps it text.
+
+A submission form's contact fields (担当者, 電話, メール …) are personal data: every format leaves
+them out unless `include_contacts` is set (`jirei export --include-contacts`).
 """
 
 from __future__ import annotations
@@ -45,11 +48,17 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def jsonl_record(record: dict) -> dict:
+def jsonl_record(record: dict, include_contacts: bool = False) -> dict:
     out = {k: record[k] for k in EXTRACT_KEYS}
     out["review_status"] = record["review_status"]
     out["history_count"] = record["history_count"]
+    if include_contacts:
+        out["contacts"] = record.get("contacts", [])
     return out
+
+
+def contacts_label(record: dict) -> str:
+    return "; ".join(f"{c.get('label')}: {c.get('value')}" for c in record.get("contacts") or [])
 
 
 def place_label(place: dict) -> str:
@@ -94,22 +103,27 @@ def flat_row(record: dict) -> dict[str, Any]:
     }
 
 
-def write_jsonl(records: Iterable[dict], out) -> int:
+def write_jsonl(records: Iterable[dict], out, include_contacts: bool = False) -> int:
     n = 0
     for r in records:
-        out.write(json.dumps(jsonl_record(r), ensure_ascii=False) + "\n")
+        out.write(json.dumps(jsonl_record(r, include_contacts), ensure_ascii=False) + "\n")
         n += 1
     return n
 
 
-def csv_bytes(records: Iterable[dict], encoding: str = "utf-8-sig") -> tuple[bytes, int, int]:
+def csv_bytes(records: Iterable[dict], encoding: str = "utf-8-sig",
+              include_contacts: bool = False) -> tuple[bytes, int, int]:
     """The CSV file's bytes, the number of rows, and how many characters the encoding lacked."""
     buf = io.StringIO(newline="")
-    writer = csv.DictWriter(buf, fieldnames=FLAT_COLUMNS, lineterminator="\r\n")
+    columns = FLAT_COLUMNS + ["contacts"] if include_contacts else FLAT_COLUMNS
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\r\n")
     writer.writeheader()
     n = 0
     for r in records:
-        writer.writerow({k: neutralise(v) for k, v in flat_row(r).items()})
+        row = flat_row(r)
+        if include_contacts:
+            row["contacts"] = contacts_label(r)
+        writer.writerow({k: neutralise(v) for k, v in row.items()})
         n += 1
     text = buf.getvalue()
     data = text.encode(encoding, errors="replace")
@@ -127,19 +141,22 @@ def _encodable(ch: str, encoding: str) -> bool:
         return False
 
 
-def write_xlsx(records: Iterable[dict], path: str) -> int:
+def write_xlsx(records: Iterable[dict], path: str, include_contacts: bool = False) -> int:
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
 
     wb = Workbook()
     ws = wb.active
     ws.title = "cases"
-    ws.append(FLAT_COLUMNS)
+    columns = FLAT_COLUMNS + ["contacts"] if include_contacts else FLAT_COLUMNS
+    ws.append(columns)
     n = 0
     for r in records:
         row = flat_row(r)
+        if include_contacts:
+            row["contacts"] = contacts_label(r)
         n += 1
-        for col, name in enumerate(FLAT_COLUMNS, start=1):
+        for col, name in enumerate(columns, start=1):
             value = row[name]
             if not isinstance(value, str):
                 ws.cell(n + 1, col, value)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from jirei import paths
+from jirei.extract.ocr import flag_ocr_cases
 from jirei.records import Case, Document
 
 
@@ -153,8 +154,11 @@ class Pipeline:
         return cases
 
     def finish(self, document: Document, cases: list[Case], recognise: Recogniser | None = None) -> list[Case]:
-        """Entities and labels for segmented cases."""
-        return self.label(self.add_entities(document, cases, recognise))
+        """Entities and labels for segmented cases. Cases read from OCR'd pages need a reviewer,
+        whatever the model says (set after the labeller, which sets `needs_review` too)."""
+        self.label(self.add_entities(document, cases, recognise))
+        flag_ocr_cases(document, cases)
+        return cases
 
     def process(self, document: Document) -> list[Case]:
         """Segment, entities, labels for an ingested document."""
@@ -187,6 +191,9 @@ def document_fields(document: Document, *, path: str | None = None, doc_date: st
     """The document as the store keeps it (`Store.save_document`'s `doc`)."""
     return {"doc_id": document.doc_id, "name": document.name, "path": path or document.path,
             "kind": document.kind, "text": document.text,
-            "pages": [[p.number, p.start, p.end, p.needs_ocr] for p in document.pages],
+            # [number, start, end, needs_ocr, label ("slide 3", "sheet 事例 row 5"), source (text | ocr),
+            # OCR confidence]
+            "pages": [[p.number, p.start, p.end, p.needs_ocr, p.label, p.source, p.ocr_confidence]
+                      for p in document.pages],
             "doc_date": doc_date or document.doc_date, "encoding": document.encoding,
             "warnings": list(document.warnings)}

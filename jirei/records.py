@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
 
@@ -19,12 +19,20 @@ def sha256_bytes(data: bytes) -> str:
 
 @dataclass
 class Page:
-    """A page of a PDF as a span of the document's extracted text (1-based page number)."""
+    """A page of a PDF (or a slide, a sheet's row) as a span of the document's extracted text.
+
+    `number` is 1-based. `label` names the page as the source does ("slide 3", "sheet 事例一覧
+    row 5"; None for PDF pages, which are named by number). `source` is "text" (a text layer or
+    the file's own text) or "ocr" (recognised from the page image, with its mean word
+    confidence 0-100 in `ocr_confidence`). `needs_ocr` marks a page whose text could not be read."""
 
     number: int
     start: int
     end: int
     needs_ocr: bool = False
+    label: str | None = None
+    source: str = "text"
+    ocr_confidence: float | None = None
 
 
 @dataclass
@@ -34,19 +42,34 @@ class Document:
     `text` is the normalised (NFKC) extracted text that every span refers to.
     `pages` is empty for text files. `line_levels` maps the offset where a line starts to a
     heading level (1 = most prominent) that the source's typography gave it (font size and
-    weight in a PDF); text files carry their heading levels as markdown marks in `text` instead.
+    weight in a PDF, styles and outline levels in Word, slide titles in PowerPoint); text files
+    carry their heading levels as markdown marks in `text` instead.
+    `speaker_notes` ({"page", "text"}) are a slide deck's notes, kept out of `text` (they are not
+    case text). `contacts` ({"label", "value", "page"}) are the contact fields of a submission form
+    (担当者, 電話, メール …): personal data, taken out of `text` at ingestion so that no later stage,
+    store or model sees them.
     """
 
     doc_id: str  # sha256 of the file's bytes
     name: str  # file name
     path: str
-    kind: str  # "pdf" | "text"
+    kind: str  # "pdf" | "text" | "docx" | "pptx" | "xlsx"
     text: str
     pages: list[Page] = field(default_factory=list)
     line_levels: dict[int, int] = field(default_factory=dict)
     encoding: str | None = None
     doc_date: str | None = None
     warnings: list[str] = field(default_factory=list)
+    speaker_notes: list[dict[str, Any]] = field(default_factory=list)
+    contacts: list[dict[str, Any]] = field(default_factory=list)
+
+    def page_for(self, offset: int) -> Page | None:
+        """The Page holding `offset`, or None for documents without pages."""
+        if not self.pages:
+            return None
+        starts = [p.start for p in self.pages]
+        i = bisect.bisect_right(starts, offset) - 1
+        return self.pages[max(i, 0)]
 
     def page_at(self, offset: int) -> int | None:
         """1-based page number holding `offset`, or None for documents without pages."""
@@ -81,6 +104,11 @@ class Case:
     action_items: list[dict[str, Any]] = field(default_factory=list)
     declared_pillar: dict[str, Any] | None = None
     needs_review: bool = False
+    # A submission form's declared fields, by key (organisation, title, place, period, partners,
+    # summary, results, outlook): {"label", "value", "span"}; see jirei.extract.forms.
+    declared: dict[str, Any] = field(default_factory=dict)
+    # The form's contact fields (personal data): written out only on request (--include-contacts).
+    contacts: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def case_id(self) -> str:
@@ -109,6 +137,14 @@ ENTRY_COLUMNS = ("doc", "doc_id", "ordinal", "title", "text", "span", "page", "s
 CASE_VALUE_FIELDS = tuple(f.name for f in fields(Case) if f.name not in ENTRY_COLUMNS)  # in record order
 CASE_LIST_FIELDS = tuple(f.name for f in fields(Case) if f.name not in ENTRY_COLUMNS and f.default_factory is list)
 CASE_SINGLE_FIELDS = tuple(f.name for f in fields(Case) if f.name not in ENTRY_COLUMNS and f.default_factory is not list)
+
+
+def empty_value(name: str) -> Any:
+    """What a Case field holds when it has no value (None, [] or {})."""
+    f = Case.__dataclass_fields__.get(name)
+    if f is None or f.default_factory is MISSING:
+        return None if f is None else f.default
+    return f.default_factory()
 # Fields only reviewers set (the reviewer app): secondary pillars, notes, and a mark on the case
 # boundaries ({"flag": not_a_case | merge_previous | split_here, "offset": ...}).
 REVIEW_LIST_FIELDS = ("secondary_pillars", "notes")

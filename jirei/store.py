@@ -40,7 +40,7 @@ from typing import Any
 
 from jirei.normalise import normalise
 from jirei.records import (CASE_LIST_FIELDS, CASE_SINGLE_FIELDS, CASE_VALUE_FIELDS, LABEL_FIELDS, REVIEW_LIST_FIELDS,
-                           REVIEW_SINGLE_FIELDS)
+                           REVIEW_SINGLE_FIELDS, empty_value)
 
 APPLICATION_ID = 0x4A495245  # "JIRE": marks a Jirei store in the SQLite header
 SCHEMA_VERSION = 4
@@ -76,7 +76,7 @@ CREATE TABLE documents (
     status      TEXT NOT NULL CHECK (status IN ('done', 'failed')),
     error       TEXT,
     pages       INTEGER,
-    page_spans  TEXT NOT NULL DEFAULT '[]',    -- [[number, start, end, needs_ocr], ...]
+    page_spans  TEXT NOT NULL DEFAULT '[]',    -- [[number, start, end, needs_ocr, label, source, ocr confidence], ...]
     doc_date    TEXT,
     encoding    TEXT,
     warnings    TEXT NOT NULL DEFAULT '[]',
@@ -1117,7 +1117,7 @@ def store_files(path: str | Path) -> set[Path]:
 
 def _as_list(field: str, value: Any) -> list:
     if field in SINGLE_FIELDS:
-        return [] if value is None else [value]
+        return [] if value is None or value == {} else [value]
     return list(value or [])
 
 
@@ -1156,7 +1156,7 @@ def _record(row: sqlite3.Row, values: dict[str, list], sources: dict[str, list])
     }
     for field in CASE_VALUE_FIELDS + REVIEW_LIST_FIELDS + REVIEW_SINGLE_FIELDS:
         found = values.get(field, [])
-        record[field] = (found[0] if found else None) if field in SINGLE_FIELDS else found
+        record[field] = (found[0] if found else empty_value(field)) if field in SINGLE_FIELDS else found
     record["needs_review"] = bool(row["needs_review"])
     record["review_status"] = row["review_status"]
     record["version"] = row["version"]

@@ -180,10 +180,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         if not args.output:
             print("jirei: error: --format xlsx needs -o FILE", file=sys.stderr)
             return 2
-        n = export.write_xlsx(records, args.output)
+        n = export.write_xlsx(records, args.output, args.include_contacts)
     elif fmt == "csv":
         encoding = args.encoding or "utf-8-sig"
-        data, n, lost = export.csv_bytes(records, encoding)
+        data, n, lost = export.csv_bytes(records, encoding, args.include_contacts)
         if args.output:
             Path(args.output).write_bytes(data)
         else:
@@ -194,9 +194,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         if args.output:
             with open(args.output, "w", encoding="utf-8") as fh:
-                n = export.write_jsonl(records, fh)
+                n = export.write_jsonl(records, fh, args.include_contacts)
         else:
-            n = export.write_jsonl(records, sys.stdout)
+            n = export.write_jsonl(records, sys.stdout, args.include_contacts)
     if args.output:
         print(f"{n} cases written to {args.output}", file=sys.stderr)
     return 0
@@ -217,7 +217,7 @@ def add_store_parsers(sub) -> None:
     fmt = argparse.RawDescriptionHelpFormatter
     p = sub.add_parser("batch", help="process new reports into the case store (resumable, parallel)",
                        description=BATCH_HELP, formatter_class=fmt)
-    p.add_argument("paths", nargs="+", metavar="PATH", help="report files (.pdf, .txt, .md) or folders")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="report files (.pdf, .txt, .md, .docx, .pptx, .xlsx) or folders")
     p.add_argument("--db", default=DEFAULT_DB, help="case store (SQLite file; made if missing; default: %(default)s)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
                    help="worker processes (default: all cores, %(default)s)")
@@ -254,5 +254,7 @@ def add_store_parsers(sub) -> None:
     p.add_argument("-o", "--output", metavar="FILE", help="write here (default: standard output; required for xlsx)")
     p.add_argument("--encoding", choices=["utf-8-sig", "utf-8", "cp932"],
                    help="CSV encoding (default: utf-8-sig, UTF-8 with a BOM for Excel)")
+    p.add_argument("--include-contacts", action="store_true",
+                   help="also write submission forms' contact fields (personal data; left out by default)")
     _add_filters(p)
     p.set_defaults(func=cmd_export)

@@ -57,7 +57,7 @@ def test_bad_text_inputs_fail_in_one_line(tmp_path: Path):
     empty.write_bytes(b"")
     garbage = tmp_path / "binary.txt"
     garbage.write_bytes(bytes(range(0x80, 0x100)) * 40)
-    other = tmp_path / "slides.pptx"
+    other = tmp_path / "slides.key"  # Keynote: not a format Jirei reads
     other.write_bytes(b"PK\x03\x04")
     for path, problem in [(empty, "empty file"), (garbage, "not decodable"), (other, "unsupported file type")]:
         with pytest.raises(IngestError) as err:

@@ -36,11 +36,17 @@ def rule_set_named(name: str) -> RuleSet:
 
 
 def layout_names() -> list[str]:
-    return [rs.name for rs in [*RULE_SETS, FALLBACK]]
+    return [rs.name for rs in [*RULE_SETS, FALLBACK]] + ["form"]
 
 
 def segment(doc: Document, layout: str | None = None) -> list[Case]:
     """Split a document into case entries (heading + body) with spans, pages and sections."""
+    if layout in (None, "form"):
+        from jirei.extract.forms import form_cases  # a submission form is one case, whatever its layout
+
+        cases = form_cases(doc)
+        if cases or layout == "form":
+            return cases
     lines = split_lines(doc)
     rule_set = rule_set_named(layout) if layout else choose_rule_set(lines)
     return assemble(doc, lines, rule_set.tag(lines), rule_set.name)

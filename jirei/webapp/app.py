@@ -398,6 +398,13 @@ def _case_page(ctx: Ctx, record: dict, filters: QueueFilters, back: str | None, 
         "prev_url": f"/case/{back or nb['prev']}?{filters.qs()}" if (back or nb.get("prev")) else "",
         "queue_url": "/queue?" + filters.qs(at=here),
     }
+    # Where the case is in its source: "p.3", or the page's own label ("slide 3", "sheet 事例 row 5").
+    page_label = ""
+    if record.get("page"):
+        page_label = f"p.{record['page']}"
+        for span in doc.get("page_spans") or []:
+            if span[0] == record["page"] and len(span) > 4 and span[4]:
+                page_label = span[4] + (" (OCR)" if len(span) > 5 and span[5] == "ocr" else "")
     page_url = ""
     if doc.get("kind") == "pdf" and record.get("page") and source and source.status == "ok":
         page_url = f"/doc/{doc['doc_id']}/page/{record['page']}.png"
@@ -407,7 +414,7 @@ def _case_page(ctx: Ctx, record: dict, filters: QueueFilters, back: str | None, 
     elif typed is not None:
         context["typed"] = typed_entries(typed)
     return ctx.render("case.html", status, title=record["title"][:60], record=record, doc=doc, source=source,
-                      page_url=page_url, nav=nav, filters=filters, queue_qs=filters.qs(), back=back or "",
+                      page_url=page_url, page_label=page_label, nav=nav, filters=filters, queue_qs=filters.qs(), back=back or "",
                       **context, **{"conflict": None, "attempted": [], "errors": [], "restored": None, **extra})
 
 
