@@ -44,9 +44,9 @@ def main() -> int:
     if s001 is None or s003 is None:
         print("seeds 001 and 003 are needed (../shared/seeds)")
         return 1
-    from jirei.nlp import load_pipeline
+    from jirei.extract.entities import MentionRecogniser
 
-    nlp = load_pipeline(ner=True)
+    nlp = MentionRecogniser(1)
     subs = [s for s in of.seed_submissions(s001) if _cp932_ok(of.form_text(s))]
     singles, listed = subs[: args.forms], subs[:20]
     rows = defaultdict(lambda: defaultdict(int))

@@ -52,9 +52,10 @@ def _cp932_ok(text: str) -> bool:
 
 @pytest.fixture(scope="module")
 def nlp():
-    from jirei.nlp import load_pipeline
+    """The entity stage's mention source (GiNZA with Jirei's components, in this process)."""
+    from jirei.extract.entities import MentionRecogniser
 
-    return load_pipeline(ner=True)
+    return MentionRecogniser(1)
 
 
 def _nfkc(s: str) -> str:
