@@ -12,7 +12,7 @@ from jirei import paths
 from .taxonomy import DEFAULT_SCHEME, TaxonomyError
 
 
-def _error(message: str, status: int = 1) -> int:
+def _error(message: str, status: int = 2) -> int:
     print(f"jirei: error: {message}", file=sys.stderr)
     return status
 
@@ -24,6 +24,9 @@ def run_train(args: argparse.Namespace) -> int:
     seeds = Path(args.seeds)
     if not seeds.is_dir():
         return _error(f"{seeds}: seeds folder not found (it must hold seed 001 for the training cases)")
+    models = Path(args.models)
+    if models.exists() and not models.is_dir():
+        return _error(f"{models}: is a file; --models names the folder the models are written to", 2)
     store = selection = None
     if args.db:
         from jirei.store import Store, StoreError
@@ -106,15 +109,19 @@ def run_evaluate_classification(args: argparse.Namespace) -> int:
     from .model import ModelFilesError  # scikit-learn loads only for the commands that need it
 
     from jirei.evaluation.commands import store_heldout_cases
+    from jirei.records import IngestError
     from jirei.store import StoreError
 
+    seeds = Path(args.seeds)
+    if not seeds.is_dir():
+        return _error(f"{seeds}: seeds folder not found (set --seeds or JIREI_SHARED)", 2)
     try:
-        extra = store_heldout_cases(args.db, Path(args.seeds))
+        extra = store_heldout_cases(args.db, seeds)
     except StoreError as exc:
         return _error(str(exc), 2)
     try:
-        report = evaluate_classification(Path(args.models), Path(args.seeds), extra_cases=extra or None)
-    except (ModelFilesError, TaxonomyError, FileNotFoundError, ValueError) as exc:
+        report = evaluate_classification(Path(args.models), seeds, extra_cases=extra or None)
+    except (ModelFilesError, TaxonomyError, IngestError, FileNotFoundError, ValueError) as exc:
         return _error(str(exc))
     print(report_json(report) if args.json else format_table(report))
     return 0

@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import resource
+import signal
 import sys
 import tempfile
 import time
@@ -32,6 +33,7 @@ from typing import Any
 
 from jirei import paths
 from jirei.records import IngestError
+from jirei.store import StoreError
 
 
 # --- the per-document function ---------------------------------------------------------------------
@@ -61,6 +63,10 @@ class DocumentResult:
     model_version: str | None = None
     seconds: float = 0.0
     worker: dict[str, Any] = field(default_factory=dict)
+
+
+class PipelineError(RuntimeError):
+    """A worker could not load GiNZA or the classifier: the batch stops, no document is blamed."""
 
 
 @functools.lru_cache(maxsize=4)
@@ -103,7 +109,11 @@ def process_document(job: DocumentJob, split_chars: int | None = None) -> Docume
 
     t0 = time.perf_counter()
     try:
-        nlp, _classifier = worker_pipeline(job.models_dir)
+        worker_pipeline(job.models_dir)
+    except Exception as exc:
+        # Not the file's fault: recording it as a failed document would make later runs skip it.
+        raise PipelineError(f"cannot load the pipeline in a worker: {type(exc).__name__}: {exc}") from None
+    try:
         document = _ingest_job(job, ingest)
         cases = segment(document, layout=job.layout)
     except Exception as exc:
@@ -237,6 +247,8 @@ def plan_batch(inputs: Iterable[str | Path], known: dict[str, str], *, retry_fai
             skipped.append((spath, "the case store itself"))
             continue
         try:
+            if path.exists() and not path.is_file():
+                raise OSError(0, "not a regular file")
             digest = file_digest(path)
             size = path.stat().st_size
         except OSError as exc:
@@ -283,7 +295,14 @@ def limit_blas(threads: int) -> None:
 
 
 def _warm_worker(models_dir: str, threads: int) -> None:
-    worker_pipeline(models_dir)
+    # Ctrl-C reaches the whole process group: the batch process stops the pool and records the
+    # run; workers printing their own KeyboardInterrupt tracebacks would only bury that line.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        worker_pipeline(models_dir)
+    except Exception:
+        return  # raised again, as a PipelineError, by the worker's first task (an initializer
+        # that raises breaks the pool and prints a traceback instead)
     limit_blas(threads)
 
 
@@ -331,7 +350,10 @@ class DaskBackend:
             raise RuntimeError("the dask backend needs dask[distributed]: pip install 'jirei[dask]'") from None
         self._cluster = None
         if scheduler:
-            self.client = Client(scheduler)
+            try:
+                self.client = Client(scheduler, timeout="10s")
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise RuntimeError(f"{scheduler}: cannot reach the Dask scheduler ({exc})") from None
         else:
             self._cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
                                          dashboard_address=None, silence_logs=40)
@@ -451,15 +473,16 @@ def run_batch(store, inputs: list[str], *, workers: int = 1, backend: str = "loc
     for job, why in plan.unreadable:
         store.record_failure({"doc_id": job.doc_id, "name": job.name, "path": job.path}, why, run_id)
         summary.failed.append((job.path, why))
-    card = _model_card(models_dir)
-    if card and plan.jobs:
-        store.register_model(card["model_version"], card)
     timings = {"plan": round(time.perf_counter() - t0, 3)}
     status = "failed"
     bar = Progress(len(plan.jobs), stream=stream, bar=progress, quiet=quiet)
     runner = None
     try:
         if plan.jobs:
+            check_models(models_dir)  # here, in one line, rather than in every worker
+            card = _model_card(models_dir)
+            if card:
+                store.register_model(card["model_version"], card)
             runner = make_backend(backend, min(workers, len(plan.jobs)), models_dir, scheduler)
             t1 = time.perf_counter()
             for result in run_documents(runner, plan.jobs):
@@ -474,8 +497,26 @@ def run_batch(store, inputs: list[str], *, workers: int = 1, backend: str = "loc
             runner.close()
         summary.seconds = time.perf_counter() - t0
         timings["total"] = round(summary.seconds, 3)
-        store.finish_run(run_id, summary.as_dict(), timings, status=status)
+        try:
+            store.finish_run(run_id, summary.as_dict(), timings, status=status)
+        except StoreError:
+            if status == "finished":
+                raise
+            # the run is failing already (e.g. the disk is full): its own error is the one to report
     return summary
+
+
+def check_models(models_dir: str):
+    """The classifier in `models_dir`; a one-line RuntimeError naming the file when it cannot load."""
+    from jirei.classify.predict import CaseClassifier
+
+    try:
+        return CaseClassifier.load(Path(models_dir))
+    except RuntimeError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RuntimeError(f"{models_dir}: cannot load the models ({type(exc).__name__}: {exc}); "
+                           "run `jirei train`") from None
 
 
 def run_documents(runner, jobs: list[DocumentJob]) -> Iterator[DocumentResult]:
@@ -534,7 +575,9 @@ def _store_result(store, result: DocumentResult, run_id: int, summary: BatchSumm
         store.record_failure(result.doc, result.error, run_id)
         summary.failed.append((result.doc["path"], result.error))
         return
-    store.save_document(result.doc, result.cases, run_id, result.model_version)
+    if not store.save_document(result.doc, result.cases, run_id, result.model_version):
+        summary.skipped.append((result.doc["path"], "stored meanwhile (by another run, or as a copy)"))
+        return
     summary.new_documents += 1
     summary.cases += len(result.cases)
 

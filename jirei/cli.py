@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import re
@@ -61,9 +62,35 @@ def _write_err(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
+def output_problem(output: str | None) -> str | None:
+    """Why an output file cannot be written, checked before any work is done (None: it can)."""
+    if not output:
+        return None
+    out = Path(output)
+    if out.is_dir():
+        return "is a folder"
+    if not out.parent.is_dir():
+        return f"folder {out.parent} does not exist"
+    if not os.access(out.parent, os.W_OK):
+        return f"folder {out.parent} is not writable"
+    return None
+
+
+def os_problem(exc: OSError) -> str:
+    """An OSError as `<file>: <problem>` in plain words."""
+    words = {errno.ENOENT: "no such file or folder", errno.EACCES: "permission denied",
+             errno.EPERM: "operation not permitted", errno.EROFS: "read-only file system",
+             errno.ENOSPC: "no space left on the disk", errno.EFBIG: "file too large (file size limit)",
+             errno.EISDIR: "is a folder", errno.ENOTDIR: "a part of the path is not a folder",
+             errno.EEXIST: "exists already (a file where a folder is needed?)"}
+    problem = words.get(exc.errno) or (exc.strerror or str(exc)).lower()
+    return f"{exc.filename}: {problem}" if exc.filename else problem
+
+
 def _check_doc_date(value: str | None) -> str | None:
     if value and not re.fullmatch(r"\d{4}(?:-\d{2}(?:-\d{2})?)?", value):
-        raise SystemExit(f"jirei: error: --doc-date {value!r}: expected YYYY, YYYY-MM or YYYY-MM-DD")
+        _write_err(f"jirei: error: --doc-date {value!r}: expected YYYY, YYYY-MM or YYYY-MM-DD")
+        raise SystemExit(2)
     return value
 
 
@@ -73,17 +100,27 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from jirei.extract.segment import segment
 
     doc_date = _check_doc_date(args.doc_date)
-    recognise = None if args.no_entities else MentionRecogniser(args.workers)
+    problem = output_problem(args.output)
+    if problem:
+        _write_err(f"jirei: error: {args.output}: {problem}")
+        return 2
+    if args.workers < 1:
+        _write_err(f"jirei: error: --workers {args.workers}: expected 1 or more")
+        return 2
+    if args.layout:
+        from jirei.extract.segment import rule_set_named
+
+        rule_set_named(args.layout)  # an unknown name is a usage error (KeyError, see main)
     classifier = None
     if not args.no_labels:
-        from jirei.classify.model import ModelFilesError
-        from jirei.classify.predict import CaseClassifier
+        from jirei.batch import check_models
 
         try:
-            classifier = CaseClassifier.load(Path(args.models))
-        except ModelFilesError as exc:
-            _write_err(f"jirei: error: {exc} (run `jirei train`, or pass --no-labels)")
+            classifier = check_models(args.models)
+        except RuntimeError as exc:
+            _write_err(f"jirei: error: {exc} (or pass --no-labels)")
             return 2
+    recognise = None if args.no_entities else MentionRecogniser(args.workers)
 
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     failed = docs = 0
@@ -128,7 +165,8 @@ def _pair_with_gold(docs: list[Path], golds: list) -> list[tuple[Path, object]]:
     for d in docs:
         gold = next((g for g in golds if d.name.startswith(g.stem)), None)
         if gold is None:
-            raise SystemExit(f"jirei: error: {d}: no gold file in corpus/segmentation matches this name")
+            _write_err(f"jirei: error: {d}: no gold file in corpus/segmentation matches this name")
+            raise SystemExit(2)
         pairs.append((d, gold))
     return pairs
 
@@ -138,7 +176,10 @@ def cmd_evaluate_segmentation(args: argparse.Namespace) -> int:
     from jirei.extract.ingest import ingest
     from jirei.extract.segment import segment
 
-    golds = load_gold_dir(args.gold)
+    golds = load_gold_dir(args.gold) if Path(args.gold).is_dir() else []
+    if not golds:
+        _write_err(f"jirei: error: {args.gold}: no gold files (a folder of corpus/segmentation files)")
+        return 2
     if args.docs:
         pairs = _pair_with_gold([Path(d) for d in args.docs], golds)
     else:
@@ -213,6 +254,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from jirei.store import CaseQuery, Store
 
     folder = Path(args.folder) if args.folder else paths.sample_dir()
+    if not folder.is_dir():
+        _write_err(f"jirei: error: {folder}: reports folder not found")
+        return 2
     db = Path(args.db)
     db.parent.mkdir(parents=True, exist_ok=True)
     print(f"Jirei demo: reports in {folder} -> case store {db}")
@@ -343,12 +387,36 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # Every failure a command does not report itself still ends in one line and status 2:
+    # no traceback reaches the user (JIREI_TRACEBACK=1 lets an unexpected one through).
     try:
         return args.func(args)
     except KeyError as exc:  # unknown --layout
         parser.error(str(exc.args[0]))
     except BrokenPipeError:
         return 0
+    except KeyboardInterrupt:
+        _write_err("jirei: interrupted")
+        return 130
+    except Exception as exc:
+        if os.environ.get("JIREI_TRACEBACK"):
+            raise
+        _write_err(f"jirei: error: {_problem(exc, getattr(args, 'db', None))}")
+        return 2
+
+
+def _problem(exc: Exception, db: str | None) -> str:
+    import sqlite3
+
+    from jirei.store import StoreError, store_problem
+
+    if isinstance(exc, (StoreError, IngestError)):
+        return str(exc)
+    if isinstance(exc, sqlite3.Error):
+        return str(store_problem(Path(db), exc)) if db else f"SQLite: {exc}"
+    if isinstance(exc, OSError):
+        return os_problem(exc)
+    return f"internal error: {type(exc).__name__}: {exc} (JIREI_TRACEBACK=1 shows where)"
 
 
 if __name__ == "__main__":

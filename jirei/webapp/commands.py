@@ -63,6 +63,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         with Store(args.db, create=False) as store:
             users = store.users()
+            store.check_writable()  # saves and logins write: refuse a read-only store now, in one line
     except StoreError as exc:
         print(f"jirei: error: {exc}", file=sys.stderr)
         return 2
@@ -96,7 +97,7 @@ def cmd_users(args: argparse.Namespace) -> int:
     from . import auth
 
     try:
-        store = Store(args.db, create=args.users_command == "add")
+        store = Store(args.db, create=args.users_command == "add", readonly=args.users_command == "list")
     except StoreError as exc:
         print(f"jirei: error: {exc}", file=sys.stderr)
         return 2
@@ -127,12 +128,18 @@ def cmd_users(args: argparse.Namespace) -> int:
     return 0
 
 
+def _port(value: str) -> int:
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise argparse.ArgumentTypeError(f"{value!r}: expected a port number 1-65535")
+    return int(value)
+
+
 def add_webapp_parsers(sub) -> None:
     fmt = argparse.RawDescriptionHelpFormatter
     p = sub.add_parser("serve", help="run the reviewer web app", description=SERVE_HELP, formatter_class=fmt)
     p.add_argument("--db", default=DEFAULT_DB, help="case store (default: %(default)s)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s, this machine only)")
-    p.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
+    p.add_argument("--port", type=_port, default=8000, help="port (default: %(default)s)")
     p.add_argument("--models", default=str(paths.MODELS), metavar="DIR",
                    help="the model the dashboard describes (default: the committed models/)")
     p.add_argument("--runs", default=str(DEFAULT_RUNS_FILE), metavar="FILE",
