@@ -77,9 +77,9 @@ def store_heldout_cases(db: str | None, seeds: Path) -> list:
     if not db:
         return []
     from jirei.classify.store_data import heldout_reviewed_cases
-    from jirei.store import Store
+    from jirei.store import open_for_reading
 
-    with Store(db, create=False, readonly=True) as store:
+    with open_for_reading(db) as store:
         return heldout_reviewed_cases(store, seeds)
 
 

@@ -175,6 +175,10 @@ class StoreError(Exception):
     """A store that cannot be opened or a write that cannot be made; one line, naming the file."""
 
 
+class ReadOnlyStoreError(StoreError):
+    """The store cannot be written here: a read-only file, folder or file system."""
+
+
 class ConflictError(StoreError):
     """A case changed since the caller read it (optimistic version check)."""
 
@@ -1023,6 +1027,15 @@ def _check_store(conn: sqlite3.Connection, path: Path) -> None:
                          f"{SCHEMA_VERSION}); left untouched")
 
 
+def open_for_reading(path: str | Path) -> Store:
+    """The store for a command that only reads: opened as usual (so an older schema is migrated),
+    or, where it cannot be written, read-only."""
+    try:
+        return Store(path, create=False)
+    except ReadOnlyStoreError:
+        return Store(path, create=False, readonly=True)
+
+
 def store_problem(path: Path, exc: sqlite3.Error, doing: str | None = None) -> StoreError:
     """An SQLite error as one line naming the store, with its cause in plain words: the disk
     full (or the process's file size limit reached), a read-only file, folder or file system,
@@ -1040,14 +1053,14 @@ def store_problem(path: Path, exc: sqlite3.Error, doing: str | None = None) -> S
         if readonly:
             wal, shm = (path.with_name(path.name + s) for s in ("-wal", "-shm"))
             if wal.exists() and not shm.exists():
-                return StoreError(f"{path}: store is read-only ({readonly}) and cannot be read here: {wal.name} "
+                return ReadOnlyStoreError(f"{path}: store is read-only ({readonly}) and cannot be read here: {wal.name} "
                                   f"holds changes SQLite reads only with {shm.name}; open it once where it "
                                   "can be written")
             if not path.exists():
-                return StoreError(f"{path}: cannot create the store ({readonly})")
-            return StoreError(f"{path}: store is read-only ({readonly})")
+                return ReadOnlyStoreError(f"{path}: cannot create the store ({readonly})")
+            return ReadOnlyStoreError(f"{path}: store is read-only ({readonly})")
         if name.startswith("SQLITE_READONLY"):
-            return StoreError(f"{path}: store is read-only ({text})")
+            return ReadOnlyStoreError(f"{path}: store is read-only ({text})")
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in text:
         return StoreError(f"{path}: store is busy: another process held its write lock for over "
                           f"{BUSY_TIMEOUT_MS // 1000} s; try again")

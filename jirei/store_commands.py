@@ -62,11 +62,11 @@ The filters of `jirei cases` apply.
 """
 
 
-def _open_store(path: str, create: bool = False, readonly: bool = False):
-    from jirei.store import Store, StoreError
+def _open_store(path: str, create: bool = False, reading: bool = False):
+    from jirei.store import Store, StoreError, open_for_reading
 
     try:
-        return Store(path, create=create, readonly=readonly)
+        return open_for_reading(path) if reading else Store(path, create=create)
     except StoreError as exc:
         print(f"jirei: error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -168,8 +168,8 @@ def cmd_cases(args: argparse.Namespace) -> int:
 
     from jirei.export import case_table, jsonl_record
 
-    # read-only: listing works on a store in a read-only folder or file system too
-    with _open_store(args.db, readonly=True) as store:
+    # listing works on a store in a read-only folder or file system too
+    with _open_store(args.db, reading=True) as store:
         records, total = store.query_cases(_query_from(args, None if args.limit == 0 else args.limit))
     if args.jsonl:
         for r in records:
@@ -197,7 +197,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     problem = output_problem(args.output)
     if problem:
         return _usage_error(f"{args.output}: {problem}")
-    with _open_store(args.db, readonly=True) as store:
+    with _open_store(args.db, reading=True) as store:
         records, _ = store.query_cases(_query_from(args, None))
     if not args.output:
         if fmt == "csv":

@@ -69,13 +69,13 @@ def integrity(db: Path) -> str:
 
 
 def documents_whole(db: Path) -> dict[str, int]:
-    """name → cases of every stored document, asserting each holds all the cases it declares."""
+    """path → cases of every stored document, asserting each holds all the cases it declares."""
     with Store(db, create=False, readonly=True) as store:
-        docs = {d["name"]: d for d in store.documents()}
+        docs = {d["path"]: d for d in store.documents()}
         counts = {r[0]: r[1] for r in store.conn.execute("SELECT doc_id, count(*) FROM cases GROUP BY doc_id")}
     for d in docs.values():
         assert counts.get(d["doc_id"], 0) == d["n_cases"], d["name"]
-    return {name: d["n_cases"] for name, d in docs.items()}
+    return {path: d["n_cases"] for path, d in docs.items()}
 
 
 # --- inputs and clean references -----------------------------------------------------------------
@@ -132,6 +132,37 @@ def test_three_batches_at_once_on_a_new_store_equal_one_clean_run(reports, clean
     # each document was written by exactly one of the runs; the others counted it as skipped
     assert sum(new_documents(err) for _, err in outcomes) == len(first)
     assert integrity(db) == "ok"
+    assert digest(db) == digest(clean_first)
+
+
+def _stored_documents(db: Path) -> int:
+    try:
+        con = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=1)
+        try:
+            return con.execute("SELECT count(*) FROM documents").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return 0
+
+
+def test_ctrl_c_stops_a_batch_in_one_line_and_the_same_command_finishes(reports, clean_first: Path,
+                                                                        tmp_path: Path):
+    db = tmp_path / "jirei.db"
+    args = ("batch", *map(str, reports["first"]), "--db", str(db), "--workers", "1", "-q")
+    proc = start(*args, start_new_session=True)
+    while _stored_documents(db) < 1 and proc.poll() is None:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the batch and its workers
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err, err  # the workers leave Ctrl-C to the batch process
+    assert [line for line in err.splitlines() if line.strip()] == [
+        "jirei: interrupted: the documents stored so far are complete; run the same command to finish"]
+    assert integrity(db) == "ok"
+    assert len(documents_whole(db)) < len(reports["first"])
+    rerun = jirei(*args)
+    assert rerun.returncode == 0, rerun.stderr
     assert digest(db) == digest(clean_first)
 
 
@@ -255,9 +286,9 @@ def _check_full_disk_run(done: subprocess.CompletedProcess, db: Path, clean_both
     assert integrity(db) == "ok"
     # every document stored so far is whole, and stored as the clean run stores it
     stored = documents_whole(db)
-    clean = {d["name"]: d for d in digest(clean_both)["documents"]}
+    clean = {d["path"]: d for d in digest(clean_both)["documents"]}
     for d in digest(db)["documents"]:
-        assert d == clean[d["name"]]
+        assert d == clean[d["path"]]
     assert len(stored) < len(clean)  # the disk filled before the batch was done
 
 

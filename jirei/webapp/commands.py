@@ -92,12 +92,13 @@ def _read_password(confirm: bool = True) -> str:
 
 
 def cmd_users(args: argparse.Namespace) -> int:
-    from jirei.store import Store, StoreError
+    from jirei.store import Store, StoreError, open_for_reading
 
     from . import auth
 
     try:
-        store = Store(args.db, create=args.users_command == "add", readonly=args.users_command == "list")
+        store = open_for_reading(args.db) if args.users_command == "list" else \
+            Store(args.db, create=args.users_command == "add")
     except StoreError as exc:
         print(f"jirei: error: {exc}", file=sys.stderr)
         return 2
