@@ -410,8 +410,8 @@ def _problem(exc: Exception, db: str | None) -> str:
 
     from jirei.store import StoreError, store_problem
 
-    if isinstance(exc, (StoreError, IngestError)):
-        return str(exc)
+    if isinstance(exc, (StoreError, IngestError)) or type(exc).__module__.startswith("jirei."):
+        return str(exc)  # Jirei's own errors are one line naming the file already
     if isinstance(exc, sqlite3.Error):
         return str(store_problem(Path(db), exc)) if db else f"SQLite: {exc}"
     if isinstance(exc, OSError):

@@ -319,9 +319,10 @@ class Store:
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self.conn.execute("PRAGMA foreign_keys = ON")
             if readonly:
-                if self.schema_version() < SCHEMA_VERSION:
-                    raise StoreError(f"{self.path}: written by an older Jirei (store schema {self.schema_version()}); "
-                                     "open it once where it can be written, to upgrade it")
+                version = self.schema_version()
+                if version < SCHEMA_VERSION:
+                    raise StoreError(f"{self.path}: written by an older Jirei (store schema {version}); open it "
+                                     "once where it can be written, to upgrade it")
                 return
             self.conn.execute("PRAGMA journal_mode = WAL")
             # FULL: a commit is on disk (the WAL fsynced) before "saved" is reported; NORMAL would
@@ -1053,9 +1054,9 @@ def store_problem(path: Path, exc: sqlite3.Error, doing: str | None = None) -> S
         if readonly:
             wal, shm = (path.with_name(path.name + s) for s in ("-wal", "-shm"))
             if wal.exists() and not shm.exists():
-                return ReadOnlyStoreError(f"{path}: store is read-only ({readonly}) and cannot be read here: {wal.name} "
-                                  f"holds changes SQLite reads only with {shm.name}; open it once where it "
-                                  "can be written")
+                return ReadOnlyStoreError(f"{path}: store is read-only ({readonly}) and cannot be read here: "
+                                          f"{wal.name} holds changes SQLite reads only with {shm.name}; open "
+                                          "it once where it can be written")
             if not path.exists():
                 return ReadOnlyStoreError(f"{path}: cannot create the store ({readonly})")
             return ReadOnlyStoreError(f"{path}: store is read-only ({readonly})")
