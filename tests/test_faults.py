@@ -515,6 +515,19 @@ FAILURES = [
 ]
 
 
+def test_serve_on_a_port_in_use_is_one_line(bad: Path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = jirei("serve", "--db", str(bad / "store.db"), "--port", str(port), timeout=60)
+    assert done.returncode == 2, done.stderr
+    line = one_error_line(done.stderr)
+    assert f"127.0.0.1:{port}: address already in use" in line, line
+
+
 @pytest.mark.parametrize("args, env, status, names", [f[1:] for f in FAILURES], ids=[f[0] for f in FAILURES])
 def test_a_failing_command_prints_one_line_and_no_traceback(bad: Path, args: str, env: dict, status: int,
                                                             names: str):

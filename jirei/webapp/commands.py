@@ -73,6 +73,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not _is_loopback(args.host):
         print(f"jirei: warning: serving on {args.host}: other machines can reach the login page"
               + ("" if args.https_only else "; put it behind HTTPS and pass --https-only"), file=sys.stderr)
+    problem = _bind_problem(args.host, args.port)
+    if problem:
+        print(f"jirei: error: {args.host}:{args.port}: {problem}", file=sys.stderr)
+        return 2
     secret, where = auth.session_secret(args.db)
     print(f"session key: {where}", file=sys.stderr)
     app = create_app(args.db, secret_key=secret, https_only=args.https_only, models_dir=args.models,
@@ -127,6 +131,25 @@ def cmd_users(args: argparse.Namespace) -> int:
         store.add_user(args.name, args.role, password_hash)
     print(f"user {args.name} ({args.role}) {'updated' if existed else 'added'} in {args.db}")
     return 0
+
+
+def _bind_problem(host: str, port: int) -> str | None:
+    """Why the server could not listen there (a port in use, an address not of this machine),
+    found before uvicorn starts, so it is one line instead of the server's log."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        return f"cannot resolve the address ({exc.strerror})"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            return (exc.strerror or str(exc)).lower()
+    return None
 
 
 def _port(value: str) -> int:
