@@ -12,7 +12,7 @@ from jirei import paths
 from .taxonomy import DEFAULT_SCHEME, TaxonomyError
 
 
-def _error(message: str, status: int = 1) -> int:
+def _error(message: str, status: int = 2) -> int:
     print(f"jirei: error: {message}", file=sys.stderr)
     return status
 
@@ -27,6 +27,9 @@ def run_train(args: argparse.Namespace) -> int:
     seeds = Path(args.seeds)
     if not seeds.is_dir():
         return _error(f"{seeds}: seeds folder not found (it must hold seed 001 for the training cases)")
+    models = Path(args.models)
+    if models.exists() and not models.is_dir():
+        return _error(f"{models}: is a file; --models names the folder the models are written to", 2)
     store = selection = None
     if args.db:
         from jirei.store import Store, StoreError

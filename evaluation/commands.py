@@ -55,9 +55,20 @@ examples:
 """
 
 
-def _error(message: str, status: int = 1) -> int:
+def _error(message: str, status: int = 2) -> int:
     print(f"jirei: error: {message}", file=sys.stderr)
     return status
+
+
+def output_file_problem(path: str | Path) -> str | None:
+    """Why a file the command writes (its folder made if missing) cannot be written, or None."""
+    path = Path(path)
+    if path.is_dir():
+        return "is a folder"
+    folder = next((p for p in path.parents if p.exists()), None)
+    if folder is not None and not folder.is_dir():
+        return f"{folder} is a file, not a folder"
+    return None
 
 
 def store_heldout_cases(db: str | None, seeds: Path) -> list:
@@ -66,9 +77,9 @@ def store_heldout_cases(db: str | None, seeds: Path) -> list:
     if not db:
         return []
     from jirei.classify.store_data import heldout_reviewed_cases
-    from jirei.store import Store
+    from jirei.store import open_for_reading
 
-    with Store(db, create=False) as store:
+    with open_for_reading(db) as store:
         return heldout_reviewed_cases(store, seeds)
 
 
@@ -95,13 +106,26 @@ def run_evaluate_all(args: argparse.Namespace) -> int:
             return _error(str(exc), 2)
     if not seeds.is_dir():
         return _error(f"{seeds}: seeds folder not found ({paths.SHARED_HOWTO}; or pass --seeds)", 2)
+    for option, out in (("--report", args.report), ("--runs", args.runs)):
+        problem = output_file_problem(out)
+        if problem:  # found now, not after minutes of scoring
+            return _error(f"{out}: {problem} ({option})", 2)
+    try:
+        history = load_runs(args.runs)
+    except ValueError as exc:
+        return _error(str(exc), 2)
+    from jirei.pipeline import check_models
+
+    try:
+        check_models(args.models)  # before minutes of segmentation and NER
+    except RuntimeError as exc:
+        return _error(str(exc), 2)
     try:
         extra = store_heldout_cases(args.db, seeds)
     except StoreError as exc:
         return _error(str(exc), 2)
     try:
         run = run_all(seeds, Path(args.models), baselines=not args.no_baseline, extra_cases=extra or None)
-        history = load_runs(args.runs)
     except (IngestError, ModelFilesError, TaxonomyError, FileNotFoundError, ValueError) as exc:
         return _error(str(exc))
     append_run(args.runs, run.record())
@@ -144,6 +168,8 @@ def run_evaluate_classification(args: argparse.Namespace) -> int:
 def run_evaluate_history(args: argparse.Namespace) -> int:
     from jirei.evaluation.runs import compare, find_run, format_compare, format_history, load_runs
 
+    if Path(args.runs).is_dir():
+        return _error(f"{args.runs}: is a folder, not a runs file", 2)
     try:
         runs = load_runs(args.runs)
     except ValueError as exc:

@@ -31,6 +31,8 @@ from typing import Any
 
 from jirei import paths
 from jirei.records import IngestError
+from jirei.pipeline import PipelineError, check_models
+from jirei.store import StoreError
 from jirei.workers import blas_threads, warm_worker, worker_pipeline
 
 
@@ -97,6 +99,10 @@ def process_document(job: DocumentJob, split_chars: int | None = None) -> Docume
     t0 = time.perf_counter()
     try:
         pipeline = _job_pipeline(job)
+    except Exception as exc:
+        # Not the file's fault: recording it as a failed document would make later runs skip it.
+        raise PipelineError(f"cannot load the pipeline in a worker: {type(exc).__name__}: {exc}") from None
+    try:
         document = _ingest_job(job, pipeline.read)
         cases = pipeline.segment(document)
     except Exception as exc:
@@ -208,6 +214,8 @@ def plan_batch(inputs: Iterable[str | Path], known: dict[str, str], *, retry_fai
             skipped.append((spath, "the case store itself"))
             continue
         try:
+            if path.exists() and not path.is_file():
+                raise OSError(0, "not a regular file")
             digest = file_digest(path)
             size = path.stat().st_size
         except OSError as exc:
@@ -278,7 +286,10 @@ class DaskBackend:
             raise RuntimeError("the dask backend needs dask[distributed]: pip install 'jirei[dask]'") from None
         self._cluster = None
         if scheduler:
-            self.client = Client(scheduler)
+            try:
+                self.client = Client(scheduler, timeout="10s")
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise RuntimeError(f"{scheduler}: cannot reach the Dask scheduler ({exc})") from None
         else:
             self._cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
                                          dashboard_address=None, silence_logs=40)
@@ -398,15 +409,16 @@ def run_batch(store, inputs: list[str], *, workers: int = 1, backend: str = "loc
     for job, why in plan.unreadable:
         store.record_failure({"doc_id": job.doc_id, "name": job.name, "path": job.path}, why, run_id)
         summary.failed.append((job.path, why))
-    card = _model_card(models_dir)
-    if card and plan.jobs:
-        store.register_model(card["model_version"], card)
     timings = {"plan": round(time.perf_counter() - t0, 3)}
     status = "failed"
     bar = Progress(len(plan.jobs), stream=stream, bar=progress, quiet=quiet)
     runner = None
     try:
         if plan.jobs:
+            check_models(models_dir)  # here, in one line, rather than in every worker
+            card = _model_card(models_dir)
+            if card:
+                store.register_model(card["model_version"], card)
             runner = make_backend(backend, min(workers, len(plan.jobs)), models_dir, scheduler)
             t1 = time.perf_counter()
             for result in run_documents(runner, plan.jobs):
@@ -421,7 +433,12 @@ def run_batch(store, inputs: list[str], *, workers: int = 1, backend: str = "loc
             runner.close()
         summary.seconds = time.perf_counter() - t0
         timings["total"] = round(summary.seconds, 3)
-        store.finish_run(run_id, summary.as_dict(), timings, status=status)
+        try:
+            store.finish_run(run_id, summary.as_dict(), timings, status=status)
+        except StoreError:
+            if status == "finished":
+                raise
+            # the run is failing already (e.g. the disk is full): its own error is the one to report
     return summary
 
 
@@ -481,7 +498,9 @@ def _store_result(store, result: DocumentResult, run_id: int, summary: BatchSumm
         store.record_failure(result.doc, result.error, run_id)
         summary.failed.append((result.doc["path"], result.error))
         return
-    store.save_document(result.doc, result.cases, run_id, result.model_version)
+    if not store.save_document(result.doc, result.cases, run_id, result.model_version):
+        summary.skipped.append((result.doc["path"], "stored meanwhile (by another run, or as a copy)"))
+        return
     summary.new_documents += 1
     summary.cases += len(result.cases)
 

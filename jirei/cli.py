@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 from pathlib import Path
 
 from jirei import paths
+from jirei.problems import check_doc_date, os_problem, output_problem
 from jirei.classify.commands import add_train_parser
 from jirei.evaluation.commands import add_evaluate_all_parsers, add_evaluate_classification_parser
 from jirei.records import IngestError
@@ -62,16 +62,13 @@ def _write_err(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def _check_doc_date(value: str | None) -> str | None:
-    if value and not re.fullmatch(r"\d{4}(?:-\d{2}(?:-\d{2})?)?", value):
-        raise SystemExit(f"jirei: error: --doc-date {value!r}: expected YYYY, YYYY-MM or YYYY-MM-DD")
-    return value
+
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
     from jirei.extract.ingest import expand_inputs
 
-    doc_date = _check_doc_date(args.doc_date)
+    doc_date = check_doc_date(args.doc_date)
     # Arguments and paths first: nothing heavy loads for a command that cannot run.
     inputs = list(expand_inputs(args.paths))
     missing = [p for p in inputs if not p.exists()]
@@ -79,16 +76,23 @@ def cmd_extract(args: argparse.Namespace) -> int:
         for p in missing:
             _write_err(f"jirei: error: {p}: no such file or folder")
         return 2
-    if args.output and not Path(args.output).resolve().parent.is_dir():
-        _write_err(f"jirei: error: {args.output}: folder {Path(args.output).parent} does not exist")
+    problem = output_problem(args.output)
+    if problem:
+        _write_err(f"jirei: error: {args.output}: {problem}")
         return 2
+    if args.workers < 1:
+        _write_err(f"jirei: error: --workers {args.workers}: expected 1 or more")
+        return 2
+    if args.layout:
+        from jirei.extract.segment import rule_set_named
+
+        rule_set_named(args.layout)  # an unknown name is a usage error (KeyError, see main)
     models = Path(args.models)
     if not args.no_labels and not (models / "model_card.json").is_file():
         _write_err(f"jirei: error: {models}: no trained models there (model_card.json missing; "
                    "pass --models DIR, or --no-labels)")
         return 2
 
-    from jirei.classify.model import ModelFilesError
     from jirei.pipeline import Pipeline, PipelineConfig
 
     config = PipelineConfig(models_dir=models, layout=args.layout, doc_date=doc_date,
@@ -96,8 +100,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
                             ner_workers=args.workers)
     try:
         pipeline = Pipeline.load(config)
-    except ModelFilesError as exc:
-        _write_err(f"jirei: error: {exc} (pass --models DIR, or --no-labels)")
+    except RuntimeError as exc:  # the models cannot load: one line
+        _write_err(f"jirei: error: {exc} (or pass --no-labels)")
         return 2
 
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
@@ -139,7 +143,8 @@ def _pair_with_gold(docs: list[Path], golds: list) -> list[tuple[Path, object]]:
     for d in docs:
         gold = next((g for g in golds if d.name.startswith(g.stem)), None)
         if gold is None:
-            raise SystemExit(f"jirei: error: {d}: no gold file in corpus/segmentation matches this name")
+            _write_err(f"jirei: error: {d}: no gold file in corpus/segmentation matches this name")
+            raise SystemExit(2)
         pairs.append((d, gold))
     return pairs
 
@@ -149,7 +154,10 @@ def cmd_evaluate_segmentation(args: argparse.Namespace) -> int:
     from jirei.extract.ingest import ingest
     from jirei.extract.segment import segment
 
-    golds = load_gold_dir(args.gold)
+    golds = load_gold_dir(args.gold) if Path(args.gold).is_dir() else []
+    if not golds:
+        _write_err(f"jirei: error: {args.gold}: no gold files (a folder of corpus/segmentation files)")
+        return 2
     if args.docs:
         pairs = _pair_with_gold([Path(d) for d in args.docs], golds)
     else:
@@ -224,6 +232,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from jirei.store import CaseQuery, Store
 
     folder = Path(args.folder) if args.folder else paths.samples_dir()
+    if not folder.is_dir():
+        _write_err(f"jirei: error: {folder}: reports folder not found")
+        return 2
     db = Path(args.db)
     db.parent.mkdir(parents=True, exist_ok=True)
     print(f"Jirei demo: reports in {folder} -> case store {db}")
@@ -365,12 +376,36 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # Every failure a command does not report itself still ends in one line and status 2:
+    # no traceback reaches the user (JIREI_TRACEBACK=1 lets an unexpected one through).
     try:
         return args.func(args)
     except KeyError as exc:  # unknown --layout
         parser.error(str(exc.args[0]))
     except BrokenPipeError:
         return 0
+    except KeyboardInterrupt:
+        _write_err("jirei: interrupted")
+        return 130
+    except Exception as exc:
+        if os.environ.get("JIREI_TRACEBACK"):
+            raise
+        _write_err(f"jirei: error: {_problem(exc, getattr(args, 'db', None))}")
+        return 2
+
+
+def _problem(exc: Exception, db: str | None) -> str:
+    import sqlite3
+
+    from jirei.store import StoreError, store_problem
+
+    if isinstance(exc, (StoreError, IngestError)) or type(exc).__module__.startswith("jirei."):
+        return str(exc)  # Jirei's own errors are one line naming the file already
+    if isinstance(exc, sqlite3.Error):
+        return str(store_problem(Path(db), exc)) if db else f"SQLite: {exc}"
+    if isinstance(exc, OSError):
+        return os_problem(exc)
+    return f"internal error: {type(exc).__name__}: {exc} (JIREI_TRACEBACK=1 shows where)"
 
 
 if __name__ == "__main__":

@@ -96,6 +96,23 @@ class KnownMentions:
         return [self.known[t] for t in texts]
 
 
+class PipelineError(RuntimeError):
+    """A worker could not load GiNZA or the classifier: a batch stops, no document is blamed."""
+
+
+def check_models(models_dir: str | Path):
+    """The classifier in `models_dir`; a one-line RuntimeError naming the folder when it cannot load."""
+    from jirei.classify.predict import CaseClassifier
+
+    try:
+        return CaseClassifier.load(Path(models_dir))
+    except RuntimeError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RuntimeError(f"{models_dir}: cannot load the models ({type(exc).__name__}: {exc}); "
+                           "run `jirei train`") from None
+
+
 class Pipeline:
     """The configured steps; see the module docstring."""
 
@@ -110,17 +127,13 @@ class Pipeline:
     @classmethod
     def load(cls, config: PipelineConfig | None = None) -> "Pipeline":
         """Jirei's own steps for `config`: loads GiNZA (in this process or its NER workers) and
-        the classifier. Raises `jirei.classify.model.ModelFilesError` for missing models."""
+        the classifier. Raises a one-line RuntimeError for models that cannot load."""
         from jirei.extract.entities import MentionRecogniser
         from jirei.extract.ingest import ingest
         from jirei.extract.segment import segment
 
         config = config or PipelineConfig()
-        labeller = None
-        if config.labels:
-            from jirei.classify.predict import CaseClassifier
-
-            labeller = CaseClassifier.load(Path(config.models_dir))
+        labeller = check_models(config.models_dir) if config.labels else None
         recognise: Recogniser | None = None
         if config.entities == "ner":
             recognise = MentionRecogniser(config.ner_workers)

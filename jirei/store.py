@@ -30,6 +30,8 @@ database could stand behind the same methods later.
 from __future__ import annotations
 
 import json
+import os
+import resource
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -202,6 +204,10 @@ class LastAdminError(StoreError):
     """A change that would leave the store without an active admin."""
 
 
+class ReadOnlyStoreError(StoreError):
+    """The store cannot be written here: a read-only file, folder or file system."""
+
+
 class ConflictError(StoreError):
     """A case changed since the caller read it (optimistic version check)."""
 
@@ -311,24 +317,42 @@ def _like_pattern(term: str) -> str:
 class Store:
     """An open case store. Use as a context manager, or call `close()`."""
 
-    def __init__(self, path: str | Path, *, create: bool = True):
+    def __init__(self, path: str | Path, *, create: bool = True, readonly: bool = False):
+        """Open (or with `create`, make) the store. `readonly` opens it for reading only: for a
+        store in a read-only folder or file system, which SQLite can read when its -wal and -shm
+        files exist beside it, or when there is no -wal (nothing left outside the main file)."""
         self.path = Path(path)
-        _check_path(self.path, create=create)
+        self.readonly = readonly
+        _check_path(self.path, create=create and not readonly)
         # `mode=rw` never creates a file; a new store is made only when `create` allows it.
-        mode = "rwc" if create else "rw"
+        mode = "ro" if readonly else "rwc" if create else "rw"
         try:
-            self.conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode={mode}", uri=True, isolation_level=None,
-                                        timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+            self.conn = self._connect(mode)
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot open: {exc}") from None
+            raise store_problem(self.path, exc, "cannot open") from None
         try:
             # The file is judged through this connection, before anything is written to it. It is
             # never opened with a plain file handle: closing any descriptor of the file would drop
             # every POSIX lock this process's SQLite connections hold on it (see the README).
-            _check_store(self.conn, self.path)
+            try:
+                _check_store(self.conn, self.path)
+            except StoreError:
+                if not (readonly and _immutable_readable(self.path)):
+                    raise
+                # A WAL store in a read-only folder with no -wal beside it: the main file holds
+                # everything, and no one can write it here, so SQLite may read it as immutable.
+                self.conn.close()
+                self.conn = self._connect("ro", immutable=True)
+                _check_store(self.conn, self.path)
             self.conn.row_factory = sqlite3.Row
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self.conn.execute("PRAGMA foreign_keys = ON")
+            if readonly:
+                version = self.schema_version()
+                if version < SCHEMA_VERSION:
+                    raise StoreError(f"{self.path}: written by an older Jirei (store schema {version}); open it "
+                                     "once where it can be written, to upgrade it")
+                return
             self.conn.execute("PRAGMA journal_mode = WAL")
             # FULL: a commit is on disk (the WAL fsynced) before "saved" is reported; NORMAL would
             # keep the file consistent but could lose the last commits on power loss.
@@ -336,10 +360,15 @@ class Store:
             self._migrate()
         except sqlite3.OperationalError as exc:
             self.conn.close()
-            raise StoreError(f"{self.path}: cannot open: {exc}") from None
+            raise store_problem(self.path, exc, "cannot open") from None
         except BaseException:
             self.conn.close()
             raise
+
+    def _connect(self, mode: str, immutable: bool = False) -> sqlite3.Connection:
+        extra = "&immutable=1" if immutable else ""
+        return sqlite3.connect(f"{self.path.resolve().as_uri()}?mode={mode}{extra}", uri=True, isolation_level=None,
+                               timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
 
     # --- connection -------------------------------------------------------------------------------
 
@@ -355,15 +384,49 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A short write transaction, taken at once (BEGIN IMMEDIATE) so writers queue on the
-        busy timeout instead of failing half-way with "database is locked"."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        busy timeout instead of failing half-way with "database is locked". A write the disk or
+        the file system refuses (full, read-only, I/O error) is rolled back whole and raised as a
+        one-line StoreError naming the store."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise store_problem(self.path, exc) from None
         try:
             yield self.conn
+        except sqlite3.OperationalError as exc:
+            self._rollback()
+            raise store_problem(self.path, exc) from None
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise
-        else:
+        try:
             self.conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            self._rollback()
+            raise store_problem(self.path, exc) from None
+
+    def _rollback(self) -> None:
+        # SQLite may already have rolled the transaction back itself (a full disk, an I/O error).
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlite3.OperationalError:
+                pass
+
+    def check_writable(self) -> None:
+        """Raise a one-line StoreError unless this process can write the store (a read-only
+        file, folder or file system); nothing is changed."""
+        if self.readonly:
+            raise StoreError(f"{self.path}: opened read-only")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                # rewrites the header's own value: a write SQLite must be allowed to make, then undone
+                self.conn.execute(f"PRAGMA user_version = {int(self.schema_version())}")
+            finally:
+                self._rollback()
+        except sqlite3.OperationalError as exc:
+            raise store_problem(self.path, exc) from None
 
     @contextmanager
     def snapshot(self) -> Iterator[sqlite3.Connection]:
@@ -378,10 +441,11 @@ class Store:
         return self.conn.execute("PRAGMA user_version").fetchone()[0]
 
     def _migrate(self) -> None:
-        version = self.schema_version()
-        if version == SCHEMA_VERSION:
+        if self.schema_version() == SCHEMA_VERSION:
             return
         with self.transaction() as db:
+            # read again under the write lock: another process may have migrated it meanwhile
+            version = self.schema_version()
             for target in sorted(v for v in MIGRATIONS if version < v <= SCHEMA_VERSION):
                 for statement in _statements(MIGRATIONS[target]):
                     db.execute(statement)
@@ -430,18 +494,19 @@ class Store:
             "current, previous, run_id, added_at FROM documents ORDER BY added_at, name").fetchall()
         return [dict(r) for r in rows]
 
-    def save_document(self, doc: dict, cases: list[dict], run_id: int | None, model_version: str | None) -> None:
+    def save_document(self, doc: dict, cases: list[dict], run_id: int | None, model_version: str | None) -> bool:
         """Store one processed document with all its cases and values, atomically.
 
         `doc`: doc_id, name, path, kind, pages [[n, start, end, needs_ocr]], doc_date, encoding,
         warnings, text. `cases`: `jirei extract` records. A failed earlier attempt of the same
-        bytes is replaced; an earlier version of the same path stops being current."""
+        bytes is replaced; an earlier version of the same path stops being current. False when the
+        same bytes are stored already (under another name, or by another process meanwhile)."""
         stamp = now()
         layout = cases[0]["layout"] if cases else None
         with self.transaction() as db:
             prior = db.execute("SELECT status FROM documents WHERE doc_id = ?", (doc["doc_id"],)).fetchone()
             if prior is not None and prior["status"] == "done":
-                return  # the same bytes under another name: already stored
+                return False  # the same bytes under another name, or another run stored them
             if prior is not None:
                 db.execute("DELETE FROM documents WHERE doc_id = ?", (doc["doc_id"],))
             previous = self._supersede_path(db, doc["path"], doc["doc_id"])
@@ -455,6 +520,7 @@ class Store:
                  doc.get("text"), model_version, previous, run_id, stamp))
             for record in cases:
                 self._insert_case(db, record, stamp, run_id, model_version)
+        return True
 
     def record_failure(self, doc: dict, error: str, run_id: int | None) -> None:
         """A document that could not be processed: kept with its reason (no cases)."""
@@ -1098,6 +1164,8 @@ def _check_store(conn: sqlite3.Connection, path: Path) -> None:
     except sqlite3.DatabaseError as exc:
         if "not a database" in str(exc):
             raise StoreError(f"{path}: not a Jirei store (not an SQLite database); left untouched") from None
+        if isinstance(exc, sqlite3.OperationalError):
+            raise store_problem(path, exc, "cannot read") from None
         raise StoreError(f"{path}: cannot read as a Jirei store ({exc}); left untouched") from None
     if app_id != APPLICATION_ID:
         if tables == 0 and app_id == 0:
@@ -1106,6 +1174,88 @@ def _check_store(conn: sqlite3.Connection, path: Path) -> None:
     if version > SCHEMA_VERSION:
         raise StoreError(f"{path}: made by a newer Jirei (store schema {version}, this Jirei reads up to "
                          f"{SCHEMA_VERSION}); left untouched")
+
+
+def open_for_reading(path: str | Path) -> Store:
+    """The store for a command that only reads: opened as usual (so an older schema is migrated),
+    or, where it cannot be written, read-only."""
+    try:
+        return Store(path, create=False)
+    except ReadOnlyStoreError:
+        return Store(path, create=False, readonly=True)
+
+
+def store_problem(path: Path, exc: sqlite3.Error, doing: str | None = None) -> StoreError:
+    """An SQLite error as one line naming the store, with its cause in plain words: the disk
+    full (or the process's file size limit reached), a read-only file, folder or file system,
+    another process holding the write lock past the busy timeout."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc)
+    readonly = _readonly_reason(path)
+    if name.startswith(("SQLITE_FULL", "SQLITE_IOERR")) or "disk is full" in text:
+        space = _space_problem(path)
+        if space or name.startswith("SQLITE_FULL"):
+            return StoreError(f"{path}: cannot write: {space or 'the disk is full'}; the write in progress "
+                              "was undone (free some space, then run the command again)")
+        return StoreError(f"{path}: disk I/O error ({name or text}); the write in progress was undone")
+    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")) or "readonly database" in text:
+        if readonly:
+            wal, shm = (path.with_name(path.name + s) for s in ("-wal", "-shm"))
+            if wal.exists() and not shm.exists():
+                return ReadOnlyStoreError(f"{path}: store is read-only ({readonly}) and cannot be read here: "
+                                          f"{wal.name} holds changes SQLite reads only with {shm.name}; open "
+                                          "it once where it can be written")
+            if not path.exists():
+                return ReadOnlyStoreError(f"{path}: cannot create the store ({readonly})")
+            return ReadOnlyStoreError(f"{path}: store is read-only ({readonly})")
+        if name.startswith("SQLITE_READONLY"):
+            return ReadOnlyStoreError(f"{path}: store is read-only ({text})")
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in text:
+        return StoreError(f"{path}: store is busy: another process held its write lock for over "
+                          f"{BUSY_TIMEOUT_MS // 1000} s; try again")
+    return StoreError(f"{path}: {doing + ': ' if doing else ''}{text}")
+
+
+def _readonly_reason(path: Path) -> str | None:
+    """Why this process cannot write the store, from the directory entries alone (never opened)."""
+    path = Path(path)
+    folder = path.resolve().parent
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return "read-only file system"
+    except OSError:
+        pass
+    if path.exists() and not os.access(path, os.W_OK):
+        return "the file is not writable"
+    if not os.access(folder, os.W_OK):
+        return f"its folder {folder} is not writable"
+    for sibling in (path.with_name(path.name + s) for s in ("-wal", "-shm")):
+        if sibling.exists() and not os.access(sibling, os.W_OK):
+            return f"{sibling.name} is not writable"
+    return None
+
+
+def _space_problem(path: Path) -> str | None:
+    """The disk holding the store is full, or a store file reached the process's file size limit."""
+    try:
+        st = os.statvfs(Path(path).resolve().parent)
+        free = st.f_bavail * st.f_frsize
+        if free < (1 << 20):  # under 1 MiB: the next WAL frames or pages do not fit
+            return f"no space left on the disk holding it ({free // 1024} KiB free)"
+    except OSError:
+        pass
+    soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    if soft != resource.RLIM_INFINITY:
+        sizes = [f.stat().st_size for f in store_files(path) if f.exists()]
+        if sizes and max(sizes) >= soft - (64 << 10):
+            return f"the file size limit of this process is reached (ulimit -f: {soft:,} bytes)"
+    return None
+
+
+def _immutable_readable(path: Path) -> bool:
+    """A store SQLite may read as immutable: in a place this process cannot write, with no -wal
+    beside it (a -wal would hold commits not yet in the main file)."""
+    return _readonly_reason(path) is not None and not path.with_name(path.name + "-wal").exists()
 
 
 def store_files(path: str | Path) -> set[Path]:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from jirei import paths
+from jirei.problems import output_problem
 
 DEFAULT_DB = "jirei.db"
 
@@ -62,31 +63,45 @@ The filters of `jirei cases` apply.
 """
 
 
-def _open_store(path: str, create: bool = False):
-    from jirei.store import Store, StoreError
+def _open_store(path: str, create: bool = False, reading: bool = False):
+    from jirei.store import Store, StoreError, open_for_reading
 
     try:
-        return Store(path, create=create)
+        return open_for_reading(path) if reading else Store(path, create=create)
     except StoreError as exc:
         print(f"jirei: error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
 
 
+def _check_layout(layout: str | None) -> None:
+    if layout:
+        from jirei.extract.segment import layout_names
+
+        if layout not in layout_names():
+            raise SystemExit(_usage_error(f"--layout {layout!r}: unknown; known: {', '.join(layout_names())}"))
+
+
+def _usage_error(message: str) -> int:
+    print(f"jirei: error: {message}", file=sys.stderr)
+    return 2
+
+
 def cmd_batch(args: argparse.Namespace) -> int:
     from jirei.batch import run_batch
+    from jirei.problems import check_doc_date as _check_doc_date
+    from jirei.store import StoreError
 
     if args.backend == "local" and args.scheduler:
-        print("jirei: error: --scheduler needs --backend dask", file=sys.stderr)
-        return 2
+        return _usage_error("--scheduler needs --backend dask")
+    if args.workers < 1:
+        return _usage_error(f"--workers {args.workers}: expected 1 or more")
+    _check_layout(args.layout)
+    _check_doc_date(args.doc_date)
     # Inputs and models are checked before the store is opened, so a mistyped command creates nothing.
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing and len(missing) == len(args.paths):
         for p in missing:
             print(f"jirei: error: {p}: no such file or folder", file=sys.stderr)
-        return 2
-    if not (Path(args.models) / "model_card.json").is_file():
-        print(f"jirei: error: {args.models}: no trained models there (model_card.json missing; pass --models DIR)",
-              file=sys.stderr)
         return 2
     with _open_store(args.db, create=True) as store:
         try:
@@ -94,9 +109,14 @@ def cmd_batch(args: argparse.Namespace) -> int:
                                 scheduler=args.scheduler, retry_failed=args.retry_failed, layout=args.layout,
                                 doc_date=args.doc_date, models_dir=args.models,
                                 quiet=args.quiet)
-        except RuntimeError as exc:
-            print(f"jirei: error: {exc}", file=sys.stderr)
-            return 2
+        except (RuntimeError, StoreError) as exc:
+            # a full disk, a read-only store, missing models, an unreachable cluster: every
+            # document stored so far is complete, and the same command finishes the rest
+            return _usage_error(str(exc))
+        except KeyboardInterrupt:
+            print("jirei: interrupted: the documents stored so far are complete; run the same command "
+                  "to finish", file=sys.stderr)
+            return 130
     lines = summary.lines()
     if not args.verbose:
         lines = [line for line in lines if not line.startswith("  skipped")]
@@ -106,17 +126,19 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 
 def cmd_relabel(args: argparse.Namespace) -> int:
-    from jirei.classify.model import ModelFilesError
-    from jirei.classify.predict import CaseClassifier
+    from jirei.batch import check_models
     from jirei.relabel import relabel_store
+    from jirei.store import StoreError
 
     try:
-        classifier = CaseClassifier.load(Path(args.models))
-    except ModelFilesError as exc:
-        print(f"jirei: error: {exc} (run `jirei train`)", file=sys.stderr)
-        return 2
+        classifier = check_models(args.models)
+    except RuntimeError as exc:
+        return _usage_error(str(exc))
     with _open_store(args.db) as store:
-        summary = relabel_store(store, classifier)
+        try:
+            summary = relabel_store(store, classifier)
+        except StoreError as exc:  # read-only, disk full: the cases relabelled so far stay relabelled
+            return _usage_error(str(exc))
     for line in summary.lines():
         print(line)
     return 0
@@ -133,7 +155,7 @@ def _pillar_id(value: str | None) -> str | None:
         if value in (p.id, p.label_ja, f"「{p.label_ja}」"):
             return p.id
     known = ", ".join(f"{p.id} ({p.label_ja})" for p in pillars)
-    raise SystemExit(f"jirei: error: --pillar {value!r}: expected one of {known}")
+    raise SystemExit(_usage_error(f"--pillar {value!r}: expected one of {known}"))
 
 
 def _query_from(args: argparse.Namespace, limit: int | None):
@@ -153,7 +175,8 @@ def cmd_cases(args: argparse.Namespace) -> int:
 
     from jirei.export import case_table, jsonl_record
 
-    with _open_store(args.db) as store:
+    # listing works on a store in a read-only folder or file system too
+    with _open_store(args.db, reading=True) as store:
         records, total = store.query_cases(_query_from(args, None if args.limit == 0 else args.limit))
     if args.jsonl:
         for r in records:
@@ -173,30 +196,42 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"jirei: error: {args.output}: is the case store {args.db} (or one of its SQLite files); "
               "choose another output file", file=sys.stderr)
         return 2
-    with _open_store(args.db) as store:
-        records, _ = store.query_cases(_query_from(args, None))
     fmt = args.format
-    if fmt == "xlsx":
-        if not args.output:
-            print("jirei: error: --format xlsx needs -o FILE", file=sys.stderr)
-            return 2
-        n = export.write_xlsx(records, args.output, args.include_contacts)
-    elif fmt == "csv":
-        encoding = args.encoding or "utf-8-sig"
-        data, n, lost = export.csv_bytes(records, encoding, args.include_contacts)
-        if args.output:
-            Path(args.output).write_bytes(data)
-        else:
+    if fmt == "xlsx" and not args.output:
+        return _usage_error("--format xlsx needs -o FILE")
+    problem = output_problem(args.output)
+    if problem:
+        return _usage_error(f"{args.output}: {problem}")
+    with _open_store(args.db, reading=True) as store:
+        records, _ = store.query_cases(_query_from(args, None))
+    if not args.output:
+        if fmt == "csv":
+            data, n, lost = export.csv_bytes(records, args.encoding or "utf-8-sig", args.include_contacts)
             sys.stdout.buffer.write(data)
-        if lost:
-            print(f"jirei: warning: {lost} characters have no {encoding} form and were written as '?'",
-                  file=sys.stderr)
-    else:
-        if args.output:
-            with open(args.output, "w", encoding="utf-8") as fh:
-                n = export.write_jsonl(records, fh, args.include_contacts)
         else:
-            n = export.write_jsonl(records, sys.stdout, args.include_contacts)
+            n, lost = export.write_jsonl(records, sys.stdout, args.include_contacts), 0
+    else:
+        # Written beside the target and renamed over it: a reader (or a full disk) never meets a
+        # half-written export, and an earlier export stays whole until the new one is complete.
+        out = Path(args.output)
+        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+        lost = 0
+        try:
+            if fmt == "xlsx":
+                n = export.write_xlsx(records, tmp, args.include_contacts)
+            elif fmt == "csv":
+                data, n, lost = export.csv_bytes(records, args.encoding or "utf-8-sig", args.include_contacts)
+                tmp.write_bytes(data)
+            else:
+                with tmp.open("w", encoding="utf-8") as fh:
+                    n = export.write_jsonl(records, fh, args.include_contacts)
+            os.replace(tmp, out)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            return _usage_error(f"{args.output}: cannot write ({exc.strerror or exc})")
+    if lost:
+        print(f"jirei: warning: {lost} characters have no {args.encoding} form and were written as '?'",
+              file=sys.stderr)
     if args.output:
         print(f"{n} cases written to {args.output}", file=sys.stderr)
     return 0

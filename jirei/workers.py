@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 from pathlib import Path
 
 
@@ -38,5 +39,12 @@ def limit_blas(threads: int) -> None:
 
 def warm_worker(models_dir: str, threads: int) -> None:
     """Load the pipeline in a new worker process, then share the cores' BLAS threads out."""
-    worker_pipeline(models_dir)
+    # Ctrl-C reaches the whole process group: the batch process stops the pool and records the
+    # run; workers printing their own KeyboardInterrupt tracebacks would only bury that line.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        worker_pipeline(models_dir)
+    except Exception:
+        return  # raised again, as a PipelineError, by the worker's first task (an initializer
+        # that raises breaks the pool and prints a traceback instead)
     limit_blas(threads)

@@ -66,6 +66,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         with Store(args.db, create=False) as store:
             users = store.users()
+            store.check_writable()  # saves and logins write: refuse a read-only store now, in one line
     except StoreError as exc:
         print(f"jirei: error: {exc}", file=sys.stderr)
         return 2
@@ -75,6 +76,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not _is_loopback(args.host):
         print(f"jirei: warning: serving on {args.host}: other machines can reach the login page"
               + ("" if args.https_only else "; put it behind HTTPS and pass --https-only"), file=sys.stderr)
+    problem = _bind_problem(args.host, args.port)
+    if problem:
+        print(f"jirei: error: {args.host}:{args.port}: {problem}", file=sys.stderr)
+        return 2
     secret, where = auth.session_secret(args.db)
     print(f"session key: {where}", file=sys.stderr)
     app = create_app(args.db, secret_key=secret, https_only=args.https_only, models_dir=args.models,
@@ -94,12 +99,13 @@ def _read_password(confirm: bool = True) -> str:
 
 
 def cmd_users(args: argparse.Namespace) -> int:
-    from jirei.store import LastAdminError, Store, StoreError
+    from jirei.store import LastAdminError, Store, StoreError, open_for_reading
 
     from . import auth
 
     try:
-        store = Store(args.db, create=args.users_command == "add")
+        store = open_for_reading(args.db) if args.users_command == "list" else \
+            Store(args.db, create=args.users_command == "add")
     except StoreError as exc:
         print(f"jirei: error: {exc}", file=sys.stderr)
         return 2
@@ -142,12 +148,37 @@ def cmd_users(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bind_problem(host: str, port: int) -> str | None:
+    """Why the server could not listen there (a port in use, an address not of this machine),
+    found before uvicorn starts, so it is one line instead of the server's log."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        return f"cannot resolve the address ({exc.strerror})"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            return (exc.strerror or str(exc)).lower()
+    return None
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise argparse.ArgumentTypeError(f"{value!r}: expected a port number 1-65535")
+    return int(value)
+
+
 def add_webapp_parsers(sub) -> None:
     fmt = argparse.RawDescriptionHelpFormatter
     p = sub.add_parser("serve", help="run the reviewer web app", description=SERVE_HELP, formatter_class=fmt)
     p.add_argument("--db", default=DEFAULT_DB, help="case store (default: %(default)s)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s, this machine only)")
-    p.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
+    p.add_argument("--port", type=_port, default=8000, help="port (default: %(default)s)")
     p.add_argument("--models", default=str(paths.MODELS), metavar="DIR",
                    help="the model the dashboard describes (default: the committed models/)")
     p.add_argument("--runs", default=str(DEFAULT_RUNS_FILE), metavar="FILE",
