@@ -19,6 +19,7 @@ import re
 from typing import Any
 
 
+from jirei.extract import actors
 from jirei.extract import organisations as orgs
 from jirei.extract import places as places_mod
 from jirei.extract import years as years_mod
@@ -352,6 +353,7 @@ def extract_entities(document: Document, cases: list[Case], recognise=None, doc_
         lead = next((o["name"] for o in heading_orgs if o["role"] == "lead"), None)
         per_case.append((heading_orgs, _body_organisations(case, mentions, lead) + _shared_head_names(case), lead))
     known = _document_organisations(per_case)
+    context = actors.document_context(document.text, cases)
     for case, (heading_orgs, body_orgs, lead) in zip(cases, per_case):
         again = _mentions_of_known(case, known, lead)
         found = _drop_truncated(orgs.dedupe_organisations(heading_orgs + body_orgs + again))
@@ -363,7 +365,7 @@ def extract_entities(document: Document, cases: list[Case], recognise=None, doc_
             p["span"] = [base + p["span"][0], base + p["span"][1]]
             plc.append(p)
         plc += _chamber_places(found, plc)
-        case.places = plc
+        case.organisations, case.places = actors.apply(case, context, found, plc)
         mentions = []
         for m in years_mod.find_year_mentions(case.text, doc_date=date):
             m = dict(m)
