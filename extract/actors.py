@@ -50,7 +50,7 @@ KINDS = ("company", "government", "chamber", "school", "association", "cooperati
 # --- kinds -------------------------------------------------------------------------------------
 
 _GOV_HEAD = re.compile(
-    r"(?:省|庁|内閣府|委員会|役場|市役所|区役所|県庁|府庁|都庁|道庁|振興局|広域連合|知事会|市長会|町村会|"
+    r"(?:省|庁|内閣府|教育委員会|農業委員会|選挙管理委員会|役場|市役所|区役所|県庁|府庁|都庁|道庁|振興局|広域連合|知事会|市長会|町村会|"
     r"公設試験研究機関|独立行政法人.*|国立研究開発法人.*)$|^(?:独立行政法人|国立研究開発法人|地方独立行政法人)")
 _CHAMBER = re.compile(r"(?:商工会議所|商工会|会議所|経済連合会|経済同友会|経団連|日商|CCI|経済団体連合会)$|^日本商工会議所")
 _SCHOOL = re.compile(r"(?:大学院|大学|大|高専|高等専門学校|専門学校|高等学校|高校|中学校|小学校|学園|学校|学院|"
@@ -113,7 +113,7 @@ _PARTNER_AFTER = re.compile(
     r"^(?:\s*[(（][^)）]{0,30}[)）])?"  # `静岡市(基本合意書を2020年7月に締結)`
     r"(?:(?:[、・]|ならびに|及び|および)[^、。と\n]{1,25}?){0,3}"  # `兵庫県・神戸市、県内外の大学、…`
     r"(?:をはじめとする(?:自治体|市町村)|の官民)?"
-    r"(?:との間で|とも|との|と|とが|が|は|等が)")
+    r"(?:との間で|とも|との|と(?![いしな])|とが|が|は|等が)")
 _MEMBERS = re.compile(r"構成[:：]|構成員|参加団体|会員[:：]")
 _SENTENCE_END = re.compile(r"[。\n]")
 _GENERIC_GOV = re.compile(r"(?<![各全地元])(?:地方公共団体|自治体)(?=と|や|が|出向|の)")
@@ -183,7 +183,7 @@ def government_actors(case, places: list[dict], heading_orgs: list[dict],
         inside = paren.group(1)
         with_org = bool(re.search(r"株|会社|法人|組|[・]", inside)) and any(
             orgs.has_org_head(x) or re.search(r"\(株\)|株式会社|^株", x) for x in re.split(r"[・]", inside))
-        if with_org or "連携" in first_line:
+        if with_org or ("連携" in first_line and re.search(r"[-‐~〜]", inside)):
             for p in heading_places:
                 if p.get("level") == "municipality" and p["span"][0] >= paren.start():
                     add(p, "partner", *p["span"], source="heading")
@@ -192,21 +192,20 @@ def government_actors(case, places: list[dict], heading_orgs: list[dict],
         if _CENTRE_CITY.match(text[p["span"][1]:p["span"][1] + 8]) and not has_lead:
             add(p, "lead", *p["span"])
             has_lead = True
-    # Named with a partnership or action word in its sentence.
-    for p in local:
-        s, e = p["span"]
+    # Named with a partnership or action word in its sentence (every occurrence, not only the first).
+    for p, s, e in _occurrences(text, local):
         if s < title_end and not p.get("implied_by"):
             continue  # heading places are read above
         ss, se = _sentence_at(text, s)
         after = text[e:se]
         m = _PARTNER_AFTER.match(after)
-        if m and _acts(after[m.end():m.end() + 60]) and not _next_is_place(local, e + m.end()):
-            add(p, "partner", s, e)
+        if m and _acts(after[m.end():m.end() + 60]) and not _next_is_location(text, local, e + m.end()):
+            add(p, "lead" if own_publication and not has_lead and m.group().endswith("が") and s >= title_end else "partner", s, e)
             continue
         if _MEMBERS.search(text[max(ss, s - 60):s]):
             add(p, "partner", s, e)
             continue
-        # `長野県の重点施策でもある「信州ITバレー構想」とも連動`, `川場村が設立した`.
+        # `長野県の重点施策でもある「信州ITバレー構想」とも連動`.
         if re.match(r"^の(?:重点施策|施策|事業|構想|補助|委託)", after) and re.search(r"連動|連携|活用", after):
             add(p, "partner", s, e)
     # `自治体と連携` where the sentence, or else the heading, names one municipality.
@@ -214,14 +213,14 @@ def government_actors(case, places: list[dict], heading_orgs: list[dict],
         ss, se = _sentence_at(text, g.start())
         if not _acts(text[g.end():se]) and not text.startswith("出向", g.end()):
             continue
-        in_sentence = [p for p in local if ss <= p["span"][0] < se and p.get("level") in ("municipality", "prefecture")
-                       and not p.get("implied_by")]
+        in_sentence = [(p, a, b) for p, a, b in _occurrences(text, local) if ss <= a < se
+                       and p.get("level") in ("municipality", "prefecture") and not p.get("implied_by")]
         if in_sentence:
-            for p in in_sentence:
-                add(p, "partner", *p["span"])
+            for p, a, b in in_sentence:
+                add(p, "partner", a, b)
         else:
             munis = [p for p in heading_places if p.get("level") == "municipality"]
-            if len(munis) == 1:
+            if len(munis) == 1 and not re.search(r"ほか|等|など", first_line):
                 add(munis[0], "partner", g.start(), g.end())
     # `本村`, `村が`: the publishing municipality, or the heading's municipality of that kind.
     target = None
@@ -241,9 +240,32 @@ def government_actors(case, places: list[dict], heading_orgs: list[dict],
     return out
 
 
-def _next_is_place(local: list[dict], pos: int) -> bool:
-    """`東京都と大阪府で…`: a list of places, not a partner."""
-    return any(p["span"][0] == pos for p in local)
+def _next_is_location(text: str, local: list[dict], pos: int) -> bool:
+    """`東京都と大阪府で…`: a list of places where something happens, not a partner."""
+    for p in local:
+        if p["span"][0] == pos:
+            return bool(re.match(r"^(?:で|にて|において|に|を|の)", text[p["span"][1]:]))
+    return False
+
+
+def _occurrences(text: str, local: list[dict]):
+    """(place, start, end) for every place of the case wherever its written form recurs."""
+    out = []
+    for p in local:
+        seen = set()
+        forms = {p.get("text") or "", government_name(p)} - {""}
+        if p.get("implied_by"):
+            out.append((p, *p["span"]))
+            continue
+        for f in sorted(forms, key=len, reverse=True):
+            for m in re.finditer(re.escape(f), text):
+                if any(a <= m.start() < b for a, b in seen):
+                    continue
+                # `旭川市工芸センター`, `音威子府村地域おこし協力隊`: inside a longer name, read elsewhere.
+                seen.add((m.start(), m.end()))
+                out.append((p, m.start(), m.end()))
+    out.sort(key=lambda x: x[1])
+    return out
 
 
 @functools.lru_cache(maxsize=1)
@@ -306,28 +328,37 @@ def municipality_by_reading(kana: str) -> dict | None:
 
 _PARTNER_WORDS = re.compile(
     r"連携|協定|共同|委託|協力|出資|協働|参画|参加|主催|主唱|運営|設立|構成|実施|開発|提供|支援|受け入れ|派遣|導入|"
-    r"講師|寄託|出展|取り組|取組|開催|締結|と(?:の)?(?:間|ともに)|による|が中心|を中心|コンソーシアム|協議会")
+    r"講師|寄託|出展|活用|取り組|取組|開催|締結|と(?:の)?(?:間|ともに)|による|が中心|を中心|コンソーシアム|協議会")
 _MENTION_WORDS = re.compile(r"取材|報道|受賞|表彰|出典|補助を受け|ウェブサイト|HP|ホームページ|元[^。]{0,6}取締役|出身|在学|卒|"
                             r"経営支援に関する動向|発表した|によると")
 
 
 def assign_roles(case, organisations: list[dict]) -> None:
-    """Body organisations: partner when their sentence says they take part, mentioned when it says
-    they only report, fund a grant, employed someone, or are a source; heading organisations and
+    """Body organisations: partner when a sentence that names them says they take part, mentioned
+    when every mention only reports, funds a grant, employed or taught someone, locates an area
+    (`宗谷振興局管内`) or names its people (`おと高生`, `(おと高3年)`); heading organisations and
     governments keep their role."""
-    text, base = case.text, case.span[0]
+    text = case.text
     for o in organisations:
         if o.get("role") == "lead" or o.get("source") in ("heading", "document") or o.get("kind") == "government":
             continue
-        s = o["span"][0] - base
-        if not 0 <= s < len(text):
-            continue
-        ss, se = _sentence_at(text, s)
-        near = text[max(ss, s - 25): min(se, o["span"][1] - base + 30)]
-        if _MENTION_WORDS.search(near) and not re.search(r"連携|協定|共同|協力|協働", near):
-            o["role"] = "mentioned"
-        elif not _PARTNER_WORDS.search(text[ss:se]) and o.get("label") not in ("shared-head",):
-            o["role"] = "mentioned"
+        written = o.get("text") or o["name"]
+        starts = [m.start() for m in re.finditer(re.escape(written), text)] or [o["span"][0] - case.span[0]]
+        partner = False
+        for s in starts:
+            e = s + len(written)
+            if not 0 <= s < len(text):
+                continue
+            if re.match(r"\s*(?:管内|生|卒|OB|出身|在学|[0-9]+年)", text[e:e + 4]) or re.search(r"さん\s*[(（]\s*$", text[max(0, s - 5):s]):
+                continue
+            ss, se = _sentence_at(text, s)
+            near = text[max(ss, s - 25): min(se, e + 30)]
+            if _MENTION_WORDS.search(near) and not re.search(r"連携|協定|共同|協力|協働", near):
+                continue
+            if _PARTNER_WORDS.search(text[ss:se]) or o.get("label") == "shared-head":
+                partner = True
+                break
+        o["role"] = "partner" if partner else "mentioned"
 
 
 # --- document context ------------------------------------------------------------------------------
@@ -342,6 +373,7 @@ class DocumentContext:
     own_publication: bool = False  # the document is that government's own publication
     chamber: dict | None = None  # a local chamber publishing its own report: {name, span}
     sections: list[tuple[int, dict]] = field(default_factory=list)  # (offset, place) of section lines
+    aliases: dict[str, str] = field(default_factory=dict)  # `(以下、『実行委員会』)` → the full name
 
 
 def document_context(text: str, cases: list) -> DocumentContext:
@@ -351,10 +383,11 @@ def document_context(text: str, cases: list) -> DocumentContext:
     first = min(c.span[0] for c in cases)
     front = text[: min(first, 4000)] if first > 0 else text[:300]
     found = [p for p in places_mod.find_places(front) if p.get("level") == "municipality" and not p.get("implied_by")]
-    names = [p["municipality"] for p in found]
-    if names:
-        top = max(set(names), key=names.count)
-        if names.count(top) * 3 >= len(names) * 2:
+    # How often each municipality is written on the title pages (find_places gives first mentions).
+    counts = {p["municipality"]: front.count(p["text"]) for p in found}
+    if counts:
+        top = max(counts, key=counts.get)
+        if counts[top] * 3 >= sum(counts.values()) * 2:
             ctx.place = dict(next(p for p in found if p["municipality"] == top))
     if ctx.place is None:
         for m in re.finditer(r"(?<![ぁ-ゖ])[ぁ-ゖ]{4,10}(?![ぁ-ゖ])", front):
@@ -371,6 +404,10 @@ def document_context(text: str, cases: list) -> DocumentContext:
     chambers = [m for m in re.finditer(r"[^\s、。「」()（）]{1,10}商工会議所", front) if not m.group().startswith(("日本", "日商"))]
     if chambers and len({m.group() for m in chambers}) == 1:
         ctx.chamber = {"name": chambers[0].group(), "span": [chambers[0].start(), chambers[0].end()]}
+    for m in _ALIAS.finditer(text):
+        full = m.group(1).lstrip("「『")
+        if orgs.has_org_head(full):
+            ctx.aliases[m.group(2)] = full
     # `【兵庫県豊岡市】` lines outside the cases state the place of the cases below them.
     spans = sorted(c.span for c in cases)
     pos = 0
@@ -404,11 +441,17 @@ def inherit(case, ctx: DocumentContext, places: list[dict], organisations: list[
             inherited.update(source="document", span=list(stated["span"]))
             places.append(inherited)
     organisations = list(organisations)
-    if not any(o.get("role") in ("lead", "partner") for o in organisations):
+    publisher = stated is not None and (ctx.own_publication or ctx.sections)
+    # A government's own publication: its cases are its own unless another body leads them.
+    if publisher and not any(o.get("role") == "lead" for o in organisations):
+        actor = {"name": government_name(stated), "kind": "government", "span": list(stated["span"])}
+        key = orgs.org_key(actor["name"])
+        organisations = [o for o in organisations if orgs.org_key(o["name"]) != key]
+        organisations.insert(0, {"name": actor["name"], "text": actor["name"], "role": "lead", "kind": "government",
+                                 "source": "document", "label": "document", "span": actor["span"]})
+    elif not any(o.get("role") in ("lead", "partner") for o in organisations):
         actor = None
-        if stated is not None and (ctx.own_publication or ctx.sections):
-            actor = {"name": government_name(stated), "kind": "government", "span": list(stated["span"])}
-        elif ctx.chamber:
+        if ctx.chamber:
             actor = {"name": ctx.chamber["name"], "kind": "chamber", "span": list(ctx.chamber["span"])}
         if actor and actor["name"]:
             key = orgs.org_key(actor["name"])
@@ -416,6 +459,84 @@ def inherit(case, ctx: DocumentContext, places: list[dict], organisations: list[
             organisations.insert(0, {"name": actor["name"], "text": actor["name"], "role": "lead", "kind": actor["kind"],
                                      "source": "document", "label": "document", "span": actor["span"]})
     return places, organisations
+
+
+# Names without a legal form that the NER misses in newsletters and plans.
+_NAME_PATTERNS = (
+    re.compile(r"「([^「」\n]{2,15})」(?=によるもの|による|が主催|主催)"),  # `「工房そなも」によるもの`
+    re.compile(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]{2,5}(?:省|庁))(?![\u4e00-\u9fffァ-ヶ])"),  # `法務省`
+    re.compile(r"(?<![\u4e00-\u9fff])((?:[ァ-ヶー]{2,}|[\u4e00-\u9fff]{3,6})の会)(?=[のがはと、。\s])"),  # `土里夢の会`
+    # `おといねっぷ美術工芸高等学校`: a kana name Sudachi cuts into pieces.
+    re.compile(r"(?<![ぁ-ゖ])([ぁ-ゖ]{3,8}[\u4e00-\u9fff]{1,8}(?:高等学校|高校|大学|中学校|小学校))(?![\u4e00-\u9fff])"),
+    re.compile(r"(?<![ぁ-ゖ])([ぁ-ゖ]{2,4}高)(?=生|祭|卒|の|や|と|が|は|、|。|\s|\d|[(（])"),  # `おと高`
+    re.compile(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]{2,8}(?:保護会|保護司会|振興会|実行委員会))"),
+    re.compile(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]{2,8}(?:小学校|中学校|高等学校))(?![\u4e00-\u9fff])"),
+)
+# A municipality's own body: `旭川市工芸センター`, `音威子府村教育委員会`.
+_MUNI_BODY_IN_TEXT = re.compile(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]{1,6}[市町村県])(?:立)?[\u4e00-\u9fffァ-ヶー]{1,10}"
+                                r"(?:センター|研究所|試験場|教育委員会|役場)")
+_ALIAS = re.compile(r"([^\s、。「」『』()（）]{4,40})[\s」』]*[(（]以下、?\s*[『「]([^』」]{2,12})[』」]\s*[)）]")
+# The organisation that runs the case: `実行委員会主催`, `主唱:法務省`, `「工房そなも」によるもの`.
+_LEAD_AFTER = re.compile(r"^[」』]?\s*(?:主催|が主催|によるもの|を中心に|が中心)")
+_LEAD_BEFORE = re.compile(r"(?:主唱|主催|実施主体)\s*[:：]\s*$|講師を務めた\s*$")
+
+
+_NOT_NAMED = re.compile(r"^(?:道内|県内|府内|都内|市内|町内|村内|域内|管内|町村立|市町村立|市町村|各)")
+
+
+def _drop_fragments(found: list[dict]) -> list[dict]:
+    """Drop the tail of a longer name (`ぷ美術工芸高等学校` of `おといねっぷ美術工芸高等学校`) and
+    descriptions (`道内町村立高等学校`)."""
+    keys = [orgs.org_key(o["name"]) for o in found]
+    out = []
+    for o, k in zip(found, keys):
+        longer = [kx for kx in keys if kx != k and kx.endswith(k)
+                  and not re.search(r"(?:ならびに|並びに|及び|および|と|や|の|、)$", kx[: -len(k)])]
+        if o.get("source") != "heading" and (_NOT_NAMED.match(o["name"]) or (longer and len(k) >= 4)):
+            continue
+        out.append(o)
+    return out
+
+
+def _pattern_names(case, ctx: DocumentContext) -> list[dict]:
+    text, base = case.text, case.span[0]
+    out = []
+    for rx in _NAME_PATTERNS:
+        for m in rx.finditer(text):
+            name = m.group(1)
+            if orgs.is_generic(name) or places_mod.find_places(name) and _is_place_name(name):
+                continue
+            out.append({"name": orgs.normalise_org_name(name), "text": name, "role": "partner", "source": "rule",
+                        "label": "pattern", "span": [base + m.start(1), base + m.end(1)]})
+    for m in _MUNI_BODY_IN_TEXT.finditer(text):
+        if _is_place_name(m.group(1)):
+            out.append({"name": m.group(), "text": m.group(), "role": "partner", "source": "rule", "kind": "government",
+                        "label": "pattern", "span": [base + m.start(), base + m.end()]})
+    for alias, full in ctx.aliases.items():
+        for m in re.finditer(re.escape(alias), text):
+            out.append({"name": orgs.normalise_org_name(full), "text": alias, "role": "partner", "source": "rule",
+                        "label": "alias", "span": [base + m.start(), base + m.end()]})
+    return out
+
+
+def _promote_lead(case, organisations: list[dict]) -> None:
+    """No lead yet: an organisation that opens the heading, or that the text says runs the case."""
+    if any(o.get("role") == "lead" for o in organisations):
+        return
+    text, base = case.text, case.span[0]
+    opening = case.text[:len(case.title) + 40] if case.text.startswith(case.title[:10]) else case.title
+    head = re.sub(r"[\s「」『』◇◆■●・]", "", unicodedata.normalize("NFKC", opening))
+    for o in organisations:
+        key = re.sub(r"[\s「」『』]", "", o["name"])
+        # `おと高祭` opens with the school; `おと高卒業生と…` with its graduates, not the school.
+        if len(key) >= 3 and head.startswith(key) and not re.match(r"(?:卒|生|OB|出身)", head[len(key):]):
+            o["role"] = "lead"
+            return
+    for o in sorted(organisations, key=lambda o: o["span"][0]):
+        s, e = o["span"][0] - base, o["span"][1] - base
+        if 0 <= s and (_LEAD_AFTER.match(text[e:e + 8]) or _LEAD_BEFORE.search(text[max(0, s - 8):s])):
+            o["role"] = "lead"
+            return
 
 
 def apply(case, ctx: DocumentContext, organisations: list[dict], places: list[dict]) -> tuple[list[dict], list[dict]]:
@@ -427,6 +548,14 @@ def apply(case, ctx: DocumentContext, organisations: list[dict], places: list[di
     has_lead = any(o.get("role") == "lead" for o in organisations)
     keys = {orgs.org_key(o["name"]): o for o in organisations}
     merged = list(organisations)
+    for extra in _pattern_names(case, ctx):
+        k = orgs.org_key(extra["name"])
+        if k and k not in keys and not any(k in other and k != other for other in keys):
+            keys[k] = extra
+            merged.append(extra)
+    merged = _drop_fragments(merged)
+    _promote_lead(case, merged)
+    has_lead = any(o.get("role") == "lead" for o in merged)
     for g in govs:
         if has_lead and g["role"] == "lead":
             g["role"] = "partner"

@@ -37,6 +37,7 @@ Conventions (from the entity gold):
   with it or in its list, else by a candidate prefecture named elsewhere in the text, else
   flagged `ambiguous` with its `candidates`;
 - a bare `市` / `県` / `府` acting (`市と連携`, `市内の企業`, `県の産学官`, `府、市`) and `都内` / `道内`
+  (not in a description: `道内屈指の`, `道内唯一の`, `道内外から`)
   stand for the nearest city / prefecture written or named in a chamber's or office's name
   (`(京都商工会議所)`), marked `implied_by: "context"`; nothing when there is none.
 
@@ -700,6 +701,9 @@ def _pronoun_status(text: str, m: _M, before: str, run: str, after: str) -> str:
         return "reject"
     p = m.surface
     if p in ("都内", "道内"):
+        # `道内屈指の長大路線`, `道内唯一の村立高校`, `道内外から`: a description, not where the case happens.
+        if re.match(r"(?:屈指|唯一|初|有数|最大|随一|外|トップ)", text[m.end:m.end + 3]):
+            return "reject"
         return "pron"
     if run:
         if p == "市":
