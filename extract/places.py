@@ -304,10 +304,10 @@ MUNI_SUFFIXES = (
     "内", "役所", "役場", "議会", "長", "民", "全域", "全体", "周辺", "近郊", "在住", "出身", "一帯", "中心部", "中心市街地",
     "地域", "地区", "等", "他", "産", "発", "含", "域", "郊外", "各地", "全市", "全町", "全村",
 )
-STEM_SUFFIXES = ("地域", "地方", "地区", "内", "全域", "周辺", "近郊", "発", "等", "在住", "出身", "産", "含", "一帯", "エリア", "エリヤ", "一円", "県内", "府内", "都内")
+STEM_SUFFIXES = ("地域", "地方", "地区", "展", "会場", "内", "全域", "周辺", "近郊", "発", "等", "在住", "出身", "産", "含", "一帯", "エリア", "エリヤ", "一円", "県内", "府内", "都内")
 REGION_SUFFIXES = (
     "地域", "地方", "地区", "圏", "エリア", "各地", "各県", "全域", "全体", "一円", "一帯", "内", "発", "間", "在住", "出身",
-    "等", "諸県", "外", "含", "域", "東部", "西部", "南部", "北部", "中部",
+    "等", "諸県", "外", "含", "域", "管内", "東部", "西部", "南部", "北部", "中部",
 )
 ISLAND_SUFFIXES = ("内", "全域", "全体", "全島", "周辺", "等", "産", "沖", "発", "在住", "出身", "含")
 DISTRICT_SUFFIXES = ("地区", "エリア", "周辺", "界隈", "一帯", "等", "内", "駅")
@@ -423,13 +423,14 @@ def _surfaces() -> _Surfaces:
     for s in table:
         first.setdefault(s[0], set()).add(len(s))
     stop = set(data["bare_stem_stoplist"]["stems"])
+    core = set(data["bare_stem_core_cities"]["stems"])
     capitals = set(data["prefectural_capitals"])
     bare_ok = set()
     for stem, ms in idx.city_stems.items():
         if stem in stop or len(ms) != 1 or _kana_only(stem):
             continue
         m = ms[0]
-        if m.kind == "designated" or stem in capitals or len(stem) >= 3:
+        if m.kind == "designated" or stem in capitals or stem in core or len(stem) >= 3:
             bare_ok.add(stem)
     for stem in idx.pref_stems:
         if stem not in stop:
@@ -993,7 +994,8 @@ def find_places(text: str) -> list[dict]:
         return []
     ms = _scan(text)
     _classify(text, ms)
-    return _resolve(text, ms)
+    # `JR北海道`, `JR九州`: a railway company's name, not the place.
+    return [p for p in _resolve(text, ms) if not text[max(0, p["span"][0] - 2):p["span"][0]].upper().endswith("JR")]
 
 
 # --------------------------------------------------------------------------------------------
