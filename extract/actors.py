@@ -28,8 +28,8 @@ Contract (used by `extract_entities`, on plain dicts; every value carries `sourc
     document is that government's own publication (広報, 総合戦略, 計画, 役場 …), a local chamber
     publishing its own report, and per-section places (`【兵庫県豊岡市】` lines between cases).
 ``inherit(case, context, places, organisations) -> (places, organisations)``
-    A case that names no municipality (and no prefecture other than the document place's own)
-    inherits the document's place; a case that names no lead or partner inherits the publishing
+    A case that names no municipality (and no prefecture other than the document place's own; a
+    region or a place abroad may be named) inherits the document's place; a case that names no lead or partner inherits the publishing
     government (or chamber) as lead. Inherited values have ``source: "document"`` and the span
     where the document states them.
 """
@@ -115,7 +115,6 @@ _PARTNER_AFTER = re.compile(
     r"(?:をはじめとする(?:自治体|市町村)|の官民)?"
     r"(?:との間で|とも|との|と(?![いしな])|とが|が|は|等が)")
 _MEMBERS = re.compile(r"構成[:：]|構成員|参加団体|会員[:：]")
-_SENTENCE_END = re.compile(r"[。\n]")
 _GENERIC_GOV = re.compile(r"(?<![各全地元])(?:地方公共団体|自治体)(?=と|や|が|出向|の)")
 _OWN = re.compile(r"本(村|町|市)|当(村|町|市)|(?<![\u3040-\u30ff\u4e00-\u9fff])(村|町)(?=が|では|で|と|は|の(?:負担|事業|取り組み|取組))")
 _CENTRE_CITY = re.compile(r"^を(?:連携)?中枢都市")
@@ -123,10 +122,17 @@ _PLACE_ONLY_HEADING = re.compile(r"^\s*(?:【[^】]*】)?\s*(?P<places>[^【】(
 _OWN_PROGRAMME = re.compile(r"^(?P<muni>[^「」()（）\s]{2,8}?[市町村区県])(?:「|の(?:まちづくり|取り組み|取組|事業|プロジェクト))")
 
 
+# A sentence ends at 。, at a blank line, or at a line break before a bullet; a slide's line
+# wrapped in mid-sentence (`・石狩市とさくらインターネットが\n包括連携協定を締結`) runs on.
+_SENTENCE_BREAK = re.compile(r"。|\n(?=\s*\n|\s*[・●◆◇■□○◎•\-–※【\[<(（])|\n(?=[^\n]{0,3}$)")
+
+
 def _sentence_at(text: str, pos: int) -> tuple[int, int]:
-    s = max(text.rfind("。", 0, pos), text.rfind("\n", 0, pos)) + 1
-    m = _SENTENCE_END.search(text, pos)
-    return s, (m.start() if m else len(text))
+    start = 0
+    for m in _SENTENCE_BREAK.finditer(text, 0, pos):
+        start = m.end()
+    m = _SENTENCE_BREAK.search(text, pos)
+    return start, (m.start() if m else len(text))
 
 
 def _acts(rest: str) -> bool:
@@ -185,7 +191,7 @@ def government_actors(case, places: list[dict], heading_orgs: list[dict],
             orgs.has_org_head(x) or re.search(r"\(株\)|株式会社|^株", x) for x in re.split(r"[・]", inside))
         if with_org or ("連携" in first_line and re.search(r"[-‐~〜]", inside)):
             for p in heading_places:
-                if p.get("level") == "municipality" and p["span"][0] >= paren.start():
+                if p.get("level") == "municipality" and not p.get("implied_by") and p["span"][0] >= paren.start():
                     add(p, "partner", *p["span"], source="heading")
     # `広島県福山市を連携中枢都市として`: the central city leads its 都市圏.
     for p in local:
@@ -381,13 +387,15 @@ def document_context(text: str, cases: list) -> DocumentContext:
     if not cases:
         return ctx
     first = min(c.span[0] for c in cases)
-    front = text[: min(first, 4000)] if first > 0 else text[:300]
+    # The title pages: before the first case, and at least the opening 600 characters (a table of
+    # contents the segmenter took for cases still names the document's municipality).
+    front = text[: min(max(first, 600), 4000)]
     found = [p for p in places_mod.find_places(front) if p.get("level") == "municipality" and not p.get("implied_by")]
     # How often each municipality is written on the title pages (find_places gives first mentions).
     counts = {p["municipality"]: front.count(p["text"]) for p in found}
     if counts:
         top = max(counts, key=counts.get)
-        if counts[top] * 3 >= sum(counts.values()) * 2:
+        if counts[top] >= 2 and counts[top] * 3 >= sum(counts.values()) * 2:
             ctx.place = dict(next(p for p in found if p["municipality"] == top))
     if ctx.place is None:
         for m in re.finditer(r"(?<![ぁ-ゖ])[ぁ-ゖ]{4,10}(?![ぁ-ゖ])", front):
@@ -434,10 +442,10 @@ def inherit(case, ctx: DocumentContext, places: list[dict], organisations: list[
     places = list(places)
     if stated is not None:
         pref = stated.get("prefecture")
-        japan = [p for p in places if p.get("level") in ("municipality", "region")
+        japan = [p for p in places if p.get("level") == "municipality"
                  or (p.get("level") == "prefecture" and p.get("prefecture") != pref)]
         if not japan:
-            inherited = {k: v for k, v in stated.items() if k not in ("text",)}
+            inherited = dict(stated)
             inherited.update(source="document", span=list(stated["span"]))
             places.append(inherited)
     organisations = list(organisations)
@@ -447,16 +455,18 @@ def inherit(case, ctx: DocumentContext, places: list[dict], organisations: list[
         actor = {"name": government_name(stated), "kind": "government", "span": list(stated["span"])}
         key = orgs.org_key(actor["name"])
         organisations = [o for o in organisations if orgs.org_key(o["name"]) != key]
-        organisations.insert(0, {"name": actor["name"], "text": actor["name"], "role": "lead", "kind": "government",
+        organisations.insert(0, {"name": actor["name"], "text": stated.get("text", actor["name"]), "role": "lead",
+                                 "kind": "government",
                                  "source": "document", "label": "document", "span": actor["span"]})
     elif not any(o.get("role") in ("lead", "partner") for o in organisations):
         actor = None
         if ctx.chamber:
-            actor = {"name": ctx.chamber["name"], "kind": "chamber", "span": list(ctx.chamber["span"])}
+            actor = {"name": ctx.chamber["name"], "kind": "chamber", "span": list(ctx.chamber["span"]),
+                     "text": ctx.chamber["name"]}
         if actor and actor["name"]:
             key = orgs.org_key(actor["name"])
             organisations = [o for o in organisations if orgs.org_key(o["name"]) != key]
-            organisations.insert(0, {"name": actor["name"], "text": actor["name"], "role": "lead", "kind": actor["kind"],
+            organisations.insert(0, {"name": actor["name"], "text": actor["text"], "role": "lead", "kind": actor["kind"],
                                      "source": "document", "label": "document", "span": actor["span"]})
     return places, organisations
 
@@ -476,8 +486,8 @@ _NAME_PATTERNS = (
 _MUNI_BODY_IN_TEXT = re.compile(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]{1,6}[市町村県])(?:立)?[\u4e00-\u9fffァ-ヶー]{1,10}"
                                 r"(?:センター|研究所|試験場|教育委員会|役場)")
 _ALIAS = re.compile(r"([^\s、。「」『』()（）]{4,40})[\s」』]*[(（]以下、?\s*[『「]([^』」]{2,12})[』」]\s*[)）]")
-# The organisation that runs the case: `実行委員会主催`, `主唱:法務省`, `「工房そなも」によるもの`.
-_LEAD_AFTER = re.compile(r"^[」』]?\s*(?:主催|が主催|によるもの|を中心に|が中心)")
+# The organisation that runs the case: `実行委員会主催`, `主唱:法務省`, `「工房そなも」によるもの` (not `Xを中心に`: what a plan centres on).
+_LEAD_AFTER = re.compile(r"^[」』]?\s*(?:主催|が主催|によるもの)")
 _LEAD_BEFORE = re.compile(r"(?:主唱|主催|実施主体)\s*[:：]\s*$|講師を務めた\s*$")
 
 

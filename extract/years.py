@@ -533,7 +533,8 @@ def find_year_mentions(text: str, doc_date: str | None = None) -> list[dict]:
 
 
 # `今年も開催!2025木の手づくり展`: a bare year that opens an event's title, in the first line only.
-_HEADING_YEAR = re.compile(r"(?<![\dA-Za-z.,/\-])(19[5-9]\d|20[0-4]\d)(?=[\u3040-\u30ff\u4e00-\u9fff])")
+_HEADING_YEAR = re.compile(r"(?<![\dA-Za-z.,/\-\u3040-\u30ff\u4e00-\u9fff])(19[5-9]\d|20[0-4]\d)"
+                           r"(?![年件人円社校台名回個万億千百周歳代号番期])(?=[\u3040-\u30ff\u4e00-\u9fff])")
 
 
 def _heading_years(text: str) -> list[dict]:
@@ -555,6 +556,13 @@ _HISTORY_AFTER = re.compile(r"^\s*(?:\d{1,2}\s*月\s*)?(?:[春夏秋冬]\s*)?(?:
 _PAREN_REF = re.compile(r"[^\d\s(（][(（]\s*$")
 
 
+def _figures_follow(text: str, pos: int) -> bool:
+    """A header of years with a row of figures under it (`| 人口 | 1200 | 1180 |`): a statistics table."""
+    lines = text[pos:].split("\n")[1:4]
+    rows = [ln for ln in lines if ln.strip() and not re.fullmatch(r"[\s|:\-]+", ln)]
+    return bool(rows) and len(re.findall(r"(?<![\d.])\d[\d,.]*(?![\d年])", rows[0])) >= 2
+
+
 def year_kind(d: dict, text: str) -> str:
     """The kind of one (non-relative) mention in `text`: target, statistic, history or initiative."""
     if d.get("target"):
@@ -563,7 +571,9 @@ def year_kind(d: dict, text: str) -> str:
     before, after = text[max(0, s - 24):s], text[e:e + 24]
     if _TARGET_NEAR.search(before):
         return "target"
-    if d.get("form") in ("table", "table_era") or _STAT_AFTER.match(after) or _STAT_BEFORE.search(before):
+    if d.get("form") in ("table", "table_era"):
+        return "statistic" if _figures_follow(text, e) else "initiative"
+    if _STAT_AFTER.match(after) or _STAT_BEFORE.search(before):
         return "statistic"
     if _HISTORY_AFTER.match(after):
         return "history"
