@@ -58,6 +58,8 @@ _SCHOOL = re.compile(r"(?:大学院|大学|大|高専|高等専門学校|専門�
 _COOP = re.compile(r"(?:協同組合|組合|農協|漁協|生協|信用金庫|信金|信用組合|JA.*)$|^(?:農事組合法人|JA)")
 _ASSOC = re.compile(r"(?:協会|連盟|振興会|財団|社団|クラブ|の会|会|応援団|保護会|NPO.*)$|"
                     r"^(?:NPO|特定非営利活動法人|一般社団法人|公益社団法人|一般財団法人|公益財団法人|社会福祉法人)")
+# Councils, committees and consortia of several members: `other`, not an association.
+_COUNCIL = re.compile(r"(?:協議会|委員会|推進会議|会議|コンソーシアム|ネットワーク|広域連合|機構)$")
 _COMPANY = re.compile(r"^(?:株式会社|有限会社|合同会社|合資会社|合名会社)|(?:株式会社|有限会社|合同会社|ホールディングス|"
                       r"銀行|グループ|フィナンシャルグループ|Inc\.?|Co\.,? ?Ltd\.?|Corporation)$")
 # A municipality's own research or service body: `旭川市工芸センター`.
@@ -81,6 +83,8 @@ def organisation_kind(name: str, label: str | None = None) -> str:
         return "cooperative"
     if _SCHOOL.search(n):
         return "school"
+    if _COUNCIL.search(n):
+        return "other"
     if _ASSOC.search(n):
         return "association"
     if any(n.endswith(w) for w in orgs.BUSINESS_WORDS) or label in {"Company", "Company_Group"}:
