@@ -517,11 +517,15 @@ def _pattern_names(case, ctx: DocumentContext) -> list[dict]:
     out = []
     for rx in _NAME_PATTERNS:
         for m in rx.finditer(text):
-            name = m.group(1)
+            name, start = m.group(1), m.start(1)
+            # `村民やおと高生`: a particle glued before a kana abbreviation
+            pm = re.match(r"[やとのはがをにでも](?=[ぁ-ゖ]{2,}高$)", name)
+            if pm:
+                name, start = name[1:], start + 1
             if orgs.is_generic(name) or places_mod.find_places(name) and _is_place_name(name):
                 continue
             out.append({"name": orgs.normalise_org_name(name), "text": name, "role": "partner", "source": "rule",
-                        "label": "pattern", "span": [base + m.start(1), base + m.end(1)]})
+                        "label": "pattern", "span": [base + start, base + start + len(name)]})
     for m in _MUNI_BODY_IN_TEXT.finditer(text):
         if _is_place_name(m.group(1)):
             out.append({"name": m.group(), "text": m.group(), "role": "partner", "source": "rule", "kind": "government",
