@@ -373,7 +373,8 @@ def assign_roles(case, organisations: list[dict]) -> None:
 
 # --- document context ------------------------------------------------------------------------------
 
-_PUBLISHER = re.compile(r"広報|総合戦略|振興計画|総合計画|基本計画|役場|市役所|町役場|村役場|県庁|public relations|議会だより", re.I)
+_PUBLISHER = re.compile(r"広報|総合戦略|振興計画|総合計画|基本計画|役場|市役所|町役場|村役場|県庁|府庁|道庁|都庁|"
+                        r"public relations|議会だより", re.I)
 _SECTION_LINE = re.compile(r"^\s*【([^】]{2,20})】\s*$")
 
 
@@ -410,6 +411,11 @@ def document_context(text: str, cases: list) -> DocumentContext:
             if p:
                 ctx.place = dict(p, text=m.group(), span=[m.start(), m.end()])
                 break
+    if ctx.place is None and _PUBLISHER.search(front):
+        # A prefecture's own list of programmes: its name written on the title pages, and no other.
+        prefs = [p for p in places_mod.find_places(front) if p.get("level") == "prefecture" and not p.get("implied_by")]
+        if len({p["prefecture"] for p in prefs}) == 1 and front.count(prefs[0]["text"]) >= 2:
+            ctx.place = dict(prefs[0])
     if ctx.place is not None:
         ctx.place = {k: v for k, v in ctx.place.items() if k not in ("source",)}
         ctx.own_publication = bool(_PUBLISHER.search(front))
