@@ -1,16 +1,21 @@
 """The entities stage: organisations, places and years for every case entry.
 
-`extract_entities(document, cases, nlp)` fills `organisations`, `places`, `years` and
-`year_mentions` of each Case in place. Every value carries `source` (heading | rule | ner) and
-`span`: offsets into the document's text, the same space as `Case.span`.
+`extract_entities(document, cases, recognise)` fills `organisations`, `places`, `years` and
+`year_mentions` of each Case in place. Every value carries `source` (heading | rule | ner |
+document) and `span`: offsets into the document's text, the same space as `Case.span` (for
+`document`, where the document states the value for all its parts).
 
 What each part does:
 - organisations: the heading first (layouts name the case's organisation there), then the body
   through GiNZA with Jirei's components (`jirei.extract.organisations`); filtered of generic
-  mentions, internal units and municipalities (which are places, not organisations);
+  mentions and internal units; a place name alone is no organisation here: the municipalities
+  and prefectures that act are added, with kind, roles and the document's context, by
+  `jirei.extract.actors`;
 - places: gazetteer rules over the case text (`jirei.extract.places`), plus the city a
   chamber of commerce in the heading implies when the text does not name it;
-- years: rules (`jirei.extract.years`); relative expressions resolved against the document's date.
+- years: rules (`jirei.extract.years`); relative expressions resolved against the document's date;
+  `years` holds the initiative's years only (mentions of kind statistic, history or target stay
+  in `year_mentions`).
 """
 
 from __future__ import annotations
@@ -102,7 +107,8 @@ def _org_name_ok(name: str) -> bool:
     n = orgs.normalise_org_name(name)
     if len(n) < 2 or orgs.is_generic(n) or _NOT_A_BODY.search(n):
         return False
-    # A municipality acting as a partner is a place; `関西広域連合` is a body named after one.
+    # A bare place name is left to the government-actor rules (jirei.extract.actors);
+    # `関西広域連合` is a body named after one.
     if not orgs.has_org_head(n) and is_place_only(n):
         return False
     if re.fullmatch(r"[\d\s.,年月日度]+", n) or re.match(r"(?i)https?\b|www\.|.*://", n):
