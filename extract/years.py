@@ -10,11 +10,16 @@ Public API
         {"text": "令和元年", "year": 2019, "fiscal": False, "relative": False,
          "span": [s, e], "source": "rule", "form": "era", "kind": "initiative"}
 
+    ``form`` says how it is written (western, era, kanji, range, table, heading, relative …);
+    ``kind`` what it is for: ``initiative``, ``statistic`` (`2020年10月時点`, `現状値(2014年度)`,
+    a budget's year, a table of figures), ``history`` (`2022年3月卒`, `2019年秋にデビューした`) or
+    ``target`` (see ``year_kind``).
+
     optional keys: ``month``, ``day``; ``end_year`` and ``end_stated`` for ranges; ``target``
     for future targets and horizons; ``antecedent`` for 同年/翌年/前年 resolved to an earlier mention.
 ``stated_years(mentions) -> list[int]``
-    Sorted unique calendar years of the mentions that are neither relative nor targets (the
-    "years the case states explicitly" of ``corpus/entities/README.md``).
+    Sorted unique calendar years of the initiative's own mentions: not relative, of kind
+    ``initiative`` (the case's years of ``corpus/entities/README.md``, J-Y3).
 ``find_document_date(text) -> str | None``
     The report's own date ("YYYY-MM-DD", "YYYY-MM" or "YYYY"), see ``find_document_date_info``.
 ``score_years(pred_years, gold_years) -> (tp, fp, fn)``
