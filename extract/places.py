@@ -37,7 +37,8 @@ Conventions (from the entity gold):
   with it or in its list, else by a candidate prefecture named elsewhere in the text, else
   flagged `ambiguous` with its `candidates`;
 - a bare `市` / `県` / `府` acting (`市と連携`, `市内の企業`, `県の産学官`, `府、市`) and `都内` / `道内`
-  (not in a description: `道内屈指の`, `道内唯一の`, `道内外から`)
+  (not in a description: `道内屈指の`, `道内唯一の`, `道内外から`);
+- `JR北海道` (a railway company) and a distance (`首都圏から近く`) name no place of the case
   stand for the nearest city / prefecture written or named in a chamber's or office's name
   (`(京都商工会議所)`), marked `implied_by: "context"`; nothing when there is none.
 
@@ -994,8 +995,10 @@ def find_places(text: str) -> list[dict]:
         return []
     ms = _scan(text)
     _classify(text, ms)
-    # `JR北海道`, `JR九州`: a railway company's name, not the place.
-    return [p for p in _resolve(text, ms) if not text[max(0, p["span"][0] - 2):p["span"][0]].upper().endswith("JR")]
+    # `JR北海道`, `JR九州`: a railway company's name, not the place; `首都圏から近く`: a distance
+    # that describes something, not where the case happens.
+    return [p for p in _resolve(text, ms) if not text[max(0, p["span"][0] - 2):p["span"][0]].upper().endswith("JR")
+            and not re.match(r"から(?:も)?近[いくかけ]", text[p["span"][1]:p["span"][1] + 5])]
 
 
 # --------------------------------------------------------------------------------------------
