@@ -6,6 +6,15 @@ labelled; corpus/entities/README.md "Scope"). Matching, per case, micro-averaged
 - places: (prefecture, municipality) for municipality and prefecture level; the region name for
   regions; the written name for places abroad;
 - years: the calendar years stated (relative expressions excluded on both sides).
+Organisations are also scored by role: `lead` (the one lead of a case) and `partners` (every
+other organisation the gold lists); an extracted organisation with role `mentioned` is not a
+claim and is left out of every organisation score.
+
+Gold lives in `corpus/entities/*.json` (the seed reports, read from the seeds folder) and
+`corpus/entities/pdfs/*.json` (real PDFs, read from the shared `pdfs/` folder; their case
+boundaries from `corpus/segmentation/pdfs/`). The rules were written against the seeds
+(`RULES_WRITTEN_AGAINST`): a figure on those documents is a development figure, the figure on
+the other documents is the cross-document one, and the two are reported apart.
 
 The baseline is stock ja_ginza (every component, default ops) with its NER alone: organisation
 labels → organisations; Province/City/County/GPE/Domestic_Region/Country entities → places
@@ -31,7 +40,16 @@ from jirei.records import Case
 
 PLACE_LABELS = frozenset({"Province", "City", "County", "GPE_Other", "Domestic_Region", "Country", "Island"})
 YEAR_LABELS = frozenset({"Date", "Era", "Period_Year", "Timex_Other"})
-FIELDS = ("organisations", "places", "years")
+FIELDS = ("organisations", "lead", "partners", "places", "years")
+# The documents the organisation, place and year rules were written against (the seeds): a rule is
+# credited only on the documents it was not developed on, so the other documents' pooled figure is
+# reported apart. The government-actor, document-context and year-kind rules (extract/actors.py,
+# year kinds) were developed on the real PDFs, which are therefore development documents for them.
+RULES_WRITTEN_AGAINST = frozenset({"001_7db842c1dad96953.txt", "003_a912029e63bdb806.txt",
+                                   "004_1e7916743c47c828.txt"})
+GROUP_TITLES = ("seeds: the organisation/place/year rules were written against them",
+                "real PDFs: cross-document for those rules (actors, document context and year kinds developed here)")
+SCORED_ROLES = ("lead", "partner")
 
 
 @dataclass
@@ -82,10 +100,14 @@ class EntityScores:
                                 "missed": sorted(map(str, gold - pred)), "spurious": sorted(map(str, pred - gold))})
 
     def as_dict(self) -> dict:
+        seeds = [d for d in self.per_doc if d in RULES_WRITTEN_AGAINST]
+        others = [d for d in self.per_doc if d not in RULES_WRITTEN_AGAINST]
         return {
             "system": self.system,
             "fields": {f: c.as_dict() for f, c in self.fields.items()},
             "per_doc": {d: {f: c.as_dict() for f, c in fs.items()} for d, fs in self.per_doc.items()},
+            "rules_written_against": {f: c.as_dict() for f, c in _pooled(self, seeds).items()},
+            "cross_document": {f: c.as_dict() for f, c in _pooled(self, others).items()},
             "lead_accuracy": round(self.lead_correct / self.lead_total, 4) if self.lead_total else None,
             "seconds": round(self.seconds, 2),
             "chars": self.chars,
@@ -93,14 +115,29 @@ class EntityScores:
 
 
 def load_entity_gold(folder: Path = paths.ENTITY_GOLD) -> list[dict]:
-    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(Path(folder).glob("*.json"))]
+    """The seed gold files, then the real-PDF gold files of `folder/pdfs/`."""
+    files = sorted(Path(folder).glob("*.json")) + sorted(Path(folder).glob("pdfs/*.json"))
+    return [json.loads(p.read_text(encoding="utf-8")) for p in files]
+
+
+def is_pdf_gold(entity_gold: dict) -> bool:
+    return entity_gold["doc"].lower().endswith(".pdf")
+
+
+def source_path(seeds: Path, entity_gold: dict) -> Path:
+    """The document a gold file describes: a seed in `seeds`, a PDF in the shared `pdfs/` beside it."""
+    if is_pdf_gold(entity_gold):
+        return Path(seeds).parent / "pdfs" / entity_gold["doc"]
+    return Path(seeds) / entity_gold["doc"]
 
 
 def gold_cases(seeds: Path, entity_gold: dict) -> tuple[object, list[Case]]:
     """The document and one Case per gold row, spanning exactly what the gold labelled
     (segmentation is scored on its own; here both systems see the same text)."""
-    seg = load_gold(paths.SEGMENTATION_GOLD / entity_gold["doc"].replace(".txt", ".json"))
-    document = ingest(Path(seeds) / entity_gold["doc"])
+    stem = Path(entity_gold["doc"]).stem + ".json"
+    seg_path = paths.SEGMENTATION_GOLD / ("pdfs" if is_pdf_gold(entity_gold) else "") / stem
+    seg = load_gold(seg_path)
+    document = ingest(source_path(seeds, entity_gold))
     spans = gold_spans(document.text, seg)
     # Titles as Jirei's segmenter gives them (a heading wrapped over lines is joined).
     segmented = segment(document)
@@ -113,9 +150,18 @@ def gold_cases(seeds: Path, entity_gold: dict) -> tuple[object, list[Case]]:
     return document, cases
 
 
+def _org_sets(orgs: list[dict]) -> dict[str, set]:
+    scored = [o for o in orgs if o.get("role", "partner") in SCORED_ROLES]
+    return {
+        "organisations": {org_key(o["name"]) for o in scored},
+        "lead": {org_key(o["name"]) for o in scored if o.get("role") == "lead"},
+        "partners": {org_key(o["name"]) for o in scored if o.get("role") != "lead"},
+    }
+
+
 def _gold_sets(row: dict) -> dict[str, set]:
     return {
-        "organisations": {org_key(o["name"]) for o in row["organisations"]},
+        **_org_sets(row["organisations"]),
         "places": {place_key(p) for p in row["places"]},
         "years": set(row["years"]),
     }
@@ -133,7 +179,7 @@ def score_jirei(seeds: Path, golds: list[dict], doc_date: str | None = None) -> 
         for case, row in zip(cases, g["cases"]):
             gold = _gold_sets(row)
             pred = {
-                "organisations": {org_key(o["name"]) for o in case.organisations},
+                **_org_sets(case.organisations),
                 "places": {place_key(p) for p in case.places},
                 "years": set(case.years),
             }
@@ -173,31 +219,54 @@ def score_stock_ner(seeds: Path, golds: list[dict], doc_date: str | None = None)
                     pred_years |= set(years_mod.stated_years(years_mod.find_year_mentions(e.text, doc_date=date)))
             pred = {"organisations": pred_orgs - {""}, "places": pred_places, "years": pred_years}
             gold = _gold_sets(row)
-            for f in FIELDS:
+            for f in ("organisations", "places", "years"):
                 scores.add(g["doc"], f, pred[f], gold[f], row["heading"])
     return scores
 
 
+def _pooled(scores: EntityScores, docs: list[str]) -> dict[str, Counts]:
+    out = {f: Counts() for f in FIELDS}
+    for d in docs:
+        for f, c in scores.per_doc.get(d, {}).items():
+            out[f].tp += c.tp
+            out[f].fp += c.fp
+            out[f].fn += c.fn
+    return out
+
+
 def format_table(jirei: EntityScores, baseline: EntityScores | None) -> str:
+    """P/R/F1 per field over all documents, then F1 per document (Jirei / stock NER; the stock
+    NER has no roles, so no lead or partners figure), then the pooled development figure (the
+    documents the rules were written against) and the cross-document figure (the others)."""
     head = f"{'field':<14} {'Jirei P':>8} {'R':>6} {'F1':>6}"
     if baseline:
         head += f"   {'stock NER P':>11} {'R':>6} {'F1':>6}"
-    lines = [head]
+    lines = ["all documents", head]
     for f in FIELDS:
         c = jirei.fields[f]
         line = f"{f:<14} {c.precision:>8.3f} {c.recall:>6.3f} {c.f1:>6.3f}"
-        if baseline:
+        if baseline and f in ("organisations", "places", "years"):
             b = baseline.fields[f]
             line += f"   {b.precision:>11.3f} {b.recall:>6.3f} {b.f1:>6.3f}"
         lines.append(line)
-    lines.append("")
-    lines.append(f"{'document':<28} " + "  ".join(f"{f[:5]:>11}" for f in FIELDS) + "   (Jirei F1 / stock F1)")
-    for doc, fs in jirei.per_doc.items():
+
+    def row(name: str, fs: dict[str, Counts], bs: dict[str, Counts] | None) -> str:
         cells = []
         for f in FIELDS:
-            b = baseline.per_doc[doc][f].f1 if baseline else float("nan")
-            cells.append(f"{fs[f].f1:.3f}/{b:.3f}")
-        lines.append(f"{doc:<28} " + "  ".join(f"{c:>11}" for c in cells))
+            b = bs.get(f) if bs and f in ("organisations", "places", "years") else None
+            cells.append(f"{fs[f].f1:.3f}/{b.f1:.3f}" if b else f"{fs[f].f1:.3f}/  -  ")
+        return f"{name:<32} " + "  ".join(f"{c:>11}" for c in cells)
+
+    lines += ["", f"{'F1 per document (Jirei/stock)':<32} " + "  ".join(f"{f[:11]:>11}" for f in FIELDS)]
+    groups = ((GROUP_TITLES[0], [d for d in jirei.per_doc if d in RULES_WRITTEN_AGAINST]),
+              (GROUP_TITLES[1], [d for d in jirei.per_doc if d not in RULES_WRITTEN_AGAINST]))
+    for title, docs in groups:
+        if not docs:
+            continue
+        lines.append(f"-- {title}")
+        for doc in docs:
+            lines.append(row(doc[:32], jirei.per_doc[doc], baseline.per_doc.get(doc) if baseline else None))
+        lines.append(row("   pooled", _pooled(jirei, docs), _pooled(baseline, docs) if baseline else None))
     if jirei.lead_total:
         lines.append("")
         lines.append(f"lead organisation correct: {jirei.lead_correct}/{jirei.lead_total} = {jirei.lead_correct / jirei.lead_total:.3f}")

@@ -1,16 +1,21 @@
 """The entities stage: organisations, places and years for every case entry.
 
-`extract_entities(document, cases, nlp)` fills `organisations`, `places`, `years` and
-`year_mentions` of each Case in place. Every value carries `source` (heading | rule | ner) and
-`span`: offsets into the document's text, the same space as `Case.span`.
+`extract_entities(document, cases, recognise)` fills `organisations`, `places`, `years` and
+`year_mentions` of each Case in place. Every value carries `source` (heading | rule | ner |
+document) and `span`: offsets into the document's text, the same space as `Case.span` (for
+`document`, where the document states the value for all its parts).
 
 What each part does:
 - organisations: the heading first (layouts name the case's organisation there), then the body
   through GiNZA with Jirei's components (`jirei.extract.organisations`); filtered of generic
-  mentions, internal units and municipalities (which are places, not organisations);
+  mentions and internal units; a place name alone is no organisation here: the municipalities
+  and prefectures that act are added, with kind, roles and the document's context, by
+  `jirei.extract.actors`;
 - places: gazetteer rules over the case text (`jirei.extract.places`), plus the city a
   chamber of commerce in the heading implies when the text does not name it;
-- years: rules (`jirei.extract.years`); relative expressions resolved against the document's date.
+- years: rules (`jirei.extract.years`); relative expressions resolved against the document's date;
+  `years` holds the initiative's years only (mentions of kind statistic, history or target stay
+  in `year_mentions`).
 
 A submission form's declared fields (`Case.declared`, see `jirei.extract.forms`) come first, with
 `source: "declared"`: the declared organisation is the lead (the heading rules are not applied to a
@@ -24,6 +29,7 @@ import re
 from typing import Any
 
 
+from jirei.extract import actors
 from jirei.extract import organisations as orgs
 from jirei.extract import places as places_mod
 from jirei.extract import years as years_mod
@@ -106,7 +112,8 @@ def _org_name_ok(name: str) -> bool:
     n = orgs.normalise_org_name(name)
     if len(n) < 2 or orgs.is_generic(n) or _NOT_A_BODY.search(n):
         return False
-    # A municipality acting as a partner is a place; `関西広域連合` is a body named after one.
+    # A bare place name is left to the government-actor rules (jirei.extract.actors);
+    # `関西広域連合` is a body named after one.
     if not orgs.has_org_head(n) and is_place_only(n):
         return False
     if re.fullmatch(r"[\d\s.,年月日度]+", n) or re.match(r"(?i)https?\b|www\.|.*://", n):
@@ -408,6 +415,7 @@ def extract_entities(document: Document, cases: list[Case], recognise=None, doc_
         lead = next((o["name"] for o in heading_orgs if o["role"] == "lead"), None)
         per_case.append((heading_orgs, _body_organisations(case, mentions, lead) + _shared_head_names(case), lead))
     known = _document_organisations(per_case)
+    context = actors.document_context(document.text, cases)
     for case, (heading_orgs, body_orgs, lead) in zip(cases, per_case):
         again = _mentions_of_known(case, known, lead)
         found = _drop_truncated(orgs.dedupe_organisations(heading_orgs + body_orgs + again))
@@ -422,7 +430,7 @@ def extract_entities(document: Document, cases: list[Case], recognise=None, doc_
             p["span"] = [base + p["span"][0], base + p["span"][1]]
             plc.append(p)
         plc += _chamber_places(found, plc)
-        case.places = plc
+        case.organisations, case.places = actors.apply(case, context, found, plc)
         mentions = []
         period = case.declared.get("period")
         for m in years_mod.find_year_mentions(case.text, doc_date=date):

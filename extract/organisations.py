@@ -100,6 +100,8 @@ def normalise_org_name(name: str) -> str:
     if m:
         n = m.group(1)
     n = n.strip("「」『』\"'“”【】")
+    # `ならびに早稲田大学`: a conjunction the NER took into the name.
+    n = re.sub(r"^(?:ならびに|並びに|及び|および)\s*", "", n)
     n = ABBREVIATION_TAIL.sub("", n).strip()
     # `産学官金共創 ぐんま未来イノベーション会議`: a Japanese descriptor, a space, then the name.
     m = re.fullmatch(r"([\u3040-\u30ff\u4e00-\u9fff]{2,12})\s+(\S{4,})", n)

@@ -37,6 +37,8 @@ Conventions (from the entity gold):
   with it or in its list, else by a candidate prefecture named elsewhere in the text, else
   flagged `ambiguous` with its `candidates`;
 - a bare `市` / `県` / `府` acting (`市と連携`, `市内の企業`, `県の産学官`, `府、市`) and `都内` / `道内`
+  (not in a description: `道内屈指の`, `道内唯一の`, `道内外から`);
+- `JR北海道` (a railway company) and a distance (`首都圏から近く`) name no place of the case
   stand for the nearest city / prefecture written or named in a chamber's or office's name
   (`(京都商工会議所)`), marked `implied_by: "context"`; nothing when there is none.
 
@@ -303,10 +305,10 @@ MUNI_SUFFIXES = (
     "内", "役所", "役場", "議会", "長", "民", "全域", "全体", "周辺", "近郊", "在住", "出身", "一帯", "中心部", "中心市街地",
     "地域", "地区", "等", "他", "産", "発", "含", "域", "郊外", "各地", "全市", "全町", "全村",
 )
-STEM_SUFFIXES = ("地域", "地方", "地区", "内", "全域", "周辺", "近郊", "発", "等", "在住", "出身", "産", "含", "一帯", "エリア", "エリヤ", "一円", "県内", "府内", "都内")
+STEM_SUFFIXES = ("地域", "地方", "地区", "展", "会場", "内", "全域", "周辺", "近郊", "発", "等", "在住", "出身", "産", "含", "一帯", "エリア", "エリヤ", "一円", "県内", "府内", "都内")
 REGION_SUFFIXES = (
     "地域", "地方", "地区", "圏", "エリア", "各地", "各県", "全域", "全体", "一円", "一帯", "内", "発", "間", "在住", "出身",
-    "等", "諸県", "外", "含", "域", "東部", "西部", "南部", "北部", "中部",
+    "等", "諸県", "外", "含", "域", "管内", "東部", "西部", "南部", "北部", "中部",
 )
 ISLAND_SUFFIXES = ("内", "全域", "全体", "全島", "周辺", "等", "産", "沖", "発", "在住", "出身", "含")
 DISTRICT_SUFFIXES = ("地区", "エリア", "周辺", "界隈", "一帯", "等", "内", "駅")
@@ -422,13 +424,14 @@ def _surfaces() -> _Surfaces:
     for s in table:
         first.setdefault(s[0], set()).add(len(s))
     stop = set(data["bare_stem_stoplist"]["stems"])
+    core = set(data["bare_stem_core_cities"]["stems"])
     capitals = set(data["prefectural_capitals"])
     bare_ok = set()
     for stem, ms in idx.city_stems.items():
         if stem in stop or len(ms) != 1 or _kana_only(stem):
             continue
         m = ms[0]
-        if m.kind == "designated" or stem in capitals or len(stem) >= 3:
+        if m.kind == "designated" or stem in capitals or stem in core or len(stem) >= 3:
             bare_ok.add(stem)
     for stem in idx.pref_stems:
         if stem not in stop:
@@ -700,6 +703,9 @@ def _pronoun_status(text: str, m: _M, before: str, run: str, after: str) -> str:
         return "reject"
     p = m.surface
     if p in ("都内", "道内"):
+        # `道内屈指の長大路線`, `道内唯一の村立高校`, `道内外から`: a description, not where the case happens.
+        if re.match(r"(?:屈指|唯一|初|有数|最大|随一|外|トップ)", text[m.end:m.end + 3]):
+            return "reject"
         return "pron"
     if run:
         if p == "市":
@@ -989,7 +995,10 @@ def find_places(text: str) -> list[dict]:
         return []
     ms = _scan(text)
     _classify(text, ms)
-    return _resolve(text, ms)
+    # `JR北海道`, `JR九州`: a railway company's name, not the place; `首都圏から近く`: a distance
+    # that describes something, not where the case happens.
+    return [p for p in _resolve(text, ms) if not text[max(0, p["span"][0] - 2):p["span"][0]].upper().endswith("JR")
+            and not re.match(r"から(?:も)?近[いくかけ]", text[p["span"][1]:p["span"][1] + 5])]
 
 
 # --------------------------------------------------------------------------------------------

@@ -8,13 +8,18 @@ Public API
     Every year mention, in text order, without overlaps (令和元年度 is one mention).  A mention::
 
         {"text": "令和元年", "year": 2019, "fiscal": False, "relative": False,
-         "span": [s, e], "source": "rule", "kind": "era"}
+         "span": [s, e], "source": "rule", "form": "era", "kind": "initiative"}
+
+    ``form`` says how it is written (western, era, kanji, range, table, heading, relative …);
+    ``kind`` what it is for: ``initiative``, ``statistic`` (`2020年10月時点`, `現状値(2014年度)`,
+    a budget's year, a table of figures), ``history`` (`2022年3月卒`, `2019年秋にデビューした`) or
+    ``target`` (see ``year_kind``).
 
     optional keys: ``month``, ``day``; ``end_year`` and ``end_stated`` for ranges; ``target``
     for future targets and horizons; ``antecedent`` for 同年/翌年/前年 resolved to an earlier mention.
 ``stated_years(mentions) -> list[int]``
-    Sorted unique calendar years of the mentions that are neither relative nor targets (the
-    "years the case states explicitly" of ``corpus/entities/README.md``).
+    Sorted unique calendar years of the initiative's own mentions: not relative, of kind
+    ``initiative`` (the case's years of ``corpus/entities/README.md``, J-Y3).
 ``find_document_date(text) -> str | None``
     The report's own date ("YYYY-MM-DD", "YYYY-MM" or "YYYY"), see ``find_document_date_info``.
 ``score_years(pred_years, gold_years) -> (tp, fp, fn)``
@@ -48,7 +53,7 @@ Conventions (decided here, documented for the entity stage)
   前年比, 前年同期/同月, 同年代, 同年齢 are not years.
 * Years in tables: a table row (``| 2019 | 2020 |``, ``| H30 | R1 |``) or a PDF line of bare years
   (``2015 2016 2017``) with at least two strictly increasing years gives one mention per cell
-  (``kind: "table"``).  Bare 4-digit numbers elsewhere (``骨太の方針2025``, ``財務省(2021)``) are not read.
+  (``form: "table"``).  Bare 4-digit numbers elsewhere (``骨太の方針2025``, ``財務省(2021)``) are not read.
 * Not years: quantities (1,000万人, 200億円, 2030件, 2019人), durations (10年以上, 100年前, 2000年以上),
   decades (2000年代), 周年, ages, page numbers, postal codes, phone numbers, dates without a year
   (4月1日), and era names without a number (令和の時代, 昭和電工).
@@ -241,7 +246,7 @@ def _num(s: str | None) -> int | None:
 def _base(m: re.Match, text: str, year: int | None, kind: str, fiscal: bool = False,
           mon: str | None = None, day: str | None = None) -> dict:
     d = {"text": text[m.start():m.end()], "year": year, "fiscal": fiscal, "relative": False,
-         "span": [m.start(), m.end()], "source": "rule", "kind": kind}
+         "span": [m.start(), m.end()], "source": "rule", "form": kind}
     mo = _num(mon)
     if _valid_month(mo):
         d["month"] = mo
@@ -378,7 +383,7 @@ def _table_mentions(text: str) -> list[dict]:
             s = start + (len(cell) - len(cell.lstrip()))
             e = start + len(cell.rstrip())
             hits.append({"text": text[s:e], "year": y, "fiscal": m.group("fy") == "年度",
-                         "relative": False, "span": [s, e], "source": "rule", "kind": kind})
+                         "relative": False, "span": [s, e], "source": "rule", "form": kind})
         # a header of years: at least two, strictly increasing, no more than 50 years apart
         ys = [h["year"] for h in hits]
         if len(hits) >= 2 and all(a < b for a, b in zip(ys, ys[1:])) and ys[-1] - ys[0] <= 50:
@@ -431,7 +436,7 @@ def _merge_ranges(ms: list[dict], text: str) -> list[dict]:
                 r["span"] = [a["span"][0], end]
                 r["text"] = text[a["span"][0]:end]
                 r["end_year"], r["end_stated"] = b["year"], True
-                r["kind"] = "range"
+                r["form"] = "range"
                 if "month" in b:
                     r["end_month"] = b["month"]
                 out.append(r)
@@ -502,6 +507,10 @@ def find_year_mentions(text: str, doc_date: str | None = None) -> list[dict]:
         s, e = t["span"]
         if not any(s < te and ts < e for ts, te in taken):
             ms.append(t)
+    taken = [tuple(d["span"]) for d in ms]
+    for h in _heading_years(folded):
+        if not any(h["span"][0] < te and ts < h["span"][1] for ts, te in taken):
+            ms.append(h)
     ms.sort(key=lambda d: d["span"][0])
     ms = _merge_ranges(ms, folded)
 
@@ -521,17 +530,72 @@ def find_year_mentions(text: str, doc_date: str | None = None) -> list[dict]:
                 d["end_stated"] = False
                 d["end_target"] = True
         d["text"] = text[d["span"][0]:d["span"][1]]
+        d["kind"] = "initiative" if d["relative"] else year_kind(d, folded)
         out.append(d)
         if d.get("year") is not None:
             prev = d
     return out
 
 
+# `今年も開催!2025木の手づくり展`: a bare year that opens an event's title, in the first line only.
+_HEADING_YEAR = re.compile(r"(?<![\dA-Za-z.,/\-\u3040-\u30ff\u4e00-\u9fff])(19[5-9]\d|20[0-4]\d)"
+                           r"(?![年件人円社校台名回個万億千百周歳代号番期])(?=[\u3040-\u30ff\u4e00-\u9fff])")
+
+
+def _heading_years(text: str) -> list[dict]:
+    first = text.split("\n", 1)[0]
+    return [{"text": m.group(), "year": int(m.group(1)), "fiscal": False, "relative": False,
+             "span": [m.start(), m.end()], "source": "rule", "form": "heading"} for m in _HEADING_YEAR.finditer(first)]
+
+
+# What a year is for (``kind``): the initiative's own years, or a statistic's reference date,
+# an earlier event, a target. Only the initiative's years are the case's `years`.
+YEAR_KINDS = ("initiative", "statistic", "history", "target")
+# `2020年10月時点で参加企業は61法人`, `2025年5月現在`, `現状値(2014年度)`, `40人(2014年度)`, budgets.
+_STAT_AFTER = re.compile(r"^\s*(?:\d{1,2}\s*月\s*)?(?:\d{1,2}\s*日\s*)?(?:末\s*)?(?:時点|現在|調査|実績|の実績|国勢調査|統計|比)")
+_STAT_BEFORE = re.compile(r"(?:現状値|実績値|基準値|基準年|出典|資料)[\s:：]*[(（]?\s*$|[\d,.]+\s*(?:人|件|校|社|円|万円|億円|%|％|品目|事業|か所|回|組織)\s*[(（]\s*$")
+_STAT_CLAUSE = re.compile(r"予算|決算|歳入|歳出|アンケート|調査では|までに\s*[\d,]+")
+_TARGET_NEAR = re.compile(r"(?:目標値|目標年度?|計画期間)[\s:：]*[(（]?\s*$|→[^\n→]{0,12}$")
+# `2019年秋にデビューした`, `2022年3月卒`, `2021年度卒`, a closure, a previous award.
+_HISTORY_AFTER = re.compile(r"^\s*(?:\d{1,2}\s*月\s*)?(?:[春夏秋冬]\s*)?(?:に|の)?\s*(?:卒|デビュー|廃止|廃線|閉校|閉鎖|休止|撤退|解散|合併|受賞|表彰)")
+_PAREN_REF = re.compile(r"[^\d\s(（][(（]\s*$")
+
+
+def _figures_follow(text: str, pos: int) -> bool:
+    """A header of years with a row of figures under it (`| 人口 | 1200 | 1180 |`): a statistics table."""
+    lines = text[pos:].split("\n")[1:4]
+    rows = [ln for ln in lines if ln.strip() and not re.fullmatch(r"[\s|:\-]+", ln)]
+    return bool(rows) and len(re.findall(r"(?<![\d.])\d[\d,.]*(?![\d年])", rows[0])) >= 2
+
+
+def year_kind(d: dict, text: str) -> str:
+    """The kind of one (non-relative) mention in `text`: target, statistic, history or initiative."""
+    if d.get("target"):
+        return "target"
+    s, e = d["span"]
+    before, after = text[max(0, s - 24):s], text[e:e + 24]
+    if _TARGET_NEAR.search(before):
+        return "target"
+    if d.get("form") in ("table", "table_era"):
+        return "statistic" if _figures_follow(text, e) else "initiative"
+    if _STAT_AFTER.match(after) or _STAT_BEFORE.search(before):
+        return "statistic"
+    if _HISTORY_AFTER.match(after):
+        return "history"
+    m = _CLAUSE_END.search(text, e, e + 40)
+    if _STAT_CLAUSE.search(text[e:m.start() if m else e + 40]):
+        return "statistic"
+    if _PAREN_REF.search(before) and re.match(r"^[^)）]{0,4}[)）]", after):
+        return "statistic"  # `廃止候補駅(令和2年度末)`: the date a figure or list refers to
+    return "initiative"
+
+
 def stated_years(mentions: Iterable[dict]) -> list[int]:
-    """Sorted unique calendar years of the non-relative, non-target mentions (with stated range ends)."""
+    """Sorted unique calendar years of the initiative's own mentions: neither relative, nor
+    targets, statistics or history (with stated range ends)."""
     ys: set[int] = set()
     for d in mentions:
-        if d.get("relative") or d.get("target") or d.get("year") is None:
+        if d.get("relative") or d.get("target") or d.get("year") is None or d.get("kind", "initiative") != "initiative":
             continue
         ys.add(d["year"])
         if d.get("end_year") is not None and d.get("end_stated"):
@@ -578,7 +642,7 @@ def _dated(text: str) -> list[dict]:
     """Absolute, non-fiscal, non-range, non-target mentions outside table headers."""
     return [d for d in find_year_mentions(text)
             if not d["relative"] and not d["fiscal"] and "end_year" not in d and not d.get("target")
-            and d["kind"] not in ("table", "table_era")]
+            and d["form"] not in ("table", "table_era")]
 
 
 def _line_only_date(text: str, d: dict) -> bool:

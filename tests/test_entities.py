@@ -20,19 +20,13 @@ def nlp():
 
 
 @pytest.fixture(scope="module")
-def recognise(nlp):
-    """The entity stage's mention source: GiNZA with Jirei's components, in this process."""
-    return MentionRecogniser(1, nlp=nlp)
-
-
-@pytest.fixture(scope="module")
-def extracted(seeds_dir, recognise):
+def extracted(seeds_dir, nlp):
     """Seeds 001, 003 and 004 through segmentation and the entities stage, cases by title."""
     out = {}
     for stem in ("001", "003", "004"):
         path = next(seeds_dir.glob(f"{stem}_*.txt"))
         doc = ingest(path)
-        cases = extract_entities(doc, segment(doc), recognise)
+        cases = extract_entities(doc, segment(doc), MentionRecogniser(1, nlp=nlp))
         out[stem] = (doc, {c.title: c for c in cases})
     return out
 
@@ -130,7 +124,9 @@ def test_programme_before_chamber_gives_the_chamber_the_lead(extracted):
 
 def test_collective_and_place_parentheses_give_no_organisation(extracted):
     _, case = _case(extracted, "004", "インキュベーション施設等都市間連携")
-    assert not [o for o in case.organisations if o["source"] == "heading"]
+    # (長野県茅野市-東京都虎ノ門地区): no body; the city partners in the 都市間連携 as a government
+    # (J-G2), a district (虎ノ門) is not a municipality named
+    assert [(o["name"], o["kind"]) for o in case.organisations if o["source"] == "heading"] == [("茅野市", "government")]
     _, case = _case(extracted, "004", "鳥取企業支援ネットワーク")
     assert case.organisations[0]["name"] == "鳥取企業支援ネットワーク"
     assert "鳥取県下商工会議所" not in _names(case)
@@ -152,31 +148,102 @@ def test_funds_programmes_and_urls_are_not_organisations(extracted):
     assert not [n for c in cases.values() for n in _names(c) if n.endswith(("プロジェクト", "事業", "https"))]
 
 
-def test_municipalities_are_places_not_organisations(extracted):
+def test_municipality_listed_with_the_company_is_a_government_partner_and_a_place(extracted):
+    # J-G2 (revised): a municipality that partners in the case is an organisation as well as a place
     _, case = _case(extracted, "004", "商業機能再生によるエリア価値向上")
-    assert "福知山フロント株式会社" in _names(case)
-    assert "福知山市" not in _names(case)
+    roles = {o["name"]: (o["role"], o["kind"]) for o in case.organisations}
+    assert roles["福知山フロント株式会社"] == ("lead", "company")
+    assert roles["福知山市"] == ("partner", "government")
     assert ("京都府", "福知山市") in {(p["prefecture"], p["municipality"]) for p in case.places}
 
 
-def test_unseen_pdf_hiragana_name_whole_and_no_village_as_organisation(pdfs_dir, recognise):
+def test_a_municipalitys_own_heading_makes_it_the_lead(extracted):
+    # 003: `【まちづくり】三重県伊勢市` and `とっとり週1副社長プロジェクト(鳥取県)` are the governments' cases
+    for title, lead in (("【まちづくり】三重県伊勢市", "伊勢市"), ("【交通×産業】北海道上士幌町", "上士幌町"),
+                        ("とっとり週", "鳥取県")):
+        _, case = _case(extracted, "003", title)
+        assert (case.organisations[0]["name"], case.organisations[0]["role"], case.organisations[0]["kind"]) == (
+            lead, "lead", "government"), title
+
+
+def test_governments_named_with_a_partnership_word_are_partners(extracted):
+    _, case = _case(extracted, "003", "さくらインターネット石狩")  # ・石狩市とさくらインターネットが\n包括連携協定
+    assert {o["name"]: o["role"] for o in case.organisations}.get("石狩市") == "partner"
+    _, case = _case(extracted, "001", "② コマツ")  # 石川県ならびに早稲田大学と…包括連携協定
+    names = {o["name"]: (o["role"], o["kind"]) for o in case.organisations}
+    assert names["石川県"] == ("partner", "government") and names["早稲田大学"] == ("partner", "school")
+    # a municipality where the case happens is a place only
+    _, case = _case(extracted, "001", "③ 三菱商事")  # …を進める福島県会津若松市において
+    assert [o["name"] for o in case.organisations] == ["三菱商事"]
+
+
+def test_every_organisation_has_a_kind_and_a_role(extracted):
+    from jirei.extract.actors import KINDS
+
+    for _, cases in extracted.values():
+        for case in cases.values():
+            for o in case.organisations:
+                assert o["kind"] in KINDS and o["role"] in ("lead", "partner", "mentioned"), o
+            assert [o["role"] for o in case.organisations].count("lead") <= 1
+
+
+def test_unseen_pdf_hiragana_name_whole_and_the_village_leads_its_strategy(pdfs_dir, nlp):
     """A village's strategy paper (real PDF, a layout unlike the seeds): Sudachi cuts the
     hiragana name おといねっぷ into pieces, and a chapter numeral glues onto the village's name;
-    the school keeps its whole name and the village stays a place."""
+    the school keeps its whole name, and the village (the strategy's author) leads its measures as
+    a government and is their place."""
     doc = ingest(pdfs_dir / "otoineppu_sogosenryaku.pdf")
-    cases = extract_entities(doc, segment(doc), recognise)
+    cases = extract_entities(doc, segment(doc), MentionRecogniser(1, nlp=nlp))
     names = {o["name"] for c in cases for o in c.organisations}
     assert "おといねっぷ美術工芸高等学校" in names
     assert not [n for n in names if n.endswith("美術工芸高等学校") and n != "おといねっぷ美術工芸高等学校"]
-    assert not [n for n in names if n.endswith("音威子府村")]
+    assert not [n for n in names if n.endswith("音威子府村") and n != "音威子府村"]  # not `II音威子府村`
+    measures = [c for c in cases if c.organisations and c.organisations[0]["role"] == "lead"]
+    assert measures and all((c.organisations[0]["name"], c.organisations[0]["kind"]) == ("音威子府村", "government")
+                            for c in measures)
     assert any(p["municipality"] == "音威子府村" for c in cases for p in c.places)
+    # the plan period, a row of years with no figures under it, is the plan's own years
+    period = next(c for c in cases if c.title.startswith("対象期間"))
+    assert {2015, 2019} <= set(period.years)
 
 
-def test_unseen_newsletter_opening_hours_are_not_organisations(pdfs_dir, recognise):
+@pytest.fixture(scope="module")
+def newsletter(pdfs_dir, nlp):
+    doc = ingest(pdfs_dir / "otoineppu_kouhou_2025-08.pdf")
+    return doc, extract_entities(doc, segment(doc), MentionRecogniser(1, nlp=nlp))
+
+
+def test_newsletter_articles_inherit_the_village_from_its_title_page(newsletter):
+    """The newsletter's title page names the village only in kana (広報 おといねっぷ): an article
+    that names no place gets the village, and no organiser the village as lead, from there."""
+    doc, cases = newsletter
+    case = next(c for c in cases if "村民運動会" in c.title)
+    place = next(p for p in case.places if p["source"] == "document")
+    assert (place["prefecture"], place["municipality"], place["code"]) == ("北海道", "音威子府村", "014702")
+    assert doc.text[place["span"][0]:place["span"][1]] == "おといねっぷ" and place["span"][1] <= cases[0].span[0]
+    lead = case.organisations[0]
+    assert (lead["name"], lead["role"], lead["kind"], lead["source"]) == ("音威子府村", "lead", "government", "document")
+    # an article naming its own places keeps them only
+    show = next(c for c in cases if "札幌会場" in c.text)
+    assert "札幌市" in {p["municipality"] for p in show.places}
+    assert not [p for p in show.places if p["source"] == "document"]
+
+
+def test_newsletter_agreement_names_both_governments(newsletter):
+    _, cases = newsletter
+    case = next(c for c in cases if "連携協定締結" in c.title)  # 音威子府村と旭川市は…協定書を締結
+    gov = {o["name"]: o["role"] for o in case.organisations if o["kind"] == "government"}
+    assert gov.get("音威子府村") == "lead" and gov.get("旭川市") == "partner"
+    assert "旭川市工芸センター" in gov
+    ministry = next(c for c in cases if "社会を明るくする運動" in c.title)  # (主唱:法務省)
+    assert (ministry.organisations[0]["name"], ministry.organisations[0]["role"]) == ("法務省", "lead")
+
+
+def test_unseen_newsletter_opening_hours_are_not_organisations(pdfs_dir, nlp):
     """The village newsletter prints hours as `8:50-16:00`; read without the colons they are
     digits and dashes, which name nothing."""
     doc = ingest(pdfs_dir / "otoineppu_kouhou_2023-09.pdf")
-    names = [o["name"] for c in extract_entities(doc, segment(doc), recognise) for o in c.organisations]
+    names = [o["name"] for c in extract_entities(doc, segment(doc), MentionRecogniser(1, nlp=nlp)) for o in c.organisations]
     assert names and not [n for n in names if not any(ch.isalpha() for ch in n)]
 
 
@@ -189,14 +256,14 @@ def test_chamber_implies_its_city_when_the_text_does_not_name_it(extracted):
     assert [(p["prefecture"], p["municipality"], p["code"]) for p in implied] == [("広島県", "庄原市", "342106")]
 
 
-def test_relative_years_resolve_against_the_reports_date(extracted, seeds_dir, recognise):
+def test_relative_years_resolve_against_the_reports_date(extracted, seeds_dir, nlp):
     doc, case = _case(extracted, "004", "地域イノベーション創出に向けた取組み")
     rel = [m for m in case.year_mentions if m["relative"]]
     assert rel and all(m["year"] == 2025 for m in rel)  # the cover says 2025年10月
     assert 2025 not in case.years  # 本年 is not a stated year
     # --doc-date overrides the date the report states
     fresh = [c for c in segment(doc) if c.title == case.title]
-    extract_entities(doc, fresh, recognise, doc_date="2027-06")
+    extract_entities(doc, fresh, MentionRecogniser(1, nlp=nlp), doc_date="2027-06")
     assert {m["year"] for m in fresh[0].year_mentions if m["relative"]} == {2027}
 
 
@@ -204,12 +271,15 @@ def test_every_value_has_source_and_span_into_the_document(extracted):
     for stem, (doc, cases) in extracted.items():
         for case in cases.values():
             for o in case.organisations:
-                assert o["source"] in {"heading", "rule", "ner"}
+                assert o["source"] in {"heading", "rule", "ner", "document"}
                 s, e = o["span"]
-                assert case.span[0] <= s < e <= case.span[1]
+                if o["source"] != "document":  # else: where the document states it, outside the case
+                    assert case.span[0] <= s < e <= case.span[1]
                 assert doc.text[s:e] == o["text"], (stem, o)
             for p in case.places:
-                assert p["source"] == "rule" and case.span[0] <= p["span"][0] < p["span"][1] <= case.span[1]
+                assert p["source"] in {"rule", "document"}
+                if p["source"] == "rule":
+                    assert case.span[0] <= p["span"][0] < p["span"][1] <= case.span[1]
             for m in case.year_mentions:
                 assert doc.text[m["span"][0]:m["span"][1]] == m["text"]
             assert case.years == stated_years(case.year_mentions)  # relative and target years kept apart
@@ -227,11 +297,11 @@ def test_long_texts_are_chunked_under_sudachis_limit(seeds_dir):
     assert all(text[off : off + len(c)] == c for off, c in chunks)
 
 
-def test_a_case_longer_than_sudachis_limit_goes_through(seeds_dir, recognise):
+def test_a_case_longer_than_sudachis_limit_goes_through(seeds_dir, nlp):
     doc = ingest(next(seeds_dir.glob("001_*.txt")))
     whole = segment(doc)[:1]
     whole[0].text, whole[0].span = doc.text, (0, len(doc.text))
-    extract_entities(doc, whole, recognise)
+    extract_entities(doc, whole, MentionRecogniser(1, nlp=nlp))
     assert {"日立製作所", "日本電信電話"} <= {o["name"] for o in whole[0].organisations}
 
 
@@ -248,6 +318,11 @@ def test_scores_against_gold_beat_stock_ner(seeds_dir):
     for field in ("organisations", "places", "years"):
         assert jirei.fields[field].f1 > stock.fields[field].f1, field
     # Floors a little under the figures in the README, so a regression fails the suite.
-    assert jirei.fields["organisations"].f1 >= 0.89
+    assert jirei.fields["organisations"].f1 >= 0.88
     assert jirei.fields["places"].f1 >= 0.97
     assert jirei.fields["years"].f1 >= 0.97
+    # the real PDFs, pooled apart from the seeds the rules were written against
+    cross = jirei.as_dict()["cross_document"]
+    assert {"otoineppu_sogosenryaku.pdf", "otoineppu_kouhou_2025-08.pdf"} <= set(jirei.per_doc)
+    assert cross["organisations"]["f1"] >= 0.85 and cross["places"]["f1"] >= 0.90
+    assert cross["lead"]["f1"] >= 0.90

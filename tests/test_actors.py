@@ -1,0 +1,91 @@
+"""Actors without the NER (jirei.extract.actors): organisation kinds, governments that act in seed
+cases, the document's municipality read from a real newsletter's title page (also in kana), and
+inheritance by the cases that name none."""
+
+from __future__ import annotations
+
+import pytest
+
+from jirei.extract import actors
+from jirei.extract import places as places_mod
+from jirei.extract.ingest import ingest
+from jirei.records import Case
+
+
+@pytest.mark.parametrize("name, kind", [
+    ("日立製作所", "company"), ("京丸園株式会社", "company"), ("イトーヨーカドー", "other"),
+    ("伊勢市", "government"), ("鳥取県", "government"), ("横須賀教育委員会", "government"),
+    ("中小企業庁", "government"), ("法務省", "government"), ("旭川市工芸センター", "government"),
+    ("豊岡商工会議所", "chamber"), ("北陸経済連合会", "chamber"),
+    ("群馬大学", "school"), ("香川高専", "school"), ("おといねっぷ美術工芸高等学校", "school"), ("おと高", "school"),
+    ("NPO法人MEGURU", "association"), ("土里夢の会", "association"), ("名寄地区保護会", "association"),
+    ("のと共栄信用金庫", "cooperative"), ("宗谷本線マイレール意識向上事業実行委員会", "other"),
+])
+def test_organisation_kind(name, kind):
+    assert actors.organisation_kind(name) == kind
+
+
+def test_kana_name_reads_as_its_municipality():
+    p = actors.municipality_by_reading("おといねっぷ")
+    assert (p["prefecture"], p["municipality"], p["code"]) == ("北海道", "音威子府村", "014702")
+    assert actors.municipality_by_reading("ありがとう") is None
+
+
+def _case(text: str, start: int, end: int, title: str) -> Case:
+    return Case(doc="t", doc_id="t", ordinal=1, title=title, text=text[start:end], span=(start, end), page=None,
+                section=[], layout="gold")
+
+
+def _places(case: Case) -> list[dict]:
+    return [dict(p, span=[case.span[0] + p["span"][0], case.span[0] + p["span"][1]])
+            for p in places_mod.find_places(case.text)]
+
+
+def _seed_case(seeds_dir, stem: str, heading_start: str) -> Case:
+    text = ingest(next(seeds_dir.glob(f"{stem}_*.txt"))).text
+    start = text.index(heading_start)
+    end = text.find("\n\n", text.find("\n", start) + 1)
+    end = len(text) if end < 0 else end
+    for marker in ("\n①", "\n②", "\n③", "\n④", "\n⑤", "\n⑥", "\n⑦", "\n【"):  # up to the next entry
+        nxt = text.find(marker, start + len(heading_start))
+        if 0 < nxt < end or end == len(text):
+            end = nxt if nxt > 0 else end
+    title = text[start:text.find("\n", start)]
+    return _case(text, start, max(end, text.find("\n", start)), title)
+
+
+def test_governments_that_act_in_seed_text(seeds_dir):
+    case = _seed_case(seeds_dir, "001", "② 清水建設")  # 川場村が設立した…, 世田谷区との協定に基づいて
+    govs = actors.government_actors(case, _places(case), [])
+    assert {g["name"]: g["role"] for g in govs} == {"川場村": "partner", "世田谷区": "partner"}
+    for g in govs:
+        assert case.text[g["span"][0] - case.span[0]:g["span"][1] - case.span[0]] == g["text"]
+    case = _seed_case(seeds_dir, "003", "【まちづくり】三重県伊勢市")
+    assert [(g["name"], g["role"], g["source"]) for g in actors.government_actors(case, _places(case), [])] == [
+        ("伊勢市", "lead", "heading")]
+    case = _seed_case(seeds_dir, "001", "③ 三菱商事")  # …を進める福島県会津若松市において: where, not who
+    assert actors.government_actors(case, _places(case), []) == []
+
+
+def test_newsletter_title_page_states_the_village_and_cases_inherit_it(pdfs_dir):
+    doc = ingest(pdfs_dir / "otoineppu_kouhou_2023-09.pdf")
+    start = doc.text.index("夏の新たな風物詩")
+    end = doc.text.index("楽しまれていました。", start) + len("楽しまれていました。")
+    case = _case(doc.text, start, end, "夏の新たな風物詩!")
+    ctx = actors.document_context(doc.text, [case])
+    assert ctx.place["municipality"] == "音威子府村" and ctx.own_publication
+    assert doc.text[ctx.place["span"][0]:ctx.place["span"][1]] == ctx.place["text"]
+    places, organisations = actors.inherit(case, ctx, _places(case), [])
+    assert [(p["municipality"], p["source"]) for p in places] == [("音威子府村", "document")]
+    assert [(o["name"], o["role"], o["kind"], o["source"]) for o in organisations] == [
+        ("音威子府村", "lead", "government", "document")]
+    # a case that names its own municipality keeps it alone
+    own = [{"prefecture": "北海道", "municipality": "札幌市", "level": "municipality", "span": [start, start + 2]}]
+    assert actors.inherit(case, ctx, own, [])[0] == own
+
+
+def test_a_seed_casebook_states_no_place_for_its_cases(seeds_dir):
+    text = ingest(next(seeds_dir.glob("001_*.txt"))).text
+    first = text.index("① 日立製作所")
+    ctx = actors.document_context(text, [_case(text, first, first + 200, "① 日立製作所")])
+    assert ctx.place is None and not ctx.own_publication
