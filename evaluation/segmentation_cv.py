@@ -1,0 +1,322 @@
+"""Case-boundary model: its training documents, its training, and its evaluation across documents.
+
+Contract:
+    development_documents(...) -> list[DevDoc]   documents the segmenter may learn from, with gold
+    heldout_documents(...) -> list[DevDoc]       seed 001 part II, 003, 004 and their renderings
+    train_segmenter(docs, path) -> dict          fits the CRF on `docs`, writes it, returns its card
+    cross_validate(docs) -> list[CVRow]          leave one document out (with its group), per document
+                                                 the CRF, one-entry-per-page and the rule sets scored
+    format_cv_table(rows) -> str
+
+Held-out rule: seed 001 part II, 003 and 004 (text or rendered) never enter training or tuning;
+`development_documents` cuts seed 001 (and its renderings) before its part II heading.
+
+Groups: a document left out takes with it every training document of the same source (the same
+seed or real report, whatever its rendering) and of the same rendering template, so the figure
+for a document is what the model does on a layout and a content it has not seen.
+
+Where documents come from: the seeds folder (`*.txt`), rendered seeds (`<seed stem>.<template>.pdf`
+in the renderings folder; `scripts/render_layouts.py` or the test fixtures make them), real PDFs
+(shared `pdfs/`) and the gold files of `corpus/segmentation/` (a gold file names its document in
+`doc`; for a rendering, the seed's gold serves, matched on text that ignores layout marks).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from jirei.extract.text import normalise
+from jirei.records import Case, Document, Page
+
+from .segmentation import Gold, GoldCase, SegmentationScore, comparable, load_gold_dir, score_segmentation
+
+HELDOUT_SEEDS = ("003", "004")
+# Seed 001 is development data up to this heading (part I), held out from it on (part II).
+PART_II = "II.連携中枢都市圏"
+
+
+@dataclass
+class DevDoc:
+    name: str
+    source: str  # what the content is (seed stem or real report); one group
+    template: str  # how it is laid out ("text", a rendering template, "real")
+    doc: Document
+    gold: Gold
+    kind: str  # "seed text" | "rendered" | "real PDF"
+
+
+def _comparable_index(text: str) -> tuple[str, list[int]]:
+    """`comparable(text)` with, for each of its characters, the offset in `text` it came from."""
+    chars, where = [], []
+    for i, ch in enumerate(text):
+        c = comparable(ch)
+        for x in c:
+            chars.append(x)
+            where.append(i)
+    return "".join(chars), where
+
+
+def locate_gold(doc: Document, gold: Gold) -> list[tuple[int, int]]:
+    """Gold spans in `doc.text`, found on layout-free text (white space and marks ignored), so the
+    same gold serves a text file and its renderings. Cases not found are left out."""
+    comp, where = _comparable_index(doc.text)
+    spans, cursor = [], 0
+    for g in gold.cases:
+        key = comparable(g.heading)[:40]
+        s = comp.find(key, cursor) if key else -1
+        if s < 0:
+            continue
+        end = comparable(g.end)
+        e = comp.find(end, s)
+        stop = where[e + len(end) - 1] + 1 if e >= 0 and end else where[s + len(key) - 1] + 1
+        spans.append((where[s], stop))
+        cursor = s + len(key)
+    return spans
+
+
+def slice_document(doc: Document, start: int, end: int) -> Document:
+    """The part `doc.text[start:end]` as a document of its own (pages and levels shifted)."""
+    pages = [
+        Page(p.number, max(p.start, start) - start, min(p.end, end) - start, p.needs_ocr)
+        for p in doc.pages
+        if p.end > start and p.start < end
+    ]
+    levels = {k - start: v for k, v in doc.line_levels.items() if start <= k < end}
+    return replace(doc, text=doc.text[start:end], pages=pages, line_levels=levels)
+
+
+def _part_ii_offset(doc: Document) -> int | None:
+    comp, where = _comparable_index(doc.text)
+    i = comp.find(comparable(PART_II))
+    if i < 0:
+        return None
+    # back to the start of the heading's line
+    return doc.text.rfind("\n", 0, where[i]) + 1
+
+
+def _split_001(doc: Document, gold: Gold, part: str) -> tuple[Document, Gold] | None:
+    cut = _part_ii_offset(doc)
+    if cut is None:
+        return None
+    spans = locate_gold(doc, gold)
+    heads = [g for g in gold.cases]
+    # gold cases in order; those located before the cut are part I
+    comp_cases = []
+    comp, where = _comparable_index(doc.text)
+    cursor = 0
+    for g in heads:
+        key = comparable(g.heading)[:40]
+        s = comp.find(key, cursor)
+        if s < 0:
+            continue
+        comp_cases.append((where[s], g))
+        cursor = s + len(key)
+    del spans
+    if part == "I":
+        cases = [g for off, g in comp_cases if off < cut]
+        return slice_document(doc, 0, cut), replace(gold, cases=cases)
+    cases = [g for off, g in comp_cases if off >= cut]
+    return slice_document(doc, cut, len(doc.text)), replace(gold, cases=cases)
+
+
+def _ingest(path: Path) -> Document:
+    from jirei.extract.ingest import ingest
+
+    return ingest(path)
+
+
+def _seed_docs(seeds: Path, renderings: Path | None, golds: list[Gold], heldout: bool) -> list[DevDoc]:
+    out: list[DevDoc] = []
+    for gold in golds:
+        stem = Path(gold.doc).stem
+        prefix = stem[:3]
+        if not gold.doc.endswith(".txt") or not (seeds / gold.doc).is_file():
+            continue
+        files = [("text", seeds / gold.doc, "seed text")]
+        if renderings and renderings.is_dir():
+            for pdf in sorted(renderings.glob(f"{stem}.*.pdf")):
+                files.append((pdf.name[len(stem) + 1 : -4], pdf, "rendered"))
+        for template, path, kind in files:
+            if prefix == "001":
+                split = _split_001(_ingest(path), gold, "II" if heldout else "I")
+                if split is None:
+                    continue
+                doc, g = split
+                name = f"{path.name} (part {'II' if heldout else 'I'})"
+            elif (prefix in HELDOUT_SEEDS) == heldout:
+                doc, g, name = _ingest(path), gold, path.name
+            else:
+                continue
+            out.append(DevDoc(name, stem, template, doc, g, kind))
+    return out
+
+
+def development_documents(seeds: Path, pdfs: Path | None, renderings: Path | None, gold_dir: Path) -> list[DevDoc]:
+    """Every document the segmenter may learn from, with its gold (held-out parts excluded)."""
+    golds = load_gold_dir(gold_dir)
+    docs = _seed_docs(Path(seeds), renderings, golds, heldout=False)
+    for gold in golds:
+        if gold.doc.endswith(".pdf") and pdfs is not None and (Path(pdfs) / gold.doc).is_file():
+            path = Path(pdfs) / gold.doc
+            docs.append(DevDoc(path.name, Path(gold.doc).stem, "real", _ingest(path), gold, "real PDF"))
+    return docs
+
+
+def heldout_documents(seeds: Path, renderings: Path | None, gold_dir: Path) -> list[DevDoc]:
+    return _seed_docs(Path(seeds), renderings, load_gold_dir(gold_dir), heldout=True)
+
+
+def training_sequences(docs: list[DevDoc]):
+    from jirei.extract.segment import document_features
+    from jirei.extract.segment.crf import gold_labels
+
+    seqs = []
+    for d in docs:
+        out, feats, _, _ = document_features(d.doc)
+        seqs.append((feats, gold_labels(out, locate_gold(d.doc, d.gold))))
+    return seqs
+
+
+def train_segmenter(docs: list[DevDoc], path: Path) -> dict:
+    """Fit the CRF on `docs`, write it to `path`; returns the card entry (training docs' sha256)."""
+    import hashlib
+
+    import pycrfsuite
+
+    from jirei.extract.segment.crf import DEFAULT_PARAMS, label_counts, train
+
+    seqs = training_sequences(docs)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    train(seqs, path)
+    return {
+        "model": path.name,
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "algorithm": "linear-chain CRF (crfsuite, L-BFGS)",
+        "params": DEFAULT_PARAMS,
+        "labels": label_counts([y for _, y in seqs]),
+        "python_crfsuite": getattr(pycrfsuite, "__version__", "0.9.12"),
+        "training_documents": [
+            {"name": d.name, "doc_sha256": d.doc.doc_id, "source": d.source, "template": d.template,
+             "cases": len(d.gold.cases)}
+            for d in docs
+        ],
+        "heldout": "seed 001 part II, 003, 004 and their renderings are never trained on",
+    }
+
+
+def page_baseline(doc: Document) -> list[Case]:
+    """One entry per page (the whole text for a document without pages)."""
+    pages = doc.pages or [Page(1, 0, len(doc.text))]
+    cases = []
+    for p in pages:
+        text = doc.text[p.start : p.end]
+        if not text.strip():
+            continue
+        first = next((ln.strip() for ln in text.split("\n") if ln.strip()), "")
+        cases.append(Case(doc.name, doc.doc_id, len(cases) + 1, first[:60], text, (p.start, p.end),
+                          p.number if doc.pages else None, [], "page"))
+    return cases
+
+
+@dataclass
+class CVRow:
+    doc: DevDoc
+    crf: SegmentationScore
+    page: SegmentationScore
+    rules: SegmentationScore
+
+
+def _group_out(left: DevDoc, other: DevDoc) -> bool:
+    """Is `other` kept out of training when `left` is evaluated?"""
+    same_template = left.template == other.template and left.template not in ("text", "real")
+    return other.source == left.source or same_template
+
+
+def cross_validate(docs: list[DevDoc], work: Path) -> list[CVRow]:
+    """Leave one document out (with its group); the CRF is fitted on the rest each time."""
+    from jirei.extract.segment import segment_crf, segment_rules
+    from jirei.extract.segment.crf import Segmenter, train
+
+    seqs = training_sequences(docs)
+    rows = []
+    work.mkdir(parents=True, exist_ok=True)
+    for i, d in enumerate(docs):
+        train_idx = [j for j, o in enumerate(docs) if j != i and not _group_out(d, o)]
+        model = work / f"cv-{i}.crfsuite"
+        train([seqs[j] for j in train_idx], model)
+        cases = segment_crf(d.doc, Segmenter(model))
+        rows.append(CVRow(
+            d,
+            score_segmentation(cases, d.gold, doc_name=d.name),
+            score_segmentation(page_baseline(d.doc), d.gold, doc_name=d.name),
+            score_segmentation(segment_rules(d.doc), d.gold, doc_name=d.name),
+        ))
+    return rows
+
+
+def score_heldout(docs: list[DevDoc], model: Path) -> list[CVRow]:
+    from jirei.extract.segment import segment_crf, segment_rules
+    from jirei.extract.segment.crf import Segmenter
+
+    seg = Segmenter(model)
+    return [
+        CVRow(d, score_segmentation(segment_crf(d.doc, seg), d.gold, doc_name=d.name),
+              score_segmentation(page_baseline(d.doc), d.gold, doc_name=d.name),
+              score_segmentation(segment_rules(d.doc), d.gold, doc_name=d.name))
+        for d in docs
+    ]
+
+
+def micro(scores: list[SegmentationScore]) -> dict:
+    pred = sum(s.predicted for s in scores)
+    gold = sum(s.gold for s in scores)
+    matched = sum(s.matched for s in scores)
+    ends = sum(s.ends_included for s in scores)
+    p = matched / pred if pred else 1.0
+    r = matched / gold if gold else 1.0
+    return {"P": p, "R": r, "F1": 2 * p * r / (p + r) if p + r else 0.0, "ends": ends / matched if matched else 1.0}
+
+
+def format_cv_table(rows: list[CVRow], title: str) -> str:
+    head = (f"{'document':<46} {'kind':<10} {'gold':>4} | {'CRF P':>6} {'R':>5} {'F1':>5} {'ends':>5} | "
+            f"{'page F1':>7} | {'rules F1':>8} {'ends':>5}")
+    lines = [title, head, "-" * len(head)]
+    for r in rows:
+        lines.append(
+            f"{r.doc.name[:46]:<46} {r.doc.kind[:10]:<10} {r.crf.gold:>4} | {r.crf.precision:>6.3f} {r.crf.recall:>5.3f} "
+            f"{r.crf.f1:>5.3f} {r.crf.ends_share:>5.3f} | {r.page.f1:>7.3f} | {r.rules.f1:>8.3f} {r.rules.ends_share:>5.3f}"
+        )
+    lines.append("-" * len(head))
+    kinds = sorted({r.doc.kind for r in rows})
+    for label, subset in [(f"all ({len(rows)} documents)", rows)] + [
+        (k, [r for r in rows if r.doc.kind == k]) for k in kinds
+    ]:
+        c, p, rl = micro([r.crf for r in subset]), micro([r.page for r in subset]), micro([r.rules for r in subset])
+        lines.append(
+            f"{('overall: ' + label)[:57]:<57} {'':>4} | {c['P']:>6.3f} {c['R']:>5.3f} {c['F1']:>5.3f} {c['ends']:>5.3f} | "
+            f"{p['F1']:>7.3f} | {rl['F1']:>8.3f} {rl['ends']:>5.3f}"
+        )
+    return "\n".join(lines)
+
+
+def rows_as_json(rows: list[CVRow]) -> list[dict]:
+    return [
+        {"doc": r.doc.name, "kind": r.doc.kind, "source": r.doc.source, "template": r.doc.template,
+         "crf": r.crf.as_dict(), "page": r.page.as_dict(), "rules": r.rules.as_dict()}
+        for r in rows
+    ]
+
+
+def write_card(card: dict, models: Path) -> Path:
+    path = models / "segmenter_card.json"
+    path.write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+__all__ = [
+    "DevDoc", "CVRow", "development_documents", "heldout_documents", "train_segmenter", "cross_validate",
+    "score_heldout", "format_cv_table", "page_baseline", "locate_gold", "micro", "rows_as_json", "write_card",
+]
