@@ -154,11 +154,20 @@ def _seed_docs(seeds: Path, renderings: Path | None, golds: list[Gold], heldout:
     return out
 
 
-def development_documents(seeds: Path, pdfs: Path | None, renderings: Path | None, gold_dir: Path) -> list[DevDoc]:
+def development_documents(
+    seeds: Path, pdfs: Path | None, renderings: Path | None, gold_dir: Path, synthetic: bool = True
+) -> list[DevDoc]:
     """Every document the segmenter may learn from, with its gold (held-out parts excluded)."""
     golds = load_gold_dir(gold_dir)
     docs = _seed_docs(Path(seeds), renderings, golds, heldout=False)
-    for gold in golds:
+    if synthetic:
+        from .segmentation_synth import synthetic_documents
+
+        base = next((d for d in docs if d.source.startswith("001") and d.template == "text"), None)
+        if base is not None:
+            docs += synthetic_documents(base.doc, base.gold, locate_gold(base.doc, base.gold))
+    real = load_gold_dir(Path(gold_dir) / "pdfs") if (Path(gold_dir) / "pdfs").is_dir() else []
+    for gold in golds + real:
         if gold.doc.endswith(".pdf") and pdfs is not None and (Path(pdfs) / gold.doc).is_file():
             path = Path(pdfs) / gold.doc
             docs.append(DevDoc(path.name, Path(gold.doc).stem, "real", _ingest(path), gold, "real PDF"))
@@ -280,7 +289,7 @@ def micro(scores: list[SegmentationScore]) -> dict:
     return {"P": p, "R": r, "F1": 2 * p * r / (p + r) if p + r else 0.0, "ends": ends / matched if matched else 1.0}
 
 
-def format_cv_table(rows: list[CVRow], title: str) -> str:
+def format_cv_table(rows: list[CVRow], title: str, routes: dict | None = None) -> str:
     head = (f"{'document':<46} {'kind':<10} {'gold':>4} | {'CRF P':>6} {'R':>5} {'F1':>5} {'ends':>5} | "
             f"{'page F1':>7} | {'rules F1':>8} {'ends':>5}")
     lines = [title, head, "-" * len(head)]
@@ -298,6 +307,13 @@ def format_cv_table(rows: list[CVRow], title: str) -> str:
         lines.append(
             f"{('overall: ' + label)[:57]:<57} {'':>4} | {c['P']:>6.3f} {c['R']:>5.3f} {c['F1']:>5.3f} {c['ends']:>5.3f} | "
             f"{p['F1']:>7.3f} | {rl['F1']:>8.3f} {rl['ends']:>5.3f}"
+        )
+    if routes:
+        chosen = micro(routed_rows(rows, routes))
+        how = ", ".join(f"{kind}: {route['path']}" for kind, route in routes.items())
+        lines.append(
+            f"{'overall, as segment() routes':<57} {'':>4} | "
+            f"{chosen['P']:>6.3f} {chosen['R']:>5.3f} {chosen['F1']:>5.3f} {chosen['ends']:>5.3f} |  ({how})"
         )
     return "\n".join(lines)
 
@@ -320,3 +336,157 @@ __all__ = [
     "DevDoc", "CVRow", "development_documents", "heldout_documents", "train_segmenter", "cross_validate",
     "score_heldout", "format_cv_table", "page_baseline", "locate_gold", "micro", "rows_as_json", "write_card",
 ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Which path decides, per document kind, from the cross-validation evidence
+
+def document_kind(doc: Document) -> str:
+    """`declared` when a declared rule set recognises the layout, else `fallback`."""
+    from jirei.extract.segment import FALLBACK, choose_rule_set
+    from jirei.extract.segment.lines import split_lines
+
+    return "fallback" if choose_rule_set(split_lines(doc)) is FALLBACK else "declared"
+
+
+def choose_routes(rows: list[CVRow]) -> dict[str, dict]:
+    """Per document kind, the path with the best pooled left-out F1: the CRF or the rule sets
+    (ties go to the CRF). A kind without evidence keeps the CRF."""
+    routes: dict[str, dict] = {}
+    for kind in ("declared", "fallback"):
+        subset = [r for r in rows if document_kind(r.doc.doc) == kind]
+        if not subset:
+            routes[kind] = {"path": "crf", "evidence": "no development document of this kind"}
+            continue
+        crf, rules = micro([r.crf for r in subset]), micro([r.rules for r in subset])
+        routes[kind] = {
+            "path": "crf" if crf["F1"] >= rules["F1"] else "rules",
+            "crf_f1": round(crf["F1"], 4), "rules_f1": round(rules["F1"], 4),
+            "documents": [r.doc.name for r in subset],
+        }
+    return routes
+
+
+def evaluated(docs: list[DevDoc]) -> list[DevDoc]:
+    """Documents scored in cross-validation: all but the synthetic layouts, which only train."""
+    return [d for d in docs if d.kind != "synthetic"]
+
+
+def cross_validate_all(docs: list[DevDoc], work: Path) -> list[CVRow]:
+    """`cross_validate` over the evaluated documents; synthetic documents only enter training."""
+    from jirei.extract.segment import segment_crf, segment_rules
+    from jirei.extract.segment.crf import Segmenter, train
+
+    seqs = training_sequences(docs)
+    work.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for i, d in enumerate(docs):
+        if d.kind == "synthetic":
+            continue
+        train_idx = [j for j, o in enumerate(docs) if j != i and not _group_out(d, o)]
+        model = work / f"cv-{i}.crfsuite"
+        train([seqs[j] for j in train_idx], model)
+        cases = segment_crf(d.doc, Segmenter(model))
+        rows.append(CVRow(
+            d,
+            score_segmentation(cases, d.gold, doc_name=d.name),
+            score_segmentation(page_baseline(d.doc), d.gold, doc_name=d.name),
+            score_segmentation(segment_rules(d.doc), d.gold, doc_name=d.name),
+        ))
+    return rows
+
+
+def routed_rows(rows: list[CVRow], routes: dict[str, dict]) -> list[SegmentationScore]:
+    """What `segment()` gives each left-out document once the routes are applied."""
+    return [r.crf if routes[document_kind(r.doc.doc)]["path"] == "crf" else r.rules for r in rows]
+
+
+# ---------------------------------------------------------------------------------------------
+# Commands: `jirei train-segmenter` and `jirei evaluate segmentation --cv document`
+
+def _load_all(args) -> tuple[list[DevDoc], list[DevDoc]]:
+    seeds = Path(args.seeds)
+    pdfs = Path(args.pdfs) if args.pdfs else None
+    renderings = Path(args.renderings) if args.renderings else None
+    gold = Path(args.gold)
+    return (development_documents(seeds, pdfs, renderings, gold),
+            heldout_documents(seeds, renderings, gold))
+
+
+def fit_with_evidence(docs: list[DevDoc], models: Path, work: Path) -> tuple[dict, list[CVRow]]:
+    """Cross-validate, choose the routes, fit on every development document, write model + card."""
+    rows = cross_validate_all(docs, work)
+    routes = choose_routes(rows)
+    model = models / "segmenter.crfsuite"
+    card = train_segmenter(docs, model)
+    card["routes"] = routes
+    card["cv"] = {
+        "crf": micro([r.crf for r in rows]), "page": micro([r.page for r in rows]),
+        "rules": micro([r.rules for r in rows]), "routed": micro(routed_rows(rows, routes)),
+        "by_document": {r.doc.name: {"crf_f1": round(r.crf.f1, 4), "page_f1": round(r.page.f1, 4),
+                                     "rules_f1": round(r.rules.f1, 4)} for r in rows},
+    }
+    write_card(card, models)
+    from jirei.extract.segment import _SEGMENTERS
+
+    _SEGMENTERS.clear()
+    return card, rows
+
+
+def run_train_segmenter(args) -> int:
+    import sys
+    import tempfile
+
+    from jirei.records import IngestError
+
+    try:
+        docs, _ = _load_all(args)
+    except IngestError as exc:
+        print(f"jirei: error: {exc}", file=sys.stderr)
+        return 1
+    if not docs:
+        print("jirei: error: no development documents found (seeds, PDFs, gold)", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="jirei-seg-cv-") as tmp:
+        card, rows = fit_with_evidence(docs, Path(args.models), Path(tmp))
+    print(format_cv_table(rows, "leave-one-document-out (development documents)", card["routes"]))
+    print(f"\nwrote {Path(args.models) / 'segmenter.crfsuite'} and segmenter_card.json "
+          f"({len(docs)} training documents; routes: "
+          + ", ".join(f"{k} -> {v['path']}" for k, v in card["routes"].items()) + ")")
+    return 0
+
+
+def run_cv_document(args) -> int:
+    """`jirei evaluate segmentation --cv document`: the left-out figures and the held-out seeds."""
+    import json as _json
+    import sys
+    import tempfile
+
+    from jirei.records import IngestError
+
+    try:
+        docs, heldout = _load_all(args)
+    except IngestError as exc:
+        print(f"jirei: error: {exc}", file=sys.stderr)
+        return 1
+    if not docs:
+        print("jirei: error: no development documents found (seeds, PDFs, gold)", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="jirei-seg-cv-") as tmp:
+        card, rows = fit_with_evidence(docs, Path(tmp), Path(tmp) / "cv")
+        routes = card["routes"]
+        held = score_heldout_routed(heldout, Path(tmp) / "segmenter.crfsuite")
+    if args.json:
+        print(_json.dumps({"cv": rows_as_json(rows), "routes": routes, "heldout": rows_as_json(held)},
+                          ensure_ascii=False, indent=2))
+        return 0
+    print(format_cv_table(rows, "leave-one-document-out: each document scored by a CRF fitted on the others "
+                                "(its source and rendering template left out too)", routes))
+    print()
+    print(format_cv_table(held, "held-out seeds (001 part II, 003, 004; text and renderings), CRF fitted on "
+                                "every development document", routes))
+    return 0
+
+
+def score_heldout_routed(docs: list[DevDoc], model: Path) -> list[CVRow]:
+    return score_heldout(docs, model)

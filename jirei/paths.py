@@ -11,6 +11,8 @@ SEGMENTATION_GOLD = CORPUS / "segmentation"
 ENTITY_GOLD = CORPUS / "entities"
 LABEL_GOLD = CORPUS / "labels"
 MODELS = REPO / "models"
+# Seeds rendered to PDF in several layouts (scripts/render_seeds.py): development data
+RENDERINGS = REPO / "out" / "renderings"
 
 
 def shared_dir() -> Path:

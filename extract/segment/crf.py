@@ -33,6 +33,8 @@ from .lines import strip_marks
 from .patterns import names_org_or_place, paren_tail
 
 LABELS = ("B", "I", "O", "S")
+# The rule sets whose roles enter as priors: the chosen (declared or fallback) one and the fallback.
+PRIOR_SOURCES = ("declared", "fallback")
 
 DEFAULT_PARAMS = {"c1": 0.05, "c2": 0.05, "max_iterations": 200, "feature.possible_transitions": True}
 
@@ -103,11 +105,18 @@ def _body_after(blocks: list[Block], i: int) -> tuple[int, int]:
     return chars, n
 
 
-def _key_stats(blocks: list[Block]) -> tuple[dict[str, dict], str | None]:
+def _repeated_heads(blocks: list[Block]) -> set[str]:
+    """Heading texts printed more than once: the labels of a report's fixed sub-blocks
+    (`[現状と課題]`, `✓概要`, `今後の取組`, `問合せ先`), or running titles; never a case's own name."""
+    seen = Counter(re.sub(r"\s", "", b.text) for b in blocks if b.kind is BlockKind.HEADING)
+    return {t for t, n in seen.items() if n > 1}
+
+
+def _key_stats(blocks: list[Block], repeated: set[str]) -> tuple[dict[str, dict], str | None]:
     stats: dict[str, dict] = defaultdict(lambda: {"n": 0, "body": 0, "named": 0, "pages": set()})
     for i, b in enumerate(blocks):
         k = head_key(b)
-        if k is None:
+        if k is None or re.sub(r"\s", "", b.text) in repeated:
             continue
         s = stats[k]
         s["n"] += 1
@@ -129,7 +138,9 @@ def _key_stats(blocks: list[Block]) -> tuple[dict[str, dict], str | None]:
 
 def block_features(outline: Outline, priors: dict[str, list[Tag]], rule_set: str = "fallback") -> list[list[str]]:
     blocks = outline.blocks
-    stats, best = _key_stats(blocks)
+    repeated = _repeated_heads(blocks)
+    stats, best = _key_stats(blocks, repeated)
+    heading_seen_on_page: set = set()
     total_heads = sum(s["n"] for s in stats.values()) or 1
     best_rank = _key_rank(best)
     n_pages = len(outline.doc.pages) or 1
@@ -139,9 +150,8 @@ def block_features(outline: Outline, priors: dict[str, list[Tag]], rule_set: str
         f = [
             "bias",
             f"kind={b.kind.value}",
-            f"fam={b.family}",
+            f"numbered={b.family is not None}",
             f"len={_bucket(len(t), (4, 10, 20, 40, 80, 200))}",
-            f"lines={_bucket(len(b.lines), (1, 2, 4))}",
         ]
         if b.page_first:
             f.append("page_first")
@@ -174,17 +184,41 @@ def block_features(outline: Outline, priors: dict[str, list[Tag]], rule_set: str
                 f.append(f"cue={w}")
         chars, nbody = _body_after(blocks, i)
         f.append(f"body={_bucket(chars, (0, 20, 100, 400))}")
+        # the first content block after this one (past any further heading lines): a case head
+        # is followed by prose or bullets about the initiative
+        gap, nxt = 0, None
+        for nb in blocks[i + 1 : i + 6]:
+            if nb.kind in (BlockKind.HEADING, BlockKind.NOISE):
+                gap += 1
+                continue
+            nxt = nb
+            break
+        if nxt is not None:
+            f.append(f"next_content={nxt.kind.value}")
+            f.append(f"next_gap={min(gap, 3)}")
+            f.append(f"next_len={_bucket(len(nxt.text), (20, 60, 150))}")
+            if "。" in nxt.text:
+                f.append("next_prose")
+            if _DATE.search(nxt.text[:40]):
+                f.append("next_date")
+            if names_someone(nxt.text[:60]):
+                f.append("next_named")
+            if nxt.page != b.page:
+                f.append("next_other_page")
         key = head_key(b)
         if key is not None:
+            if re.sub(r"\s", "", t) in repeated:
+                f.append("text_repeats")
+            if b.page not in heading_seen_on_page:
+                heading_seen_on_page.add(b.page)
+                f.append("first_head_on_page")
             h = b.heading
             s = stats[key]
             f += [
-                f"key={key}",
-                f"key_n={_bucket(s['n'], (1, 2, 4, 10, 30))}",
-                f"key_share={_bucket(s['n'] / total_heads, (0.05, 0.15, 0.3, 0.6))}",
-                f"key_body_share={_bucket(s['body'] / s['n'], (0.2, 0.5, 0.8))}",
+                f"key_typographic={key.startswith('L')}",
+                f"key_repeats={s['n'] > 2}",
+                f"key_body_share={_bucket(s['body'] / max(s['n'], 1), (0.2, 0.5, 0.8))}",
                 f"key_named_share={_bucket(s['named'] / max(s['body'], 1), (0.2, 0.5, 0.8))}",
-                f"key_per_page={_bucket(s['n'] / n_pages, (0.3, 1, 2, 4))}",
             ]
             if key == best:
                 f.append("key_best")
@@ -201,11 +235,13 @@ def block_features(outline: Outline, priors: dict[str, list[Tag]], rule_set: str
             f.append(f"head+named={named}")
             f.append(f"head+body={_bucket(chars, (0, 20, 100))}")
         for name, tags in priors.items():
+            if name not in PRIOR_SOURCES:
+                continue
             role = tags[b.lines[0]].role.value
             f.append(f"prior[{name}]={role}")
             if name == "declared":
                 f.append(f"prior_role={role}")
-                f.append(f"rs={rule_set}+prior={role}")
+                f.append(f"declared={rule_set != 'fallback'}+prior={role}")
         per_block.append(f)
     # neighbours: the model sees the shape around a block (a head over bullets, a head over a head)
     out: list[list[str]] = []
@@ -216,7 +252,7 @@ def block_features(outline: Outline, priors: dict[str, list[Tag]], rule_set: str
             if 0 <= j < len(blocks):
                 nb = blocks[j]
                 g.append(f"{d}:kind={nb.kind.value}")
-                g.append(f"{d}:fam={nb.family}")
+                g.append(f"{d}:numbered={nb.family is not None}")
                 if head_key(nb) is not None and head_key(nb) == head_key(blocks[i]):
                     g.append(f"{d}:same_key")
                 for p in per_block[j]:
@@ -275,14 +311,23 @@ def train(sequences: list[tuple[list[list[str]], list[str]]], path: str | Path, 
 
 
 class Segmenter:
-    """A trained CRF (crfsuite model file) labelling outline blocks."""
+    """A trained CRF (crfsuite model file) labelling outline blocks. `routes` come from the card
+    beside it (`segmenter_card.json`): per document kind, whether the CRF or the rule sets decide."""
 
     def __init__(self, path: str | Path):
+        import json
+
         import pycrfsuite
 
         self.path = Path(path)
         self.tagger = pycrfsuite.Tagger()
         self.tagger.open(str(path))
+        card = self.path.with_name("segmenter_card.json")
+        self.routes: dict = {}
+        if card.is_file():
+            data = json.loads(card.read_text(encoding="utf-8"))
+            if data.get("sha256") == _sha256(self.path):
+                self.routes = data.get("routes", {})
 
     def label(self, features: list[list[str]]) -> list[str]:
         if not features:
@@ -329,6 +374,12 @@ def tags_from_labels(outline: Outline, labels: list[str], prior: list[Tag]) -> l
             tags[i] = Tag(Role.BODY)
         prev = tags[i].role
     return tags
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def label_counts(labels: list[list[str]]) -> dict[str, int]:
