@@ -93,16 +93,20 @@ def _key_rank(key: str | None) -> int:
     return 10 + (_ORDER.index(key) if key in _ORDER else len(_ORDER))
 
 
-def _body_after(blocks: list[Block], i: int) -> tuple[int, int]:
-    """(characters, blocks) of non-heading content between block i and the next heading candidate."""
+def _bodies_after(blocks: list[Block]) -> list[tuple[int, int]]:
+    """Per block, (characters, blocks) of non-heading content between it and the next heading
+    candidate; one backward pass."""
+    out: list[tuple[int, int]] = [(0, 0)] * len(blocks)
     chars = n = 0
-    for b in blocks[i + 1 :]:
+    for i in range(len(blocks) - 1, -1, -1):
+        out[i] = (chars, n)
+        b = blocks[i]
         if b.kind is BlockKind.HEADING:
-            break
-        if b.kind is not BlockKind.NOISE:
+            chars = n = 0
+        elif b.kind is not BlockKind.NOISE:
             chars += len(b.text)
             n += 1
-    return chars, n
+    return out
 
 
 def _repeated_heads(blocks: list[Block]) -> set[str]:
@@ -112,7 +116,7 @@ def _repeated_heads(blocks: list[Block]) -> set[str]:
     return {t for t, n in seen.items() if n > 1}
 
 
-def _key_stats(blocks: list[Block], repeated: set[str]) -> tuple[dict[str, dict], str | None]:
+def _key_stats(blocks: list[Block], repeated: set[str], bodies) -> tuple[dict[str, dict], str | None]:
     stats: dict[str, dict] = defaultdict(lambda: {"n": 0, "body": 0, "named": 0, "pages": set()})
     for i, b in enumerate(blocks):
         k = head_key(b)
@@ -120,7 +124,7 @@ def _key_stats(blocks: list[Block], repeated: set[str]) -> tuple[dict[str, dict]
             continue
         s = stats[k]
         s["n"] += 1
-        chars, _ = _body_after(blocks, i)
+        chars, _ = bodies[i]
         if chars >= 20:
             s["body"] += 1
             if names_someone(b.text):
@@ -139,8 +143,14 @@ def _key_stats(blocks: list[Block], repeated: set[str]) -> tuple[dict[str, dict]
 def block_features(outline: Outline, priors: dict[str, list[Tag]], rule_set: str = "fallback") -> list[list[str]]:
     blocks = outline.blocks
     repeated = _repeated_heads(blocks)
-    stats, best = _key_stats(blocks, repeated)
+    bodies = _bodies_after(blocks)
+    stats, best = _key_stats(blocks, repeated, bodies)
     heading_seen_on_page: set = set()
+    # a document whose pages mostly open with a heading is paged by topic (slides, case sheets,
+    # newsletters): there a page's first heading is the strongest candidate for a case start
+    firsts = [b for b in blocks if b.page_first]
+    paged = bool(outline.doc.pages) and len(firsts) >= 3 and (
+        sum(b.kind is BlockKind.HEADING for b in firsts) / len(firsts) >= 0.6)
     total_heads = sum(s["n"] for s in stats.values()) or 1
     best_rank = _key_rank(best)
     n_pages = len(outline.doc.pages) or 1
@@ -182,7 +192,7 @@ def block_features(outline: Outline, priors: dict[str, list[Tag]], rule_set: str
         for w in _CUE_WORDS:
             if w in t[:30]:
                 f.append(f"cue={w}")
-        chars, nbody = _body_after(blocks, i)
+        chars, nbody = bodies[i]
         f.append(f"body={_bucket(chars, (0, 20, 100, 400))}")
         # the first content block after this one (past any further heading lines): a case head
         # is followed by prose or bullets about the initiative
@@ -212,6 +222,10 @@ def block_features(outline: Outline, priors: dict[str, list[Tag]], rule_set: str
             if b.page not in heading_seen_on_page:
                 heading_seen_on_page.add(b.page)
                 f.append("first_head_on_page")
+                f.append(f"first_head_on_page+paged={paged}")
+                f.append(f"first_head_on_page+named={named}")
+                if "next_prose" in f or chars >= 100:
+                    f.append("first_head_on_page+body")
             h = b.heading
             s = stats[key]
             f += [
