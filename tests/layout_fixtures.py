@@ -229,6 +229,26 @@ def _chunks(units: list[str], k: int) -> list[list[str]]:
     return [c for c in out if c]
 
 
+def _spread(units: list[str], k: int) -> list[str]:
+    """`units` cut further (at line breaks, else at a 、 near the middle) until there are `k`."""
+    units = list(units)
+    while len(units) < k:
+        i = max(range(len(units)), key=lambda j: len(units[j]))
+        u = units[i]
+        if "\n" in u:
+            lines = u.split("\n")
+            half = len(lines) // 2
+            parts = ["\n".join(lines[:half]), "\n".join(lines[half:])]
+        else:
+            commas = [m.end() for m in re.finditer("、", u)]
+            cut = min(commas, key=lambda c: abs(c - len(u) / 2)) if commas else len(u) // 2
+            parts = [u[:cut], u[cut:]]
+        if not all(parts):
+            break
+        units[i : i + 1] = parts
+    return units
+
+
 def _units_html(units: list[str]) -> str:
     return "".join("<p>" + "<br>".join(_E(x) for x in u.split("\n")) + "</p>" for u in units)
 
@@ -284,7 +304,7 @@ def _slides(cases: list[SeedCase], src: Source) -> str:
     slide(f"<h1>{_E(src.title)}</h1><p>取組事例の紹介</p>", "cover")
     subs = ("✓概要", "✓取組内容", "✓成果")
     for case in cases:
-        units = _body_units(case)
+        units = _spread(_body_units(case), 2)
         k = 3 if sum(len(u) for u in units) > 260 else 2
         parts = _chunks(units, k)
         names = (subs[0], subs[2]) if len(parts) == 2 else subs[: len(parts)]
