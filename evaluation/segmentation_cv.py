@@ -31,7 +31,7 @@ from pathlib import Path
 from jirei.extract.text import normalise
 from jirei.records import Case, Document, Page
 
-from .segmentation import Gold, GoldCase, SegmentationScore, comparable, load_gold_dir, score_segmentation
+from .segmentation import Gold, SegmentationScore, comparable, load_gold, load_gold_dir, score_segmentation
 
 HELDOUT_SEEDS = ("003", "004")
 # Seed 001 is development data up to this heading (part I), held out from it on (part II).
@@ -150,20 +150,42 @@ def _seed_docs(seeds: Path, renderings: Path | None, golds: list[Gold], heldout:
                 doc, g, name = _ingest(path), gold, path.name
             else:
                 continue
-            out.append(DevDoc(name, stem, template, doc, g, kind))
+            out.append(DevDoc(name, prefix, template, doc, g, kind))
+    return out
+
+
+def _layout_docs(layouts: Path | None, heldout: bool) -> list[DevDoc]:
+    """Seed cases re-typeset in report layouts (`scripts/render_layouts.py`): `<source>.<template>.pdf`
+    with its gold `<source>.<template>.json`; sources named `heldout-*` are held out."""
+    out: list[DevDoc] = []
+    if layouts is None or not Path(layouts).is_dir():
+        return out
+    for gold_path in sorted(Path(layouts).glob("*.json")):
+        data = json.loads(gold_path.read_text(encoding="utf-8"))
+        source = data.get("source") or gold_path.stem.split(".")[0]
+        pdf = gold_path.with_suffix(".pdf")
+        if source.startswith("heldout-") != heldout or not pdf.is_file():
+            continue
+        gold = load_gold(gold_path)
+        template = gold_path.stem.split(".", 1)[1] if "." in gold_path.stem else "layout"
+        prefix = re.search(r"\d{3}", source)
+        out.append(DevDoc(pdf.name, prefix.group(0) if prefix else source, template, _ingest(pdf), gold,
+                          "layout"))
     return out
 
 
 def development_documents(
-    seeds: Path, pdfs: Path | None, renderings: Path | None, gold_dir: Path, synthetic: bool = True
+    seeds: Path, pdfs: Path | None, renderings: Path | None, gold_dir: Path, synthetic: bool = True,
+    layouts: Path | None = None,
 ) -> list[DevDoc]:
     """Every document the segmenter may learn from, with its gold (held-out parts excluded)."""
     golds = load_gold_dir(gold_dir)
     docs = _seed_docs(Path(seeds), renderings, golds, heldout=False)
+    docs += _layout_docs(layouts, heldout=False)
     if synthetic:
         from .segmentation_synth import synthetic_documents
 
-        base = next((d for d in docs if d.source.startswith("001") and d.template == "text"), None)
+        base = next((d for d in docs if d.source == "001" and d.template == "text"), None)
         if base is not None:
             docs += synthetic_documents(base.doc, base.gold, locate_gold(base.doc, base.gold))
     real = load_gold_dir(Path(gold_dir) / "pdfs") if (Path(gold_dir) / "pdfs").is_dir() else []
@@ -174,8 +196,8 @@ def development_documents(
     return docs
 
 
-def heldout_documents(seeds: Path, renderings: Path | None, gold_dir: Path) -> list[DevDoc]:
-    return _seed_docs(Path(seeds), renderings, load_gold_dir(gold_dir), heldout=True)
+def heldout_documents(seeds: Path, renderings: Path | None, gold_dir: Path, layouts: Path | None = None) -> list[DevDoc]:
+    return _seed_docs(Path(seeds), renderings, load_gold_dir(gold_dir), heldout=True) + _layout_docs(layouts, True)
 
 
 def training_sequences(docs: list[DevDoc]):
@@ -409,8 +431,9 @@ def _load_all(args) -> tuple[list[DevDoc], list[DevDoc]]:
     pdfs = Path(args.pdfs) if args.pdfs else None
     renderings = Path(args.renderings) if args.renderings else None
     gold = Path(args.gold)
-    return (development_documents(seeds, pdfs, renderings, gold),
-            heldout_documents(seeds, renderings, gold))
+    layouts = Path(args.layouts) if getattr(args, "layouts", None) else None
+    return (development_documents(seeds, pdfs, renderings, gold, layouts=layouts),
+            heldout_documents(seeds, renderings, gold, layouts))
 
 
 def fit_with_evidence(docs: list[DevDoc], models: Path, work: Path) -> tuple[dict, list[CVRow]]:

@@ -306,5 +306,5 @@ def synthetic_documents(doc: Document, gold: Gold, spans: list[tuple[int, int]])
         rng = random.Random(1000 + i)
         subset = cases[i % 3 :: 2] if len(cases) > 20 else cases
         d, g = make(subset, rng)
-        out.append(DevDoc(f"synthetic {name} (001 part I)", Path(gold.doc).stem, f"synth-{name}", d, g, "synthetic"))
+        out.append(DevDoc(f"synthetic {name} (001 part I)", "001", f"synth-{name}", d, g, "synthetic"))
     return out

@@ -175,16 +175,18 @@ def outline(doc: Document) -> Outline:
         fam = family_of(c)
         new_page = line.start in page_starts
         indent = len(line.raw) - len(line.raw.lstrip())
-        if line.is_page_number or FOOTNOTE.match(c) or (NOISE_LINE.match(c) and not fam):
+        field_m = _FIELD.match(c)
+        if c.startswith("|") or len(_TABLE_SEP.split(c.strip())) >= 3:
+            kind = BlockKind.TABLE_ROW
+        elif line.is_page_number or FOOTNOTE.match(c) or (NOISE_LINE.match(c) and not fam):
             kind = BlockKind.NOISE
+        elif field_m and not fam and len(field_m.group(1)) <= 6 and len(c) <= 80 and not (before_blank and after_blank):
+            # `実施主体:伊那市`, `日時:10月21日`: a labelled value inside a block, not a heading
+            kind = BlockKind.FIELD
         elif _is_heading_candidate(line, fam, before_blank, after_blank, next_line, lines[i - 1] if i else None):
             kind = BlockKind.HEADING
         elif line.bullet or _BULLET_MARK.match(c):
             kind = BlockKind.BULLET
-        elif c.startswith("|") or len(_TABLE_SEP.split(c.strip())) >= 3:
-            kind = BlockKind.TABLE_ROW
-        elif _FIELD.match(c) and len(c) <= 80:
-            kind = BlockKind.FIELD
         else:
             kind = BlockKind.PARAGRAPH
         # A line continues the open paragraph or bullet when no blank line, page edge or heading

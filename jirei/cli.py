@@ -177,6 +177,9 @@ def _add_segmenter_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--renderings", default=str(paths.RENDERINGS), metavar="DIR",
                    help="seeds rendered to PDF, <seed stem>.<template>.pdf (default: %(default)s; "
                         "made by scripts/render_seeds.py)")
+    p.add_argument("--layouts", default=str(paths.LAYOUTS), metavar="DIR",
+                   help="seed cases re-typeset in report layouts with their gold, <source>.<template>.pdf/.json "
+                        "(default: %(default)s; made by scripts/render_layouts.py)")
 
 
 def cmd_train_segmenter(args: argparse.Namespace) -> int:

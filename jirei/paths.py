@@ -13,6 +13,8 @@ LABEL_GOLD = CORPUS / "labels"
 MODELS = REPO / "models"
 # Seeds rendered to PDF in several layouts (scripts/render_seeds.py): development data
 RENDERINGS = REPO / "out" / "renderings"
+# Seed cases re-typeset in six report layouts with their gold (scripts/render_layouts.py)
+LAYOUTS = REPO / "out" / "layouts"
 
 
 def shared_dir() -> Path:
