@@ -162,9 +162,12 @@ def _layout_docs(layouts: Path | None, heldout: bool) -> list[DevDoc]:
         return out
     for gold_path in sorted(Path(layouts).glob("*.json")):
         data = json.loads(gold_path.read_text(encoding="utf-8"))
-        source = data.get("source") or gold_path.stem.split(".")[0]
+        name = gold_path.stem.split(".")[0]  # the case set: train-001-partI, heldout-003, …
+        source = str(data.get("source") or name)
+        # held out when its case set is named so or its gold says so: either is enough
+        is_heldout = name.startswith("heldout") or data.get("split") == "heldout"
         pdf = gold_path.with_suffix(".pdf")
-        if source.startswith("heldout-") != heldout or not pdf.is_file():
+        if is_heldout != heldout or not pdf.is_file():
             continue
         gold = load_gold(gold_path)
         template = gold_path.stem.split(".", 1)[1] if "." in gold_path.stem else "layout"
@@ -219,6 +222,9 @@ def train_segmenter(docs: list[DevDoc], path: Path) -> dict:
 
     from jirei.extract.segment.crf import DEFAULT_PARAMS, label_counts, train
 
+    for d in docs:  # the held-out rule, enforced where the model is fitted
+        if "heldout" in d.name or "part II" in d.name or d.source in ("003", "004"):
+            raise ValueError(f"{d.name}: held-out document in the segmenter's training data")
     seqs = training_sequences(docs)
     path.parent.mkdir(parents=True, exist_ok=True)
     train(seqs, path)
@@ -332,7 +338,7 @@ def format_cv_table(rows: list[CVRow], title: str, routes: dict | None = None) -
         )
     if routes:
         chosen = micro(routed_rows(rows, routes))
-        how = ", ".join(f"{kind}: {route['path']}" for kind, route in routes.items())
+        how = ", ".join(f"{kind}: {route['path']}" for kind, route in routes.items() if kind != "declared")
         lines.append(
             f"{'overall, as segment() routes':<57} {'':>4} | "
             f"{chosen['P']:>6.3f} {chosen['R']:>5.3f} {chosen['F1']:>5.3f} {chosen['ends']:>5.3f} |  ({how})"
@@ -364,22 +370,34 @@ __all__ = [
 # Which path decides, per document kind, from the cross-validation evidence
 
 def document_kind(doc: Document) -> str:
-    """`declared` when a declared rule set recognises the layout, else `fallback`."""
-    from jirei.extract.segment import FALLBACK, choose_rule_set
+    """The rule set that claims the document: a declared layout's name, or `fallback`."""
+    from jirei.extract.segment import choose_rule_set
     from jirei.extract.segment.lines import split_lines
 
-    return "fallback" if choose_rule_set(split_lines(doc)) is FALLBACK else "declared"
+    return choose_rule_set(split_lines(doc)).name
+
+
+def route_for(routes: dict[str, dict], kind: str) -> str:
+    """The path for a document claimed by rule set `kind`: its own evidence, else the pooled
+    evidence of all declared layouts (for a declared one), else the CRF."""
+    if kind in routes:
+        return routes[kind]["path"]
+    if kind != "fallback" and "declared" in routes:
+        return routes["declared"]["path"]
+    return "crf"
 
 
 def choose_routes(rows: list[CVRow]) -> dict[str, dict]:
-    """Per document kind, the path with the best pooled left-out F1: the CRF or the rule sets
-    (ties go to the CRF). A kind without evidence keeps the CRF."""
+    """Per document kind (the rule set that claims it; `declared` pools every declared layout),
+    the path with the better pooled left-out F1: the CRF or the rule sets (ties go to the CRF)."""
+    kinds = {id(r): document_kind(r.doc.doc) for r in rows}
+    groups: dict[str, list[CVRow]] = {}
+    for r in rows:
+        groups.setdefault(kinds[id(r)], []).append(r)
+        if kinds[id(r)] != "fallback":
+            groups.setdefault("declared", []).append(r)
     routes: dict[str, dict] = {}
-    for kind in ("declared", "fallback"):
-        subset = [r for r in rows if document_kind(r.doc.doc) == kind]
-        if not subset:
-            routes[kind] = {"path": "crf", "evidence": "no development document of this kind"}
-            continue
+    for kind, subset in sorted(groups.items()):
         crf, rules = micro([r.crf for r in subset]), micro([r.rules for r in subset])
         routes[kind] = {
             "path": "crf" if crf["F1"] >= rules["F1"] else "rules",
@@ -420,7 +438,7 @@ def cross_validate_all(docs: list[DevDoc], work: Path) -> list[CVRow]:
 
 def routed_rows(rows: list[CVRow], routes: dict[str, dict]) -> list[SegmentationScore]:
     """What `segment()` gives each left-out document once the routes are applied."""
-    return [r.crf if routes[document_kind(r.doc.doc)]["path"] == "crf" else r.rules for r in rows]
+    return [r.crf if route_for(routes, document_kind(r.doc.doc)) == "crf" else r.rules for r in rows]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ def test_card_describes_the_committed_model_and_keeps_the_heldout_out():
         # seed 001 part II, 003 and 004 (text, renderings, re-typeset layouts) never train
         assert "part II" not in d["name"] and "heldout" not in d["name"]
         assert not d["name"].startswith(("003_", "004_"))
-    assert set(card["routes"]) == {"declared", "fallback"}
+    assert {"declared", "fallback"} <= set(card["routes"])
     for route in card["routes"].values():
         assert route["path"] in ("crf", "rules")
 
@@ -56,7 +56,7 @@ def test_cv_document_prints_per_document_figures_and_beats_the_page_baseline_on_
                                     0) for r in rows]
         return micro(scores)["F1"]
 
-    routed = "crf" if result["routes"]["fallback"]["path"] == "crf" else "rules"
+    routed = result["routes"]["fallback"]["path"]
     assert pooled(routed) > pooled("page")
     # the held-out seeds were scored by a model fitted on the development documents only
     assert {r["doc"] for r in result["heldout"]} >= {"003_a912029e63bdb806.txt", "004_1e7916743c47c828.txt"}

@@ -102,9 +102,10 @@ def segment_crf(doc: Document, segmenter) -> list[Case]:
 def segment(doc: Document, layout: str | None = None, model: str | Path | None = None) -> list[Case]:
     """Split a document into case entries (heading + body) with spans, pages and sections.
 
-    The trained CRF decides, except for a document kind (`declared`: a declared rule set
-    recognises the layout; `fallback`: none does) where the model card's cross-validation
-    evidence found the rule sets better; then the rule set decides, as `layout` says."""
+    The trained CRF decides, except for a document kind (the rule set that claims the layout;
+    `declared` pools the declared ones, for a layout without evidence of its own) where the model
+    card's cross-validation evidence found the rule sets better; then the rule set decides, as
+    `layout` says."""
     if layout:
         return segment_rules(doc, layout)
     segmenter = load_segmenter(model)
@@ -112,8 +113,9 @@ def segment(doc: Document, layout: str | None = None, model: str | Path | None =
         return segment_rules(doc)
     lines = split_lines(doc)
     rule_set = choose_rule_set(lines)
-    kind = "fallback" if rule_set is FALLBACK else "declared"
-    if segmenter.routes.get(kind, {}).get("path", "crf") == "rules":
+    routes = segmenter.routes
+    route = routes.get(rule_set.name) or (routes.get("declared") if rule_set is not FALLBACK else None) or {}
+    if route.get("path", "crf") == "rules":
         return assemble(doc, lines, rule_set.tag(lines), rule_set.name)
     return segment_crf(doc, segmenter)
 

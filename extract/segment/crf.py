@@ -51,6 +51,7 @@ _CUE_WORDS = (
     "目標", "指標", "日時", "場所", "会場", "対象", "申込", "編集", "後記", "ポイント", "Point", "凡例", "はじめに",
     "おわりに", "まとめ", "取組", "事例", "背景", "成果", "効果", "実績", "統計", "定義", "調査", "要望", "提言",
     "期待", "考え方", "方向性", "施策", "戦略", "計画", "推進", "連絡先", "TEL", "電話", "カレンダー", "予定",
+    "おしらせ", "案内", "行事", "休診", "税", "年金", "保険", "健康", "相談", "受付", "締切", "問",
 )
 _ORDER = [
     "roman", "chapter", "dot_num", "hyphen_num", "paren_num", "case_no", "article", "circled", "kana_num",
@@ -257,10 +258,15 @@ def block_features(outline: Outline, priors: dict[str, list[Tag]], rule_set: str
                 f.append(f"prior_role={role}")
                 f.append(f"declared={rule_set != 'fallback'}+prior={role}")
         per_block.append(f)
-    # neighbours: the model sees the shape around a block (a head over bullets, a head over a head)
+    # neighbours: the model sees the shape around a block (a head over bullets, a head over a head),
+    # and the cue words of the heading it sits under (a notice under `おしらせ` is no case)
     out: list[list[str]] = []
+    last_head_cues: list[str] = []
     for i, f in enumerate(per_block):
         g = list(f)
+        g += [f"under_{c}" for c in last_head_cues]
+        if blocks[i].kind is BlockKind.HEADING:
+            last_head_cues = [c for c in f if c.startswith("cue=")]
         for d in (-1, 1, 2):
             j = i + d
             if 0 <= j < len(blocks):
