@@ -20,7 +20,8 @@ object per case entry (JSON Lines) to OUT or standard output.
 Each object: doc, case_id (document sha256 prefix + ordinal; stable across runs), title,
 text (heading + body as extracted), page (PDF page of the heading, or null), span (offsets
 into the document's extracted text), section (headings above the entry, outermost first),
-layout (the rule set that segmented it: casebook, slides, headed-report or fallback);
+layout (what segmented it: crf+<rule set> for the case-boundary model with that rule
+set's roles as prior, or a rule set alone: casebook, slides, headed-report, fallback);
 organisations, places (JIS X 0402 codes), years and year_mentions, each with its source and
 span; pillar, pillars, theme, action_items (model scores), declared_pillar (where the report
 files the entry under a pillar) and needs_review.
