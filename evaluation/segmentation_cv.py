@@ -531,3 +531,28 @@ def run_cv_document(args) -> int:
 
 def score_heldout_routed(docs: list[DevDoc], model: Path) -> list[CVRow]:
     return score_heldout(docs, model)
+
+
+def cv_document_figures(seeds: Path, pdfs: Path | None, renderings: Path | None, layouts: Path | None,
+                        gold: Path) -> tuple[dict[str, float], str]:
+    """The `--cv document` run as dotted figures for `jirei evaluate all` (`segmentation.cv.*`,
+    `segmentation.cv_heldout.*`) and its printed tables."""
+    import tempfile
+
+    docs = development_documents(seeds, pdfs, renderings, gold, layouts=layouts)
+    heldout = heldout_documents(seeds, renderings, gold, layouts)
+    with tempfile.TemporaryDirectory(prefix="jirei-seg-cv-") as tmp:
+        card, rows = fit_with_evidence(docs, Path(tmp), Path(tmp) / "cv")
+        held = score_heldout(heldout, Path(tmp) / "segmenter.crfsuite")
+    routes = card["routes"]
+    figures: dict[str, float] = {}
+    for part, part_rows in (("cv", rows), ("cv_heldout", held)):
+        systems = {"crf": [r.crf for r in part_rows], "page": [r.page for r in part_rows],
+                   "rules": [r.rules for r in part_rows], "routed": routed_rows(part_rows, routes)}
+        for system, scores in systems.items():
+            m = micro(scores)
+            figures[f"segmentation.{part}.{system}.f1"] = round(m["F1"], 4)
+            figures[f"segmentation.{part}.{system}.ends_included"] = round(m["ends"], 4)
+    tables = (format_cv_table(rows, "segmentation, leave one document out", routes) + "\n\n"
+              + format_cv_table(held, "segmentation, held-out seeds", routes))
+    return figures, tables
