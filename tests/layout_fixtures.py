@@ -313,7 +313,10 @@ def _slides(cases: list[SeedCase], src: Source) -> str:
             if i == 0:
                 head = f'<div class="bar">{_E(title)}</div>'
             else:
-                cont = f"{_short(case.heading)}(続き)" if len(case.heading) > 14 else "(前頁の続き)"
+                # a shortened title: never the whole heading (which stays unique), and different
+                # per case (an identical line atop many slides is dropped as a running header)
+                keep = 12 if len(case.heading) > 14 else max(2, len(case.heading) // 2)
+                cont = f"{_short(case.heading, keep)}(続き)"
                 head = f'<div class="bar">{_E(cont)}</div>'
             slide(head + f'<div class="sub">{sub}</div>' + _units_html(part), "cont" if i else "")
     slide("<h1>お問い合わせ</h1><p>本資料に関するお問い合わせは事務局までお寄せください。</p>", "cover")
