@@ -128,6 +128,16 @@ def run_evaluate_all(args: argparse.Namespace) -> int:
         run = run_all(seeds, Path(args.models), baselines=not args.no_baseline, extra_cases=extra or None)
     except (IngestError, ModelFilesError, TaxonomyError, FileNotFoundError, ValueError) as exc:
         return _error(str(exc))
+    cv_tables = None
+    if args.segmentation_cv:
+        from jirei.evaluation.segmentation_cv import cv_document_figures
+
+        try:
+            cv_figures, cv_tables = cv_document_figures(
+                seeds, Path(args.pdfs), Path(args.renderings), Path(args.layouts), paths.SEGMENTATION_GOLD)
+        except (IngestError, ValueError) as exc:
+            return _error(str(exc))
+        run.figures.update(cv_figures)
     append_run(args.runs, run.record())
     report = write_report(run, args.report, history + [run.record()])
 
@@ -137,6 +147,9 @@ def run_evaluate_all(args: argparse.Namespace) -> int:
     results = run.results
     print(segmentation_table(results.segmentation))
     print()
+    if cv_tables:
+        print(cv_tables)
+        print()
     print(entities_table(results.entities, results.entities_baseline))
     print()
     print(classification_table(results.classification))
@@ -210,6 +223,12 @@ def add_evaluate_all_parsers(evaluate_subparsers) -> None:
                         help="folder holding the trained models (default: %(default)s)")
     parser.add_argument("--db", metavar="FILE",
                         help="a case store whose reviewed held-out cases are scored too, as their own part")
+    parser.add_argument("--segmentation-cv", action="store_true",
+                        help="also run `evaluate segmentation --cv document` (several minutes) and keep its "
+                             "figures as segmentation.cv.* and segmentation.cv_heldout.*")
+    parser.add_argument("--pdfs", default=str(paths.shared_dir() / "pdfs"), help=argparse.SUPPRESS)
+    parser.add_argument("--renderings", default=str(paths.RENDERINGS), help=argparse.SUPPRESS)
+    parser.add_argument("--layouts", default=str(paths.LAYOUTS), help=argparse.SUPPRESS)
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip the stock NER baseline of the entities stage (the classification "
                              "baselines take a second and are always fitted)")

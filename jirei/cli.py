@@ -21,7 +21,8 @@ object per case entry (JSON Lines) to OUT or standard output.
 Each object: doc, case_id (document sha256 prefix + ordinal; stable across runs), title,
 text (heading + body as extracted), page (PDF page of the heading, or null), span (offsets
 into the document's extracted text), section (headings above the entry, outermost first),
-layout (the rule set that segmented it: casebook, slides, headed-report or fallback);
+layout (what segmented it: crf+<rule set> for the case-boundary model with that rule
+set's roles as prior, or a rule set alone: casebook, slides, headed-report, fallback);
 organisations, places (JIS X 0402 codes), years and year_mentions, each with its source and
 span; pillar, pillars, theme, action_items (model scores), declared_pillar (where the report
 files the entry under a pillar) and needs_review.
@@ -153,6 +154,10 @@ def _pair_with_gold(docs: list[Path], golds: list) -> list[tuple[Path, object]]:
 
 
 def cmd_evaluate_segmentation(args: argparse.Namespace) -> int:
+    if args.cv:
+        from jirei.evaluation.segmentation_cv import run_cv_document
+
+        return run_cv_document(args)
     from jirei.evaluation.segmentation import format_table, load_gold_dir, score_segmentation
     from jirei.extract.ingest import ingest
     from jirei.extract.segment import segment
@@ -187,6 +192,23 @@ def cmd_evaluate_segmentation(args: argparse.Namespace) -> int:
                     for item in getattr(s, kind):
                         print(f"  {s.doc}: {kind}: {item[:70]}")
     return 0
+
+
+def _add_segmenter_data_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--pdfs", default=str(paths.shared_dir() / "pdfs"), metavar="DIR",
+                   help="real PDFs with gold in corpus/segmentation/pdfs (default: %(default)s)")
+    p.add_argument("--renderings", default=str(paths.RENDERINGS), metavar="DIR",
+                   help="seeds rendered to PDF, <seed stem>.<template>.pdf (default: %(default)s; "
+                        "made by scripts/render_seeds.py)")
+    p.add_argument("--layouts", default=str(paths.LAYOUTS), metavar="DIR",
+                   help="seed cases re-typeset in report layouts with their gold, <source>.<template>.pdf/.json "
+                        "(default: %(default)s; made by scripts/render_layouts.py)")
+
+
+def cmd_train_segmenter(args: argparse.Namespace) -> int:
+    from jirei.evaluation.segmentation_cv import run_train_segmenter
+
+    return run_train_segmenter(args)
 
 
 def cmd_evaluate_entities(args: argparse.Namespace) -> int:
@@ -345,7 +367,28 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--seeds", default=str(paths.seeds_dir()), help="seeds folder (default: %(default)s)")
     e.add_argument("--json", action="store_true", help="print the scores as JSON")
     e.add_argument("-v", "--verbose", action="store_true", help="list missed, spurious and truncated entries")
+    e.add_argument("--cv", choices=["document"],
+                   help="leave one development document out (with its source and template): the CRF fitted "
+                        "on the others, beside one-entry-per-page and the rule sets; then the held-out seeds")
+    _add_segmenter_data_args(e)
     e.set_defaults(func=cmd_evaluate_segmentation)
+
+    t = sub.add_parser(
+        "train-segmenter",
+        help="fit the case-boundary CRF (models/segmenter.crfsuite) and its card",
+        description=(
+            "Fit the linear-chain CRF that labels outline blocks (case start, inside, outside, section) on the "
+            "development documents: seed 001 part I and 002 (text and renderings), layouts written from 001 part "
+            "I's cases, and the real PDFs with gold in corpus/segmentation/pdfs. Seed 001 part II, 003 and 004 "
+            "are never used. Leave-one-document-out figures decide, per document kind, whether the CRF or the "
+            "rule sets segment; the card records them and the training documents' sha256."
+        ),
+    )
+    t.add_argument("--models", default=str(paths.MODELS), metavar="DIR", help="output folder (default: %(default)s)")
+    t.add_argument("--gold", default=str(paths.SEGMENTATION_GOLD), help="gold folder (default: %(default)s)")
+    t.add_argument("--seeds", default=str(paths.seeds_dir()), help="seeds folder (default: %(default)s)")
+    _add_segmenter_data_args(t)
+    t.set_defaults(func=cmd_train_segmenter)
 
     e = esub.add_parser(
         "entities",

@@ -52,6 +52,11 @@ def checkout() -> bool:
     """True when Jirei runs from a checkout of its repository (the gold data is there)."""
     return CORPUS.is_dir() and (REPO / "pyproject.toml").is_file()
 
+# Seeds rendered to PDF in several layouts (scripts/render_seeds.py): development data
+RENDERINGS = REPO / "out" / "renderings"
+# Seed cases re-typeset in six report layouts with their gold (scripts/render_layouts.py)
+LAYOUTS = REPO / "out" / "layouts"
+
 
 def shared_dir() -> Path:
     """The shared folder beside the checkout (seeds, real PDFs); JIREI_SHARED overrides it."""

@@ -4,6 +4,10 @@
 layouts are ``pdf_fixtures.LAYOUTS``.  The PDFs are rendered once and cached under the
 pytest cache (``.pytest_cache/d/jirei-pdfs``), keyed by seed sha256 + layout + title +
 renderer version, so re-runs are fast.  Set JIREI_SHARED to use another shared folder.
+
+``layout_pdfs`` -> {(source, template): (pdf, gold)}: seed cases re-typeset in six report layouts
+(``layout_fixtures``), cached under ``.pytest_cache/d/jirei-layouts``; sources named
+``heldout-*`` are the held-out test set.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from pathlib import Path
 import pytest
 
 try:  # tests/ may or may not be a package
-    from . import pdf_fixtures
+    from . import layout_fixtures, pdf_fixtures
 except ImportError:
+    import layout_fixtures
     import pdf_fixtures
 
 #: Seeds rendered to PDF, by file-name prefix, with the running-header title used for
@@ -119,3 +124,23 @@ def seed_pdfs(
     with ThreadPoolExecutor(max_workers=max(1, min(4, cpus or 1))) as pool:
         paths = list(pool.map(lambda job: _render_cached(*job, cache_dir), jobs))
     return {(seed.stem, layout): path for (seed, layout, _), path in zip(jobs, paths)}
+
+
+@pytest.fixture(scope="session")
+def layout_pdfs(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    seeds_dir: Path,
+) -> dict[tuple[str, str], tuple[Path, Path]]:
+    """Every layout_fixtures source in every template, as (PDF, gold JSON) paths."""
+    reason = pdf_fixtures.chromium_missing_reason()
+    if reason:
+        pytest.skip(f"cannot render layout PDFs: {reason}")
+    missing = sorted({s.prefix for s in layout_fixtures.SOURCES.values()} - {
+        p for p in {s.prefix for s in layout_fixtures.SOURCES.values()} if seed_file(p, seeds_dir)})
+    if missing:
+        pytest.skip(f"seeds {', '.join(missing)} not found in {seeds_dir}")
+    cache = getattr(request.config, "cache", None)
+    out = Path(cache.mkdir("jirei-layouts")) if cache is not None else tmp_path_factory.mktemp("jirei-layouts")
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return layout_fixtures.render_all(out, seeds_dir, workers=max(1, min(4, cpus or 1)))

@@ -229,6 +229,26 @@ def _chunks(units: list[str], k: int) -> list[list[str]]:
     return [c for c in out if c]
 
 
+def _spread(units: list[str], k: int) -> list[str]:
+    """`units` cut further (at line breaks, else at a 、 near the middle) until there are `k`."""
+    units = list(units)
+    while len(units) < k:
+        i = max(range(len(units)), key=lambda j: len(units[j]))
+        u = units[i]
+        if "\n" in u:
+            lines = u.split("\n")
+            half = len(lines) // 2
+            parts = ["\n".join(lines[:half]), "\n".join(lines[half:])]
+        else:
+            commas = [m.end() for m in re.finditer("、", u)]
+            cut = min(commas, key=lambda c: abs(c - len(u) / 2)) if commas else len(u) // 2
+            parts = [u[:cut], u[cut:]]
+        if not all(parts):
+            break
+        units[i : i + 1] = parts
+    return units
+
+
 def _units_html(units: list[str]) -> str:
     return "".join("<p>" + "<br>".join(_E(x) for x in u.split("\n")) + "</p>" for u in units)
 
@@ -284,7 +304,7 @@ def _slides(cases: list[SeedCase], src: Source) -> str:
     slide(f"<h1>{_E(src.title)}</h1><p>取組事例の紹介</p>", "cover")
     subs = ("✓概要", "✓取組内容", "✓成果")
     for case in cases:
-        units = _body_units(case)
+        units = _spread(_body_units(case), 2)
         k = 3 if sum(len(u) for u in units) > 260 else 2
         parts = _chunks(units, k)
         names = (subs[0], subs[2]) if len(parts) == 2 else subs[: len(parts)]
@@ -293,7 +313,10 @@ def _slides(cases: list[SeedCase], src: Source) -> str:
             if i == 0:
                 head = f'<div class="bar">{_E(title)}</div>'
             else:
-                cont = f"{_short(case.heading)}(続き)" if len(case.heading) > 14 else "(前頁の続き)"
+                # a shortened title: never the whole heading (which stays unique), and different
+                # per case (an identical line atop many slides is dropped as a running header)
+                keep = 12 if len(case.heading) > 14 else max(2, len(case.heading) // 2)
+                cont = f"{_short(case.heading, keep)}(続き)"
                 head = f'<div class="bar">{_E(cont)}</div>'
             slide(head + f'<div class="sub">{sub}</div>' + _units_html(part), "cont" if i else "")
     slide("<h1>お問い合わせ</h1><p>本資料に関するお問い合わせは事務局までお寄せください。</p>", "cover")
@@ -423,7 +446,7 @@ def _vsplit(text: str, budget: float) -> tuple[str, str]:
 
 # Page geometry of the vertical template (mm): A4 landscape, three tiers (段) per page.
 _V_PAGE_W, _V_PAGE_H, _V_MARGIN = 297.0, 210.0, 12.0
-_V_TIERS, _V_TIER_GAP, _V_HEAD = 3, 5.0, 9.0
+_V_TIERS, _V_TIER_GAP, _V_HEAD = 3, 6.0, 9.0
 _V_PITCH = 6.0  # line pitch (mm) for body and headings
 _V_BODY_PT, _V_HEAD_PT = 10.0, 11.5
 
@@ -433,8 +456,8 @@ def _vertical(cases: list[SeedCase], src: Source) -> str:
     inner_h = _V_PAGE_H - 2 * _V_MARGIN - 6  # a little short of the page box: no spill-over page
     tier_h = (inner_h - _V_HEAD - (_V_TIERS - 1) * _V_TIER_GAP) / _V_TIERS
     pt = 25.4 / 72
-    body_cpl = int(tier_h / (_V_BODY_PT * pt)) - 1  # characters per vertical line, one spare
-    head_cpl = int(tier_h / (_V_HEAD_PT * pt)) - 1
+    body_cpl = int((tier_h - 1) / (_V_BODY_PT * pt)) - 1  # characters per vertical line, one spare
+    head_cpl = int((tier_h - 1) / (_V_HEAD_PT * pt)) - 1
     lines_per_tier = int(inner_w / _V_PITCH) - 2
     css = f"""
 @page {{ size: {_V_PAGE_W}mm {_V_PAGE_H}mm; margin: {_V_MARGIN}mm; }}
@@ -442,8 +465,8 @@ def _vertical(cases: list[SeedCase], src: Source) -> str:
 .ph {{ height: {_V_HEAD}mm; font-size: 8pt; color: #555; text-align: right; border-bottom: 0.5pt solid #999;
        box-sizing: border-box; }}
 .tier {{ writing-mode: vertical-rl; width: {inner_w}mm; height: {tier_h}mm; margin-top: {_V_TIER_GAP}mm;
-         overflow: hidden; font-size: {_V_BODY_PT}pt; line-height: {_V_PITCH}mm; }}
-.tier:first-of-type {{ margin-top: 0; }}
+         overflow: hidden; border-top: 0.6pt solid #888; box-sizing: border-box; padding-top: 1mm; font-size: {_V_BODY_PT}pt; line-height: {_V_PITCH}mm; }}
+.ph + .tier {{ margin-top: 0; }}
 .tier p {{ margin: 0; }}
 .tier h2 {{ font-size: {_V_HEAD_PT}pt; line-height: {_V_PITCH}mm; margin: 0 0 0 0; padding: 0;
            margin-right: {_V_PITCH}mm; color: #7f0000; }}
@@ -456,6 +479,9 @@ def _vertical(cases: list[SeedCase], src: Source) -> str:
         stream.append(("h2", [_title(case)]))
         for u in _body_units(case):
             stream.append(("p", u.split("\n")))
+    stream.append(("h2", ["編集後記"]))
+    stream.append(("p", ["本号では各地の取組を紹介しました。ご意見・ご感想は企画課までお寄せください。"
+                         "次号もどうぞお楽しみに。"]))
 
     pages: list[list[str]] = [[]]  # tiers of html
     tier: list[str] = []
@@ -483,28 +509,34 @@ def _vertical(cases: list[SeedCase], src: Source) -> str:
             tier.append(f"<{tag}>" + "<br>".join(_tcy(_E(x)) for x in lines) + f"</{tag}>")
             left -= need
             continue
-        placed: list[str] = []
         queue = list(lines)
         while queue:
-            line = queue.pop(0)
-            need = cost("p", line)
-            if need <= left:
-                placed.append(line)
-                left -= need
+            total = sum(cost("p", x) for x in queue)
+            if total <= left:
+                tier.append("<p>" + "<br>".join(_tcy(_E(x)) for x in queue) + "</p>")
+                left -= total
+                break
+            if total <= 4 or left < 3:
+                # a short paragraph moves whole; no tier starts or ends with a lone line (the
+                # extraction would read a lone line at a tier's edge out of order)
+                close_tier()
                 continue
-            if left > 0:
-                head, rest = _vsplit(line, left * body_cpl)
+            budget = min(left, total - 3)  # at least three lines go on
+            placed: list[str] = []
+            while queue and budget > 0:
+                need = cost("p", queue[0])
+                if need <= budget:
+                    placed.append(queue.pop(0))
+                    budget -= need
+                    continue
+                head, rest = _vsplit(queue[0], budget * body_cpl)
                 if head:
                     placed.append(head)
-                queue.insert(0, rest)
-            else:
-                queue.insert(0, line)
+                queue[0] = rest
+                budget = 0
             if placed:
                 tier.append("<p>" + "<br>".join(_tcy(_E(x)) for x in placed) + "</p>")
-            placed = []
             close_tier()
-        if placed:
-            tier.append("<p>" + "<br>".join(_tcy(_E(x)) for x in placed) + "</p>")
     if tier:
         close_tier()
     if not pages[-1]:
@@ -607,47 +639,80 @@ def _chars(s: str) -> list[str]:
 _MIN_KEY = 8  # shortest heading prefix / end suffix accepted (non-space characters)
 
 
+def _prefix_pattern(chars: list[str], n: int) -> re.Pattern:
+    return re.compile(r"\s*".join(re.escape(c) for c in chars[:n]))
+
+
 def _find_heading(text: str, heading: str, cursor: int) -> re.Match | None:
-    """The heading in `text`, unique in the whole text; when the layout splits it (a table cell
-    beside other cells, a line the extraction broke apart), its longest unique prefix, as the
-    guideline takes a wrapped heading's first line."""
+    """The heading in `text`: the whole heading or, when the layout splits it (a table cell beside
+    other cells, a line the extraction broke apart), its longest prefix, as the guideline takes a
+    wrapped heading's first line. A string unique in the text is preferred; otherwise the first
+    occurrence at or after `cursor` (the previous heading), which is what span recovery finds."""
     chars = _chars(heading)
-    for n in range(len(chars), min(_MIN_KEY, len(chars)) - 1, -1):
-        pat = re.compile(r"\s*".join(re.escape(c) for c in chars[:n]))
-        hits = list(pat.finditer(text))
-        if len(hits) == 1 and hits[0].start() >= cursor:
+    shortest = min(_MIN_KEY, len(chars))
+    for n in range(len(chars), shortest - 1, -1):
+        hits = list(_prefix_pattern(chars, n).finditer(text))
+        if len(hits) == 1:
             return hits[0]
         if len(hits) > 1:
-            return None  # a shorter prefix is no more unique
+            break
+    for n in range(len(chars), shortest - 1, -1):
+        hit = _prefix_pattern(chars, n).search(text, cursor)
+        if hit is not None:
+            return hit
     return None
+
+
+_CLOSERS = "。．.」』)）"
 
 
 def _find_end(text: str, end: str, lo: int, hi: int) -> re.Match | None:
     """The end between `lo` and `hi` (the next heading), occurring there once; else its longest
-    suffix that does (the guideline's end is the last characters of the last body line)."""
+    suffix that does (the guideline's end is the last characters of the last body line); a
+    closing 。 or bracket the extraction lost may be left off. Failing that (interleaved
+    columns), the first occurrence after `lo`."""
     chars = _chars(end)
-    for n in range(len(chars), min(_MIN_KEY, len(chars)) - 1, -1):
-        pat = re.compile(r"\s*".join(re.escape(c) for c in chars[-n:]))
-        hits = [m for m in pat.finditer(text, lo, hi)]
-        if len(hits) == 1:
-            return hits[0]
-        if len(hits) > 1:
-            return None
+    variants = [chars]
+    trimmed = list(chars)
+    while trimmed and trimmed[-1] in _CLOSERS:
+        trimmed = trimmed[:-1]
+        variants.append(list(trimmed))
+    for v in variants:
+        for n in range(len(v), min(_MIN_KEY, len(v)) - 1, -1):
+            pat = re.compile(r"\s*".join(re.escape(c) for c in v[-n:]))
+            hits = list(pat.finditer(text, lo, hi))
+            if len(hits) == 1:
+                return hits[0]
+            if len(hits) > 1:
+                break
+    # Interleaved columns: the body resumes after the next heading. As for real PDFs, the end
+    # is then the first occurrence after the heading, and the spans overlap.
+    for v in variants:
+        for n in range(len(v), min(_MIN_KEY, len(v)) - 1, -1):
+            hit = re.compile(r"\s*".join(re.escape(c) for c in v[-n:])).search(text, lo)
+            if hit is not None:
+                return hit
     return None
 
 
 def locate_gold(text: str, cases: list[SeedCase], doc: str) -> list[dict]:
     """Gold entries for `text` (a rendered fixture's extracted text): each case's heading and end
     located as exact substrings. Raises LayoutGoldError when one cannot be located."""
-    heads: list[re.Match] = []
+    # Entries follow the extracted text's order, which may differ from the seed's where the
+    # layout's reading order is ambiguous (vertical tiers).
+    found: list[tuple[re.Match, SeedCase]] = []
     cursor = 0
     for case in cases:
         h = _find_heading(text, case.heading, cursor)
         if h is None:
-            raise LayoutGoldError(f"{doc}: heading not found once (in order): {case.heading[:40]}")
-        heads.append(h)
-        cursor = h.end()
+            raise LayoutGoldError(f"{doc}: heading not found: {case.heading[:40]}")
+        found.append((h, case))
+        cursor = h.start()
+    found.sort(key=lambda x: x[0].start())
+    heads = [h for h, _ in found]
+    cases = [c for _, c in found]
     out = []
+    ends: list[re.Match] = []
     for i, (case, h) in enumerate(zip(cases, heads)):
         hi = heads[i + 1].start() if i + 1 < len(heads) else len(text)
         e = _find_end(text, case.end, h.end(), hi)
@@ -657,7 +722,23 @@ def locate_gold(text: str, cases: list[SeedCase], doc: str) -> list[dict]:
         if case.note:
             entry["note"] = "seed gold: " + case.note
         out.append(entry)
+        ends.append(e)
+    _check_recovery(text, out, heads, ends, doc)
     return out
+
+
+def _check_recovery(text: str, entries: list[dict], heads: list[re.Match], ends: list[re.Match],
+                    doc: str) -> None:
+    """The spans recovered from the entries (README rule, as evaluation.gold_spans does) are the
+    ones located here; raises LayoutGoldError otherwise (e.g. an earlier equal string)."""
+    cursor = 0
+    for entry, h, e in zip(entries, heads, ends):
+        start = text.find(entry["heading"], cursor)
+        stop = text.find(entry["end"], start)
+        if (start, stop) != (h.start(), e.start()):
+            raise LayoutGoldError(f"{doc}: span recovered as {start}-{stop}, placed at {h.start()}-{e.start()}: "
+                                  f"{entry['heading'][:40]}")
+        cursor = start + len(entry["heading"])
 
 
 # --------------------------------------------------------------------------- render + cache
@@ -704,10 +785,13 @@ def render_template(source: str, template: str, out_dir: str | Path, seeds_dir: 
     gold = json.loads(gold_path.read_text(encoding="utf-8"))
     cases = seed_cases(seed.read_text(encoding="utf-8"), gold, src.part)
     tmp = pdf.with_name(f".{name}.{os.getpid()}.tmp.pdf")
-    pdf_fixtures.render_pdf(_RENDERERS[template](cases, src), tmp)
-    text = ingest(tmp).text
-    entries = locate_gold(text, cases, pdf.name)
-    os.replace(tmp, pdf)
+    try:
+        pdf_fixtures.render_pdf(_RENDERERS[template](cases, src), tmp)
+        text = ingest(tmp).text
+        entries = locate_gold(text, cases, pdf.name)
+        os.replace(tmp, pdf)
+    finally:
+        tmp.unlink(missing_ok=True)
     data = {
         "doc": pdf.name,
         "kind": f"template:{template}",

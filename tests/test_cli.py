@@ -54,7 +54,7 @@ def test_extract_writes_jsonl_to_stdout_and_case_ids_are_stable():
     second = jirei("extract", str(seed), "-q")
     assert first.returncode == 0 and first.stderr == ""
     rows = [json.loads(line) for line in first.stdout.splitlines()]
-    assert len(rows) == 54 and rows[0]["layout"] == "slides"
+    assert len(rows) == 54 and rows[0]["layout"] == "slides"  # a declared layout: the rule set decides (models/segmenter_card.json routes)
     assert [r["case_id"] for r in rows] == [json.loads(l)["case_id"] for l in second.stdout.splitlines()]
 
 

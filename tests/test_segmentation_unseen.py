@@ -1,4 +1,5 @@
-"""Real PDFs in layouts no declared rule set knows: the general fallback must still give sensible entries."""
+"""Real PDFs in layouts no declared rule set knows: the CRF over the outline (with the fallback's roles
+as its prior) must still give sensible entries, as corpus/segmentation/pdfs says."""
 
 import pytest
 
@@ -11,13 +12,13 @@ pytestmark = pytest.mark.skipif(not PDFS.is_dir(), reason=f"real PDFs not found 
 
 
 def test_village_newsletter_articles_become_entries():
+    # The gold (corpus/segmentation/pdfs) heads each article with its catch line
+    # (夏の新たな風物詩!) above the event's name.
     doc = ingest(PDFS / "otoineppu_kouhou_2023-09.pdf")
     cases = segment(doc)
-    assert {c.layout for c in cases} == {"fallback"}
-    titles = {c.title: c for c in cases}
-    assert len(cases) >= 10
-    festival = titles["森と匠の村ふるさと納涼まつり"]
-    workshop = titles["エコミュージアムでワークショップ"]
+    assert {c.layout for c in cases} == {"crf+fallback"}
+    festival = next(c for c in cases if "森と匠の村ふるさと納涼まつり" in c.text)
+    workshop = next(c for c in cases if "エコミュージアムでワークショップ" in c.text)
     assert festival.page == 2 and workshop.page == 3
     assert festival.span[1] <= workshop.span[0]  # one article does not swallow the next
     assert all(doc.text[c.span[0] : c.span[1]] == c.text for c in cases)
@@ -25,9 +26,17 @@ def test_village_newsletter_articles_become_entries():
 
 def test_model_rules_and_official_notice_are_not_read_as_slide_decks():
     # no place-naming heads over bullets: the slide rule set must not claim these documents
+    from jirei.extract.segment import choose_rule_set
+    from jirei.extract.segment.lines import split_lines
+
     for name in ("mhlw_model_shugyo_kisoku_R4-11.pdf", "otoineppu_sogosenryaku.pdf"):
-        cases = segment(ingest(PDFS / name))
-        assert cases and {c.layout for c in cases} == {"fallback"}, name
+        doc = ingest(PDFS / name)
+        assert choose_rule_set(split_lines(doc)).name == "fallback", name
+        cases = segment(doc)
+        assert {c.layout for c in cases} <= {"crf+fallback"}, name
+    # model work rules are articles (第N条), not case entries (the gold has none): the fallback
+    # alone took them for cases
+    assert len(segment(ingest(PDFS / "mhlw_model_shugyo_kisoku_R4-11.pdf"))) <= 5
 
 
 def test_markdown_report_heading_without_a_named_body_is_an_entry_not_a_section(tmp_path):

@@ -1,12 +1,20 @@
-"""Case segmentation: one declared rule set per layout family, plus a general fallback.
+"""Case segmentation: a CRF over the document outline, with the declared rule sets as priors.
 
-`segment(doc)` scores every registered rule set on the document's lines and lets the best one
-tag them; a layout none of them recognises goes to the fallback. A new layout is added by
-writing a rule set (a `name`, `score(lines)` and `tag(lines)`) and registering it here.
+`segment(doc)` builds the document's outline (`jirei.extract.outline`), lets the rule sets tag
+its lines (the best-scoring declared layout, else the general fallback; and the fallback
+always), and labels every outline block BEGIN / INSIDE / OUTSIDE / SECTION with the trained
+linear-chain CRF (`models/segmenter.crfsuite`, `jirei train-segmenter`), whose features include
+those rule-set roles. `base.assemble` turns the labels into entries; `layout` is
+`crf+<rule set>`. Without a model file, or with `layout=` naming a rule set, the rule set alone
+decides (`segment_rules`). A new layout is added by writing a rule set (a `name`,
+`score(lines)` and `tag(lines)`) and registering it here; the CRF then sees its roles.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from jirei.extract.forms import form_cases
 from jirei.records import Case, Document
 
 from .base import Role, RuleSet, Tag, assemble
@@ -20,6 +28,7 @@ RULE_SETS: list[RuleSet] = [CasebookRules(), SlideDeckRules(), HeadedReportRules
 FALLBACK: RuleSet = FallbackRules()
 # A declared layout is trusted only when it finds at least this many typical case heads.
 MIN_SCORE = 3
+SEGMENTER_FILE = "segmenter.crfsuite"
 
 
 def choose_rule_set(lines: list[Line]) -> RuleSet:
@@ -39,17 +48,81 @@ def layout_names() -> list[str]:
     return [rs.name for rs in [*RULE_SETS, FALLBACK]] + ["form"]
 
 
-def segment(doc: Document, layout: str | None = None) -> list[Case]:
-    """Split a document into case entries (heading + body) with spans, pages and sections."""
-    if layout in (None, "form"):
-        from jirei.extract.forms import form_cases  # a submission form is one case, whatever its layout
-
-        cases = form_cases(doc)
-        if cases or layout == "form":
-            return cases
+def segment_rules(doc: Document, layout: str | None = None) -> list[Case]:
+    """Entries as the rule sets alone give them (the chosen or the named rule set)."""
     lines = split_lines(doc)
     rule_set = rule_set_named(layout) if layout else choose_rule_set(lines)
     return assemble(doc, lines, rule_set.tag(lines), rule_set.name)
 
 
-__all__ = ["segment", "choose_rule_set", "layout_names", "RULE_SETS", "Role", "Tag", "Line"]
+def rule_priors(lines: list[Line]) -> tuple[str, dict[str, list[Tag]]]:
+    """The chosen rule set's name and the line tags the CRF reads as priors."""
+    rule_set = choose_rule_set(lines)
+    declared = rule_set.tag(lines)
+    fallback = declared if rule_set is FALLBACK else FALLBACK.tag(lines)
+    return rule_set.name, {"declared": declared, "fallback": fallback}
+
+
+def document_features(doc: Document):
+    """(outline, per-block features, chosen rule set name, declared prior tags) of a document."""
+    from jirei.extract.outline import outline as build_outline
+
+    from .crf import block_features
+
+    out = build_outline(doc)
+    name, priors = rule_priors(out.lines)
+    return out, block_features(out, priors, name), name, priors["declared"]
+
+
+_SEGMENTERS: dict[str, object] = {}
+
+
+def load_segmenter(path: str | Path | None = None):
+    """The trained CRF at `path` (default models/segmenter.crfsuite), loaded once; None if absent."""
+    from jirei import paths
+
+    from .crf import Segmenter
+
+    path = Path(path) if path else paths.MODELS / SEGMENTER_FILE
+    if not path.is_file():
+        return None
+    key = str(path.resolve())
+    if key not in _SEGMENTERS:
+        _SEGMENTERS[key] = Segmenter(path)
+    return _SEGMENTERS[key]
+
+
+def segment_crf(doc: Document, segmenter) -> list[Case]:
+    from .crf import tags_from_labels
+
+    out, feats, name, prior = document_features(doc)
+    labels = segmenter.label(feats)
+    return assemble(doc, out.lines, tags_from_labels(out, labels, prior), f"crf+{name}")
+
+
+def segment(doc: Document, layout: str | None = None, model: str | Path | None = None) -> list[Case]:
+    """Split a document into case entries (heading + body) with spans, pages and sections.
+
+    The trained CRF decides, except for a document kind (the rule set that claims the layout;
+    `declared` pools the declared ones, for a layout without evidence of its own) where the model
+    card's cross-validation evidence found the rule sets better; then the rule set decides, as
+    `layout` says. A submission form is one case, whatever its layout (`jirei.extract.forms`)."""
+    if layout in (None, "form"):
+        cases = form_cases(doc)
+        if cases or layout == "form":
+            return cases
+    if layout:
+        return segment_rules(doc, layout)
+    segmenter = load_segmenter(model)
+    if segmenter is None:
+        return segment_rules(doc)
+    lines = split_lines(doc)
+    rule_set = choose_rule_set(lines)
+    routes = segmenter.routes
+    route = routes.get(rule_set.name) or (routes.get("declared") if rule_set is not FALLBACK else None) or {}
+    if route.get("path", "crf") == "rules":
+        return assemble(doc, lines, rule_set.tag(lines), rule_set.name)
+    return segment_crf(doc, segmenter)
+
+
+__all__ = ["segment", "segment_rules", "segment_crf", "load_segmenter", "choose_rule_set", "layout_names", "RULE_SETS", "Role", "Tag", "Line"]

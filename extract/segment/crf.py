@@ -1,0 +1,407 @@
+"""Case boundaries as a learned decision over the document outline.
+
+Contract:
+    block_features(outline, priors) -> list[list[str]]   one feature list per outline block
+    gold_labels(outline, spans) -> list[str]              one label per block from gold spans
+    train(sequences, path, params) -> None                fits a linear-chain CRF, writes `path`
+    Segmenter(path).label(outline, priors) -> list[str]   predicted labels
+    tags_from_labels(outline, labels, priors) -> list[Tag]  line tags for `base.assemble`
+
+Labels, one per block: `B` opens a case (its heading), `I` lies inside the open case, `S` is a
+section heading (above cases; closes the open case), `O` is non-case matter (closes it).
+
+Features are layout evidence, not wording of any one report: the block's kind and heading
+evidence (level, numbering family, bold, standalone, page start), its shape (length, sentence
+end, digits, dates, `label：value`), whether it names an organisation or place, its neighbours,
+and document-level statistics of its heading key (how often that level/family repeats, how
+often its heads carry a body and name someone, whether it is the document's dominant head
+family, whether it encloses or sits under that family). The rule sets' roles for the block's
+first line enter as priors (`prior=`), with the name of the rule set, so a declared layout's
+judgement is evidence the model weighs, not the only path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from jirei.extract.outline import Block, BlockKind, Outline
+
+from .base import Role, Tag
+from .lines import strip_marks
+from .patterns import names_org_or_place, paren_tail
+
+LABELS = ("B", "I", "O", "S")
+# The rule sets whose roles enter as priors: the chosen (declared or fallback) one and the fallback.
+PRIOR_SOURCES = ("declared", "fallback")
+
+DEFAULT_PARAMS = {"c1": 0.05, "c2": 0.05, "max_iterations": 200, "feature.possible_transitions": True}
+
+_DATE = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|[(（][月火水木金土日][)）]|\d{1,2}:\d{2}|\d{4}\s*年\s*\d{1,2}\s*月")
+_PHONE = re.compile(r"\d{2,4}\s*[-‐－]\s*\d{2,4}\s*[-‐－]\s*\d{3,4}")
+_SENTENCE_END = re.compile(r"[。．！？!?]\s*$")
+_COLON_TITLE = re.compile(r"^[^：:]{2,40}[：:]\s*\S")
+_PLACE = re.compile(r"[\u4e00-\u9fff]{1,5}(?:都|道|府|県|市|区|町|村)(?![\u4e00-\u9fff]?(?:民|長|政|内|外|場|議|立))")
+_ORG = re.compile(r"株式会社|有限会社|\(株\)|㈱|商工会議所|商工会|協議会|大学|機構|財団|法人|協会|組合|銀行|金庫|センター|研究所|ホールディングス|グループ|連合会|役場|庁|省")
+# Words that head matter around cases in many report kinds (contacts, notices, agendas, summaries,
+# KPIs, policy points, references). The model learns from the data how much each one weighs.
+_CUE_WORDS = (
+    "問合せ", "問い合わせ", "お知らせ", "募集", "目次", "概要", "今後", "課題", "出典", "提供", "参考", "KPI",
+    "目標", "指標", "日時", "場所", "会場", "対象", "申込", "編集", "後記", "ポイント", "Point", "凡例", "はじめに",
+    "おわりに", "まとめ", "取組", "事例", "背景", "成果", "効果", "実績", "統計", "定義", "調査", "要望", "提言",
+    "期待", "考え方", "方向性", "施策", "戦略", "計画", "推進", "連絡先", "TEL", "電話", "カレンダー", "予定",
+    "おしらせ", "案内", "行事", "休診", "税", "年金", "保険", "健康", "相談", "受付", "締切", "問",
+)
+_ORDER = [
+    "roman", "chapter", "dot_num", "hyphen_num", "paren_num", "case_no", "article", "circled", "kana_num",
+    "paren_kana", "bracket", "sumi", "angle", "banner", "square", "diamond", "dot", "triangle", "star", "circle",
+    "check", "qa", None,
+]
+
+
+def _bucket(n: float, edges: tuple) -> str:
+    for e in edges:
+        if n <= e:
+            return str(e)
+    return f">{edges[-1]}"
+
+
+def names_someone(text: str) -> bool:
+    t = strip_marks(text)
+    tail = paren_tail(t)
+    if tail and names_org_or_place(tail):
+        return True
+    return bool(_ORG.search(t) or _PLACE.search(t))
+
+
+def head_key(b: Block) -> str | None:
+    """The outline level a heading candidate belongs to: its typographic level, else its family."""
+    if b.kind is not BlockKind.HEADING or b.heading is None:
+        return None
+    if b.heading.level is not None:
+        return f"L{b.heading.level}"
+    return b.heading.family or ("bold" if b.heading.bold else "plain")
+
+
+def _key_rank(key: str | None) -> int:
+    if key is None:
+        return 99
+    if key.startswith("L"):
+        return int(key[1:])
+    if key in ("bold", "plain"):
+        return 60 + (key == "plain")
+    return 10 + (_ORDER.index(key) if key in _ORDER else len(_ORDER))
+
+
+def _bodies_after(blocks: list[Block]) -> list[tuple[int, int]]:
+    """Per block, (characters, blocks) of non-heading content between it and the next heading
+    candidate; one backward pass."""
+    out: list[tuple[int, int]] = [(0, 0)] * len(blocks)
+    chars = n = 0
+    for i in range(len(blocks) - 1, -1, -1):
+        out[i] = (chars, n)
+        b = blocks[i]
+        if b.kind is BlockKind.HEADING:
+            chars = n = 0
+        elif b.kind is not BlockKind.NOISE:
+            chars += len(b.text)
+            n += 1
+    return out
+
+
+def _repeated_heads(blocks: list[Block]) -> set[str]:
+    """Heading texts printed more than once: the labels of a report's fixed sub-blocks
+    (`[現状と課題]`, `✓概要`, `今後の取組`, `問合せ先`), or running titles; never a case's own name."""
+    seen = Counter(re.sub(r"\s", "", b.text) for b in blocks if b.kind is BlockKind.HEADING)
+    return {t for t, n in seen.items() if n > 1}
+
+
+def _key_stats(blocks: list[Block], repeated: set[str], bodies) -> tuple[dict[str, dict], str | None]:
+    stats: dict[str, dict] = defaultdict(lambda: {"n": 0, "body": 0, "named": 0, "pages": set()})
+    for i, b in enumerate(blocks):
+        k = head_key(b)
+        if k is None or re.sub(r"\s", "", b.text) in repeated:
+            continue
+        s = stats[k]
+        s["n"] += 1
+        chars, _ = bodies[i]
+        if chars >= 20:
+            s["body"] += 1
+            if names_someone(b.text):
+                s["named"] += 1
+        s["pages"].add(b.page)
+    best, best_score = None, 0.0
+    for k, s in stats.items():
+        if s["body"] < 2:
+            continue
+        score = s["body"] * (1 + s["named"] / s["body"])
+        if score > best_score:
+            best, best_score = k, score
+    return stats, best
+
+
+def block_features(outline: Outline, priors: dict[str, list[Tag]], rule_set: str = "fallback") -> list[list[str]]:
+    blocks = outline.blocks
+    repeated = _repeated_heads(blocks)
+    bodies = _bodies_after(blocks)
+    stats, best = _key_stats(blocks, repeated, bodies)
+    heading_seen_on_page: set = set()
+    # a document whose pages mostly open with a heading is paged by topic (slides, case sheets,
+    # newsletters): there a page's first heading is the strongest candidate for a case start
+    firsts = [b for b in blocks if b.page_first]
+    paged = bool(outline.doc.pages) and len(firsts) >= 3 and (
+        sum(b.kind is BlockKind.HEADING for b in firsts) / len(firsts) >= 0.6)
+    total_heads = sum(s["n"] for s in stats.values()) or 1
+    best_rank = _key_rank(best)
+    n_pages = len(outline.doc.pages) or 1
+    per_block: list[list[str]] = []
+    for i, b in enumerate(blocks):
+        t = b.text
+        f = [
+            "bias",
+            f"kind={b.kind.value}",
+            f"numbered={b.family is not None}",
+            f"len={_bucket(len(t), (4, 10, 20, 40, 80, 200))}",
+        ]
+        if b.page_first:
+            f.append("page_first")
+            f.append(f"page_first+kind={b.kind.value}")
+        if not b.blank_before:
+            f.append("no_gap")
+        if _SENTENCE_END.search(t):
+            f.append("sentence_end")
+        if "。" in t:
+            f.append("has_kuten")
+        if _COLON_TITLE.match(t):
+            f.append("colon_title")
+        if _DATE.search(t):
+            f.append("date")
+        if _PHONE.search(t):
+            f.append("phone")
+        digits = sum(ch.isdigit() for ch in t)
+        if t and digits / len(t) > 0.25:
+            f.append("digit_heavy")
+        if "%" in t or "％" in t:
+            f.append("percent")
+        named = names_someone(t[:80])
+        if named:
+            f.append("named")
+        tail = paren_tail(t)
+        if tail and names_org_or_place(tail):
+            f.append("paren_named")
+        for w in _CUE_WORDS:
+            if w in t[:30]:
+                f.append(f"cue={w}")
+        chars, nbody = bodies[i]
+        f.append(f"body={_bucket(chars, (0, 20, 100, 400))}")
+        # the first content block after this one (past any further heading lines): a case head
+        # is followed by prose or bullets about the initiative
+        gap, nxt = 0, None
+        for nb in blocks[i + 1 : i + 6]:
+            if nb.kind in (BlockKind.HEADING, BlockKind.NOISE):
+                gap += 1
+                continue
+            nxt = nb
+            break
+        if nxt is not None:
+            f.append(f"next_content={nxt.kind.value}")
+            f.append(f"next_gap={min(gap, 3)}")
+            f.append(f"next_len={_bucket(len(nxt.text), (20, 60, 150))}")
+            if "。" in nxt.text:
+                f.append("next_prose")
+            if _DATE.search(nxt.text[:40]):
+                f.append("next_date")
+            if names_someone(nxt.text[:60]):
+                f.append("next_named")
+            if nxt.page != b.page:
+                f.append("next_other_page")
+        key = head_key(b)
+        if key is not None:
+            if re.sub(r"\s", "", t) in repeated:
+                f.append("text_repeats")
+            if b.page not in heading_seen_on_page:
+                heading_seen_on_page.add(b.page)
+                f.append("first_head_on_page")
+                f.append(f"first_head_on_page+paged={paged}")
+                f.append(f"first_head_on_page+named={named}")
+                if "next_prose" in f or chars >= 100:
+                    f.append("first_head_on_page+body")
+            h = b.heading
+            s = stats[key]
+            f += [
+                f"key_typographic={key.startswith('L')}",
+                f"key_repeats={s['n'] > 2}",
+                f"key_body_share={_bucket(s['body'] / max(s['n'], 1), (0.2, 0.5, 0.8))}",
+                f"key_named_share={_bucket(s['named'] / max(s['body'], 1), (0.2, 0.5, 0.8))}",
+            ]
+            if key == best:
+                f.append("key_best")
+                f.append(f"key_best+named={named}")
+            elif best is not None:
+                f.append("key_above_best" if _key_rank(key) < best_rank else "key_below_best")
+            if h is not None:
+                if h.bold:
+                    f.append("bold")
+                if h.standalone:
+                    f.append("standalone")
+                if h.indent:
+                    f.append("indented")
+            f.append(f"head+named={named}")
+            f.append(f"head+body={_bucket(chars, (0, 20, 100))}")
+        for name, tags in priors.items():
+            if name not in PRIOR_SOURCES:
+                continue
+            role = tags[b.lines[0]].role.value
+            f.append(f"prior[{name}]={role}")
+            if name == "declared":
+                f.append(f"prior_role={role}")
+                f.append(f"declared={rule_set != 'fallback'}+prior={role}")
+        per_block.append(f)
+    # neighbours: the model sees the shape around a block (a head over bullets, a head over a head),
+    # and the cue words of the heading it sits under (a notice under `おしらせ` is no case)
+    out: list[list[str]] = []
+    last_head_cues: list[str] = []
+    for i, f in enumerate(per_block):
+        g = list(f)
+        g += [f"under_{c}" for c in last_head_cues]
+        if blocks[i].kind is BlockKind.HEADING:
+            last_head_cues = [c for c in f if c.startswith("cue=")]
+        for d in (-1, 1, 2):
+            j = i + d
+            if 0 <= j < len(blocks):
+                nb = blocks[j]
+                g.append(f"{d}:kind={nb.kind.value}")
+                g.append(f"{d}:numbered={nb.family is not None}")
+                if head_key(nb) is not None and head_key(nb) == head_key(blocks[i]):
+                    g.append(f"{d}:same_key")
+                for p in per_block[j]:
+                    if p.startswith("prior_role="):
+                        g.append(f"{d}:{p}")
+            else:
+                g.append(f"{d}:edge")
+        out.append(g)
+    return out
+
+
+def gold_labels(outline: Outline, spans: list[tuple[int, int]]) -> list[str]:
+    """Labels from gold case spans: the block holding a case's start is `B`, blocks inside a span
+    are `I`; after a case's end, content up to the next heading candidate stays `I` (captions,
+    credits and figure text trailing an entry are its surroundings, never a new start); heading
+    candidates outside cases are `S` when a case follows before other non-case content, else `O`."""
+    blocks = outline.blocks
+    labels = ["O"] * len(blocks)
+    starts = sorted(s for s, _ in spans)
+    open_case = False
+    for i, b in enumerate(blocks):
+        hit_start = any(b.start <= s < b.end or (s < b.start and i > 0 and blocks[i - 1].end <= s) for s in starts)
+        inside = any(s < b.start < e for s, e in spans)
+        if hit_start:
+            labels[i] = "B"
+            open_case = True
+        elif inside:
+            labels[i] = "I"
+        elif open_case and b.kind is not BlockKind.HEADING:
+            labels[i] = "I"
+        else:
+            open_case = False
+            labels[i] = "O"
+    # heading candidates outside cases: section when the next labelled content is a case start
+    for i, b in enumerate(blocks):
+        if labels[i] != "O" or b.kind is not BlockKind.HEADING:
+            continue
+        for j in range(i + 1, len(blocks)):
+            if labels[j] == "B":
+                labels[i] = "S"
+                break
+            if labels[j] == "O" and blocks[j].kind is BlockKind.HEADING:
+                continue
+            break
+    return labels
+
+
+def train(sequences: list[tuple[list[list[str]], list[str]]], path: str | Path, params: dict | None = None) -> None:
+    import pycrfsuite
+
+    trainer = pycrfsuite.Trainer(verbose=False)
+    for xseq, yseq in sequences:
+        trainer.append(xseq, yseq)
+    trainer.set_params({**DEFAULT_PARAMS, **(params or {})})
+    trainer.train(str(path))
+
+
+class Segmenter:
+    """A trained CRF (crfsuite model file) labelling outline blocks. `routes` come from the card
+    beside it (`segmenter_card.json`): per document kind, whether the CRF or the rule sets decide."""
+
+    def __init__(self, path: str | Path):
+        import json
+
+        import pycrfsuite
+
+        self.path = Path(path)
+        self.tagger = pycrfsuite.Tagger()
+        self.tagger.open(str(path))
+        card = self.path.with_name("segmenter_card.json")
+        self.routes: dict = {}
+        if card.is_file():
+            data = json.loads(card.read_text(encoding="utf-8"))
+            if data.get("sha256") == _sha256(self.path):
+                self.routes = data.get("routes", {})
+
+    def label(self, features: list[list[str]]) -> list[str]:
+        if not features:
+            return []
+        return list(self.tagger.tag(features))
+
+
+def tags_from_labels(outline: Outline, labels: list[str], prior: list[Tag]) -> list[Tag]:
+    """Line tags for `base.assemble`: a `B` block's first line is CASE (a wrapped heading's further
+    lines keep the prior's HEADING_MORE), `S` a SECTION at its level's depth, `O` a STOP; lines of
+    `I` blocks are BODY, or NOISE where the prior saw a caption/credit (never an entry's end)."""
+    tags = [Tag(Role.BLANK) if ln.blank else Tag(Role.BODY) for ln in outline.lines]
+    section_keys: list[str] = []
+    for b, lab in zip(outline.blocks, labels):
+        first = b.lines[0]
+        if lab == "B":
+            tags[first] = Tag(Role.CASE)
+            for li in b.lines[1:]:
+                tags[li] = Tag(Role.HEADING_MORE) if b.kind is BlockKind.HEADING else Tag(Role.BODY)
+        elif lab == "S":
+            key = head_key(b) or "plain"
+            if key not in section_keys:
+                section_keys.append(key)
+            ranked = sorted(section_keys, key=_key_rank)
+            tags[first] = Tag(Role.SECTION, ranked.index(key) + 1)
+            for li in b.lines[1:]:
+                tags[li] = Tag(Role.HEADING_MORE)
+        elif lab == "O":
+            tags[first] = Tag(Role.STOP)
+            for li in b.lines[1:]:
+                tags[li] = Tag(Role.NOISE)
+        else:
+            for li in b.lines:
+                r = prior[li].role
+                if r in (Role.NOISE, Role.HEADING_MORE):
+                    tags[li] = Tag(r)
+    # A heading wrapped over lines the outline made separate blocks: the prior's HEADING_MORE
+    # right after a case head stays part of the title; anywhere else it is body.
+    prev = None
+    for i, t in enumerate(tags):
+        if t.role is Role.BLANK:
+            continue
+        if t.role is Role.HEADING_MORE and (prev is None or prev not in (Role.CASE, Role.HEADING_MORE, Role.SECTION)):
+            tags[i] = Tag(Role.BODY)
+        prev = tags[i].role
+    return tags
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def label_counts(labels: list[list[str]]) -> dict[str, int]:
+    c = Counter(x for seq in labels for x in seq)
+    return {k: c.get(k, 0) for k in LABELS}
