@@ -76,10 +76,10 @@ def cmd_extract(args: argparse.Namespace) -> int:
     # Arguments and paths first: nothing heavy loads for a command that cannot run.
     inputs = list(expand_inputs(args.paths))
     missing = [p for p in inputs if not p.exists()]
-    if missing and len(missing) == len(inputs):
+    if missing and len(missing) == len(inputs):  # files that cannot be read: status 1, as in a run
         for p in missing:
             _write_err(f"jirei: error: {p}: no such file or folder")
-        return 2
+        return 1
     problem = output_problem(args.output)
     if problem:
         _write_err(f"jirei: error: {args.output}: {problem}")
@@ -93,8 +93,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
         rule_set_named(args.layout)  # an unknown name is a usage error (KeyError, see main)
     models = Path(args.models)
     if not args.no_labels and not (models / "model_card.json").is_file():
-        _write_err(f"jirei: error: {models}: no trained models there (model_card.json missing; "
-                   "pass --models DIR, or --no-labels)")
+        _write_err(f"jirei: error: {models / 'model_card.json'}: no such file: no trained models in {models} "
+                   "(pass --models DIR, or --no-labels)")
         return 2
 
     from jirei.pipeline import Pipeline, PipelineConfig

@@ -120,9 +120,22 @@ def segment(doc: Document, layout: str | None = None, model: str | Path | None =
     rule_set = choose_rule_set(lines)
     routes = segmenter.routes
     route = routes.get(rule_set.name) or (routes.get("declared") if rule_set is not FALLBACK else None) or {}
-    if route.get("path", "crf") == "rules":
+    if route.get("path", "crf") == "rules" or not _evidence_for_kind(route, doc):
         return assemble(doc, lines, rule_set.tag(lines), rule_set.name)
     return segment_crf(doc, segmenter)
+
+
+def _evidence_for_kind(route: dict, doc: Document) -> bool:
+    """Did the cross-validation that chose the CRF for this route see documents of this kind?
+    The evidence must hold at least two documents of the same kind (PDF pages, or plain text),
+    else the rule sets decide: a short numbered casebook in a text file has no likeness among the
+    CRF's paged development documents, and the rule sets read it right."""
+    documents = route.get("documents")
+    if documents is None:
+        return True
+    pdf = doc.kind == "pdf"
+    same_kind = [d for d in documents if d.split(" ")[0].endswith(".pdf") == pdf]
+    return len(same_kind) >= 2
 
 
 __all__ = ["segment", "segment_rules", "segment_crf", "load_segmenter", "choose_rule_set", "layout_names", "RULE_SETS", "Role", "Tag", "Line"]
