@@ -78,7 +78,8 @@ class Case:
     pillar: dict[str, Any] | None = None
     pillars: list[dict[str, Any]] = field(default_factory=list)
     theme: dict[str, Any] | None = None
-    action_items: list[dict[str, Any]] = field(default_factory=list)
+    action_items: list[dict[str, Any]] = field(default_factory=list)  # chosen items, best first
+    item_scores: list[dict[str, Any]] = field(default_factory=list)  # every item's calibrated score, best first
     declared_pillar: dict[str, Any] | None = None
     needs_review: bool = False
 
@@ -114,7 +115,7 @@ CASE_SINGLE_FIELDS = tuple(f.name for f in fields(Case) if f.name not in ENTRY_C
 REVIEW_LIST_FIELDS = ("secondary_pillars", "notes")
 REVIEW_SINGLE_FIELDS = ("segmentation",)
 # What a model (re)labels.
-LABEL_FIELDS = ("pillar", "pillars", "theme", "action_items")
+LABEL_FIELDS = ("pillar", "pillars", "theme", "action_items", "item_scores")
 
 
 def case_id_for(doc_id: str, ordinal: int) -> str:
