@@ -144,24 +144,32 @@ class TrainedModels:
 
 # --- estimators -------------------------------------------------------------------------
 
+def _own(value: float) -> float:
+    """A float object of its own. skops writes one object that several attributes share once, and
+    whether two equal floats are one object depends on where they came from (one literal in the
+    search grid, or two values read from the card); without this a refit from the card's
+    hyperparameters numbered the skops schema differently from the searched fit."""
+    return float(repr(float(value)))
+
+
 def feature_step(hp: Hyperparameters) -> ColumnTransformer:
     """Lemma TF-IDF (sublinear tf; lemmas are pre-joined by spaces) beside the unit mean vector,
     and the labelling functions' votes when `rule_weight` is set."""
     lemmas = TfidfVectorizer(token_pattern=r"[^ ]+", lowercase=False, sublinear_tf=True)
     blocks = [("lemmas", lemmas, FeatureLayout.LEMMAS), ("vector", Normalizer(), FeatureLayout.VECTOR)]
-    weights = {"lemmas": 1.0, "vector": hp.vector_weight}
+    weights = {"lemmas": _own(1.0), "vector": _own(hp.vector_weight)}
     if hp.rule_weight:
         blocks.append(("rules", MaxAbsScaler(), FeatureLayout.RULES))
-        weights["rules"] = hp.rule_weight
+        weights["rules"] = _own(hp.rule_weight)
     if hp.sentence_weight:
         blocks.append(("sentence", Normalizer(), FeatureLayout.SENTENCE))
-        weights["sentence"] = hp.sentence_weight
+        weights["sentence"] = _own(hp.sentence_weight)
     return ColumnTransformer(blocks, transformer_weights=weights)
 
 
 def _logistic(hp: Hyperparameters) -> LogisticRegression:
     # class_weight="balanced": the four pillars and ten items are far from evenly represented.
-    return LogisticRegression(C=hp.C, class_weight="balanced", max_iter=5000, random_state=SEED)
+    return LogisticRegression(C=_own(hp.C), class_weight="balanced", max_iter=5000, random_state=SEED)
 
 
 def single_label_pipeline(hp: Hyperparameters) -> Pipeline:
