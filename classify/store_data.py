@@ -3,7 +3,8 @@
 The held-out rule (`case_split`, built on `held_out_document`)
 - A document with gold in corpus/ (its sha256 is a label file's `sha256`, which is the stored
   `doc_id`) keeps the corpus split case by case: stored case `ordinal` n is gold row n when the
-  gold heading lies in its text; seed 001 part I is "train", 001 part II, 003 and 004 "test".
+  gold heading lies in its text; seed 001 part I and the real PDFs' labelled cases
+  (corpus/labels/pdfs/) are "train", 001 part II, 003 and 004 "test".
   A case of such a document that matches no gold row is used for neither.
 - Every other document is held out, whole, when `int(doc_id[:8], 16) % HELD_OUT_MODULUS == 0`
   (one in five). It depends on the document's bytes only, so a document's side never changes

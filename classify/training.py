@@ -4,7 +4,10 @@ Jirei is fitted and tuned only on:
 - seed 000, the scheme itself: the pillar, theme and action-item wording of the taxonomy and
   the 21 partner rows of the action programme (`corpus/labels/000_partners.json`);
 - seed 001 part I: the gold cases with `split == "train"` (pillar and theme declared by the
-  seed's headings, action items labelled by hand).
+  seed's headings, action items labelled by hand);
+- the real PDFs' cases (`corpus/labels/pdfs/`: the village strategy paper's measures and the
+  village newsletters' articles, all labelled by hand, split "train"), cut at the segmentation
+  gold of `corpus/segmentation/pdfs/` in the text `extract.ingest` reads from `shared/pdfs/`.
 
 Every other gold case (001 part II, 003, 004) is held out for evaluation. `training_rows`
 refuses to return a case whose gold split is not "train", so a held-out case cannot slip
@@ -31,6 +34,8 @@ TEST_SPLIT = "test"
 #: Origin of rows from a case store's reviewed cases (`store_data.py`; only with `jirei train --db`).
 CORRECTION_ORIGIN = "correction"
 PARTNERS_FILE = "000_partners.json"
+#: Sub-folder (of the label and segmentation gold, and of the shared folder) of the real PDFs.
+PDF_SUBDIR = "pdfs"
 
 
 class SplitError(RuntimeError):
@@ -74,17 +79,32 @@ def _read_json(path: Path):
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def _gold_location(stem: str, seeds: Path, labels_dir: Path, segmentation_dir: Path) -> tuple[Path, Path, Path]:
+    """(label file, segmentation gold file, folder of the document) of a labelled document: a seed
+    (`labels_dir/<stem>.json`, the document in `seeds`) or a real PDF (`labels_dir/pdfs/<stem>.json`,
+    the document in the shared folder's `pdfs/`, beside `seeds`)."""
+    seed_labels = labels_dir / f"{stem}.json"
+    if seed_labels.is_file():
+        return seed_labels, segmentation_dir / f"{stem}.json", seeds
+    return (labels_dir / PDF_SUBDIR / f"{stem}.json", segmentation_dir / PDF_SUBDIR / f"{stem}.json",
+            seeds.parent / PDF_SUBDIR)
+
+
 def gold_cases(stem: str, seeds: Path, labels_dir: Path = paths.LABEL_GOLD,
                segmentation_dir: Path = paths.SEGMENTATION_GOLD) -> list[GoldLabelledCase]:
-    """The labelled cases of one seed document, texts cut at their gold spans."""
+    """The labelled cases of one document (a seed or a real PDF), texts cut at their gold spans."""
     from jirei.gold import gold_spans, load_gold
     from jirei.extract.ingest import ingest
 
-    labels = _read_json(labels_dir / f"{stem}.json")
-    gold = load_gold(segmentation_dir / f"{stem}.json")
+    label_path, segmentation_path, documents = _gold_location(stem, seeds, labels_dir, segmentation_dir)
+    labels = _read_json(label_path)
+    gold = load_gold(segmentation_path)
     if len(gold.cases) != len(labels["cases"]):
         raise ValueError(f"{stem}: {len(labels['cases'])} label rows but {len(gold.cases)} gold cases")
-    document = ingest(seeds / labels["doc"])
+    source = documents / labels["doc"]
+    if not source.is_file():
+        raise FileNotFoundError(f"{source}: labelled document not found ({paths.SHARED_HOWTO})")
+    document = ingest(source)
     spans = gold_spans(document.text, gold)
     out = []
     for i, (row, (start, stop)) in enumerate(zip(labels["cases"], spans), start=1):
@@ -95,12 +115,14 @@ def gold_cases(stem: str, seeds: Path, labels_dir: Path = paths.LABEL_GOLD,
 
 
 def label_files(labels_dir: Path = paths.LABEL_GOLD) -> list[Path]:
-    """The per-document gold label files (not the partner rows), sorted."""
-    return sorted(p for p in labels_dir.glob("*.json") if p.name != PARTNERS_FILE)
+    """The per-document gold label files (not the partner rows): the seeds', then the real PDFs',
+    each sorted."""
+    seeds = sorted(p for p in labels_dir.glob("*.json") if p.name != PARTNERS_FILE)
+    return seeds + sorted((labels_dir / PDF_SUBDIR).glob("*.json"))
 
 
 def training_cases(seeds: Path, labels_dir: Path = paths.LABEL_GOLD) -> list[GoldLabelledCase]:
-    """Gold cases of split "train" from every label file (today: seed 001 part I)."""
+    """Gold cases of split "train" from every label file (seed 001 part I, the real PDFs' cases)."""
     out = []
     for path in label_files(labels_dir):
         cases = gold_cases(path.stem, seeds, labels_dir)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy
@@ -53,6 +53,7 @@ class SystemPredictions:
     pillar_probs: numpy.ndarray  # (n, 4), columns = pillar_classes
     pillar_classes: list[str]
     items: list[list[int]]  # best first, at least one
+    needs_review: list[bool] | None = None  # Jirei's review flags (baselines have none)
 
 
 @dataclass
@@ -69,15 +70,28 @@ class ClassificationScore:
 
 
 @dataclass
+class ReviewScore:
+    """Jirei's `needs_review` on one part: the share of cases flagged and the pillar accuracy on the
+    cases not flagged (what a reader may take without review)."""
+
+    part: str
+    cases: int
+    flagged_share: float
+    unflagged_pillar_accuracy: float
+
+
+@dataclass
 class ClassificationReport:
     model_version: str
     scores: list[ClassificationScore]
+    review: list[ReviewScore] = field(default_factory=list)
 
     def score(self, system: str, part: str = "all") -> ClassificationScore:
         return next(s for s in self.scores if s.system == system and s.part == part)
 
     def as_dict(self) -> dict:
-        return {"model_version": self.model_version, "scores": [asdict(s) for s in self.scores]}
+        return {"model_version": self.model_version, "scores": [asdict(s) for s in self.scores],
+                "review": [asdict(r) for r in self.review]}
 
 
 def _pillar_rows(rows: list[TrainingRow]) -> list[TrainingRow]:
@@ -126,7 +140,8 @@ def jirei_predictions(classifier: CaseClassifier, gold: list[GoldLabelledCase]) 
     classifier.classify(cases)
     classes = sorted(p["label"] for p in cases[0].pillars) if cases else []
     probs = numpy.array([[{p["label"]: p["score"] for p in c.pillars}[k] for k in classes] for c in cases])
-    return SystemPredictions(probs, classes, [[a["item"] for a in c.action_items] for c in cases])
+    return SystemPredictions(probs, classes, [[a["item"] for a in c.action_items] for c in cases],
+                             [c.needs_review for c in cases])
 
 
 def score_system(system: str, part: str, preds: SystemPredictions, gold: list[GoldLabelledCase],
@@ -145,7 +160,8 @@ def score_system(system: str, part: str, preds: SystemPredictions, gold: list[Go
 
 def _subset(preds: SystemPredictions, mask: list[bool]) -> SystemPredictions:
     idx = [i for i, m in enumerate(mask) if m]
-    return SystemPredictions(preds.pillar_probs[idx], preds.pillar_classes, [preds.items[i] for i in idx])
+    flags = [preds.needs_review[i] for i in idx] if preds.needs_review is not None else None
+    return SystemPredictions(preds.pillar_probs[idx], preds.pillar_classes, [preds.items[i] for i in idx], flags)
 
 
 @dataclass
@@ -204,13 +220,20 @@ def predict_held_out(models_dir: Path = paths.MODELS, seeds: Path | None = None,
 
 def score_predictions(predictions: HeldOutPredictions) -> ClassificationReport:
     """Every system's figures on every part."""
-    scores = []
+    scores, review = [], []
     for part, mask in predictions.parts.items():
         part_gold = [g for g, m in zip(predictions.gold, mask) if m]
         for system in SYSTEMS:
             preds = _subset(predictions.systems[system], mask)
             scores.append(score_system(system, part, preds, part_gold, predictions.item_numbers))
-    return ClassificationReport(model_version=predictions.model_version, scores=scores)
+        jirei = _subset(predictions.systems["jirei"], mask)
+        if jirei.needs_review is not None and part_gold:
+            predicted = numpy.array(jirei.pillar_classes)[jirei.pillar_probs.argmax(axis=1)]
+            kept = [i for i, flag in enumerate(jirei.needs_review) if not flag]
+            right = [predicted[i] == part_gold[i].pillar for i in kept]
+            review.append(ReviewScore(part, len(part_gold), 1 - len(kept) / len(part_gold),
+                                      float(numpy.mean(right)) if right else float("nan")))
+    return ClassificationReport(model_version=predictions.model_version, scores=scores, review=review)
 
 
 def evaluate_classification_with_predictions(
@@ -238,8 +261,34 @@ def format_table(report: ClassificationReport) -> str:
                      f"{s.pillar_ece:>6.3f} {s.items_micro_f1:>6.3f} {s.items_macro_f1:>6.3f} {s.items_top1_hit:>6.3f}")
     lines.append("P = pillar (accuracy, macro-F1, ECE 10 bins); I = action items (micro-F1, macro-F1 over "
                  "items in the gold, top-1 hit)")
+    for r in report.review:
+        lines.append(f"needs_review {r.part:<13} flagged {r.flagged_share:.3f} of {r.cases}; pillar accuracy on "
+                     f"the unflagged {r.unflagged_pillar_accuracy:.3f}")
     return "\n".join(lines)
 
 
 def report_json(report: ClassificationReport) -> str:
     return json.dumps(report.as_dict(), ensure_ascii=False, indent=1)
+
+
+def learning_curve(models_dir: Path = paths.MODELS, seeds: Path | None = None,
+                   labels_dir: Path = paths.LABEL_GOLD):
+    """Out-of-fold figures against the number of training cases, by the training CV with the saved
+    models' hyperparameters (`classify.model.learning_curve`). Reads training rows only: the
+    held-out cases play no part."""
+    from jirei.classify.model import Hyperparameters, learning_curve as curve
+
+    classifier = CaseClassifier.load(models_dir)
+    rows = training_rows(classifier.taxonomy, seeds or paths.seeds_dir(), labels_dir)
+    hp = classifier.models.card["hyperparameters"]
+    return curve(rows, classifier.taxonomy, Hyperparameters(**hp["pillar_and_theme"]),
+                 Hyperparameters(**hp["action_items"]))
+
+
+def format_learning_curve(points) -> str:
+    head = f"{'cases':>5} {'P.acc':>6} {'P.mF1':>6} {'I.top1':>6}  fits"
+    lines = ["learning curve (CV on training data: each fold's first n training cases + scheme rows, "
+             "scored on the fold's held-out training cases)", head, "-" * len(head)]
+    for p in points:
+        lines.append(f"{p.cases:>5} {p.pillar_accuracy:>6.3f} {p.pillar_macro_f1:>6.3f} {p.items_top1_hit:>6.3f}  {p.fits:>4}")
+    return "\n".join(lines)

@@ -40,6 +40,7 @@ SECTIONS = (
     ("calibration", "Calibration"),
     ("per-class", "Per-class precision and recall"),
     ("confident-errors", "Most confidently wrong"),
+    ("learning-curve", "Learning curve"),
     ("timing", "Timing"),
     ("history", "History"),
 )
@@ -98,6 +99,7 @@ def _render(run: EvaluationRun, history: list[dict[str, Any]]) -> str:
         _section("calibration", calibration_section(d["classification"], d["classification_analysis"])),
         _section("per-class", per_class_section(d["classification_analysis"])),
         _section("confident-errors", confident_errors_section(d["classification_analysis"])),
+        _section("learning-curve", learning_curve_section(d.get("learning_curve"))),
         _section("timing", timing_section(run.timings, d["entities"])),
         _section("history", history_section(history, run)),
         figures_script(run),
@@ -398,6 +400,29 @@ def error_card(err: dict, pillar_names: dict[str, str]) -> str:
               f"{','.join(map(str, err['gold_items'])) or '-'} / predicted {','.join(map(str, err['predicted_items']))}")
     return (f'<div class="case"><div class="title">{e(err["title"])}</div>'
             f'<div class="meta">{e(labels)}</div><div class="excerpt">{e(err["excerpt"])}</div></div>')
+
+
+def learning_curve_section(points: list[dict] | None) -> str:
+    """Out-of-fold figures against the number of training cases (CV on the training data)."""
+    if not points:
+        return _note("Not computed in this run (`jirei evaluate all --learning-curve`).")
+    fig = _new_figure(5.5, 3.0)
+    ax = fig.add_subplot()
+    cases = [p["cases"] for p in points]
+    for key, label, colour in (("pillar_accuracy", "pillar accuracy", COLOURS["jirei"]),
+                               ("pillar_macro_f1", "pillar macro-F1", "#5aa9c8"),
+                               ("items_top1_hit", "item top-1 hit", COLOURS["char_tfidf_lr"])):
+        ax.plot(cases, [p[key] for p in points], marker="o", label=label, color=colour)
+    ax.set_xlabel("training cases")
+    ax.set_ylim(0, 1)
+    ax.set_title("learning curve (CV on training data)")
+    ax.legend(loc="lower right", fontsize=8)
+    rows = [[p["cases"], _f(p["pillar_accuracy"]), _f(p["pillar_macro_f1"]), _f(p["items_top1_hit"]), p["fits"]]
+            for p in points]
+    return (_plots(svg(fig))
+            + table(["training cases", "pillar accuracy", "pillar macro-F1", "item top-1 hit", "fits"], rows)
+            + _note("Each fold of the training CV fits on its first n training cases (a seeded shuffle) plus the "
+                    "scheme rows and scores its own held-out training cases; the held-out test documents play no part."))
 
 
 def timing_section(timings: dict[str, float], entities: dict[str, dict]) -> str:

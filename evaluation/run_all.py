@@ -94,7 +94,7 @@ class EvaluationRun:
 
 def run_all(seeds_dir: Path | str | None = None, models_dir: Path | str = paths.MODELS, *,
             baselines: bool = True, extra_cases: list | None = None,
-            segmentation_gold: Path | str = paths.SEGMENTATION_GOLD) -> EvaluationRun:
+            segmentation_gold: Path | str = paths.SEGMENTATION_GOLD, learning_curve: bool = False) -> EvaluationRun:
     """Score every stage against the gold in corpus/ and return the run (nothing is written).
 
     `baselines=False` skips the stock NER baseline of the entities stage (the slowest part of
@@ -105,6 +105,9 @@ def run_all(seeds_dir: Path | str | None = None, models_dir: Path | str = paths.
     e.g. the reviewed held-out cases of a case store. They are scored as their own part,
     "case store" (figures `classification.<system>.case_store.*`), so the seed figures ("all"
     and per document) stay those of `jirei evaluate classification` and comparable across runs.
+
+    `learning_curve`: also the classifiers' learning curve (CV on the training data only,
+    `evaluation.classification.learning_curve`), kept in the details and shown in the report.
     """
     seeds = Path(seeds_dir) if seeds_dir else paths.seeds_dir()
     started = datetime.now(timezone.utc)
@@ -122,6 +125,14 @@ def run_all(seeds_dir: Path | str | None = None, models_dir: Path | str = paths.
     with _timed(timings, "classification"):
         report, predictions = evaluate_classification_with_predictions(
             Path(models_dir), seeds, extra_cases=extra_cases)
+    curve = None
+    if learning_curve:
+        from dataclasses import asdict
+
+        from jirei.evaluation.classification import learning_curve as classification_curve
+
+        with _timed(timings, "learning_curve"):
+            curve = [asdict(p) for p in classification_curve(Path(models_dir), seeds)]
     timings["total"] = round(sum(timings.values()), 2)
 
     results = StageResults(segmentation, entities, entities_baseline, report, predictions)
@@ -138,7 +149,7 @@ def run_all(seeds_dir: Path | str | None = None, models_dir: Path | str = paths.
         run_id=new_run_id(started), started_at=started.isoformat(timespec="seconds"), settings=settings,
         model_version=report.model_version, git_commit=git_commit(), figures=figures, timings=timings,
         details={**stages, "segmentation_total": segmentation_total(segmentation).as_dict(),
-                 "classification_analysis": analysis},
+                 "classification_analysis": analysis, "learning_curve": curve},
         results=results,
     )
 

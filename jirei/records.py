@@ -101,7 +101,8 @@ class Case:
     pillar: dict[str, Any] | None = None
     pillars: list[dict[str, Any]] = field(default_factory=list)
     theme: dict[str, Any] | None = None
-    action_items: list[dict[str, Any]] = field(default_factory=list)
+    action_items: list[dict[str, Any]] = field(default_factory=list)  # chosen items, best first
+    item_scores: list[dict[str, Any]] = field(default_factory=list)  # every item's calibrated score, best first
     declared_pillar: dict[str, Any] | None = None
     needs_review: bool = False
     # A submission form's declared fields, by key (organisation, title, place, period, partners,
@@ -150,7 +151,7 @@ def empty_value(name: str) -> Any:
 REVIEW_LIST_FIELDS = ("secondary_pillars", "notes")
 REVIEW_SINGLE_FIELDS = ("segmentation",)
 # What a model (re)labels.
-LABEL_FIELDS = ("pillar", "pillars", "theme", "action_items")
+LABEL_FIELDS = ("pillar", "pillars", "theme", "action_items", "item_scores")
 
 
 def case_id_for(doc_id: str, ordinal: int) -> str:

@@ -46,7 +46,7 @@ def relabel_store(store: Store, classifier, query: CaseQuery | None = None) -> R
             classifier.classify(cases)
             for record, case in zip(records, cases):
                 labels = {"pillar": case.pillar, "pillars": case.pillars, "theme": case.theme,
-                          "action_items": case.action_items}
+                          "action_items": case.action_items, "item_scores": case.item_scores}
                 changed = store.relabel_case(record["case_id"], labels, case.needs_review, version, run_id)
                 summary.cases += 1
                 if changed:

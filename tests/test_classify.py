@@ -27,7 +27,7 @@ def taxonomy():
 
 
 @pytest.fixture(scope="session")
-def rows(taxonomy, seeds_dir):
+def rows(taxonomy, seeds_dir, pdfs_dir):  # the real PDFs' labelled cases are training rows too
     return training_rows(taxonomy, seeds_dir)
 
 
@@ -54,8 +54,10 @@ def seed_cases(seeds_dir):
 
 def test_training_rows_hold_train_split_cases_and_the_scheme_only(rows, held_out):
     origins = {o: sum(r.origin == o for r in rows) for o in {r.origin for r in rows}}
-    assert origins == {"case": 58, "partner": 21, "pillar_wording": 4, "theme_wording": 13, "item_wording": 10}
-    assert {r.key.split("#")[0] for r in rows if r.origin == "case"} == {"001_7db842c1dad96953"}
+    assert origins == {"case": 58 + 32, "partner": 21, "pillar_wording": 4, "theme_wording": 13, "item_wording": 10}
+    assert {r.key.split("#")[0] for r in rows if r.origin == "case"} == {
+        "001_7db842c1dad96953", "otoineppu_kouhou_2021-04", "otoineppu_kouhou_2023-09", "otoineppu_kouhou_2025-08",
+        "otoineppu_sogosenryaku"}
     assert len(held_out) == 5 + 54 + 47
     assert all(h.split == "test" for h in held_out)
     training_text = "\n".join(fold(r.title) + "\n" + fold(r.text) for r in rows)
@@ -162,8 +164,8 @@ def test_section_is_never_classifier_input(classifier, seed_cases):
     classifier.classify(cases)
     classifier.classify(moved)
     for a, b in zip(cases, moved):
-        assert (a.pillar, a.pillars, a.theme, a.action_items, a.needs_review) == \
-               (b.pillar, b.pillars, b.theme, b.action_items, b.needs_review)
+        assert (a.pillar, a.pillars, a.theme, a.action_items, a.item_scores, a.needs_review) == \
+               (b.pillar, b.pillars, b.theme, b.action_items, b.item_scores, b.needs_review)
         assert b.declared_pillar["label"] == "interact"
         assert b.declared_pillar["theme"]["label"] == "interact.exchange_population"
     assert cases[0].declared_pillar["label"] == "live" and cases[-1].declared_pillar is None
@@ -185,6 +187,12 @@ def test_predictions_have_the_documented_shape(classifier, seed_cases, taxonomy)
         item_scores = [a["score"] for a in case.action_items]
         assert item_scores == sorted(item_scores, reverse=True)
         assert all(1 <= a["item"] <= 10 and 0 <= a["score"] <= 1 for a in case.action_items)
+        # every item is ranked with its calibrated score; the chosen items are the ranking's head
+        assert sorted(a["item"] for a in case.item_scores) == list(range(1, 11))
+        ranked = [a["score"] for a in case.item_scores]
+        assert ranked == sorted(ranked, reverse=True) and all(0 <= x <= 1 for x in ranked)
+        assert case.action_items[0] == case.item_scores[0]  # the primary item is the best-scored one
+        assert all(a in case.item_scores for a in case.action_items)
         if case.theme is not None:
             assert case.theme["label"] in theme_ids and case.theme["source"] == "model"
             assert taxonomy.label_set("theme").by_id(case.theme["label"]).get("pillar") == case.pillar["label"]
@@ -247,3 +255,18 @@ def test_held_out_figures_beat_both_baselines(seeds_dir):
     assert jirei.pillar_ece <= 0.2
     table = format_table(report)
     assert "char_tfidf_lr" in table and "003 slides" in table
+
+
+# --- learning curve ---------------------------------------------------------------------
+
+def test_learning_curve_reads_training_rows_only_and_grows_to_all_cases(taxonomy, rows):
+    hp = model_files.Hyperparameters(C=10.0, vector_weight=3.0)  # no sentence block: quick
+    points = model_files.learning_curve(rows, taxonomy, hp, hp, step=40)
+    cases = sum(r.origin == "case" for r in rows)
+    fold_size = cases - cases // model_files.FOLDS  # training cases of a fold (the larger folds)
+    assert points[0].cases == 40 and [p.cases for p in points] == sorted(p.cases for p in points)
+    assert points[-1].cases in (fold_size - 1, fold_size)
+    for p in points:
+        assert 0 <= p.pillar_accuracy <= 1 and 0 <= p.pillar_macro_f1 <= 1 and 0 <= p.items_top1_hit <= 1
+        assert p.fits >= model_files.FOLDS
+    assert points[-1].pillar_accuracy > 0.5

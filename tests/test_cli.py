@@ -11,7 +11,7 @@ from jirei import paths
 
 SEEDS = paths.seeds_dir()
 needs_seeds = pytest.mark.skipif(not SEEDS.is_dir(), reason=f"seed reports not found at {SEEDS}")
-FIELDS = {"doc", "case_id", "title", "text", "page", "span", "section", "layout", "organisations", "places", "years", "year_mentions", "pillar", "pillars", "theme", "declared_pillar", "action_items", "needs_review"}
+FIELDS = {"doc", "case_id", "title", "text", "page", "span", "section", "layout", "organisations", "places", "years", "year_mentions", "pillar", "pillars", "theme", "declared_pillar", "action_items", "item_scores", "needs_review"}
 
 
 def jirei(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:

@@ -255,3 +255,13 @@ def test_extra_held_out_cases_are_scored_apart_from_the_seed_figures(seeds_dir, 
     assert seed_scores == command_json["classification"]["scores"]
     assert report.score("jirei", EXTRA_PART).cases == 3
     assert sum(predictions.parts[EXTRA_PART]) == 3
+
+
+def test_learning_curve_section_plots_and_tabulates_the_points():
+    from jirei.evaluation.report import learning_curve_section
+
+    points = [{"cases": 10, "pillar_accuracy": 0.678, "pillar_macro_f1": 0.648, "items_top1_hit": 0.75, "fits": 10},
+              {"cases": 72, "pillar_accuracy": 0.817, "pillar_macro_f1": 0.808, "items_top1_hit": 0.806, "fits": 10}]
+    section = learning_curve_section(points)
+    assert "<svg" in section and "0.817" in section and "0.806" in section
+    assert "--learning-curve" in learning_curve_section(None)  # says how to get it when not computed
