@@ -25,10 +25,9 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from jirei.extract.text import normalise
 from jirei.records import Case, Document, Page
 
 from .segmentation import Gold, SegmentationScore, comparable, load_gold, load_gold_dir, score_segmentation
@@ -474,20 +473,30 @@ def fit_with_evidence(docs: list[DevDoc], models: Path, work: Path) -> tuple[dic
     return card, rows
 
 
-def run_train_segmenter(args) -> int:
+def _documents_or_status(args):
+    """(development documents, held-out documents), or the exit status after a one-line error."""
     import sys
-    import tempfile
 
     from jirei.records import IngestError
 
     try:
-        docs, _ = _load_all(args)
+        docs, heldout = _load_all(args)
     except IngestError as exc:
         print(f"jirei: error: {exc}", file=sys.stderr)
         return 1
     if not docs:
         print("jirei: error: no development documents found (seeds, PDFs, gold)", file=sys.stderr)
         return 2
+    return docs, heldout
+
+
+def run_train_segmenter(args) -> int:
+    import tempfile
+
+    loaded = _documents_or_status(args)
+    if isinstance(loaded, int):
+        return loaded
+    docs, _ = loaded
     with tempfile.TemporaryDirectory(prefix="jirei-seg-cv-") as tmp:
         card, rows = fit_with_evidence(docs, Path(args.models), Path(tmp))
     print(format_cv_table(rows, "leave-one-document-out (development documents)", card["routes"]))
@@ -500,19 +509,12 @@ def run_train_segmenter(args) -> int:
 def run_cv_document(args) -> int:
     """`jirei evaluate segmentation --cv document`: the left-out figures and the held-out seeds."""
     import json as _json
-    import sys
     import tempfile
 
-    from jirei.records import IngestError
-
-    try:
-        docs, heldout = _load_all(args)
-    except IngestError as exc:
-        print(f"jirei: error: {exc}", file=sys.stderr)
-        return 1
-    if not docs:
-        print("jirei: error: no development documents found (seeds, PDFs, gold)", file=sys.stderr)
-        return 2
+    loaded = _documents_or_status(args)
+    if isinstance(loaded, int):
+        return loaded
+    docs, heldout = loaded
     with tempfile.TemporaryDirectory(prefix="jirei-seg-cv-") as tmp:
         card, rows = fit_with_evidence(docs, Path(tmp), Path(tmp) / "cv")
         routes = card["routes"]
