@@ -93,11 +93,17 @@ def load_segmenter(path: str | Path | None = None):
 
 
 def segment_crf(doc: Document, segmenter) -> list[Case]:
-    from .crf import tags_from_labels
+    """Entries as the CRF labels the outline; where it opens cases on too few pages of a document
+    paged by topic (slides, case sheets, newsletters in a layout it has not learned), one entry per
+    topic page instead, with `layout` `pages+<rule set>`."""
+    from .crf import tags_from_labels, topic_page_labels, under_read
 
     out, feats, name, prior = document_features(doc)
     labels = segmenter.label(feats)
-    return assemble(doc, out.lines, tags_from_labels(out, labels, prior), f"crf+{name}")
+    decided = "crf"
+    if under_read(out, labels):
+        labels, decided = topic_page_labels(out), "pages"
+    return assemble(doc, out.lines, tags_from_labels(out, labels, prior), f"{decided}+{name}")
 
 
 def segment(doc: Document, layout: str | None = None, model: str | Path | None = None) -> list[Case]:
