@@ -101,6 +101,31 @@ def bench_extraction(seeds: list[Path], workers: int) -> dict:
             "stock_peak_mb": stock["peak_mb"]}
 
 
+def bench_stages(paths_: list[Path]) -> dict[str, float]:
+    """Seconds per stage of `jirei extract`'s pipeline, in this process (one NER process): reading,
+    segmenting, entities and labels of every file, model loading apart."""
+    from jirei.pipeline import Pipeline, PipelineConfig
+
+    t0 = time.perf_counter()
+    pipeline = Pipeline.load(PipelineConfig(ner_workers=1))
+    seconds = {"load models": time.perf_counter() - t0, "read": 0.0, "segment": 0.0, "entities": 0.0, "labels": 0.0}
+    with pipeline:
+        for path in paths_:
+            t = time.perf_counter()
+            document = pipeline.read(path)
+            seconds["read"] += time.perf_counter() - t
+            t = time.perf_counter()
+            cases = pipeline.segment(document)
+            seconds["segment"] += time.perf_counter() - t
+            t = time.perf_counter()
+            pipeline.add_entities(document, cases)
+            seconds["entities"] += time.perf_counter() - t
+            t = time.perf_counter()
+            pipeline.label(cases)
+            seconds["labels"] += time.perf_counter() - t
+    return seconds
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--no-profile", action="store_true", help="skip the profiles")
@@ -153,6 +178,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'stock nlp.pipe (pipe only)':<34} {r['stock_pipe']:>8.1f} {r['chars'] / r['stock_pipe']:>9.0f}")
         print(f"jirei / stock wall time: {r['jirei_wall'] / r['stock_wall']:.2f} (goal <= 0.50); "
               f"peak MB of jirei is the largest of its processes")
+
+    if seeds:
+        print(f"\nWhere `jirei extract`'s time goes on the {len(seeds)} seed texts (one process; share of the stages)")
+        stages = bench_stages(seeds)
+        work = sum(v for k, v in stages.items() if k != "load models")
+        for name, secs in stages.items():
+            share = f"{100 * secs / work:>6.1f}%" if name != "load models" else "       "
+            print(f"{name:<14} {secs:>8.2f} s {share}")
+        print(f"segmentation is {100 * stages['segment'] / work:.1f}% of the work after loading")
 
     if not args.no_profile:
         biggest = max(real_pdfs, key=lambda p: p.stat().st_size) if real_pdfs else None
