@@ -271,28 +271,6 @@ def _group_out(left: DevDoc, other: DevDoc) -> bool:
     return other.source == left.source or same_template
 
 
-def cross_validate(docs: list[DevDoc], work: Path) -> list[CVRow]:
-    """Leave one document out (with its group); the CRF is fitted on the rest each time."""
-    from jirei.extract.segment import segment_crf, segment_rules
-    from jirei.extract.segment.crf import Segmenter, train
-
-    seqs = training_sequences(docs)
-    rows = []
-    work.mkdir(parents=True, exist_ok=True)
-    for i, d in enumerate(docs):
-        train_idx = [j for j, o in enumerate(docs) if j != i and not _group_out(d, o)]
-        model = work / f"cv-{i}.crfsuite"
-        train([seqs[j] for j in train_idx], model)
-        cases = segment_crf(d.doc, Segmenter(model))
-        rows.append(CVRow(
-            d,
-            score_segmentation(cases, d.gold, doc_name=d.name),
-            score_segmentation(page_baseline(d.doc), d.gold, doc_name=d.name),
-            score_segmentation(segment_rules(d.doc), d.gold, doc_name=d.name),
-        ))
-    return rows
-
-
 def score_heldout(docs: list[DevDoc], model: Path) -> list[CVRow]:
     from jirei.extract.segment import segment_crf, segment_rules
     from jirei.extract.segment.crf import Segmenter
@@ -411,8 +389,9 @@ def evaluated(docs: list[DevDoc]) -> list[DevDoc]:
     return [d for d in docs if d.kind != "synthetic"]
 
 
-def cross_validate_all(docs: list[DevDoc], work: Path) -> list[CVRow]:
-    """`cross_validate` over the evaluated documents; synthetic documents only enter training."""
+def cross_validate(docs: list[DevDoc], work: Path) -> list[CVRow]:
+    """Leave one document out (with its group); the CRF is fitted on the rest each time. Synthetic
+    documents only enter training; every other document is scored."""
     from jirei.extract.segment import segment_crf, segment_rules
     from jirei.extract.segment.crf import Segmenter, train
 
@@ -455,7 +434,7 @@ def _load_all(args) -> tuple[list[DevDoc], list[DevDoc]]:
 
 def fit_with_evidence(docs: list[DevDoc], models: Path, work: Path) -> tuple[dict, list[CVRow]]:
     """Cross-validate, choose the routes, fit on every development document, write model + card."""
-    rows = cross_validate_all(docs, work)
+    rows = cross_validate(docs, work)
     routes = choose_routes(rows)
     model = models / "segmenter.crfsuite"
     card = train_segmenter(docs, model)
@@ -467,9 +446,9 @@ def fit_with_evidence(docs: list[DevDoc], models: Path, work: Path) -> tuple[dic
                                      "rules_f1": round(r.rules.f1, 4)} for r in rows},
     }
     write_card(card, models)
-    from jirei.extract.segment import _SEGMENTERS
+    from jirei.extract.segment import forget_segmenters
 
-    _SEGMENTERS.clear()
+    forget_segmenters()
     return card, rows
 
 

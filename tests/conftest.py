@@ -53,6 +53,21 @@ def seed_file(prefix: str, seeds: Path | None = None) -> Path | None:
     return hits[0] if hits else None
 
 
+def stored_documents(db: Path) -> int:
+    """Documents a store holds, read through a read-only SQLite connection (0 while it does not
+    exist yet or cannot be read): how tests watch a running batch."""
+    import sqlite3
+
+    try:
+        con = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=1)
+        try:
+            return con.execute("SELECT count(*) FROM documents").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return 0
+
+
 def _existing_dir(path: Path, what: str) -> Path:
     if not path.is_dir():
         pytest.skip(f"{what} not found at {path} (set JIREI_SHARED to the shared folder)")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ import pytest
 from jirei.cli import main
 from jirei.store import Store
 
-from conftest import seed_file
+from conftest import seed_file, stored_documents
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
@@ -39,19 +38,6 @@ def _batch_cmd(inputs: Path, db: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "jirei.cli", "batch", str(inputs), "--db", str(db), "-q", *extra]
 
 
-def _stored_documents(db: Path) -> int:
-    if not db.exists():
-        return 0
-    try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
-        try:
-            return con.execute("SELECT count(*) FROM documents").fetchone()[0]
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return 0
-
-
 @pytest.fixture(scope="module")
 def clean_store(inputs: Path, tmp_path_factory) -> Path:
     db = tmp_path_factory.mktemp("clean") / "clean.db"
@@ -71,11 +57,11 @@ def test_sigkill_mid_batch_then_rerun_equals_a_clean_run(inputs: Path, clean_sto
     proc = subprocess.Popen(_batch_cmd(inputs, db, "--workers", "1"), cwd=REPO, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
-    while _stored_documents(db) < 3 and time.monotonic() < deadline and proc.poll() is None:
+    while stored_documents(db) < 3 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)  # the batch and its worker processes, no chance to clean up
     proc.wait()
-    stored = _stored_documents(db)
+    stored = stored_documents(db)
     assert 3 <= stored < total, f"the kill should land mid-batch ({stored} of {total} stored)"
 
     rerun = subprocess.run(_batch_cmd(inputs, db, "--workers", "1"), capture_output=True, text=True, cwd=REPO)

@@ -26,6 +26,8 @@ import pytest
 
 from jirei.store import Store
 
+from conftest import stored_documents
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 from recombine import build_reports  # noqa: E402
@@ -135,23 +137,12 @@ def test_three_batches_at_once_on_a_new_store_equal_one_clean_run(reports, clean
     assert digest(db) == digest(clean_first)
 
 
-def _stored_documents(db: Path) -> int:
-    try:
-        con = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True, timeout=1)
-        try:
-            return con.execute("SELECT count(*) FROM documents").fetchone()[0]
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return 0
-
-
 def test_ctrl_c_stops_a_batch_in_one_line_and_the_same_command_finishes(reports, clean_first: Path,
                                                                         tmp_path: Path):
     db = tmp_path / "jirei.db"
     args = ("batch", *map(str, reports["first"]), "--db", str(db), "--workers", "1", "-q")
     proc = start(*args, start_new_session=True)
-    while _stored_documents(db) < 1 and proc.poll() is None:
+    while stored_documents(db) < 1 and proc.poll() is None:
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the batch and its workers
     _, err = proc.communicate(timeout=300)

@@ -92,6 +92,12 @@ def load_segmenter(path: str | Path | None = None):
     return _SEGMENTERS[key]
 
 
+def forget_segmenters() -> None:
+    """Drop the loaded models, so the next `segment()` reads the model files again (after
+    `jirei train-segmenter` rewrote them)."""
+    _SEGMENTERS.clear()
+
+
 def segment_crf(doc: Document, segmenter) -> list[Case]:
     """Entries as the CRF labels the outline; where it opens cases on too few pages of a document
     paged by topic (slides, case sheets, newsletters in a layout it has not learned), one entry per
@@ -144,4 +150,4 @@ def _evidence_for_kind(route: dict, doc: Document) -> bool:
     return len(same_kind) >= 2
 
 
-__all__ = ["segment", "segment_rules", "segment_crf", "load_segmenter", "choose_rule_set", "layout_names", "RULE_SETS", "Role", "Tag", "Line"]
+__all__ = ["segment", "segment_rules", "segment_crf", "load_segmenter", "forget_segmenters", "choose_rule_set", "layout_names", "RULE_SETS", "Role", "Tag", "Line"]
