@@ -208,3 +208,44 @@ def test_corrections_export_as_segmentation_gold(store: Store, tmp_path: Path, s
 
 def test_a_store_without_corrections_exports_nothing(store: Store, tmp_path: Path):
     assert write_segmentation_gold(store, tmp_path / "gold") == ([], [])
+
+
+def test_a_schema_4_store_is_migrated_and_keeps_its_cases(tmp_path: Path, seeds_dir: Path, monkeypatch):
+    """A store written before boundary edits (schema 4) opens, is migrated to 6, and its cases
+    are listed, split and queued as usual."""
+    import jirei.store as store_module
+
+    db = tmp_path / "old.db"
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 4)
+    build_store(db, [seed_file("004", seeds_dir)])
+    with Store(db) as old:
+        assert old.schema_version() == 4 and old.case_count() > 0
+        count = old.case_count()
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 6)
+    with Store(db) as store:
+        assert store.schema_version() == 6
+        cases = standing(store)
+        assert len(cases) == count
+        first = cases[0]
+        store.split_case(first["case_id"], first["text"].index("\n") + 1, "ben")
+        assert len(standing(store)) == count + 1
+        assert store.queue_counts(CaseQuery())["total"] == count + 1
+        assert store.page_boxes(first["doc_id"], 1) is None  # a text document: no line boxes
+
+
+def test_pdf_line_boxes_are_stored_and_hold_their_text(tmp_path: Path, pdfs_dir: Path):
+    from jirei.extract.ingest import ingest
+
+    pdf = pdfs_dir / "otoineppu_kouhou_2023-09.pdf"
+    doc = ingest(pdf)
+    assert [b["page"] for b in doc.page_boxes] == [p.number for p in doc.pages if not p.needs_ocr and p.end > p.start]
+    for box, page in ((b, next(p for p in doc.pages if p.number == b["page"])) for b in doc.page_boxes):
+        for start, end, x0, top, x1, bottom in box["lines"]:
+            assert page.start <= start < end <= page.end and doc.text[start:end].strip()
+            assert 0 <= x0 < x1 <= box["width"] + 1 and 0 <= top < bottom <= box["height"] + 1
+    db = tmp_path / "pdf.db"
+    build_store(db, [pdf])
+    with Store(db) as store:
+        stored = store.page_boxes(doc.doc_id, 2)
+    page_2 = next(b for b in doc.page_boxes if b["page"] == 2)
+    assert stored == {"width": page_2["width"], "height": page_2["height"], "lines": page_2["lines"]}
