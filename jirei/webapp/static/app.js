@@ -512,10 +512,12 @@
     document.getElementById("span-editor-text").textContent = span ? surface(span[0], span[1]) : "";
     document.getElementById("span-editor-what").textContent = `${LABEL_JA[labelOf(row)]} · ${span ? span.join("–") : ""}`;
     document.getElementById("span-editor-label").value = labelOf(row);
-    const rect = caseText.getBoundingClientRect();
+    // under the highlight it edits (or the case text's corner when it is not drawn)
+    const mark = caseText.querySelector(`mark[data-refs~="${row.dataset.ref}"]`);
+    const rect = (mark || caseText).getBoundingClientRect();
     editor.hidden = false;
-    editor.style.top = `${window.scrollY + rect.top}px`;
-    editor.style.left = `${window.scrollX + rect.right - editor.offsetWidth}px`;
+    editor.style.top = `${window.scrollY + rect.bottom + 6}px`;
+    editor.style.left = `${window.scrollX + Math.max(8, Math.min(rect.left, window.innerWidth - editor.offsetWidth - 16))}px`;
   }
   function closeEditor() { editor.hidden = true; editing = null; }
   window.jireiCloseEditor = () => { if (!editor.hidden) { closeEditor(); return true; } return false; };
