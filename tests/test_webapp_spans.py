@@ -121,3 +121,7 @@ def test_split_and_merge_routes_check_token_version_and_position(app, db: Path):
     # a save on the replaced case is refused, not written
     old = ben.post(f"{url}/save", data=case_form(record, fresh, pillar="live"))
     assert old.status_code == 409 and "was replaced by" in old.text
+    undo = ben.post(f"{url}/undo", data={"csrf_token": token, "version": version_of(fresh)})
+    assert undo.status_code == 303 and "was replaced by" in ben.get(undo.headers["location"]).text
+    with Store(db) as store:
+        assert store.superseded(record["case_id"]) is not None  # nothing undone on the replaced case

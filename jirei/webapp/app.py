@@ -552,10 +552,15 @@ def undo_view(ctx: Ctx) -> Response:
     filters = QueueFilters.from_query_string(ctx.form.get("queue") or "")
     back = valid_case_id(ctx.form.get("back"))
     here = f"/case/{record['case_id']}?{filters.qs(back=back)}"
+    replaced = ctx.store.superseded(record["case_id"])
+    if replaced:
+        ctx.flash(f"Nothing undone: this case was replaced by {', '.join(replaced.get('by') or [])} "
+                  f"({replaced.get('op')}); undo there.", "error")
+        return RedirectResponse(here, status_code=303)
     history = ctx.store.history(record["case_id"])
     ids, why = undo_target(history, ctx.who)
     origin = ctx.store.boundary_origin(record["case_id"])
-    if not ids and why == NOTHING_TO_UNDO and origin is not None and not ctx.store.superseded(record["case_id"]):
+    if not ids and why == NOTHING_TO_UNDO and origin is not None:
         return _undo_boundary(ctx, record, filters, origin)
     if why:
         ctx.flash(f"Nothing undone: {why}", "error")

@@ -599,4 +599,6 @@
   form.addEventListener("change", (ev) => {
     if (ev.target.type === "checkbox" && ev.target.closest(".entity-row[data-ref]")) render();
   });
+  // a refused save comes back with its rows as sent: draw them
+  if (form.querySelector(".entity-row.new, .entity-row input[type=checkbox]:not(:checked)")) render();
 })();
