@@ -249,3 +249,32 @@ def test_pdf_line_boxes_are_stored_and_hold_their_text(tmp_path: Path, pdfs_dir:
         stored = store.page_boxes(doc.doc_id, 2)
     page_2 = next(b for b in doc.page_boxes if b["page"] == 2)
     assert stored == {"width": page_2["width"], "height": page_2["height"], "lines": page_2["lines"]}
+
+
+def test_a_pdfs_corrections_feed_the_cross_document_evaluation(tmp_path: Path, pdfs_dir: Path):
+    """A newsletter PDF's case split in the store: the exported gold lands in `pdfs/`, and the
+    loader of `jirei evaluate segmentation --cv document` takes the PDF with it as a development
+    document whose every gold case it finds."""
+    import shutil
+
+    from jirei.evaluation.segmentation_cv import development_documents, locate_gold
+
+    pdf = tmp_path / "otoineppu_kouhou_2023-09.pdf"
+    shutil.copy(pdfs_dir / pdf.name, pdf)
+    db = tmp_path / "pdf.db"
+    build_store(db, [pdf])
+    add_users(db, {"ben": USERS["ben"]})
+    with Store(db) as store:
+        record = max(standing(store), key=lambda r: r["text"].count("\n"))
+        lines = record["text"].split("\n")
+        at = len("\n".join(lines[:len(lines) // 2])) + 1
+        store.split_case(record["case_id"], at, "ben")
+        written, problems = write_segmentation_gold(store, tmp_path / "gold")
+        cases = standing(store)
+    assert problems == [] and [p.relative_to(tmp_path / "gold").as_posix() for p in written] == \
+        ["pdfs/otoineppu_kouhou_2023-09.json"]
+    docs = development_documents(tmp_path / "no-seeds", tmp_path, None, tmp_path / "gold", synthetic=False)
+    assert [(d.name, d.kind) for d in docs] == [(pdf.name, "real PDF")]
+    spans = locate_gold(docs[0].doc, docs[0].gold)
+    assert len(spans) == len(docs[0].gold.cases) == len(cases)
+    assert [s for s, _ in spans] == [s for s, _ in gold_spans(docs[0].doc.text, docs[0].gold)]
