@@ -2,7 +2,10 @@
 the history; and the review form read back into the store's field values.
 
 Case text is untrusted. It is cut into plain segments here and every segment is escaped by the
-template (Jinja2 autoescape); nothing of the text is ever marked safe."""
+template (Jinja2 autoescape); nothing of the text is ever marked safe. Its markup (`#` headings,
+`- ` bullets) is drawn by CSS around the characters, which all stay in the page, so offsets of
+a selection are offsets into the text. The span editor (static/app.js) sends its edits as form
+rows: `new_n` rows for values added from a selection, `*_span_<i>` for moved highlights."""
 
 from __future__ import annotations
 
@@ -105,24 +108,11 @@ def markup_lines(text: str) -> list[dict]:
     return out
 
 
-def highlight(record: dict) -> list[Segment]:
-    """The case text cut at every entity boundary; each piece knows which entities cover it
-    (overlaps, e.g. a chamber that is also the place it implies, keep both)."""
-    text = record["text"]
-    marks = _marks(record)
-    cuts = sorted({0, len(text), *(m[0] for m in marks), *(m[1] for m in marks)})
-    segments = []
-    for a, b in zip(cuts, cuts[1:]):
-        covering = [m for m in marks if m[0] <= a and b <= m[1]]
-        kinds = tuple(dict.fromkeys(m[2] for m in covering))
-        titles = tuple(dict.fromkeys(m[3] for m in covering))
-        segments.append(Segment(text[a:b], kinds, titles, tuple(m[4] for m in covering)))
-    return segments
-
-
 def highlighted_lines(record: dict) -> list[dict]:
-    """`markup_lines` with each line's pieces: entity highlights (`Segment`s with their refs) and
-    the hidden markup, cut at every boundary of either. Rendered escaped by the template."""
+    """`markup_lines` with each line's pieces: the text cut at every entity boundary, each piece
+    knowing which entities cover it (overlaps, e.g. a chamber that is also the place it implies,
+    keep both, with their form rows' refs), and the hidden markup. Rendered escaped by the
+    template."""
     text = record["text"]
     marks = _marks(record)
     lines = []
@@ -176,7 +166,6 @@ def case_context(record: dict, history: list[dict]) -> dict[str, Any]:
     seg = record.get("segmentation") or {}
     base = record["span"][0]
     return {
-        "segments": highlight(record),
         "lines": highlighted_lines(record),
         "text_data": {"text": record["text"], "lines": markup_lines(record["text"])},
         "pillar_rows": [{"id": p.id, "ja": p.ja, "wording": p.wording, "key": p.key, "secondary_key": p.secondary_key,
