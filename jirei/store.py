@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import secrets
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -1170,7 +1171,7 @@ class Store:
         lies in it (values without a span in the case go to both); labels, notes and declared
         fields go to both; both need review. `title`: the second part's (default: its first line).
         Returns the two new case ids."""
-        note = note or "split"
+        note = note or f"split {secrets.token_hex(4)}"
         with self.transaction() as db:
             row = self._standing_case(db, case_id, expected_version)
             text = row["text"]
@@ -1219,7 +1220,7 @@ class Store:
         first one's start to the second one's end (whatever lies between is part of it). Title,
         page, section and labels are the first case's; entities, years, notes of both. With
         `next_version`, the next case must still be as the reviewer saw it. Returns the new id."""
-        note = note or "merge"
+        note = note or f"merge {secrets.token_hex(4)}"
         with self.transaction() as db:
             first = self._standing_case(db, case_id, expected_version)
             second = self._next_row(db, first)
@@ -1249,8 +1250,9 @@ class Store:
         new = _loads(row["new"]) if row else None
         if not row or not isinstance(new, dict) or new.get("op") not in ("split", "merge"):
             return None
-        made = [r[0] for r in db.execute("SELECT case_id FROM history WHERE field = 'case' AND note = ? ORDER BY id",
-                                         (row["note"],))]
+        # the cases one edit made share its note (a token per edit) and its origin
+        made = [r[0] for r in db.execute("SELECT case_id, new FROM history WHERE field = 'case' AND note = ? ORDER BY id",
+                                         (row["note"],)) if (_loads(r[1]) or {}).get("from") == new["from"]]
         return {"op": new["op"], "from": new["from"], "id": row["id"], "who": row["who"], "note": row["note"],
                 "made": made}
 

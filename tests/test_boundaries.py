@@ -156,6 +156,8 @@ def test_undo_of_a_split_is_refused_after_another_reviewers_change(store: Store)
                     source="reviewer:ben")
     assert store.undo_boundary(p2, "ben") == [other["case_id"]]
     assert store.case(other["case_id"])["pillar"] == other["pillar"]
+    # each edit undoes alone: the first split's parts still stand
+    assert store.superseded(first_id) is None and store.superseded(second_id) is None
 
 
 def test_title_is_a_field_with_history_and_undo(store: Store):
