@@ -1150,6 +1150,7 @@ def read_pdf(path: str | Path) -> Document:
     _silence_pdfminer()
     doc = Document(doc_id=sha256_bytes(data), name=path.name, path=spath, kind="pdf", text="")
     page_lines: list[list[_Line]] = []
+    page_sizes: list[tuple[float, float]] = []
     page_images: list[int] = []
     page_notes: list[str | None] = []
     with warnings.catch_warnings():
@@ -1167,6 +1168,7 @@ def read_pdf(path: str | Path) -> Document:
                 raise IngestError(spath, "not a readable PDF (no pages found: truncated or damaged)")
             for page in pages:
                 n = page.page_number
+                page_sizes.append((round(float(page.width), 1), round(float(page.height), 1)))
                 try:
                     lines, images, note = _read_page(page)
                 except Exception as exc:  # one broken content stream must not lose the file
@@ -1211,9 +1213,14 @@ def read_pdf(path: str | Path) -> Document:
             parts.append(text)
             offset += len(text)
             continue
-        text, levels = _assemble(pieces)
+        boxes: list[list[float]] = []
+        text, levels = _assemble(pieces, boxes)
         for off, lvl in levels.items():
             doc.line_levels[offset + off] = lvl
+        if boxes:
+            width, height = page_sizes[n - 1]
+            doc.page_boxes.append({"page": n, "width": width, "height": height,
+                                   "lines": [[offset + b[0], offset + b[1], *b[2:]] for b in boxes]})
         doc.pages.append(Page(number=n, start=offset, end=offset + len(text), needs_ocr=needs))
         parts.append(text)
         offset += len(text)
@@ -1276,8 +1283,9 @@ def _read_page(page) -> tuple[list[_Line], int, str | None]:
     return ordered, images, note
 
 
-def _assemble(pieces: list[tuple[str, _Line]]) -> tuple[str, dict[int, int]]:
-    """Normalised text of a page and {offset of a heading line's start: level}."""
+def _assemble(pieces: list[tuple[str, _Line]], boxes: list | None = None) -> tuple[str, dict[int, int]]:
+    """Normalised text of a page and {offset of a heading line's start: level}. With `boxes`,
+    each line's [start, end, x0, top, x1, bottom] (page offsets, PDF points) is added to it."""
     out: list[str] = []
     levels: dict[int, int] = {}
     pos = 0
@@ -1289,6 +1297,8 @@ def _assemble(pieces: list[tuple[str, _Line]]) -> tuple[str, dict[int, int]]:
         piece = normalise(ln.text)
         if line_start and ln.heading:
             levels[pos] = ln.heading
+        if boxes is not None:
+            boxes.append([pos, pos + len(piece), round(ln.x0, 1), round(ln.top, 1), round(ln.x1, 1), round(ln.bottom, 1)])
         out.append(piece)
         pos += len(piece)
     text = "".join(out)
@@ -1297,4 +1307,6 @@ def _assemble(pieces: list[tuple[str, _Line]]) -> tuple[str, dict[int, int]]:
     whole = normalise(text)
     if whole != text:
         text, levels = whole, {}
+        if boxes is not None:
+            boxes.clear()  # offsets of the pieces no longer hold
     return text, levels

@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import unicodedata
 from collections.abc import Iterable
 from typing import Any
@@ -215,3 +216,99 @@ def case_table(records: list[dict], total: int) -> str:
     lines.append(f"{shown} of {total} cases" + ("" if shown == total else " (use --limit to show more)")
                  + "   ! needs review  ✓ reviewed  * reviewer's label")
     return "\n".join(lines)
+
+
+# --- reviewers' boundary corrections as segmentation gold ------------------------------------------
+
+_HEAD_MARKS = re.compile(r"^[\s#\-*・●■◆○◇□▪•]+")
+
+
+def _gold_heading(text: str, start: int, end: int, cursor: int) -> tuple[int, str]:
+    """Where the gold heading of a case starting at `start` begins (leading marks left out) and
+    its string: the case's first line, reaching over line breaks until its first occurrence
+    after `cursor` is this one (corpus/segmentation/README.md)."""
+    lead = _HEAD_MARKS.match(text[start:end])
+    hs = start + (len(lead.group(0)) if lead else 0)
+    stop = text.find("\n", hs)
+    stop = end if stop < 0 or stop > end else stop
+    heading = text[hs:stop].rstrip()
+    while text.find(heading, cursor) != hs and stop < end:
+        nxt = text.find("\n", stop + 1)
+        stop = end if nxt < 0 or nxt > end else nxt
+        heading = text[hs:stop].rstrip()
+    return hs, heading
+
+
+def _gold_end(text: str, hs: int, end: int) -> tuple[int, str]:
+    """The gold `end` of a case: the last 10–30 characters of its last line, reaching back over
+    line breaks when that line is short, and further until its first occurrence after the
+    heading is the case's end."""
+    ee = hs + len(text[hs:end].rstrip())
+    line_start = text.rfind("\n", hs, ee) + 1 or hs
+    back = max(hs, ee - 30, min(line_start, ee - 10))
+    while back > hs and len(text[back:ee].strip()) < 10:
+        back -= 1
+    while back > hs and text.find(text[back:ee], hs) + (ee - back) != ee:
+        back -= 1
+    return ee, text[back:ee]
+
+
+def segmentation_gold(segmentation: dict) -> tuple[dict, list[str]]:
+    """A document's standing cases (Store.document_segmentation) as a corpus/segmentation gold
+    file, and the cases whose strings do not lead back to their span (named, left out). Cases
+    a reviewer marked "not a case" are left out: they are not cases."""
+    from jirei.evaluation.segmentation_cv import locate_gold
+    from jirei.gold import Gold, GoldCase, gold_spans
+    from jirei.records import Document
+
+    text = segmentation["text"] or ""
+    cases, spans, problems = [], [], []
+    cursor = 0
+    for c in segmentation["cases"]:
+        mark = c.get("segmentation") or {}
+        if mark.get("flag") == "not_a_case":
+            continue
+        start, end = c["span"]
+        hs, heading = _gold_heading(text, start, end, cursor)
+        ee, ending = _gold_end(text, hs, end)
+        if not heading.strip() or not ending.strip():
+            problems.append(f"{c['case_id']}: empty case text")
+            continue
+        cases.append(GoldCase(heading, ending, f"reviewed case {c['case_id']}"))
+        spans.append((hs, ee))
+        cursor = hs + len(heading)
+    gold = Gold(segmentation["name"], segmentation["doc_id"], cases)
+    found = gold_spans(text, gold)
+    doc = Document(segmentation["doc_id"], segmentation["name"], segmentation["path"], segmentation["kind"] or "text",
+                   text)
+    located = locate_gold(doc, gold)
+    if found != spans or [s for s, _ in located] != [s for s, _ in spans]:
+        bad = [g.note for g, a, b in zip(cases, found, spans) if a != b]
+        problems.append(f"strings do not lead back to every span ({', '.join(bad) or 'layout-free search'})")
+    data = {"doc": segmentation["name"], "sha256": segmentation["doc_id"], "kind": "reviewed",
+            "guideline": "corpus/segmentation/README.md",
+            "note": "exported from the case store: reviewers' boundary corrections (jirei export --segmentation-gold)",
+            "cases": [{"heading": g.heading, "end": g.end, "note": g.note} for g in cases]}
+    return data, problems
+
+
+def write_segmentation_gold(store, folder) -> tuple[list, list[str]]:
+    """One gold file per document whose boundaries reviewers corrected, laid out as
+    corpus/segmentation/: text documents at the top, PDFs under `pdfs/`. Returns the paths
+    written and the problems (one line each)."""
+    from pathlib import Path
+
+    folder = Path(folder)
+    written, problems = [], []
+    for doc_id in store.boundary_documents():
+        seg = store.document_segmentation(doc_id)
+        data, trouble = segmentation_gold(seg)
+        problems += [f"{seg['name']}: {t}" for t in trouble]
+        target = folder / "pdfs" if seg["kind"] == "pdf" else folder
+        target.mkdir(parents=True, exist_ok=True)
+        path = target / f"{Path(seg['name']).stem}.json"
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        tmp.replace(path)
+        written.append(path)
+    return written, problems

@@ -209,4 +209,6 @@ def document_fields(document: Document, *, path: str | None = None, doc_date: st
             "pages": [[p.number, p.start, p.end, p.needs_ocr, p.label, p.source, p.ocr_confidence]
                       for p in document.pages],
             "doc_date": doc_date or document.doc_date, "encoding": document.encoding,
-            "warnings": list(document.warnings)}
+            "warnings": list(document.warnings),
+            # where each PDF line is on its page: the reviewer app marks a case's region with it
+            "page_boxes": list(document.page_boxes)}

@@ -44,6 +44,7 @@ class Document:
     heading level (1 = most prominent) that the source's typography gave it (font size and
     weight in a PDF, styles and outline levels in Word, slide titles in PowerPoint); text files
     carry their heading levels as markdown marks in `text` instead.
+    `page_boxes` place a PDF's lines on their pages (the reviewer app marks a case's region).
     `speaker_notes` ({"page", "text"}) are a slide deck's notes, kept out of `text` (they are not
     case text). `contacts` ({"label", "value", "page"}) are the contact fields of a submission form
     (担当者, 電話, メール …): personal data, taken out of `text` at ingestion so that no later stage,
@@ -62,6 +63,9 @@ class Document:
     warnings: list[str] = field(default_factory=list)
     speaker_notes: list[dict[str, Any]] = field(default_factory=list)
     contacts: list[dict[str, Any]] = field(default_factory=list)
+    # Where each line of a PDF page is: {"page", "width", "height" (PDF points), "lines": [[start,
+    # end, x0, top, x1, bottom], ...]} with document offsets (pages read by OCR have none).
+    page_boxes: list[dict[str, Any]] = field(default_factory=list)
 
     def page_for(self, offset: int) -> Page | None:
         """The Page holding `offset`, or None for documents without pages."""

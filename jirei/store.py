@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import secrets
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -42,10 +43,10 @@ from typing import Any
 
 from jirei.normalise import normalise
 from jirei.records import (CASE_LIST_FIELDS, CASE_SINGLE_FIELDS, CASE_VALUE_FIELDS, LABEL_FIELDS, REVIEW_LIST_FIELDS,
-                           REVIEW_SINGLE_FIELDS, empty_value)
+                           REVIEW_SINGLE_FIELDS, case_id_for, empty_value)
 
 APPLICATION_ID = 0x4A495245  # "JIRE": marks a Jirei store in the SQLite header
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 6
 BUSY_TIMEOUT_MS = 15000
 
 # Record fields kept as rows of case_values, as jirei.records declares them.
@@ -191,6 +192,26 @@ CREATE TABLE drafts (
     form     TEXT NOT NULL,
     saved_at TEXT NOT NULL,
     PRIMARY KEY (user, case_id)
+);
+""",
+    # Reviewers' boundary edits and where a case sits on its page. `superseded`: NULL while a case
+    # stands; once a split or merge replaced it (or an undo took back the cases such an edit
+    # made), JSON {op, by, who, at}: the case stays, with its history, but leaves the queue, the
+    # queries and the exports. The queue index carries it so that filters and counts still read
+    # the index alone. `page_boxes`: the boxes of a PDF page's lines (PDF points) with the
+    # document offsets each line covers, for the page image's mark of the case's region.
+    6: """
+ALTER TABLE cases ADD COLUMN superseded TEXT;
+DROP INDEX cases_queue_order;
+CREATE INDEX cases_queue_order ON cases((review_status = 'reviewed'), 1 - needs_review, coalesce(margin, 1),
+                                        case_id, doc_id, review_status, needs_review, margin, superseded);
+CREATE TABLE page_boxes (
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    page   INTEGER NOT NULL,
+    width  REAL NOT NULL,
+    height REAL NOT NULL,
+    lines  TEXT NOT NULL,                      -- [[start, end, x0, top, x1, bottom], ...]
+    PRIMARY KEY (doc_id, page)
 );
 """,
 }
@@ -520,6 +541,9 @@ class Store:
                  doc.get("text"), model_version, previous, run_id, stamp))
             for record in cases:
                 self._insert_case(db, record, stamp, run_id, model_version)
+            for box in doc.get("page_boxes") or []:
+                db.execute("INSERT INTO page_boxes (doc_id, page, width, height, lines) VALUES (?, ?, ?, ?, ?)",
+                           (doc["doc_id"], box["page"], box["width"], box["height"], _json(box["lines"])))
         return True
 
     def record_failure(self, doc: dict, error: str, run_id: int | None) -> None:
@@ -604,7 +628,7 @@ class Store:
         total = self.conn.execute(f"SELECT count(*) FROM cases c JOIN documents d USING (doc_id) {where}",
                                   params).fetchone()[0]
         order = ("ORDER BY (c.review_status = 'reviewed'), c.needs_review DESC, coalesce(c.margin, 1), c.case_id"
-                 if query.order == "queue" else "ORDER BY d.added_at, d.name, c.ordinal")
+                 if query.order == "queue" else "ORDER BY d.added_at, d.name, c.span_start, c.ordinal")
         limit = " LIMIT ? OFFSET ?" if query.limit is not None else ""
         extra = [query.limit, query.offset] if query.limit is not None else []
         return self._records(f"{where} {order}{limit}", params + extra), total
@@ -612,12 +636,13 @@ class Store:
     def iter_case_ids(self, query: CaseQuery | None = None) -> list[str]:
         where, params = self._where(query or CaseQuery())
         rows = self.conn.execute(f"SELECT c.case_id FROM cases c JOIN documents d USING (doc_id) {where} "
-                                 "ORDER BY d.added_at, d.name, c.ordinal", params).fetchall()
+                                 "ORDER BY d.added_at, d.name, c.span_start, c.ordinal", params).fetchall()
         return [r[0] for r in rows]
 
     def _where(self, q: CaseQuery) -> tuple[str, list]:
         # Each clause is a fixed SQL fragment; only the parameters vary.
         clauses, params = [], []
+        clauses.append("c.superseded IS NULL")  # split or merged away: kept, never listed
         if not q.all_versions:
             clauses.append("d.current = 1")
         if q.doc_id:
@@ -702,7 +727,7 @@ class Store:
             self._write_values(db, case_id, field, _as_list(field, new), model_version, source=source)
             if field == "pillars":
                 db.execute("UPDATE cases SET margin = ? WHERE case_id = ?", (pillar_margin(new or []), case_id))
-        elif field in ("needs_review", "review_status"):
+        elif field in ("needs_review", "review_status", "title"):
             value = int(bool(new)) if field == "needs_review" else str(new)
             db.execute(f"UPDATE cases SET {field} = ? WHERE case_id = ?", (value, case_id))  # field: fixed names
         else:
@@ -721,7 +746,7 @@ class Store:
 
     @staticmethod
     def _field_value(db, case_id: str, field: str) -> Any:
-        if field in ("needs_review", "review_status"):
+        if field in ("needs_review", "review_status", "title"):
             value = db.execute(f"SELECT {field} FROM cases WHERE case_id = ?", (case_id,)).fetchone()[0]
             return bool(value) if field == "needs_review" else value
         values = [_loads(r[0]) for r in db.execute(
@@ -1088,7 +1113,8 @@ class Store:
         `places`, labels for `pillar`, item numbers for `action_items`."""
         rows = self.conn.execute(
             "SELECT v.key, count(DISTINCT v.case_id) FROM case_values v JOIN cases c ON c.case_id = v.case_id "
-            "JOIN documents d ON d.doc_id = c.doc_id WHERE v.field = ? AND d.current = 1 AND v.key IS NOT NULL "
+            "JOIN documents d ON d.doc_id = c.doc_id WHERE v.field = ? AND d.current = 1 AND c.superseded IS NULL "
+            "AND v.key IS NOT NULL "
             "GROUP BY v.key", (field,)).fetchall()
         return {r[0]: r[1] for r in rows}
 
@@ -1097,7 +1123,8 @@ class Store:
         `declared`, `reviewer:<name>`; shows how many cases an older model labelled."""
         rows = self.conn.execute(
             "SELECT v.source, count(DISTINCT v.case_id) FROM case_values v JOIN cases c ON c.case_id = v.case_id "
-            "JOIN documents d ON d.doc_id = c.doc_id WHERE v.field = ? AND d.current = 1 GROUP BY v.source",
+            "JOIN documents d ON d.doc_id = c.doc_id WHERE v.field = ? AND d.current = 1 AND c.superseded IS NULL "
+            "GROUP BY v.source",
             (field,)).fetchall()
         return {r[0]: r[1] for r in rows}
 
@@ -1124,6 +1151,235 @@ class Store:
         self.conn.execute(f"PRAGMA mmap_size = {int(mmap_mb) * 1024 * 1024}")
         self.conn.execute(f"PRAGMA cache_size = {-int(cache_mb) * 1024}")
 
+
+    # --- boundary edits ---------------------------------------------------------------------------
+    # A reviewer's split, merge and their undo. Case rows never change their span or text: an edit
+    # makes new cases (new ordinals after the document's last; case ids as for any case) and marks
+    # the cases they replace `superseded` ({op, by, who, at}). Every case involved gets a history
+    # entry carrying the same note (`split <token>`, `merge <token>`): the replaced ones a
+    # `boundary` entry (old: null, new: what replaced them), the new ones a `case` entry naming
+    # the cases they came from. An undo supersedes the new cases and restores the old ones, again
+    # with entries on each (note `undo #<id of the creating entry>`).
+
+    _CASE_COLUMNS = ("doc_id", "ordinal", "title", "text", "span_start", "span_end", "page", "section", "layout",
+                     "needs_review", "margin")
+
+    def split_case(self, case_id: str, at: int, who: str, *, expected_version: int | None = None,
+                   title: str | None = None, note: str | None = None) -> list[str]:
+        """Split a case at `at` (a character offset into its text) into two new cases; the white
+        space around the cut stays out of both. The entities of each part are those whose span
+        lies in it (values without a span in the case go to both); labels, notes and declared
+        fields go to both; both need review. `title`: the second part's (default: its first line).
+        Returns the two new case ids."""
+        note = note or f"split {secrets.token_hex(4)}"
+        with self.transaction() as db:
+            row = self._standing_case(db, case_id, expected_version)
+            text = row["text"]
+            if not 0 < int(at) < len(text):
+                raise StoreError(f"{self.path}: split position {at} is not inside case {case_id} (1–{len(text) - 1})")
+            head, tail = text[:int(at)].rstrip(), text[int(at):]
+            lead = len(tail) - len(tail.lstrip())
+            tail = tail.strip()
+            if not head.strip() or not tail:
+                raise StoreError(f"{self.path}: splitting case {case_id} at {at} would leave an empty part")
+            s0 = row["span_start"]
+            parts = [(s0, s0 + len(head)), (s0 + int(at) + lead, s0 + int(at) + lead + len(tail))]
+            values = self._value_rows(db, case_id)
+            doc = db.execute("SELECT text, page_spans FROM documents WHERE doc_id = ?", (row["doc_id"],)).fetchone()
+            new_ids = []
+            for n, (lo, hi) in enumerate(parts):
+                part_title = row["title"] if n == 0 else (title or first_line(doc["text"][lo:hi]))
+                page = row["page"] if n == 0 else _page_of(_loads(doc["page_spans"]), lo, row["page"])
+                new_ids.append(self._new_case(db, row, doc["text"], lo, hi, part_title, page, who,
+                                              _part_values(values, lo, hi, (row["span_start"], row["span_end"])),
+                                              {"op": "split", "from": [case_id], "at": s0 + int(at)}, note))
+            self._supersede(db, [case_id], {"op": "split", "by": new_ids, "at": s0 + int(at)}, who, note)
+            self._count_cases(db, row["doc_id"])
+            return new_ids
+
+    def next_case(self, case_id: str) -> dict | None:
+        """The standing case after this one in its document (by position), or None."""
+        with self.snapshot() as db:
+            row = db.execute("SELECT doc_id, span_start, ordinal FROM cases WHERE case_id = ?", (case_id,)).fetchone()
+            if row is None:
+                return None
+            nxt = self._next_row(db, row)
+            return None if nxt is None else {"case_id": nxt["case_id"], "title": nxt["title"],
+                                             "version": nxt["version"]}
+
+    @staticmethod
+    def _next_row(db, row) -> sqlite3.Row | None:
+        return db.execute(
+            "SELECT * FROM cases WHERE doc_id = ? AND superseded IS NULL AND (span_start > ? OR "
+            "(span_start = ? AND ordinal > ?)) ORDER BY span_start, ordinal LIMIT 1",
+            (row["doc_id"], row["span_start"], row["span_start"], row["ordinal"])).fetchone()
+
+    def merge_with_next(self, case_id: str, who: str, *, expected_version: int | None = None,
+                        next_version: int | None = None, note: str | None = None) -> str:
+        """Merge a case with the next standing case of its document into one new case, from the
+        first one's start to the second one's end (whatever lies between is part of it). Title,
+        page, section and labels are the first case's; entities, years, notes of both. With
+        `next_version`, the next case must still be as the reviewer saw it. Returns the new id."""
+        note = note or f"merge {secrets.token_hex(4)}"
+        with self.transaction() as db:
+            first = self._standing_case(db, case_id, expected_version)
+            second = self._next_row(db, first)
+            if second is None:
+                raise StoreError(f"{self.path}: case {case_id} is the last of its document; nothing to merge with")
+            if next_version is not None and second["version"] != next_version:
+                raise ConflictError(second["case_id"], next_version, second["version"],
+                                    [h for h in self._history_rows(db, second["case_id"]) if h["who"] != "batch"][-5:])
+            doc = db.execute("SELECT text FROM documents WHERE doc_id = ?", (first["doc_id"],)).fetchone()
+            lo, hi = first["span_start"], max(first["span_end"], second["span_end"])
+            values = _merged_values(self._value_rows(db, case_id), self._value_rows(db, second["case_id"]))
+            new_id = self._new_case(db, first, doc["text"], lo, hi, first["title"], first["page"], who, values,
+                                    {"op": "merge", "from": [case_id, second["case_id"]]}, note)
+            self._supersede(db, [case_id, second["case_id"]], {"op": "merge", "by": [new_id]}, who, note)
+            self._count_cases(db, first["doc_id"])
+            return new_id
+
+    def boundary_origin(self, case_id: str) -> dict | None:
+        """How a reviewer's boundary edit made this case: {op, from, id (the history entry), who,
+        note, made (every case that edit made)}; None for a case the segmenter made."""
+        with self.snapshot() as db:
+            return self._origin(db, case_id)
+
+    def _origin(self, db, case_id: str) -> dict | None:
+        row = db.execute("SELECT id, who, new, note FROM history WHERE case_id = ? AND field = 'case' "
+                         "ORDER BY id DESC LIMIT 1", (case_id,)).fetchone()
+        new = _loads(row["new"]) if row else None
+        if not row or not isinstance(new, dict) or new.get("op") not in ("split", "merge"):
+            return None
+        # the cases one edit made share its note (a token per edit) and its origin
+        made = [r[0] for r in db.execute("SELECT case_id, new FROM history WHERE field = 'case' AND note = ? ORDER BY id",
+                                         (row["note"],)) if (_loads(r[1]) or {}).get("from") == new["from"]]
+        return {"op": new["op"], "from": new["from"], "id": row["id"], "who": row["who"], "note": row["note"],
+                "made": made}
+
+    def superseded(self, case_id: str) -> dict | None:
+        """What replaced a case ({op, by, who, at}), or None while it stands."""
+        row = self.conn.execute("SELECT superseded FROM cases WHERE case_id = ?", (case_id,)).fetchone()
+        return _loads(row[0]) if row and row[0] else None
+
+    def undo_boundary(self, case_id: str, who: str, *, expected_version: int | None = None) -> list[str]:
+        """Undo the split or merge that made `case_id`: the cases it made are superseded, the cases
+        it replaced stand again as they were. Refused when one of the cases it made was split or
+        merged again, or another user changed one of them since. Returns the restored case ids."""
+        with self.transaction() as db:
+            origin = self._origin(db, case_id)
+            if origin is None:
+                raise StoreError(f"{self.path}: case {case_id} was not made by a split or merge")
+            self._standing_case(db, case_id, expected_version)
+            for made in origin["made"]:
+                if db.execute("SELECT superseded FROM cases WHERE case_id = ?", (made,)).fetchone()[0] is not None:
+                    raise StoreError(f"{self.path}: case {made} was split or merged again; undo that first")
+                others = sorted({h["who"] for h in self._history_rows(db, made)
+                                 if h["id"] > origin["id"] and h["who"] not in (who, "batch")})
+                if others:
+                    raise StoreError(f"{self.path}: {', '.join(others)} changed case {made} after the "
+                                     f"{origin['op']}; undoing it would drop their change")
+            for old in origin["from"]:
+                state = db.execute("SELECT superseded, version FROM cases WHERE case_id = ?", (old,)).fetchone()
+                prior = _loads(state["superseded"])
+                db.execute("UPDATE cases SET superseded = NULL, version = ?, updated_at = ? WHERE case_id = ?",
+                           (state["version"] + 1, now(), old))
+                db.execute("INSERT INTO history (case_id, at, who, field, old, new, note) VALUES (?, ?, ?, 'boundary', "
+                           "?, NULL, ?)", (old, now(), who, _json(prior), f"undo #{origin['id']}"))
+            self._supersede(db, origin["made"], {"op": "undo " + origin["op"], "by": origin["from"]}, who,
+                            f"undo #{origin['id']}")
+            doc_id = db.execute("SELECT doc_id FROM cases WHERE case_id = ?", (case_id,)).fetchone()[0]
+            self._count_cases(db, doc_id)
+            return list(origin["from"])
+
+    def boundary_documents(self) -> list[str]:
+        """Documents (current versions) whose case boundaries reviewers corrected: a split, a
+        merge, or a standing case marked "not a case"."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT c.doc_id FROM history h JOIN cases c ON c.case_id = h.case_id "
+            "JOIN documents d ON d.doc_id = c.doc_id WHERE d.current = 1 AND h.who IN (SELECT name FROM users) "
+            "AND (h.field = 'boundary' OR h.field = 'segmentation') ORDER BY c.doc_id").fetchall()
+        return [r[0] for r in rows]
+
+    def document_segmentation(self, doc_id: str) -> dict | None:
+        """A document's text and its standing cases in order (case_id, title, span, the
+        segmentation mark): what the segmentation gold export writes."""
+        with self.snapshot() as db:
+            doc = db.execute("SELECT doc_id, name, path, kind, text, layout FROM documents WHERE doc_id = ?",
+                             (doc_id,)).fetchone()
+            if doc is None:
+                return None
+            cases = []
+            for r in db.execute("SELECT case_id, title, span_start, span_end FROM cases WHERE doc_id = ? "
+                                "AND superseded IS NULL ORDER BY span_start, ordinal", (doc_id,)):
+                mark = self._field_value(db, r["case_id"], "segmentation")
+                cases.append({"case_id": r["case_id"], "title": r["title"], "span": [r["span_start"], r["span_end"]],
+                              "segmentation": mark})
+        return {**dict(doc), "cases": cases}
+
+    def page_boxes(self, doc_id: str, page: int) -> dict | None:
+        """The line boxes of one page ({width, height, lines: [[start, end, x0, top, x1, bottom]]})."""
+        row = self.conn.execute("SELECT width, height, lines FROM page_boxes WHERE doc_id = ? AND page = ?",
+                                (doc_id, page)).fetchone()
+        return None if row is None else {"width": row["width"], "height": row["height"], "lines": _loads(row["lines"])}
+
+    def _standing_case(self, db, case_id: str, expected_version: int | None) -> sqlite3.Row:
+        row = db.execute("SELECT * FROM cases WHERE case_id = ?", (case_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"{self.path}: no case {case_id}")
+        if expected_version is not None and row["version"] != expected_version:
+            raise ConflictError(case_id, expected_version, row["version"],
+                                [h for h in self._history_rows(db, case_id) if h["who"] != "batch"][-5:])
+        if row["superseded"] is not None:
+            by = _loads(row["superseded"])
+            raise StoreError(f"{self.path}: case {case_id} was replaced by {', '.join(by.get('by') or [])} "
+                             f"({by.get('op')})")
+        return row
+
+    @staticmethod
+    def _value_rows(db, case_id: str) -> list[dict]:
+        return [{**dict(r), "value": _loads(r["value"])} for r in db.execute(
+            "SELECT field, position, value, key, source, score, span_start, span_end FROM case_values "
+            "WHERE case_id = ? ORDER BY field, position", (case_id,))]
+
+    def _new_case(self, db, like: sqlite3.Row, doc_text: str, lo: int, hi: int, title: str, page, who: str,
+                  values: list[dict], origin: dict, note: str) -> str:
+        ordinal = db.execute("SELECT max(ordinal) FROM cases WHERE doc_id = ?", (like["doc_id"],)).fetchone()[0] + 1
+        case_id = case_id_for(like["doc_id"], ordinal)
+        stamp = now()
+        db.execute(
+            "INSERT INTO cases (case_id, doc_id, ordinal, title, text, span_start, span_end, page, section, layout, "
+            "needs_review, margin, review_status, version, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, 'unreviewed', 1, ?)",
+            (case_id, like["doc_id"], ordinal, title, doc_text[lo:hi], lo, hi, page, like["section"],
+             f"reviewer:{who}", like["margin"], stamp))
+        positions: dict[str, int] = {}
+        for v in values:
+            position = positions.get(v["field"], 0)
+            positions[v["field"]] = position + 1
+            db.execute(
+                "INSERT INTO case_values (case_id, field, position, value, key, source, score, span_start, span_end) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (case_id, v["field"], position, _json(v["value"]), v["key"], v["source"], v["score"],
+                 v["span_start"], v["span_end"]))
+        db.execute("INSERT INTO history (case_id, at, who, field, old, new, note) VALUES (?, ?, ?, 'case', NULL, ?, ?)",
+                   (case_id, stamp, who, _json({"doc_id": like["doc_id"], "ordinal": ordinal, **origin}), note))
+        return case_id
+
+    @staticmethod
+    def _supersede(db, case_ids: list[str], how: dict, who: str, note: str) -> None:
+        stamp = now()
+        for case_id in case_ids:
+            state = db.execute("SELECT superseded, version FROM cases WHERE case_id = ?", (case_id,)).fetchone()
+            new = {**how, "who": who, "at": stamp}
+            db.execute("UPDATE cases SET superseded = ?, version = ?, updated_at = ? WHERE case_id = ?",
+                       (_json(new), state["version"] + 1, stamp, case_id))
+            db.execute("INSERT INTO history (case_id, at, who, field, old, new, note) VALUES (?, ?, ?, 'boundary', "
+                       "?, ?, ?)", (case_id, stamp, who, state["superseded"], _json(new), note))
+
+    @staticmethod
+    def _count_cases(db, doc_id: str) -> None:
+        db.execute("UPDATE documents SET n_cases = (SELECT count(*) FROM cases WHERE doc_id = ? AND superseded IS NULL) "
+                   "WHERE doc_id = ?", (doc_id, doc_id))
 
 # --- helpers ----------------------------------------------------------------------------------------
 
@@ -1314,3 +1570,74 @@ def _record(row: sqlite3.Row, values: dict[str, list], sources: dict[str, list])
     record["history_count"] = row["history_count"]
     record["sources"] = {f: s for f, s in sources.items()}
     return record
+
+
+# --- boundary edits: values of the cases a split or merge makes ---------------------------------
+
+_TITLE_MARKS = "#-*・●■◆○◇□▪•– \u3000"
+
+
+def first_line(text: str) -> str:
+    """A case's default title: its first non-empty line without leading list or heading marks."""
+    for line in text.splitlines():
+        line = line.strip().lstrip(_TITLE_MARKS).strip()
+        if line:
+            return line[:200]
+    return text.strip()[:200]
+
+
+def _page_of(page_spans: list, offset: int, default):
+    """The number of the page holding a document offset ([number, start, end, …] rows)."""
+    found = default
+    for span in page_spans or []:
+        if span[1] <= offset:
+            found = span[0]
+    return found
+
+
+def _part_values(rows: list[dict], lo: int, hi: int, whole: tuple[int, int]) -> list[dict]:
+    """The values of a case that go to its part [lo, hi): a value with a span inside the case goes
+    where its span starts; one without (or pointing outside the case, e.g. a place the document
+    states on its title page) goes to every part. A year stays where a mention of it is, or
+    everywhere when no mention in the case names it. The segmentation mark goes nowhere: the
+    split answers it."""
+    def inside(r: dict) -> bool | None:  # None: no span within the case
+        if r["span_start"] is None or not (whole[0] <= r["span_start"] < whole[1]):
+            return None
+        return lo <= r["span_start"] < hi
+    mentioned = {r["value"].get("year"): r for r in rows if r["field"] == "year_mentions" and isinstance(r["value"], dict)
+                 and inside(r) is not None}
+    here = {r["value"].get("year") for r in rows if r["field"] == "year_mentions" and isinstance(r["value"], dict)
+            and inside(r)}
+    out = []
+    for r in rows:
+        if r["field"] == "segmentation":
+            continue
+        if r["field"] == "years":
+            if r["value"] in mentioned and r["value"] not in here:
+                continue
+        elif inside(r) is False:
+            continue
+        out.append(r)
+    return out
+
+
+def _merged_values(first: list[dict], second: list[dict]) -> list[dict]:
+    """The values of a merged case: the first case's labels and single values (the second's
+    where the first has none), list values of both without repeats, years in order; no
+    segmentation mark."""
+    fields_first = {r["field"] for r in first}
+    out = [r for r in first if r["field"] != "segmentation"]
+    for r in second:
+        if r["field"] == "segmentation" or r["field"] in LABEL_FIELDS:
+            continue
+        if r["field"] in SINGLE_FIELDS:
+            if r["field"] not in fields_first:
+                out.append(r)
+            continue
+        if not any(o["field"] == r["field"] and o["value"] == r["value"] for o in out):
+            out.append(r)
+    years = sorted({r["value"] for r in out if r["field"] == "years"})
+    by_year = {r["value"]: r for r in out if r["field"] == "years"}
+    out = [r for r in out if r["field"] != "years"] + [by_year[y] for y in years]
+    return out

@@ -196,6 +196,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"jirei: error: {args.output}: is the case store {args.db} (or one of its SQLite files); "
               "choose another output file", file=sys.stderr)
         return 2
+    if args.segmentation_gold:
+        return _export_segmentation_gold(args)
     fmt = args.format
     if fmt == "xlsx" and not args.output:
         return _usage_error("--format xlsx needs -o FILE")
@@ -234,6 +236,24 @@ def cmd_export(args: argparse.Namespace) -> int:
               file=sys.stderr)
     if args.output:
         print(f"{n} cases written to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _export_segmentation_gold(args: argparse.Namespace) -> int:
+    from jirei import export
+
+    folder = Path(args.segmentation_gold)
+    if folder.exists() and not folder.is_dir():
+        return _usage_error(f"{folder}: not a folder")
+    with _open_store(args.db, reading=True) as store:
+        try:
+            written, problems = export.write_segmentation_gold(store, folder)
+        except OSError as exc:
+            return _usage_error(f"{folder}: cannot write ({exc.strerror or exc})")
+    for problem in problems:
+        print(f"jirei: warning: {problem}", file=sys.stderr)
+    print(f"{len(written)} documents with reviewed boundaries written to {folder} (gold files as in "
+          "corpus/segmentation; score with `jirei evaluate segmentation --gold DIR`)", file=sys.stderr)
     return 0
 
 
@@ -291,5 +311,9 @@ def add_store_parsers(sub) -> None:
                    help="CSV encoding (default: utf-8-sig, UTF-8 with a BOM for Excel)")
     p.add_argument("--include-contacts", action="store_true",
                    help="also write submission forms' contact fields (personal data; left out by default)")
+    p.add_argument("--segmentation-gold", metavar="DIR",
+                   help="instead of cases: write the case boundaries of every document reviewers corrected (split, "
+                        "merge, not a case) as segmentation gold files into DIR (PDFs under DIR/pdfs), the format of "
+                        "corpus/segmentation/")
     _add_filters(p)
     p.set_defaults(func=cmd_export)

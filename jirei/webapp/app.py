@@ -45,8 +45,8 @@ from jirei.export import place_label
 from jirei.store import ConflictError, LastAdminError, Store, StoreError
 
 from . import auth, places
-from .casepage import (accept_changes, case_context, change_note, describe_changes, form_context, load_case,
-                       parse_review_form, typed_entries, undo_target)
+from .casepage import (NOTHING_TO_UNDO, accept_changes, case_context, case_region, change_note, describe_changes,
+                       form_context, load_case, parse_review_form, typed_entries, undo_target)
 from .dashboard import dashboard_context
 from .filters import PAGE_SIZE, QueueFilters, valid_case_id
 from .labels import model_labels, scheme, summarise
@@ -294,6 +294,8 @@ def create_app(db_path: str | Path, *, secret_key: str | None = None, https_only
         Route("/case/{case_id}/save", page(save_view), methods=["POST"]),
         Route("/case/{case_id}/accept", page(accept_view), methods=["POST"]),
         Route("/case/{case_id}/undo", page(undo_view), methods=["POST"]),
+        Route("/case/{case_id}/split", page(split_view), methods=["POST"]),
+        Route("/case/{case_id}/merge", page(merge_view), methods=["POST"]),
         Route("/doc/{doc_id}/page/{number:int}.png", page(page_image_view)),
         Route("/api/places", page(places_api)),
         Route("/dashboard", page(dashboard_view)),
@@ -408,13 +410,18 @@ def _case_page(ctx: Ctx, record: dict, filters: QueueFilters, back: str | None, 
     page_url = ""
     if doc.get("kind") == "pdf" and record.get("page") and source and source.status == "ok":
         page_url = f"/doc/{doc['doc_id']}/page/{record['page']}.png"
+    region = None
+    if page_url:
+        region = case_region(store.page_boxes(doc["doc_id"], record["page"]), record, doc.get("page_spans") or [])
+    boundary = {"superseded": store.superseded(record["case_id"]), "origin": store.boundary_origin(record["case_id"]),
+                "next": store.next_case(record["case_id"])}
     context = case_context(record, history)
     if sent is not None:
         context = form_context(context, sent, record)
     elif typed is not None:
         context["typed"] = typed_entries(typed)
     return ctx.render("case.html", status, title=record["title"][:60], record=record, doc=doc, source=source,
-                      page_url=page_url, page_label=page_label, nav=nav, filters=filters, queue_qs=filters.qs(), back=back or "",
+                      page_url=page_url, page_label=page_label, nav=nav, region=region, boundary=boundary, filters=filters, queue_qs=filters.qs(), back=back or "",
                       **context, **{"conflict": None, "attempted": [], "errors": [], "restored": None, **extra})
 
 
@@ -482,6 +489,11 @@ def _write(ctx: Ctx, record: dict, filters: QueueFilters, changes: dict, kind: s
     if version is None:
         return _case_page(ctx, record, filters, None, 400, sent=sent,
                           errors=["the form has no case version; reload the page"])
+    replaced = ctx.store.superseded(record["case_id"])
+    if replaced:
+        return _case_page(ctx, record, filters, None, 409, sent=sent,
+                          errors=[f"this case was replaced by {', '.join(replaced.get('by') or [])} ({replaced.get('op')}); "
+                                  "edit those instead"])
     model_version = model_labels(record, ctx.store.history(record["case_id"]))["version"]
     try:
         ctx.store.set_fields(record["case_id"], changes, ctx.who, source=f"reviewer:{ctx.who}",
@@ -540,8 +552,16 @@ def undo_view(ctx: Ctx) -> Response:
     filters = QueueFilters.from_query_string(ctx.form.get("queue") or "")
     back = valid_case_id(ctx.form.get("back"))
     here = f"/case/{record['case_id']}?{filters.qs(back=back)}"
+    replaced = ctx.store.superseded(record["case_id"])
+    if replaced:
+        ctx.flash(f"Nothing undone: this case was replaced by {', '.join(replaced.get('by') or [])} "
+                  f"({replaced.get('op')}); undo there.", "error")
+        return RedirectResponse(here, status_code=303)
     history = ctx.store.history(record["case_id"])
     ids, why = undo_target(history, ctx.who)
+    origin = ctx.store.boundary_origin(record["case_id"])
+    if not ids and why == NOTHING_TO_UNDO and origin is not None:
+        return _undo_boundary(ctx, record, filters, origin)
     if why:
         ctx.flash(f"Nothing undone: {why}", "error")
         return RedirectResponse(here, status_code=303)
@@ -552,6 +572,69 @@ def undo_view(ctx: Ctx) -> Response:
     fields = [h["field"] for h in history if h["id"] in ids and h["field"] != "review_status"]
     ctx.flash(f"Undone: your change of {', '.join(fields) or 'review status'} (new history entries).")
     return RedirectResponse(here, status_code=303)
+
+
+def _problem(ctx: Ctx, exc: StoreError) -> str:
+    """A store error as the reviewer reads it: without the store's path in front."""
+    text = str(exc)
+    prefix = f"{ctx.store.path}: "
+    return text[len(prefix):] if text.startswith(prefix) else text
+
+
+def _undo_boundary(ctx: Ctx, record: dict, filters: QueueFilters, origin: dict) -> Response:
+    """`u` on a case a split or merge made, with nothing else of the reviewer's to undo on it:
+    the cases before the edit stand again."""
+    try:
+        restored = ctx.store.undo_boundary(record["case_id"], ctx.who, expected_version=_posted_version(ctx))
+    except ConflictError as exc:
+        return _conflict(ctx, exc, filters, [f"undo of the {origin['op']}"])
+    except StoreError as exc:
+        ctx.flash(f"Nothing undone: {_problem(ctx, exc)}", "error")
+        return RedirectResponse(f"/case/{record['case_id']}?{filters.qs()}", status_code=303)
+    ctx.flash(f"Undone: the {origin['op']} ({', '.join(origin['made'])}); {', '.join(restored)} stand again.")
+    return RedirectResponse(f"/case/{restored[0]}?{filters.qs()}", status_code=303)
+
+
+def split_view(ctx: Ctx) -> Response:
+    """Split the case at a character position of its text (the start of the reviewer's selection)."""
+    record = _case_or_404(ctx)
+    if record is None:
+        return _not_found(ctx)
+    filters = QueueFilters.from_query_string(ctx.form.get("queue") or "")
+    raw = (ctx.form.get("at") or "").strip()
+    if not raw.isdigit():
+        return _case_page(ctx, record, filters, None, 422,
+                          errors=["split: select text in the case (its start is where the second case begins), "
+                                  "then split (l)"])
+    try:
+        ids = ctx.store.split_case(record["case_id"], int(raw), ctx.who, expected_version=_posted_version(ctx),
+                                   title=(ctx.form.get("split_title") or "").strip() or None,
+                                   note=change_note("split"))
+    except ConflictError as exc:
+        return _conflict(ctx, exc, filters, [f"split at character {raw}"])
+    except StoreError as exc:
+        return _case_page(ctx, record, filters, None, 422, errors=[_problem(ctx, exc)])
+    ctx.flash(f"Split {record['case_id']} into {ids[0]} and {ids[1]} (u undoes it).")
+    return RedirectResponse(f"/case/{ids[0]}?{filters.qs()}", status_code=303)
+
+
+def merge_view(ctx: Ctx) -> Response:
+    """Merge the case with the next case of its document (as the page showed it)."""
+    record = _case_or_404(ctx)
+    if record is None:
+        return _not_found(ctx)
+    filters = QueueFilters.from_query_string(ctx.form.get("queue") or "")
+    raw = (ctx.form.get("next_version") or "").strip()
+    try:
+        new_id = ctx.store.merge_with_next(record["case_id"], ctx.who, expected_version=_posted_version(ctx),
+                                           next_version=int(raw) if raw.isdigit() else None,
+                                           note=change_note("merge"))
+    except ConflictError as exc:
+        return _conflict(ctx, exc, filters, ["merge with the next case"])
+    except StoreError as exc:
+        return _case_page(ctx, record, filters, None, 422, errors=[_problem(ctx, exc)])
+    ctx.flash(f"Merged into {new_id} (u undoes it).")
+    return RedirectResponse(f"/case/{new_id}?{filters.qs()}", status_code=303)
 
 
 def page_image_view(ctx: Ctx) -> Response:

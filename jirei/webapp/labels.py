@@ -88,7 +88,7 @@ def scheme() -> Scheme:
 def is_reviewer_value(value: Any) -> bool:
     """A value a reviewer wrote: a dict with source reviewer, or a list holding one."""
     if isinstance(value, dict):
-        return value.get("source") == "reviewer"
+        return str(value.get("source") or "").startswith("reviewer")
     if isinstance(value, list):
         return any(is_reviewer_value(v) for v in value)
     return False
@@ -183,14 +183,21 @@ def summarise(field: str, value: Any) -> str:
     if field == "notes":
         last = value[-1] if isinstance(value, list) and value else {}
         return f"{len(value)} note(s); last: {str(last.get('text', ''))[:60]}"
+    if field == "year_mentions":
+        return ", ".join(f"{m.get('text', '')} ({m.get('kind') or '?'})" for m in value if isinstance(m, dict))
     if field == "case":
+        if isinstance(value, dict) and value.get("op"):
+            return f"made by {value['op']} of {', '.join(value.get('from') or [])}"
         return "stored by batch"
+    if field == "boundary":
+        if isinstance(value, dict):
+            return f"{value.get('op')}: replaced by {', '.join(value.get('by') or [])}"
     return str(value)
 
 
 def provenance(value: Any, sources: list[str]) -> str:
     """`model`, `reviewer ana`, `declared` …: where a single value came from."""
-    if isinstance(value, dict) and value.get("source") == "reviewer":
+    if isinstance(value, dict) and str(value.get("source") or "").startswith("reviewer"):
         return f"reviewer {value.get('reviewer', '')}".strip()
     src = next((x for x in sources if x), "")
     if src.startswith("reviewer:"):

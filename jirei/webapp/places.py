@@ -31,7 +31,7 @@ class PlaceOption:
     def as_place(self, who: str, text: str | None = None) -> dict:
         return {"text": text or (self.municipality or self.prefecture), "prefecture": self.prefecture,
                 "municipality": self.municipality, "code": self.code, "level": self.level,
-                "source": "reviewer", "reviewer": who}
+                "source": f"reviewer:{who}", "reviewer": who}
 
     def as_json(self) -> dict:
         return {"value": self.value, "label": self.label, "prefecture": self.prefecture,
