@@ -55,3 +55,34 @@ def test_documents_not_paged_by_topic_never_fall_back_to_pages():
         out = outline(ingest(PDFS / name))
         assert topic_pages(out) == [], name
         assert not under_read(out, ["O"] * len(out.blocks)), name
+
+
+@pytest.mark.slow
+def test_continuation_slides_fold_into_their_case_when_the_rule_sets_decide(layout_pdfs):
+    from jirei.extract.segment import segment_rules
+
+    pdf, gold_path = layout_pdfs[("train-001-partI", "slides")]
+    score = score_segmentation(segment_rules(ingest(pdf)), load_gold(gold_path), doc_name=pdf.name)
+    assert score.f1 >= 0.95, (score.precision, score.recall, score.spurious[:5])
+    assert score.ends_share >= 0.95, score.truncated[:5]
+
+
+def test_a_heading_marked_as_continued_stays_in_its_case(tmp_path):
+    from jirei.extract.segment import segment_rules
+
+    report = tmp_path / "casebook.md"
+    report.write_text(
+        "# 地域連携の取組事例集\n\n"
+        "## ① 株式会社サンプル農園：耕作放棄地を活かした果樹栽培（静岡県浜松市）\n\n"
+        "浜松市の耕作放棄地を借り受け、2021年から果樹栽培を始めた。\n\n"
+        "## ① 株式会社サンプル農園：耕作放棄地…（続き）\n\n"
+        "収穫体験には年間3千人が訪れ、地元の雇用も生まれている。\n\n"
+        "## ② 鳥取大学：地域人材育成講座（鳥取県鳥取市）\n\n"
+        "地元企業の社員を対象に、データ活用の講座を開いている。\n",
+        encoding="utf-8",
+    )
+    cases = segment_rules(ingest(report))
+    assert len(cases) == 2, [c.title for c in cases]
+    assert "サンプル農園" in cases[0].title and "鳥取大学" in cases[1].title
+    assert "年間3千人" in cases[0].text and "(続き)" in cases[0].text  # text is normalised (NFKC)
+    assert "2021年" not in cases[1].text

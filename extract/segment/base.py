@@ -8,6 +8,8 @@ pages, section paths and ids are computed.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
@@ -54,6 +56,9 @@ def assemble(doc: Document, lines: list[Line], tags: list[Tag], layout: str) -> 
     sections: list[tuple[int, str]] = []
     current: dict | None = None
 
+    def title_of(entry: dict) -> str:
+        return join_wrapped(strip_marks(lines[i].content) for i in entry["title_lines"])
+
     def close() -> None:
         nonlocal current
         if current is None:
@@ -78,6 +83,8 @@ def assemble(doc: Document, lines: list[Line], tags: list[Tag], layout: str) -> 
 
     for line, tag in zip(lines, tags):
         role = tag.role
+        if role is Role.CASE and current is not None and continues(line.content, title_of(current)):
+            role = Role.BODY  # a slide or page titled as the open case's continuation stays in it
         if role is Role.CASE:
             close()
             current = {"head": line.index, "last": line.index, "title_lines": [line.index]}
@@ -97,6 +104,25 @@ def assemble(doc: Document, lines: list[Line], tags: list[Tag], layout: str) -> 
                 current["last"] = line.index
     close()
     return cases
+
+
+# A heading that says it continues the page before: `（続き）`, `(続)`, `(2/3)`, `（その2）`.
+CONTINUED = re.compile(r"[（(]\s*(?:続き?|つづき|cont\.?|その\s*[2-9２-９]|[2-9２-９]\s*/\s*\d+)\s*[)）]", re.I)
+_ELLIPSIS = re.compile(r"(?:\.{2,}|…+|・{3,})$")
+
+
+def bare_title(text: str) -> str:
+    """A heading without its continuation mark, trailing ellipsis and spaces."""
+    return _ELLIPSIS.sub("", re.sub(r"\s", "", CONTINUED.sub("", strip_marks(text))))
+
+
+def continues(heading: str, title: str) -> bool:
+    """Is `heading` marked as the continuation of the entry titled `title` (the same title, or a
+    shortened one, with `（続き）` or `(2/3)`)?"""
+    if not CONTINUED.search(heading):
+        return False
+    bare, previous = bare_title(heading), bare_title(title)
+    return not bare or (len(bare) >= 4 and previous.startswith(bare)) or bare == previous
 
 
 def join_wrapped(parts) -> str:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from jirei.extract.outline import Block, BlockKind, Outline
 
-from .base import Role, Tag
+from .base import CONTINUED, Role, Tag, bare_title
 from .lines import strip_marks
 from .patterns import names_org_or_place, paren_tail
 
@@ -403,11 +403,6 @@ TOPIC_SHARE = 0.6
 # the pages that open with a heading: one entry per topic page is then the safer reading
 # (leave-one-document-out on the development documents: real PDFs 0.36 -> 0.45, layouts 0.29 -> 0.66).
 UNDER_READ_SHARE = 0.4
-# A page title that says it continues the page before: `（続き）`, `(続)`, `(2/3)`, `（その2）`.
-_CONTINUED = re.compile(r"[（(]\s*(?:続き?|つづき|cont\.?|その\s*[2-9２-９]|[2-9２-９]\s*/\s*\d+)\s*[)）]", re.I)
-_ELLIPSIS = re.compile(r"(?:\.{2,}|…+|・{3,})$")
-
-
 def topic_pages(outline: Outline) -> list[int]:
     """Indices of the blocks that open a topic page: the first block of a page when it is a heading,
     for a document most of whose pages (at least TOPIC_PAGES_MIN) open so; else empty."""
@@ -433,9 +428,9 @@ def topic_page_labels(outline: Outline) -> list[str]:
     previous = None
     for i in topic_pages(outline):
         text = blocks[i].text
-        title = _ELLIPSIS.sub("", re.sub(r"\s", "", _CONTINUED.sub("", text)))
+        title = bare_title(text)
         # a continuation page: marked so, or titled with the previous title (or a shortened one)
-        if previous and (_CONTINUED.search(text) or (len(title) >= 6 and previous.startswith(title))):
+        if previous and (CONTINUED.search(text) or (len(title) >= 6 and previous.startswith(title))):
             continue
         labels[i] = "B"
         previous = title
