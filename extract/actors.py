@@ -419,7 +419,10 @@ def document_context(text: str, cases: list) -> DocumentContext:
     if ctx.place is not None:
         ctx.place = {k: v for k, v in ctx.place.items() if k not in ("source",)}
         ctx.own_publication = bool(_PUBLISHER.search(front))
-    chambers = [m for m in re.finditer(r"[^\s、。「」()（）]{1,10}商工会議所", front) if not m.group().startswith(("日本", "日商"))]
+    # a chamber named inside a case (one row of a list, one article) does not publish the document
+    chambers = [m for m in re.finditer(r"[^\s、。「」()（）|]{1,10}商工会議所", front)
+                if not m.group().startswith(("日本", "日商")) and not any(s <= m.start() < e for s, e in
+                                                                         (c.span for c in cases))]
     if chambers and len({m.group() for m in chambers}) == 1:
         ctx.chamber = {"name": chambers[0].group(), "span": [chambers[0].start(), chambers[0].end()]}
     for m in _ALIAS.finditer(text):

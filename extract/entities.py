@@ -236,10 +236,32 @@ def entity_mentions(nlp, texts: list[str]) -> list[list[dict]]:
                 org = None
                 if ent.label_ in orgs.ORG_LABELS:
                     org = ent.text if source == "rule" else _ner_name(ent)
-                mentions.append({"text": ent.text, "label": ent.label_, "source": source,
-                                 "start": offset + ent.start_char, "end": offset + ent.end_char, "org": org})
+                start, end, text = offset + ent.start_char, offset + ent.end_char, ent.text
+                cell = _one_cell(text)
+                if cell is not None:  # a name never runs over a table's cell border (`|`, tab)
+                    a, b = cell
+                    start, end, text = start + a, start + b, text[a:b]
+                    org = text if org is not None else None
+                mentions.append({"text": text, "label": ent.label_, "source": source,
+                                 "start": start, "end": end, "org": org})
         out.append(mentions)
     return out
+
+
+_CELL_BORDER = re.compile(r"\s*[|\t]\s*")
+
+
+def _one_cell(text: str) -> tuple[int, int] | None:
+    """For an entity that runs over table cell borders, the (start, end) of its longest cell within
+    its text; None for an entity inside one cell."""
+    if not _CELL_BORDER.search(text):
+        return None
+    pieces, pos = [], 0
+    for m in _CELL_BORDER.finditer(text):
+        pieces.append((pos, m.start()))
+        pos = m.end()
+    pieces.append((pos, len(text)))
+    return max(pieces, key=lambda ab: ab[1] - ab[0])
 
 
 # The label of a form's `label:value` line (`No.:1`, `企業・団体名:…`) names a field, not a body.

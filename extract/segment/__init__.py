@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from jirei.extract.forms import form_cases
+from jirei.extract.table_rows import with_table_rows
 from jirei.records import Case, Document
 
 from .base import Role, RuleSet, Tag, assemble
@@ -118,13 +119,18 @@ def segment(doc: Document, layout: str | None = None, model: str | Path | None =
     The trained CRF decides, except for a document kind (the rule set that claims the layout;
     `declared` pools the declared ones, for a layout without evidence of its own) where the model
     card's cross-validation evidence found the rule sets better; then the rule set decides, as
-    `layout` says. A submission form is one case, whatever its layout (`jirei.extract.forms`)."""
+    `layout` says. A submission form is one case, whatever its layout (`jirei.extract.forms`); a
+    table whose rows are cases gives one case per row (`jirei.extract.table_rows`)."""
     if layout in (None, "form"):
         cases = form_cases(doc)
         if cases or layout == "form":
             return cases
     if layout:
         return segment_rules(doc, layout)
+    return with_table_rows(doc, _segment_by_route(doc, model))
+
+
+def _segment_by_route(doc: Document, model: str | Path | None) -> list[Case]:
     segmenter = load_segmenter(model)
     if segmenter is None:
         return segment_rules(doc)

@@ -1,0 +1,101 @@
+"""Cases listed as table rows (`jirei.extract.table_rows`): a markdown list of programmes, a
+tab-separated export and a Word table become one case per row with the organisation and place
+their columns declare; tables that are not case lists (a KPI table inside a case, a list of names
+without descriptions) are left to the segmenter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jirei.extract.ingest import ingest
+from jirei.extract.segment import segment
+
+PROGRAMMES = (
+    "# 令和5年度 地域づくり活動事例一覧\n\n"
+    "県内で取り組まれている地域づくり活動を紹介します。\n\n"
+    "| No. | 団体名 | 所在地 | 取組の概要 |\n"
+    "|---|---|---|---|\n"
+    "| 1 | NPO法人まちづくり鳥取 | 鳥取市 | 空き家を改修してシェアオフィスとし、移住者の起業を支援している。2022年度は5件の起業につながった。 |\n"
+    "| 2 | 株式会社ひかり農園 | 倉吉市 | 耕作放棄地で果樹を育て、地元高校生のインターンシップを受け入れている。 |\n"
+    "| 3 | 米子商工会議所 | 米子市 | 事業承継のマッチング窓口を設け、後継者不在の中小企業と若手経営者をつないでいる。 |\n"
+    "| 4 | 智頭町観光協会 | 智頭町 | 森林セラピーのツアーを企画し、都市部からの交流人口を増やしている。 |\n\n"
+    "問合せ先:鳥取県地域づくり推進課 0857-26-7000\n"
+)
+
+
+def _check_programmes(cases, doc):
+    assert [c.layout for c in cases] == ["table-rows"] * 4
+    assert [c.title for c in cases] == ["NPO法人まちづくり鳥取", "株式会社ひかり農園", "米子商工会議所", "智頭町観光協会"]
+    assert [c.ordinal for c in cases] == [1, 2, 3, 4]
+    for c in cases:
+        assert doc.text[c.span[0] : c.span[1]] == c.text
+        org = c.declared["organisation"]
+        assert doc.text[org["span"][0] : org["span"][1]] == org["value"] == c.title
+        assert c.declared["summary"]["value"].endswith("。") or "。" in c.declared["summary"]["value"]
+    assert cases[2].declared["place"]["value"] == "米子市"
+    assert not any("問合せ先" in c.text or "県内で取り組まれている" in c.text for c in cases)
+
+
+def test_markdown_programme_list_gives_one_case_per_row(tmp_path: Path):
+    path = tmp_path / "programmes.md"
+    path.write_text(PROGRAMMES, encoding="utf-8")
+    doc = ingest(path)
+    _check_programmes(segment(doc), doc)
+
+
+def test_tab_separated_list_gives_one_case_per_row(tmp_path: Path):
+    rows = [line.strip("| ").split(" | ") for line in PROGRAMMES.splitlines() if line.startswith("| ") and "---" not in line]
+    path = tmp_path / "programmes.txt"
+    path.write_text("活動事例一覧\n\n" + "\n".join("\t".join(r) for r in rows) + "\n", encoding="utf-8")
+    doc = ingest(path)
+    _check_programmes(segment(doc), doc)
+
+
+def test_word_table_of_programmes_gives_one_case_per_row(tmp_path: Path):
+    docx = pytest.importorskip("docx")
+    rows = [line.strip("| ").split(" | ") for line in PROGRAMMES.splitlines() if line.startswith("| ") and "---" not in line]
+    d = docx.Document()
+    d.add_heading("令和5年度 地域づくり活動事例一覧", level=1)
+    table = d.add_table(rows=len(rows), cols=len(rows[0]))
+    for r, row in enumerate(rows):
+        for c, cell in enumerate(row):
+            table.cell(r, c).text = cell
+    path = tmp_path / "programmes.docx"
+    d.save(path)
+    doc = ingest(path)
+    _check_programmes(segment(doc), doc)
+
+
+def test_case_rows_carry_their_declared_organisation_and_place(tmp_path: Path):
+    from jirei.extract.entities import extract_entities
+    from jirei.pipeline import RulesOnly
+
+    path = tmp_path / "programmes.md"
+    path.write_text(PROGRAMMES, encoding="utf-8")
+    doc = ingest(path)
+    cases = segment(doc)
+    extract_entities(doc, cases, RulesOnly())
+    chamber = cases[2]
+    assert [(o["name"], o["role"], o["source"]) for o in chamber.organisations][:1] == [("米子商工会議所", "lead", "declared")]
+    assert (chamber.places[0]["prefecture"], chamber.places[0]["municipality"]) == ("鳥取県", "米子市")
+    # the chamber named in row 3 does not become the lead of row 4
+    assert [o["name"] for o in cases[3].organisations if o["role"] == "lead"] == ["智頭町観光協会"]
+
+
+def test_tables_that_list_no_cases_stay_with_the_segmenter(tmp_path: Path):
+    text = (
+        "## ① 株式会社サンプル農園:耕作放棄地を活かした果樹栽培(静岡県浜松市)\n\n"
+        "浜松市の耕作放棄地を借り受け、2021年から果樹栽培を始めた。収穫体験には年間3千人が訪れる。"
+        "地元の高校と連携し、農業体験の授業も受け入れている。販路は市内の道の駅と直売所である。\n\n"
+        "| 指標 | 2021年度 | 2022年度 |\n|---|---|---|\n| 来訪者数 | 1,200人 | 3,000人 |\n| 雇用 | 2人 | 5人 |\n\n"
+        "## ② 鳥取大学:地域人材育成講座(鳥取県鳥取市)\n\n"
+        "地元企業の社員を対象に、データ活用の講座を開いている。\n\n"
+        "| 団体名 | 所在地 |\n|---|---|\n| 鳥取大学 | 鳥取市 |\n| 鳥取県 | 鳥取市 |\n"
+    )
+    path = tmp_path / "casebook.md"
+    path.write_text(text, encoding="utf-8")
+    cases = segment(ingest(path))
+    assert len(cases) == 2 and not any(c.layout == "table-rows" for c in cases)
+    assert "サンプル農園" in cases[0].title and "鳥取大学" in cases[1].title
