@@ -127,14 +127,18 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 def cmd_relabel(args: argparse.Namespace) -> int:
     from jirei.batch import check_models
+    from jirei.model_jobs import active_models_dir
     from jirei.relabel import relabel_store
     from jirei.store import StoreError
 
-    try:
-        classifier = check_models(args.models)
-    except RuntimeError as exc:
-        return _usage_error(str(exc))
     with _open_store(args.db) as store:
+        # --models given: that folder; else the model promoted in this store (the reviewer app's
+        # Models page), else the shipped models
+        models = args.models if args.models is not None else active_models_dir(store)
+        try:
+            classifier = check_models(models)
+        except RuntimeError as exc:
+            return _usage_error(str(exc))
         try:
             summary = relabel_store(store, classifier)
         except StoreError as exc:  # read-only, disk full: the cases relabelled so far stay relabelled
@@ -267,11 +271,14 @@ def add_store_parsers(sub) -> None:
     p.set_defaults(func=cmd_batch)
 
     p = sub.add_parser("relabel", help="apply the current model to stored cases (reviewers' values kept)",
-                       description="Classify every stored case (current document versions) with the current "
-                                   "model. A field a reviewer set is never changed; every change is written to "
-                                   "the case's history under model@<version>.")
+                       description="Classify every stored case (current document versions) with the store's "
+                                   "active model (the one last promoted in the reviewer app's Models page; "
+                                   "without one, the shipped models) or with --models. A field a reviewer set is "
+                                   "never changed; every change is written to the case's history under "
+                                   "model@<version>.")
     p.add_argument("--db", default=DEFAULT_DB, help="case store (default: %(default)s)")
-    p.add_argument("--models", default=str(paths.MODELS), help="classifier artefacts (default: %(default)s)")
+    p.add_argument("--models", default=None, metavar="DIR",
+                   help=f"classifier artefacts (default: the store's active model, else {paths.MODELS})")
     p.set_defaults(func=cmd_relabel)
 
     p = sub.add_parser("cases", help="list stored cases with filters and full-text search",
