@@ -158,6 +158,14 @@ def test_retrain_job_trains_what_jirei_train_does_and_promotion_reaches_relabel(
                    if h["field"] == "pillar" and h["model_version"] == job["candidate"]]
         assert len(changed) == sources.count(f"model@{job['candidate']}")
         assert all(h["who"] == f"model@{job['candidate']}" for h in changed)
+    # a batch after the promotion labels new documents with the promoted model too
+    report = tmp_path / "sample_casebook.md"
+    shutil.copy(model_jobs.paths.samples_dir() / "sample_casebook.md", report)
+    assert main(["batch", str(report), "--db", str(db), "--workers", "1", "-q"]) == 0
+    capsys.readouterr()
+    with Store(db) as store:
+        new = [c for c in store.query_cases(CaseQuery(order="document"))[0] if c["doc"] == report.name]
+    assert len(new) == 3 and all(c["sources"]["pillar"] == [f"model@{job['candidate']}"] for c in new)
     # with --models, that folder wins
     assert main(["relabel", "--db", str(db), "--models", str(model_jobs.paths.MODELS)]) == 0
     assert "with model chiiki_kyoso-" in capsys.readouterr().out

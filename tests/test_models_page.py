@@ -2,8 +2,7 @@
 end to end in real Chromium (Debian's /usr/bin/chromium via Playwright) over uvicorn: an admin
 starts a retrain, watches its progress, reads the candidate's figures beside the active model's
 (worse ones marked), promotes it, relabels, and the dashboard and a case page show the new
-model version, all without restarting the server. The picture of the comparison is kept as
-docs/screenshots/retrain.png."""
+model version, all without restarting the server."""
 
 from __future__ import annotations
 
@@ -25,7 +24,6 @@ from test_model_jobs import reviewed_store
 from test_webapp import SECRET, USERS, client_for, csrf
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "screenshots" / "retrain.png"
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -121,8 +119,6 @@ def test_retrain_progress_compare_promote_and_relabel_without_a_restart(db: Path
             assert "worse" in worse.nth(i).inner_text()
         banner = page.inner_text("#regressions")
         assert (f"{len(expected)} figure" in banner) if expected else ("No figure is worse" in banner)
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT), full_page=True)
 
         # promote: the same server shows the candidate as the active model at once
         page.click("#promote-button")
