@@ -32,6 +32,7 @@ bench: install
 # PNGs of the reviewer app (queue, case, dashboard) for the README, in headless /usr/bin/chromium
 screenshots: install
 	$(BIN)/python scripts/screenshots.py
+	$(BIN)/python scripts/screenshot_retrain.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
