@@ -75,8 +75,24 @@ def active_models_dir(store: Store, default: str | Path | None = None) -> Path:
     """The folder of the store's active model; without a promotion, `default` (or the shipped models)."""
     active = store.active_model()
     if active is not None:
-        return Path(active["models_dir"])
+        return resolve_models_dir(store.path, active["models_dir"])
     return Path(default) if default is not None else paths.default_models()
+
+
+def resolve_models_dir(db_path: str | Path, models_dir: str | Path) -> Path:
+    """A models folder as the store records it: relative to the store's folder for the models a
+    job trained (so the store and its `.models` folder can move together), else absolute."""
+    models_dir = Path(models_dir)
+    return models_dir if models_dir.is_absolute() else Path(db_path).resolve().parent / models_dir
+
+
+def recorded_models_dir(db_path: str | Path, models_dir: Path) -> str:
+    """How the store records a models folder: relative to the store's folder when it is inside it."""
+    base = Path(db_path).resolve().parent
+    try:
+        return str(models_dir.resolve().relative_to(base))
+    except ValueError:
+        return str(models_dir.resolve())
 
 
 def read_card(models_dir: str | Path) -> dict | None:
@@ -388,7 +404,8 @@ def _train(store: Store, db_path: Path, job: dict, step) -> None:
                        "held_out": jirei_held_out_scores(base, seeds, extra),
                        "corrections": (base_card.get("training_data") or {}).get("corrections", 0),
                        "rows": (base_card.get("training_data") or {}).get("rows")}
-    if not store.finish_model_job(job["job_id"], trained.version, str(target), figures, run_id):
+    if not store.finish_model_job(job["job_id"], trained.version, recorded_models_dir(db_path, target), figures,
+                                  run_id):
         raise JobCancelled()
 
 
@@ -428,7 +445,8 @@ def _relabel(store: Store, job: dict, step) -> None:
     summary = relabel_store(store, classifier, progress=progress)
     figures = {"relabel": {"run_id": summary.run_id, "cases": summary.cases, "changed": summary.changed_cases,
                            "changes": summary.changes, "kept_reviewer": summary.kept_reviewer}}
-    if not store.finish_model_job(job["job_id"], classifier.version, str(models_dir), figures, summary.run_id):
+    if not store.finish_model_job(job["job_id"], classifier.version, recorded_models_dir(store.path, models_dir),
+                                  figures, summary.run_id):
         raise JobCancelled()
 
 

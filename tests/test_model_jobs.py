@@ -110,7 +110,8 @@ def test_retrain_job_trains_what_jirei_train_does_and_promotion_reaches_relabel(
     # the candidate sits beside the store, one folder per version, never in the package
     home = model_jobs.models_home(db)
     assert home == db.parent / "jirei.db.models"
-    target = Path(job["candidate_dir"])
+    assert job["candidate_dir"] == f"jirei.db.models/{job['candidate']}"  # relative: store and models move together
+    target = model_jobs.resolve_models_dir(db, job["candidate_dir"])
     assert target == home / job["candidate"] and (target / "model_card.json").is_file()
     assert not list(home.glob(".job-*"))
     card = json.loads((target / "model_card.json").read_text(encoding="utf-8"))

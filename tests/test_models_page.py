@@ -6,8 +6,10 @@ model version, all without restarting the server."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import socket
 import time
 from pathlib import Path
 
@@ -60,6 +62,27 @@ def test_the_models_page_is_for_admins_and_posts_need_the_csrf_token(db: Path, s
     assert "Nothing done" in (shown := admin.get("/admin/models").text) and "no model job 99" in shown
     with Store(db) as store:
         assert store.model_jobs() == [] and store.active_model() is None
+        # a finished job whose candidate folder was removed since: promotion refused, nothing changes
+        job_id = store.create_model_job("train", "ana", {}, version, 6)
+        store.model_job_started(job_id, 0, "elsewhere")
+        store.finish_model_job(job_id, "chiiki_kyoso-0ddba11", "jirei.db.models/chiiki_kyoso-0ddba11", {}, None)
+    assert admin.post(f"/admin/models/jobs/{job_id}/promote", data={"csrf_token": token}).status_code == 303
+    shown = admin.get("/admin/models").text
+    assert "the candidate&#39;s files are gone" in shown and f'<code id="active-version">{version}</code>' in shown
+    with Store(db) as store:
+        assert store.active_model() is None and store.model_job(job_id)["decision"] is None
+        # a running job (this live process stands in for its process): its step, and the page reloads itself
+        running = store.create_model_job("train", "ana", {"hyperparameters": "active"}, version, 6)
+        store.model_job_started(running, os.getpid(), socket.gethostname())
+        store.model_job_progress(running, 3, "training (cross-validation) on 142 rows")
+    shown = admin.get("/admin/models").text
+    assert "step 3 / 6: training (cross-validation) on 142 rows" in shown
+    assert '<meta http-equiv="refresh" content="2">' in shown and 'id="retrain-button" disabled' in shown
+    with Store(db) as store:
+        store.fail_model_job(running, "MemoryError: out of memory\nsecond line")
+    shown = admin.get("/admin/models").text
+    assert 'id="job-error">Failed: MemoryError: out of memory second line</p>' in shown
+    assert "http-equiv" not in shown and 'id="retrain-button" disabled' not in shown
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not found (apt-get install chromium)")

@@ -15,7 +15,9 @@ DEFAULT_DB = "jirei.db"
 SERVE_HELP = """\
 Run the reviewer web app over a case store: a queue of cases by uncertainty, keyboard-first
 editing (press ? on any page for the keys), history with undo, a dashboard, and for admins user
-management and exports. Every page needs a login (`jirei users add NAME`).
+management, exports and the Models page (retrain from the reviewers' corrections in the
+background, compare with the active model, promote; models go to <db>.models/ beside the store).
+Every page needs a login (`jirei users add NAME`).
 
 It binds to 127.0.0.1 unless --host says otherwise. Sessions are kept in the store: the cookie
 (HttpOnly, SameSite=Lax) carries only a random token; a session ends on logout, when the user's

@@ -36,7 +36,7 @@ class ModelWatch:
 
     def summary(self, store: Store) -> ModelSummary:
         active = store.active_model()
-        key = (active["id"], active["models_dir"]) if active else (None, str(self.default_dir))
+        key = (active["id"], str(self.models_dir(store))) if active else (None, str(self.default_dir))
         with self._lock:
             if key == self._key and self._summary is not None:
                 return self._summary
@@ -103,6 +103,11 @@ def decide_view(ctx) -> Response:
     decision = {"promote": "promoted", "discard": "discarded"}.get(ctx.request.path_params["action"])
     if decision is None:
         return ctx.render("error.html", 404, title="Not found", message="Jobs can be promoted or discarded.")
+    found = ctx.store.model_job(int(raw))
+    if decision == "promoted" and found and found["candidate_dir"] and model_jobs.read_card(
+            model_jobs.resolve_models_dir(ctx.store.path, found["candidate_dir"])) is None:
+        ctx.flash(f"Nothing done: the candidate's files are gone ({found['candidate_dir']}); retrain.", "error")
+        return RedirectResponse("/admin/models", status_code=303)
     try:
         job = ctx.store.decide_model_job(int(raw), decision, ctx.who)
     except StoreError as exc:
