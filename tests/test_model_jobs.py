@@ -238,3 +238,26 @@ def test_discard_keeps_the_active_model(db: Path):
         assert job["decision"] == "discarded" and store.active_model() is None
         with pytest.raises(StoreError, match="already discarded by ben"):
             store.decide_model_job(job_id, "promoted", "ana")
+
+
+def test_a_retrain_with_nothing_new_reproduces_the_active_model_byte_for_byte(tmp_path: Path, seeds_dir: Path):
+    """No corrections in the store and the active model's hyperparameters: the candidate is the
+    committed model itself (same version, same files), and no figure changes."""
+    from jirei.classify.model import blas_kernel
+
+    committed = json.loads((model_jobs.paths.MODELS / "model_card.json").read_text(encoding="utf-8"))
+    if committed["libraries"].get("blas") != blas_kernel():
+        pytest.skip(f"the committed models were fitted under {committed['libraries'].get('blas')}, this machine "
+                    f"runs {blas_kernel()} (OPENBLAS_CORETYPE)")
+    db = tmp_path / "jirei.db"
+    build_store(db, [seed_file("004", seeds_dir)])
+    job = wait_for(db, model_jobs.start_job(db, "train", "ana", seeds=seeds_dir, hyperparameters="active"))
+    assert job["status"] == "finished", job["error"]
+    assert job["candidate"] == job["base_version"] == committed["model_version"]
+    card = json.loads((model_jobs.resolve_models_dir(db, job["candidate_dir"]) / "model_card.json")
+                      .read_text(encoding="utf-8"))
+    assert card["file_sha256"] == committed["file_sha256"]
+    assert card["training_data"]["corrections"] == 0
+    rows = model_jobs.comparison(job["figures"])
+    assert rows and all(r.delta == 0 for r in rows if r.group.startswith("held-out"))
+    assert model_jobs.regressions(job["figures"]) == []
