@@ -210,7 +210,7 @@ def check_jobs(store: Store, now: datetime | None = None) -> list[int]:
             if store.fail_model_job(job["job_id"], reason):
                 failed.append(job["job_id"])
             continue
-        stale_before = (now - timedelta(seconds=STALE_SECONDS)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        stale_before = (now - timedelta(seconds=STALE_SECONDS)).isoformat(timespec="milliseconds")  # as Store stamps
         if beat < stale_before and store.fail_model_job(
                 job["job_id"], f"no sign of life from the job's process (pid {job['pid']} on {job['host']}) "
                                f"since {beat[:19].replace('T', ' ')} UTC", stale_before=stale_before):

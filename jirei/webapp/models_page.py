@@ -9,6 +9,7 @@ summary only when that changed."""
 from __future__ import annotations
 
 import threading
+from datetime import datetime, timezone
 from pathlib import Path
 
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -41,18 +42,49 @@ class ModelWatch:
             if key == self._key and self._summary is not None:
                 return self._summary
         summary = load_model_summary(key[1], self.runs_file)
+        if summary.known and not summary.held_out:
+            _held_out_from_job(store, summary)
         with self._lock:
             self._key, self._summary = key, summary
         return summary
+
+
+#: The job's held-out figures as the dashboard names them (`modelinfo.HELD_OUT_FIGURES`).
+JOB_HELD_OUT = (("all", "pillar_accuracy", "pillar accuracy"), ("all", "pillar_macro_f1", "pillar macro F1"),
+                ("all", "pillar_ece", "pillar ECE (calibration error)"),
+                ("all", "items_micro_f1", "action items micro F1"),
+                ("case store", "pillar_accuracy", "pillar accuracy, reviewed held-out store cases"))
+
+
+def _held_out_from_job(store: Store, summary: ModelSummary) -> None:
+    """A model trained by a retrain job has no `jirei evaluate all` run yet: its held-out figures
+    are the ones the job scored it with."""
+    for job in store.model_jobs(limit=50):
+        figures = (job.get("figures") or {}).get("candidate") or {}
+        if job["status"] == "finished" and job["candidate"] == summary.version and figures.get("held_out"):
+            held = figures["held_out"]
+            summary.held_out = [(label, held[part][key]) for part, key, label in JOB_HELD_OUT
+                                if key in held.get(part, {})]
+            summary.held_out_run = {"run_id": f"retrain job {job['job_id']}", "started_at": job["finished_at"]}
+            return
 
 
 def _job_view(job: dict) -> dict:
     view = dict(job)
     view["percent"] = int(100 * job["step"] / job["steps"]) if job["steps"] else 0
     view["open"] = job["status"] in ("queued", "running")
+    view["elapsed"] = _seconds_since(job.get("started_at") or job["created_at"]) if view["open"] else None
     for key in ("created_at", "started_at", "finished_at", "heartbeat_at", "decided_at"):
         view[key + "_short"] = (job.get(key) or "")[:19].replace("T", " ")
     return view
+
+
+def _seconds_since(stamp: str) -> int | None:
+    try:
+        then = datetime.fromisoformat(stamp)
+    except (TypeError, ValueError):
+        return None
+    return max(0, int((datetime.now(timezone.utc) - then).total_seconds()))
 
 
 def models_view(ctx) -> Response:
