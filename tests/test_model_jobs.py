@@ -205,6 +205,33 @@ def test_a_job_whose_process_dies_is_failed_with_a_reason(db: Path, seeds_dir: P
     assert wait_for(db, again, timeout=60)["status"] == "failed"
 
 
+def test_a_job_started_by_another_process_is_seen_and_failed_when_its_process_dies(db: Path, seeds_dir: Path):
+    """The process that started the job exits at once (as a CLI would); this process sees the
+    job run, and fails it when its process is gone (no one was left to reap it)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from jirei import model_jobs; "
+            "print(model_jobs.start_job(sys.argv[1], 'train', 'ben', seeds=sys.argv[2], hyperparameters='defaults'))")
+    done = subprocess.run([sys.executable, "-c", code, str(db), str(seeds_dir)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    job_id = int(done.stdout.strip())
+    deadline = time.monotonic() + 60
+    while True:
+        with Store(db) as store:
+            job = store.model_job(job_id)
+        if job["status"] == "running" and job["step"] >= 1:
+            break
+        assert job["status"] in ("queued", "running") and time.monotonic() < deadline, job
+        time.sleep(0.2)
+    assert job["requested_by"] == "ben" and job["pid"]
+    os.kill(job["pid"], signal.SIGKILL)
+    job = wait_for(db, job_id, timeout=60)
+    assert job["status"] == "failed" and f"the job's process (pid {job['pid']}) is gone" in job["error"]
+    assert "\n" not in job["error"]
+
+
 def test_a_silent_job_is_failed_once_its_heartbeat_is_old(db: Path):
     with Store(db) as store:
         job_id = store.create_model_job("train", "ana", {}, None, 6)
