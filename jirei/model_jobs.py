@@ -28,12 +28,10 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import traceback
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
 from jirei import paths
 from jirei.store import Store, StoreError
@@ -138,8 +136,14 @@ def start_job(db_path: str | Path, kind: str, who: str, *, default_models: str |
         except StoreError as exc:
             raise JobError(str(exc)) from None
     home = models_home(db_path)
-    home.mkdir(exist_ok=True)
-    log = open(home / f"job-{job_id}.log", "ab")
+    try:
+        home.mkdir(exist_ok=True)
+        log = open(home / f"job-{job_id}.log", "ab")
+    except OSError as exc:
+        why = f"{home}: cannot write the models folder ({exc.strerror or exc})"
+        with Store(db_path, create=False) as store:
+            store.fail_model_job(job_id, why)
+        raise JobError(why) from None
     try:
         proc = subprocess.Popen([sys.executable, "-m", "jirei.model_jobs", "run", str(db_path), str(job_id)],
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,

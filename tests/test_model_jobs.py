@@ -246,6 +246,15 @@ def test_a_silent_job_is_failed_once_its_heartbeat_is_old(db: Path):
 def test_a_job_that_fails_says_why_in_one_line(db: Path, tmp_path: Path):
     with pytest.raises(model_jobs.JobError, match="seeds folder not found"):
         model_jobs.start_job(db, "train", "ana", seeds=tmp_path / "no-seeds")
+    # the models folder beside the store cannot be made: refused in one line, the job failed with it
+    blocker = model_jobs.models_home(db)
+    blocker.write_text("not a folder", encoding="utf-8")
+    with pytest.raises(model_jobs.JobError, match="cannot write the models folder"):
+        model_jobs.start_job(db, "relabel", "ana")
+    with Store(db) as store:
+        failed = store.model_jobs()[0]
+    assert failed["status"] == "failed" and "jirei.db.models: cannot write the models folder" in failed["error"]
+    blocker.unlink()
     # the active model's folder lost its files: the relabel job fails with the reason
     broken = tmp_path / "broken"
     shutil.copytree(model_jobs.paths.MODELS, broken)

@@ -175,8 +175,8 @@ def create_app(db_path: str | Path, *, secret_key: str | None = None, https_only
     dashboard shows the store's active model (the latest promoted on the Models page; without
     one, the model in `models_dir`) and its held-out figures from the latest evaluation run of it
     in `runs_file`; a promotion is picked up by the next request, without a restart. Retrains
-    read the seed reports in `seeds_dir` (default: the shared folder's). With `https_only` the cookie is Secure and pages carry
-    Strict-Transport-Security."""
+    read the seed reports in `seeds_dir` (default: the shared folder's). With `https_only` the
+    cookie is Secure and pages carry Strict-Transport-Security."""
     db_path = Path(db_path)
     with Store(db_path, create=False) as store:
         store.analyze()  # planner statistics: the queue's filters need them on large stores
