@@ -75,6 +75,10 @@ def test_the_models_page_is_for_admins_and_posts_need_the_csrf_token(db: Path, s
         running = store.create_model_job("train", "ana", {"hyperparameters": "active"}, version, 6)
         store.model_job_started(running, os.getpid(), socket.gethostname())
         store.model_job_progress(running, 3, "training (cross-validation) on 142 rows")
+    state = admin.get(f"/api/models/jobs/{running}").json()
+    assert (state["status"], state["step"], state["steps"], state["kind"]) == ("running", 3, 6, "train")
+    assert admin.get("/api/models/jobs/999").status_code == 404
+    assert reviewer.get(f"/api/models/jobs/{running}").status_code == 403
     shown = admin.get("/admin/models").text
     assert "step 3 / 6: training (cross-validation) on 142 rows" in shown
     assert '<meta http-equiv="refresh" content="2">' in shown and 'id="retrain-button" disabled' in shown
