@@ -33,6 +33,7 @@ bench: install
 screenshots: install
 	$(BIN)/python scripts/screenshots.py
 	$(BIN)/python scripts/screenshots_spans.py
+	$(BIN)/python scripts/screenshot_retrain.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

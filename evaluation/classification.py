@@ -292,3 +292,23 @@ def format_learning_curve(points) -> str:
     for p in points:
         lines.append(f"{p.cases:>5} {p.pillar_accuracy:>6.3f} {p.pillar_macro_f1:>6.3f} {p.items_top1_hit:>6.3f}  {p.fits:>4}")
     return "\n".join(lines)
+
+
+def jirei_held_out_scores(classifier: CaseClassifier, seeds: Path | None = None,
+                          extra_cases: list[GoldLabelledCase] | None = None,
+                          labels_dir: Path = paths.LABEL_GOLD) -> dict[str, dict]:
+    """Jirei's figures alone (no baselines) on the held-out gold cases ("all") and on
+    `extra_cases` ("case store"), as plain dicts: what the reviewer app shows for two models
+    side by side, scored on the same cases."""
+    seeds = seeds or paths.seeds_dir()
+    seed_gold = held_out_cases(seeds, labels_dir)
+    gold = seed_gold + list(extra_cases or [])
+    preds = jirei_predictions(classifier, gold)
+    out = {}
+    for part, mask in _parts(gold, len(seed_gold)).items():
+        if part not in ("all", EXTRA_PART):
+            continue
+        part_gold = [g for g, m in zip(gold, mask) if m]
+        out[part] = asdict(score_system("jirei", part, _subset(preds, mask), part_gold,
+                                        classifier.models.item_numbers))
+    return out

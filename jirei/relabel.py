@@ -6,6 +6,7 @@ the store's history under `model@<version>`, within the relabel run."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from jirei.records import Case
@@ -31,7 +32,10 @@ class RelabelSummary:
                 f"{self.kept_reviewer} cases keep reviewer labels"]
 
 
-def relabel_store(store: Store, classifier, query: CaseQuery | None = None) -> RelabelSummary:
+def relabel_store(store: Store, classifier, query: CaseQuery | None = None,
+                  progress: Callable[[int], None] | None = None) -> RelabelSummary:
+    """Classify the stored cases (all, or those of `query`) with `classifier`; `progress` is
+    called with the number of cases done after each chunk."""
     t0 = time.perf_counter()
     version = classifier.version
     store.register_model(version, classifier.models.card)
@@ -55,6 +59,8 @@ def relabel_store(store: Store, classifier, query: CaseQuery | None = None) -> R
                     summary.changes[f] = summary.changes.get(f, 0) + 1
                 if store.reviewer_fields(record["case_id"], labels):
                     summary.kept_reviewer += 1
+            if progress is not None:
+                progress(summary.cases)
         status = "finished"
     finally:
         summary.seconds = time.perf_counter() - t0

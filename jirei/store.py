@@ -11,6 +11,9 @@ What it holds
 - `history`: append-only (triggers refuse UPDATE and DELETE): who, when, field, old, new,
   model version. An undo is a new entry.
 - `models`, `runs`: model versions seen, and every batch / relabel run with settings, counts, timings.
+- `model_jobs`, `model_promotions`: retrains started from the reviewer app (status, progress, a
+  heartbeat, the candidate and its figures beside the active model's, promoted or discarded), and
+  the append-only list of promoted models, whose latest row is the active model (version, folder).
 - `users`, `sessions`, `drafts`: the reviewer app's accounts (argon2 hashes), its sessions (the
   sha256 of each cookie token, user, created, last seen, expiry, client address) and review forms
   kept across a login. Demoting or disabling the last active admin is refused (`LastAdminError`).
@@ -213,6 +216,49 @@ CREATE TABLE page_boxes (
     lines  TEXT NOT NULL,                      -- [[start, end, x0, top, x1, bottom], ...]
     PRIMARY KEY (doc_id, page)
 );
+    # The model loop of the reviewer app: a retrain is a job whose state lives here, so every
+    # process sees it (`model_jobs`: status, progress, a heartbeat the job's process renews, the
+    # candidate it made and its figures beside the active model's); `model_promotions` is
+    # append-only, and the active model is its latest row (version and the folder of its files).
+    5: """
+CREATE TABLE model_jobs (
+    job_id        INTEGER PRIMARY KEY,
+    kind          TEXT NOT NULL,                 -- train
+    status        TEXT NOT NULL CHECK (status IN ('queued', 'running', 'finished', 'failed')),
+    requested_by  TEXT NOT NULL,
+    settings      TEXT NOT NULL DEFAULT '{}',
+    created_at    TEXT NOT NULL,
+    started_at    TEXT,
+    heartbeat_at  TEXT,
+    finished_at   TEXT,
+    pid           INTEGER,
+    host          TEXT,
+    step          INTEGER NOT NULL DEFAULT 0,
+    steps         INTEGER NOT NULL DEFAULT 0,
+    progress      TEXT NOT NULL DEFAULT '',
+    error         TEXT,
+    base_version  TEXT,                          -- the active model when the job started
+    candidate     TEXT,                          -- the version it trained
+    candidate_dir TEXT,
+    figures       TEXT NOT NULL DEFAULT '{}',    -- {"candidate": {...}, "base": {...}}
+    decision      TEXT CHECK (decision IN ('promoted', 'discarded')),
+    decided_by    TEXT,
+    decided_at    TEXT,
+    run_id        INTEGER REFERENCES runs(run_id)
+);
+CREATE TABLE model_promotions (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    at         TEXT NOT NULL,
+    who        TEXT NOT NULL,
+    version    TEXT NOT NULL,
+    models_dir TEXT NOT NULL,
+    job_id     INTEGER REFERENCES model_jobs(job_id),
+    previous   TEXT
+);
+CREATE TRIGGER model_promotions_no_update BEFORE UPDATE ON model_promotions
+BEGIN SELECT RAISE(ABORT, 'model promotions are append-only'); END;
+CREATE TRIGGER model_promotions_no_delete BEFORE DELETE ON model_promotions
+BEGIN SELECT RAISE(ABORT, 'model promotions are append-only'); END;
 """,
 }
 
@@ -227,6 +273,10 @@ class LastAdminError(StoreError):
 
 class ReadOnlyStoreError(StoreError):
     """The store cannot be written here: a read-only file, folder or file system."""
+
+
+class JobRunningError(StoreError):
+    """A model job was asked for while another of its kind is still queued or running."""
 
 
 class ConflictError(StoreError):
@@ -1151,6 +1201,120 @@ class Store:
         self.conn.execute(f"PRAGMA mmap_size = {int(mmap_mb) * 1024 * 1024}")
         self.conn.execute(f"PRAGMA cache_size = {-int(cache_mb) * 1024}")
 
+    # --- model jobs and promotion -----------------------------------------------------------------
+    # A retrain started from the reviewer app runs in a process of its own; its state is here so
+    # any process sees it. The job's process renews `heartbeat_at` while it works; a job whose
+    # heartbeat stopped (or whose process is gone) is failed with a reason by whoever looks
+    # (`fail_model_job`). The active model is the latest row of the append-only `model_promotions`.
+
+    _JOB_OPEN = ("queued", "running")
+
+    def create_model_job(self, kind: str, who: str, settings: dict, base_version: str | None, steps: int) -> int:
+        """A new queued job; refused (JobRunningError) while another job of the same kind is open."""
+        with self.transaction() as db:
+            row = db.execute("SELECT job_id FROM model_jobs WHERE kind = ? AND status IN (?, ?) ORDER BY job_id",
+                             (kind, *self._JOB_OPEN)).fetchone()
+            if row is not None:
+                raise JobRunningError(f"{self.path}: job {row[0]} ({kind}) is still running; wait for it to finish")
+            stamp = now()
+            cur = db.execute("INSERT INTO model_jobs (kind, status, requested_by, settings, created_at, heartbeat_at, "
+                             "steps, progress, base_version) VALUES (?, 'queued', ?, ?, ?, ?, ?, 'queued', ?)",
+                             (kind, who, _json(settings), stamp, stamp, int(steps), base_version))
+            return int(cur.lastrowid)
+
+    def model_job_started(self, job_id: int, pid: int, host: str) -> None:
+        stamp = now()
+        with self.transaction() as db:
+            db.execute("UPDATE model_jobs SET status = 'running', started_at = ?, heartbeat_at = ?, pid = ?, host = ? "
+                       "WHERE job_id = ? AND status IN ('queued', 'running')", (stamp, stamp, pid, host, job_id))
+
+    def model_job_progress(self, job_id: int, step: int | None = None, text: str | None = None) -> bool:
+        """Renew the heartbeat (and the step and its text); False when the job is no longer
+        running (failed by someone who found it silent), so its process can stop."""
+        with self.transaction() as db:
+            cur = db.execute("UPDATE model_jobs SET heartbeat_at = ?, step = coalesce(?, step), "
+                             "progress = coalesce(?, progress) WHERE job_id = ? AND status = 'running'",
+                             (now(), step, text, job_id))
+            return cur.rowcount == 1
+
+    def finish_model_job(self, job_id: int, candidate: str, candidate_dir: str, figures: dict,
+                         run_id: int | None) -> bool:
+        stamp = now()
+        with self.transaction() as db:
+            cur = db.execute("UPDATE model_jobs SET status = 'finished', finished_at = ?, heartbeat_at = ?, "
+                             "step = steps, progress = 'finished', candidate = ?, candidate_dir = ?, figures = ?, "
+                             "run_id = ? WHERE job_id = ? AND status = 'running'",
+                             (stamp, stamp, candidate, candidate_dir, _json(figures), run_id, job_id))
+            return cur.rowcount == 1
+
+    def fail_model_job(self, job_id: int, error: str, *, stale_before: str | None = None) -> bool:
+        """Mark an open job failed with a one-line reason. With `stale_before` only when its
+        heartbeat is older than that time (so a job that is still working is left alone)."""
+        error = " ".join(str(error).split())[:500]
+        with self.transaction() as db:
+            cur = db.execute("UPDATE model_jobs SET status = 'failed', finished_at = ?, error = ? "
+                             "WHERE job_id = ? AND status IN ('queued', 'running') "
+                             "AND (? IS NULL OR coalesce(heartbeat_at, created_at) < ?)",
+                             (now(), error, job_id, stale_before, stale_before))
+            return cur.rowcount == 1
+
+    def model_job(self, job_id: int) -> dict | None:
+        row = self.conn.execute("SELECT * FROM model_jobs WHERE job_id = ?", (job_id,)).fetchone()
+        return _job_dict(row) if row else None
+
+    def model_jobs(self, limit: int = 20) -> list[dict]:
+        rows = self.conn.execute("SELECT * FROM model_jobs ORDER BY job_id DESC LIMIT ?", (limit,)).fetchall()
+        return [_job_dict(r) for r in rows]
+
+    def open_model_jobs(self) -> list[dict]:
+        rows = self.conn.execute("SELECT * FROM model_jobs WHERE status IN (?, ?) ORDER BY job_id",
+                                 self._JOB_OPEN).fetchall()
+        return [_job_dict(r) for r in rows]
+
+    def decide_model_job(self, job_id: int, decision: str, who: str) -> dict:
+        """Promote or discard a finished job's candidate, once. Promoting makes it the active model
+        (a new row of model_promotions) in the same transaction. Returns the job as decided."""
+        if decision not in ("promoted", "discarded"):
+            raise ValueError(f"decision {decision!r}: expected promoted or discarded")
+        stamp = now()
+        with self.transaction() as db:
+            row = db.execute("SELECT * FROM model_jobs WHERE job_id = ?", (job_id,)).fetchone()
+            if row is None:
+                raise StoreError(f"{self.path}: no model job {job_id}")
+            if row["status"] != "finished" or not row["candidate"]:
+                raise StoreError(f"{self.path}: job {job_id} has no candidate to {decision[:-1]} (status {row['status']})")
+            if row["decision"]:
+                raise StoreError(f"{self.path}: job {job_id}'s candidate was already {row['decision']} by "
+                                 f"{row['decided_by']}")
+            db.execute("UPDATE model_jobs SET decision = ?, decided_by = ?, decided_at = ? WHERE job_id = ?",
+                       (decision, who, stamp, job_id))
+            if decision == "promoted":
+                self._promote(db, row["candidate"], row["candidate_dir"], who, job_id, stamp)
+            return _job_dict(db.execute("SELECT * FROM model_jobs WHERE job_id = ?", (job_id,)).fetchone())
+
+    def promote_model(self, version: str, models_dir: str, who: str) -> None:
+        """Make a model the active one by hand (no job): e.g. back to a folder trained by `jirei train`."""
+        with self.transaction() as db:
+            self._promote(db, version, models_dir, who, None, now())
+
+    @staticmethod
+    def _promote(db, version: str, models_dir: str, who: str, job_id: int | None, stamp: str) -> None:
+        previous = db.execute("SELECT version FROM model_promotions ORDER BY id DESC LIMIT 1").fetchone()
+        db.execute("INSERT INTO model_promotions (at, who, version, models_dir, job_id, previous) "
+                   "VALUES (?, ?, ?, ?, ?, ?)", (stamp, who, version, models_dir, job_id,
+                                                 previous[0] if previous else None))
+
+    def active_model(self) -> dict | None:
+        """The latest promotion (version, models_dir, who, at, job_id), or None: no model was
+        promoted in this store, and commands use their default models."""
+        row = self.conn.execute("SELECT * FROM model_promotions ORDER BY id DESC LIMIT 1").fetchone()
+        return dict(row) if row else None
+
+    def promotions(self) -> list[dict]:
+        return [dict(r) for r in self.conn.execute("SELECT * FROM model_promotions ORDER BY id")]
+
+    # --- end of model jobs and promotion ----------------------------------------------------------
+
 
     # --- boundary edits ---------------------------------------------------------------------------
     # A reviewer's split, merge and their undo. Case rows never change their span or text: an edit
@@ -1535,6 +1699,13 @@ def _chunks(items: list, size: int) -> Iterable[list]:
 def _run_dict(row: sqlite3.Row) -> dict:
     d = dict(row)
     for key in ("settings", "counts", "timings"):
+        d[key] = _loads(d[key])
+    return d
+
+
+def _job_dict(row: sqlite3.Row) -> dict:
+    d = dict(row)
+    for key in ("settings", "figures"):
         d[key] = _loads(d[key])
     return d
 

@@ -107,7 +107,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         try:
             summary = run_batch(store, args.paths, workers=args.workers, backend=args.backend,
                                 scheduler=args.scheduler, retry_failed=args.retry_failed, layout=args.layout,
-                                doc_date=args.doc_date, models_dir=args.models,
+                                doc_date=args.doc_date, models_dir=str(_models_of(args, store)),
                                 quiet=args.quiet)
         except (RuntimeError, StoreError) as exc:
             # a full disk, a read-only store, missing models, an unreachable cluster: every
@@ -125,16 +125,24 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return 1 if summary.failed else 0
 
 
+def _models_of(args: argparse.Namespace, store) -> Path:
+    """--models when given, else the model promoted in the store (the reviewer app's Models
+    page), else the shipped models."""
+    from jirei.model_jobs import active_models_dir
+
+    return Path(args.models) if args.models is not None else active_models_dir(store)
+
+
 def cmd_relabel(args: argparse.Namespace) -> int:
     from jirei.batch import check_models
     from jirei.relabel import relabel_store
     from jirei.store import StoreError
 
-    try:
-        classifier = check_models(args.models)
-    except RuntimeError as exc:
-        return _usage_error(str(exc))
     with _open_store(args.db) as store:
+        try:
+            classifier = check_models(_models_of(args, store))
+        except RuntimeError as exc:
+            return _usage_error(str(exc))
         try:
             summary = relabel_store(store, classifier)
         except StoreError as exc:  # read-only, disk full: the cases relabelled so far stay relabelled
@@ -281,17 +289,21 @@ def add_store_parsers(sub) -> None:
     p.add_argument("--retry-failed", action="store_true", help="try documents that failed before again")
     p.add_argument("--layout", metavar="NAME", help="force a segmentation rule set (see `jirei extract --help`)")
     p.add_argument("--doc-date", metavar="YYYY-MM", help="date of the reports, to resolve 本年/昨年度")
-    p.add_argument("--models", default=str(paths.MODELS), help="classifier artefacts (default: %(default)s)")
+    p.add_argument("--models", default=None, metavar="DIR",
+                   help=f"classifier artefacts (default: the store's active model, else {paths.MODELS})")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or per-document lines")
     p.add_argument("-v", "--verbose", action="store_true", help="list the skipped files in the summary")
     p.set_defaults(func=cmd_batch)
 
     p = sub.add_parser("relabel", help="apply the current model to stored cases (reviewers' values kept)",
-                       description="Classify every stored case (current document versions) with the current "
-                                   "model. A field a reviewer set is never changed; every change is written to "
-                                   "the case's history under model@<version>.")
+                       description="Classify every stored case (current document versions) with the store's "
+                                   "active model (the one last promoted in the reviewer app's Models page; "
+                                   "without one, the shipped models) or with --models. A field a reviewer set is "
+                                   "never changed; every change is written to the case's history under "
+                                   "model@<version>.")
     p.add_argument("--db", default=DEFAULT_DB, help="case store (default: %(default)s)")
-    p.add_argument("--models", default=str(paths.MODELS), help="classifier artefacts (default: %(default)s)")
+    p.add_argument("--models", default=None, metavar="DIR",
+                   help=f"classifier artefacts (default: the store's active model, else {paths.MODELS})")
     p.set_defaults(func=cmd_relabel)
 
     p = sub.add_parser("cases", help="list stored cases with filters and full-text search",

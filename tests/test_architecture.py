@@ -25,7 +25,7 @@ FLOORS: list[tuple[str, tuple[str, ...]]] = [
     ("pipeline", ("jirei.pipeline",)),
     ("evaluation", ("jirei.evaluation",)),
     ("wiring", ("jirei.cli", "jirei.batch", "jirei.workers", "jirei.dask_worker", "jirei.store_commands",
-                "jirei.relabel", "jirei.export", "jirei.webapp")),
+                "jirei.relabel", "jirei.model_jobs", "jirei.export", "jirei.webapp")),
 ]
 RANK = {name: i for i, (name, _prefixes) in enumerate(FLOORS)}
 

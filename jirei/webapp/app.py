@@ -50,7 +50,8 @@ from .casepage import (NOTHING_TO_UNDO, accept_changes, case_context, case_regio
 from .dashboard import dashboard_context
 from .filters import PAGE_SIZE, QueueFilters, valid_case_id
 from .labels import model_labels, scheme, summarise
-from .modelinfo import ModelSummary, load_model_summary
+from . import models_page
+from .models_page import ModelWatch
 from .pages import PageImages
 from .pool import StorePool
 
@@ -91,10 +92,11 @@ class AppState:
     page_images: PageImages
     throttle: auth.LoginThrottle
     counts: QueueCounts
-    model: ModelSummary
+    models: ModelWatch  # the store's active model, followed per request
     secret: str
     policy: auth.SessionPolicy
     https_only: bool
+    seeds: Path | None = None  # seed reports, for retraining from the Models page
     _documents: tuple[float, list[dict], Markup] = (0.0, [], Markup(""))
 
     def document_options(self, store: Store, chosen: str) -> Markup:
@@ -165,13 +167,16 @@ def _templates() -> Environment:
 
 def create_app(db_path: str | Path, *, secret_key: str | None = None, https_only: bool = False,
                pool_size: int = 8, session_max_age: int = SESSION_MAX_AGE, session_idle: int = SESSION_IDLE,
-               models_dir: str | Path = paths.MODELS, runs_file: str | Path = DEFAULT_RUNS_FILE) -> Starlette:
+               models_dir: str | Path = paths.MODELS, runs_file: str | Path = DEFAULT_RUNS_FILE,
+               seeds_dir: str | Path | None = None) -> Starlette:
     """The app over the store at `db_path` (which must exist). Without `secret_key` the key of
     the CSRF tokens is read from (or made in) `<db>.session-key` beside the store. Sessions end
     `session_idle` seconds after the last request and `session_max_age` after login. The
-    dashboard shows the model in `models_dir` and its held-out figures from the latest
-    evaluation run of it in `runs_file`. With `https_only` the cookie is Secure and pages carry
-    Strict-Transport-Security."""
+    dashboard shows the store's active model (the latest promoted on the Models page; without
+    one, the model in `models_dir`) and its held-out figures from the latest evaluation run of it
+    in `runs_file`; a promotion is picked up by the next request, without a restart. Retrains
+    read the seed reports in `seeds_dir` (default: the shared folder's). With `https_only` the
+    cookie is Secure and pages carry Strict-Transport-Security."""
     db_path = Path(db_path)
     with Store(db_path, create=False) as store:
         store.analyze()  # planner statistics: the queue's filters need them on large stores
@@ -180,8 +185,8 @@ def create_app(db_path: str | Path, *, secret_key: str | None = None, https_only
     scheme(), places.options()  # the taxonomy and the gazetteer, loaded once before requests come
     policy = auth.SessionPolicy(idle=session_idle, max_age=session_max_age)
     state = AppState(StorePool(db_path, pool_size), _templates(), PageImages([db_path.resolve().parent]),
-                     auth.LoginThrottle(), QueueCounts(), load_model_summary(models_dir, runs_file), secret_key,
-                     policy, https_only)
+                     auth.LoginThrottle(), QueueCounts(), ModelWatch(models_dir, runs_file), secret_key,
+                     policy, https_only, Path(seeds_dir) if seeds_dir else None)
 
     def page(view: Callable[[Ctx], Response], *, admin: bool = False):
         async def endpoint(request: Request) -> Response:
@@ -303,6 +308,12 @@ def create_app(db_path: str | Path, *, secret_key: str | None = None, https_only
         Route("/admin/users", page(users_add_view, admin=True), methods=["POST"]),
         Route("/admin/users/{name}/active", page(users_active_view, admin=True), methods=["POST"]),
         Route("/admin/export", page(export_view, admin=True)),
+        Route("/admin/models", page(models_page.models_view, admin=True)),
+        Route("/admin/models/retrain", page(models_page.retrain_view, admin=True), methods=["POST"]),
+        Route("/admin/models/relabel", page(models_page.relabel_view, admin=True), methods=["POST"]),
+        Route("/admin/models/jobs/{job_id:int}/{action:str}", page(models_page.decide_view, admin=True),
+              methods=["POST"]),
+        Route("/api/models/jobs/{job_id:int}", page(models_page.job_api, admin=True)),
         Mount("/static", StaticFiles(directory=str(package_dir("jirei.webapp.static"))), name="static"),
     ]
     middleware = [
@@ -657,7 +668,7 @@ def places_api(ctx: Ctx) -> Response:
 
 
 def dashboard_view(ctx: Ctx) -> Response:
-    model = ctx.state.model
+    model = ctx.state.models.summary(ctx.store)
     sources = ctx.store.source_counts("pillar")
     current = f"model@{model.version}"
     labelled_by = {"current": sources.get(current, 0),

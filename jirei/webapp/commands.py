@@ -15,7 +15,9 @@ DEFAULT_DB = "jirei.db"
 SERVE_HELP = """\
 Run the reviewer web app over a case store: a queue of cases by uncertainty, keyboard-first
 editing (press ? on any page for the keys), history with undo, a dashboard, and for admins user
-management and exports. Every page needs a login (`jirei users add NAME`).
+management, exports and the Models page (retrain from the reviewers' corrections in the
+background, compare with the active model, promote; models go to <db>.models/ beside the store).
+Every page needs a login (`jirei users add NAME`).
 
 It binds to 127.0.0.1 unless --host says otherwise. Sessions are kept in the store: the cookie
 (HttpOnly, SameSite=Lax) carries only a random token; a session ends on logout, when the user's
@@ -83,7 +85,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     secret, where = auth.session_secret(args.db)
     print(f"session key: {where}", file=sys.stderr)
     app = create_app(args.db, secret_key=secret, https_only=args.https_only, models_dir=args.models,
-                     runs_file=args.runs)
+                     runs_file=args.runs, seeds_dir=args.seeds)
     uvicorn.run(app, host=args.host, port=args.port, workers=1, log_level=args.log_level,
                 proxy_headers=args.https_only, server_header=False)
     return 0
@@ -180,7 +182,10 @@ def add_webapp_parsers(sub) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s, this machine only)")
     p.add_argument("--port", type=_port, default=8000, help="port (default: %(default)s)")
     p.add_argument("--models", default=str(paths.MODELS), metavar="DIR",
-                   help="the model the dashboard describes (default: the committed models/)")
+                   help="the model the app shows until one is promoted on its Models page (default: the "
+                        "committed models/)")
+    p.add_argument("--seeds", default=str(paths.seeds_dir()), metavar="DIR",
+                   help="seed reports, for retraining from the Models page (default: %(default)s)")
     p.add_argument("--runs", default=str(DEFAULT_RUNS_FILE), metavar="FILE",
                    help="evaluation runs file for the model's held-out figures (default: %(default)s)")
     p.add_argument("--https-only", action="store_true",

@@ -2,8 +2,8 @@
 corrections), cross-validation figures from the model card, and held-out figures from the latest
 `jirei evaluate all` run of that same version in the runs file.
 
-Read once when the app starts; a new model (`jirei train`) is shown after a restart, the same
-moment `jirei serve` would start labelling with it."""
+Read again whenever the store's active model changes (a promotion on the Models page,
+`models_page.ModelWatch`); without a promotion, the model `jirei serve --models` names."""
 
 from __future__ import annotations
 
