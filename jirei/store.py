@@ -197,25 +197,6 @@ CREATE TABLE drafts (
     PRIMARY KEY (user, case_id)
 );
 """,
-    # Reviewers' boundary edits and where a case sits on its page. `superseded`: NULL while a case
-    # stands; once a split or merge replaced it (or an undo took back the cases such an edit
-    # made), JSON {op, by, who, at}: the case stays, with its history, but leaves the queue, the
-    # queries and the exports. The queue index carries it so that filters and counts still read
-    # the index alone. `page_boxes`: the boxes of a PDF page's lines (PDF points) with the
-    # document offsets each line covers, for the page image's mark of the case's region.
-    6: """
-ALTER TABLE cases ADD COLUMN superseded TEXT;
-DROP INDEX cases_queue_order;
-CREATE INDEX cases_queue_order ON cases((review_status = 'reviewed'), 1 - needs_review, coalesce(margin, 1),
-                                        case_id, doc_id, review_status, needs_review, margin, superseded);
-CREATE TABLE page_boxes (
-    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
-    page   INTEGER NOT NULL,
-    width  REAL NOT NULL,
-    height REAL NOT NULL,
-    lines  TEXT NOT NULL,                      -- [[start, end, x0, top, x1, bottom], ...]
-    PRIMARY KEY (doc_id, page)
-);
     # The model loop of the reviewer app: a retrain is a job whose state lives here, so every
     # process sees it (`model_jobs`: status, progress, a heartbeat the job's process renews, the
     # candidate it made and its figures beside the active model's); `model_promotions` is
@@ -259,6 +240,26 @@ CREATE TRIGGER model_promotions_no_update BEFORE UPDATE ON model_promotions
 BEGIN SELECT RAISE(ABORT, 'model promotions are append-only'); END;
 CREATE TRIGGER model_promotions_no_delete BEFORE DELETE ON model_promotions
 BEGIN SELECT RAISE(ABORT, 'model promotions are append-only'); END;
+""",
+    # Reviewers' boundary edits and where a case sits on its page. `superseded`: NULL while a case
+    # stands; once a split or merge replaced it (or an undo took back the cases such an edit
+    # made), JSON {op, by, who, at}: the case stays, with its history, but leaves the queue, the
+    # queries and the exports. The queue index carries it so that filters and counts still read
+    # the index alone. `page_boxes`: the boxes of a PDF page's lines (PDF points) with the
+    # document offsets each line covers, for the page image's mark of the case's region.
+    6: """
+ALTER TABLE cases ADD COLUMN superseded TEXT;
+DROP INDEX cases_queue_order;
+CREATE INDEX cases_queue_order ON cases((review_status = 'reviewed'), 1 - needs_review, coalesce(margin, 1),
+                                        case_id, doc_id, review_status, needs_review, margin, superseded);
+CREATE TABLE page_boxes (
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    page   INTEGER NOT NULL,
+    width  REAL NOT NULL,
+    height REAL NOT NULL,
+    lines  TEXT NOT NULL,                      -- [[start, end, x0, top, x1, bottom], ...]
+    PRIMARY KEY (doc_id, page)
+);
 """,
 }
 
