@@ -142,3 +142,32 @@ def test_fallback_reads_an_unseen_layout(tmp_path: Path):
     assert [c.layout for c in cases] == ["fallback"] * 3
     assert cases[1].title == "■ 株式会社サンプル農園(静岡県浜松市)"
     assert cases[0].text.endswith("周遊ルートを提案している。")
+
+
+def test_text_newsletter_articles_are_cases_and_notices_are_not(tmp_path: Path):
+    # A village newsletter as text: undecorated ■ heads over prose (the heads name no one; the
+    # articles do), between a greeting, notices, a calendar and an editor's column.
+    from jirei import paths
+
+    cases = segment(ingest(paths.samples_dir() / "sample_newsletter.txt"))
+    assert [c.title.split(" ", 1)[1][:8] for c in cases] == ["特集 空き家を活", "地域おこし協力隊", "町の高校と大学が"]
+    for c in cases:
+        for notice in ("町長あいさつ", "固定資産税", "行事予定", "町民運動会", "編集後記", "紙面を少し大きく"):
+            assert notice not in c.text, (c.title, notice)
+    # the same kind of newsletter with ◆ heads and a recruitment notice
+    path = tmp_path / "kouhou.txt"
+    path.write_text(
+        "むらだより 第45号\n\n"
+        "◆ 村の特産トマトが道の駅で人気\n"
+        "みほん村トマト生産組合は、今年から道の駅みほんでトマトジュースの販売を始めました。"
+        "加工は隣町の見本食品株式会社に委託し、初月で2千本が売れました。\n\n"
+        "◆ 地域運営組織が移動販売を開始\n"
+        "みほん村では、地域運営組織「みほん元気会」が買い物が難しい高齢者のために移動販売を始めました。"
+        "週2回、村内の12集落を回っています。\n\n"
+        "◆ 臨時職員の募集\n"
+        "役場では臨時職員を1名募集しています。詳しくは総務課までお問い合わせください。\n",
+        encoding="utf-8",
+    )
+    cases = segment(ingest(path))
+    assert [c.title for c in cases] == ["◆ 村の特産トマトが道の駅で人気", "◆ 地域運営組織が移動販売を開始"]
+    assert "臨時職員" not in cases[-1].text

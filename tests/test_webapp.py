@@ -134,7 +134,7 @@ def stored(db: Path, case_id: str) -> tuple[dict, list[dict]]:
 
 def test_every_page_without_a_session_goes_to_the_login_page(app):
     client = client_for(app)
-    examples = {"case_id": first_case_id(app), "doc_id": "0" * 64, "number": "1", "name": "ana"}
+    examples = {"case_id": first_case_id(app), "doc_id": "0" * 64, "number": "1", "name": "ana", "job_id": "1"}
     checked = 0
     for route in app.routes:
         path = getattr(route, "path", "")
@@ -193,7 +193,7 @@ def test_every_state_changing_route_refuses_a_request_without_the_csrf_token(app
     page = client.get(f"/case/{case_id}").text
     good = {"version": version_of(page), "pillar": "work", "name": "zed", "role": "admin",
             "password": "zed-password-1", "active": "0"}
-    examples = {"case_id": case_id, "name": "ben"}
+    examples = {"case_id": case_id, "name": "ben", "job_id": "1", "action": "promote"}
     posts = [r for r in app.routes if "POST" in (getattr(r, "methods", None) or ())]
     assert len(posts) >= 7
     with Store(db) as store:

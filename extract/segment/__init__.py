@@ -27,6 +27,8 @@ from .slides import SlideDeckRules
 
 RULE_SETS: list[RuleSet] = [CasebookRules(), SlideDeckRules(), HeadedReportRules()]
 FALLBACK: RuleSet = FallbackRules()
+# The fallback's roles as the CRF reads them (trained so; see FallbackRules).
+PRIOR_FALLBACK: RuleSet = FallbackRules(articles=False)
 # A declared layout is trusted only when it finds at least this many typical case heads.
 MIN_SCORE = 3
 SEGMENTER_FILE = "segmenter.crfsuite"
@@ -59,8 +61,8 @@ def segment_rules(doc: Document, layout: str | None = None) -> list[Case]:
 def rule_priors(lines: list[Line]) -> tuple[str, dict[str, list[Tag]]]:
     """The chosen rule set's name and the line tags the CRF reads as priors."""
     rule_set = choose_rule_set(lines)
-    declared = rule_set.tag(lines)
-    fallback = declared if rule_set is FALLBACK else FALLBACK.tag(lines)
+    fallback = PRIOR_FALLBACK.tag(lines)
+    declared = fallback if rule_set is FALLBACK else rule_set.tag(lines)
     return rule_set.name, {"declared": declared, "fallback": fallback}
 
 
