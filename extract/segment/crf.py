@@ -419,18 +419,32 @@ def under_read(outline: Outline, labels: list[str]) -> bool:
     return bool(heads) and sum(lab == "B" for lab in labels) < UNDER_READ_SHARE * len(heads)
 
 
+# A topic page about no case: statistics, definitions, contents, notices, contacts, a closing slide.
+_NOT_A_CASE_PAGE = re.compile(r"参考|データ|統計|定義|用語|目次|お知らせ|おしらせ|問い?合わせ|問合せ|連絡先|募集|"
+                              r"カレンダー|行事予定|編集後記|ご清聴|おわりに|まとめ|Thank", re.I)
+
+
 def topic_page_labels(outline: Outline) -> list[str]:
     """One case per topic page: `B` at each page's opening heading, unless it repeats the previous
-    page's title (a continuation slide, `（続き）`, `(2/3)`), which folds into the case before it;
-    blocks before the first case are `O`."""
+    page's title (a continuation slide, `（続き）`, `(2/3)`), which folds into the case before it.
+    Pages about no case are `O` to their end: the cover (the first page, with little besides its
+    heading) and pages headed as statistics, contents, notices, contacts or a closing."""
     blocks = outline.blocks
     labels = ["I"] * len(blocks)
     previous = None
-    for i in topic_pages(outline):
+    heads = topic_pages(outline)
+    page_end = {i: next((j for j in range(i + 1, len(blocks)) if blocks[j].page_first), len(blocks)) for i in heads}
+    for n, i in enumerate(heads):
         text = blocks[i].text
         title = bare_title(text)
         # a continuation page: marked so, or titled with the previous title (or a shortened one)
         if previous and (CONTINUED.search(text) or (len(title) >= 6 and previous.startswith(title))):
+            continue
+        body = sum(len(b.text) for b in blocks[i + 1 : page_end[i]] if b.kind is not BlockKind.HEADING)
+        off_topic = _NOT_A_CASE_PAGE.search(text) and not names_someone(text)  # not `①日立製作所:データ駆動型…`
+        if off_topic or (n == 0 and blocks[i].page == blocks[0].page and body < 80):
+            labels[i : page_end[i]] = ["O"] * (page_end[i] - i)
+            previous = None
             continue
         labels[i] = "B"
         previous = title
