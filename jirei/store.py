@@ -29,6 +29,7 @@ database could stand behind the same methods later.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import resource
@@ -45,7 +46,7 @@ from jirei.records import (CASE_LIST_FIELDS, CASE_SINGLE_FIELDS, CASE_VALUE_FIEL
                            REVIEW_SINGLE_FIELDS, empty_value)
 
 APPLICATION_ID = 0x4A495245  # "JIRE": marks a Jirei store in the SQLite header
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 7
 BUSY_TIMEOUT_MS = 15000
 
 # Record fields kept as rows of case_values, as jirei.records declares them.
@@ -193,6 +194,45 @@ CREATE TABLE drafts (
     PRIMARY KEY (user, case_id)
 );
 """,
+    # Assignment, blind double labelling and the queue's filters and sorts (see the section
+    # "assignment, agreement and bulk" of Store). `assignments`: who labels which case; pass 1 labels
+    # the case itself, pass 2 is a blind second labelling of the same case by another reviewer,
+    # kept apart in `blind_labels` (the case's own values stay the first pass's) with the
+    # first pass's labels it was compared with and the outcome: waiting (no first label yet),
+    # agree, disagree, adjudicated (a decision became the case's labels). The indexes serve the
+    # queue's filters (pillar score, model version, reviewer: case_values by field and score or
+    # source) and its sorts (margin, title, last change) over 100,000 cases.
+    7: """
+CREATE TABLE assignments (
+    case_id     TEXT NOT NULL REFERENCES cases(case_id) ON DELETE CASCADE,
+    reviewer    TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    pass        INTEGER NOT NULL CHECK (pass IN (1, 2)),
+    assigned_by TEXT NOT NULL,
+    assigned_at TEXT NOT NULL,
+    done_at     TEXT,
+    PRIMARY KEY (case_id, reviewer),
+    UNIQUE (case_id, pass)
+);
+CREATE INDEX assignments_open ON assignments(reviewer, done_at, case_id);
+CREATE TABLE blind_labels (
+    case_id        TEXT PRIMARY KEY REFERENCES cases(case_id) ON DELETE CASCADE,
+    reviewer       TEXT NOT NULL,
+    label          TEXT NOT NULL,
+    labelled_at    TEXT NOT NULL,
+    first_reviewer TEXT,
+    first_label    TEXT,
+    status         TEXT NOT NULL DEFAULT 'waiting'
+                   CHECK (status IN ('waiting', 'agree', 'disagree', 'adjudicated')),
+    adjudicated_by TEXT,
+    adjudicated_at TEXT
+);
+CREATE INDEX blind_labels_status ON blind_labels(status, case_id);
+CREATE INDEX case_values_source ON case_values(field, source, case_id);
+CREATE INDEX case_values_score ON case_values(field, score, case_id);
+CREATE INDEX cases_margin ON cases(coalesce(margin, 1), case_id);
+CREATE INDEX cases_title ON cases(title, case_id);
+CREATE INDEX cases_updated ON cases(updated_at, case_id);
+""",
 }
 
 
@@ -289,7 +329,16 @@ class CaseQuery:
     reviewed: bool | None = None
     doc_id: str | None = None
     all_versions: bool = False
-    order: str = "document"  # document | queue
+    score_min: float | None = None  # the pillar's probability
+    score_max: float | None = None
+    margin_min: float | None = None
+    margin_max: float | None = None
+    model: str | None = None  # the pillar was set by this model version
+    reviewer: str | None = None  # the pillar was set by this reviewer
+    assignee: str | None = None  # open assignments of this user (their queue)
+    disagreement: bool = False  # blind double labelling disagrees, not adjudicated yet
+    has_notes: bool = False
+    order: str = "document"  # document | queue | a queue sort: SORTS (margin, -margin, score, ...)
     limit: int | None = None
     offset: int = 0
 
@@ -640,6 +689,33 @@ class Store:
             params.append(int(q.needs_review))
         if q.reviewed is not None:
             clauses.append("c.review_status " + ("=" if q.reviewed else "!=") + " 'reviewed'")
+        if q.score_min is not None or q.score_max is not None:
+            clauses.append("c.case_id IN (SELECT v.case_id FROM case_values v WHERE v.field = 'pillar' "
+                           "AND v.score BETWEEN ? AND ?)")
+            params += [q.score_min if q.score_min is not None else -1.0,
+                       q.score_max if q.score_max is not None else 2.0]
+        if q.margin_min is not None:
+            clauses.append("coalesce(c.margin, 1) >= ?")
+            params.append(q.margin_min)
+        if q.margin_max is not None:
+            clauses.append("coalesce(c.margin, 1) <= ?")
+            params.append(q.margin_max)
+        if q.model:
+            clauses.append("c.case_id IN (SELECT v.case_id FROM case_values v WHERE v.field = 'pillar' "
+                           "AND v.source = ?)")
+            params.append(model_source(q.model))
+        if q.reviewer:
+            clauses.append("c.case_id IN (SELECT v.case_id FROM case_values v WHERE v.field = 'pillar' "
+                           "AND v.source = ?)")
+            params.append(f"reviewer:{q.reviewer}")
+        if q.assignee:
+            clauses.append("c.case_id IN (SELECT a.case_id FROM assignments a WHERE a.reviewer = ? "
+                           "AND a.done_at IS NULL)")
+            params.append(q.assignee)
+        if q.disagreement:
+            clauses.append("c.case_id IN (SELECT b.case_id FROM blind_labels b WHERE b.status = 'disagree')")
+        if q.has_notes:
+            clauses.append("c.case_id IN (SELECT v.case_id FROM case_values v WHERE v.field = 'notes')")
         if q.search:
             long_terms, short_terms = search_terms(q.search)
             if long_terms:
@@ -952,6 +1028,7 @@ class Store:
             if check is not None and version != check:  # no fields given: still report a stale read
                 recent = [h for h in self._history_rows(db, case_id) if h["who"] != "batch"][-5:]
                 raise ConflictError(case_id, check, version, recent)
+            self._after_review(db, case_id, changes)
             return version
 
     def undo_entries(self, entry_ids: list[int], who: str, *, expected_version: int | None = None) -> int:
@@ -973,6 +1050,7 @@ class Store:
                                           model_version=r["model_version"], expected_version=check, run_id=None,
                                           note=f"undo #{r['id']}")
                 check = None
+            self._refresh_blind(db, rows[0]["case_id"])
             return version
 
     def queue_neighbours(self, query: CaseQuery, case_id: str) -> dict | None:
@@ -1015,33 +1093,58 @@ class Store:
         adds a history entry. Caches of queue counts are keyed on it."""
         return self.conn.execute("SELECT coalesce(max(id), 0) FROM history").fetchone()[0]
 
-    def queue_page(self, query: CaseQuery) -> list[dict]:
+    # The queue's sorts besides its own order: name -> ORDER BY, each read along an index
+    # (migration 7). `score` sorts by the pillar's probability and lists cases that have a pillar.
+    QUEUE_SORTS = {
+        "margin": "coalesce(c.margin, 1), c.case_id", "-margin": "coalesce(c.margin, 1) DESC, c.case_id DESC",
+        "title": "c.title, c.case_id", "-title": "c.title DESC, c.case_id DESC",
+        "updated": "c.updated_at, c.case_id", "-updated": "c.updated_at DESC, c.case_id DESC",
+        "score": "pv.score, pv.case_id", "-score": "pv.score DESC, pv.case_id DESC",
+    }
+
+    def queue_page(self, query: CaseQuery, *, with_text: bool = False) -> list[dict]:
         """One page of the review queue (query.limit, query.offset) as the queue table shows it:
-        case_id, title, doc, page, needs_review, review_status, margin, and the values of
-        pillar, action_items and the first organisation and place (with their sources). Read
-        along the queue index, and only the values shown: a page costs the same at any size."""
+        case_id, title, doc, page, needs_review, review_status, margin, version, and the values of
+        pillar, action_items and the first organisation and place (with their sources), whether
+        it has notes and its blind double labelling's status. In queue order, or in
+        `query.order` when it names one of QUEUE_SORTS. Read along an index, and only the values
+        shown: a page costs the same at any size. `with_text` adds the case text (for snippets)."""
         where, params = self._where(query)
+        columns = ("c.case_id, c.title, d.name AS doc, c.page, c.needs_review, c.review_status, c.margin, "
+                   "c.version, c.updated_at" + (", c.text" if with_text else ""))
+        limit = [query.limit if query.limit is not None else -1, query.offset]
         with self.snapshot() as db:
-            rows = db.execute(
-                f"SELECT c.case_id, c.title, d.name AS doc, c.page, c.needs_review, c.review_status, c.margin "
-                f"FROM cases c {self._QUEUE_JOIN} {where} ORDER BY {self._QUEUE_KEY} LIMIT ? OFFSET ?",
-                params + [query.limit if query.limit is not None else -1, query.offset]).fetchall()
+            if query.order in ("score", "-score"):
+                # driven by case_values(field, score): the pillar values in score order, then their cases
+                cond = where.replace("WHERE ", "AND ", 1) if where else ""
+                sql = (f"SELECT {columns} FROM case_values pv CROSS JOIN cases c ON c.case_id = pv.case_id "
+                       f"{self._QUEUE_JOIN} WHERE pv.field = 'pillar' {cond} "
+                       f"ORDER BY {self.QUEUE_SORTS[query.order]} LIMIT ? OFFSET ?")
+            else:
+                order = self.QUEUE_SORTS.get(query.order, self._QUEUE_KEY)
+                sql = f"SELECT {columns} FROM cases c {self._QUEUE_JOIN} {where} ORDER BY {order} LIMIT ? OFFSET ?"
+            rows = db.execute(sql, params + limit).fetchall()
             out = {r["case_id"]: {**dict(r), "needs_review": bool(r["needs_review"]), "pillar": None,
-                                  "pillar_source": None, "action_items": [], "organisation": None, "place": None}
+                                  "pillar_source": None, "action_items": [], "organisation": None, "place": None,
+                                  "notes": 0, "blind": None}
                    for r in rows}
             for chunk in _chunks(list(out), 500):
                 marks = ",".join("?" * len(chunk))
                 for v in db.execute(
                         f"SELECT case_id, field, value, source FROM case_values WHERE case_id IN ({marks}) AND "
-                        "(field IN ('pillar', 'action_items') OR (field IN ('organisations', 'places') "
+                        "(field IN ('pillar', 'action_items', 'notes') OR (field IN ('organisations', 'places') "
                         "AND position = 0)) ORDER BY case_id, field, position", chunk):
                     row, value = out[v["case_id"]], _loads(v["value"])
                     if v["field"] == "pillar":
                         row["pillar"], row["pillar_source"] = value, v["source"]
                     elif v["field"] == "action_items":
                         row["action_items"].append(value)
+                    elif v["field"] == "notes":
+                        row["notes"] += 1
                     else:
                         row["organisation" if v["field"] == "organisations" else "place"] = value
+                for b in db.execute(f"SELECT case_id, status FROM blind_labels WHERE case_id IN ({marks})", chunk):
+                    out[b["case_id"]]["blind"] = b["status"]
         return list(out.values())
 
     def queue_counts(self, query: CaseQuery) -> dict[str, int]:
@@ -1123,6 +1226,207 @@ class Store:
         system time."""
         self.conn.execute(f"PRAGMA mmap_size = {int(mmap_mb) * 1024 * 1024}")
         self.conn.execute(f"PRAGMA cache_size = {-int(cache_mb) * 1024}")
+
+
+    # --- assignment, agreement and bulk ----------------------------------------------------------
+    #
+    # Admins assign cases to reviewers (`assignments`). Pass 1 labels the case itself (the usual
+    # save); a share of the cases also gets pass 2: another reviewer labels it blind (never seeing
+    # the first pass's labels) into `blind_labels`, which keeps the case's own values untouched.
+    # Each blind label is compared with the case's reviewed labels (pillar and action items):
+    # agree, disagree, or waiting for the first pass. A disagreement is settled by adjudication,
+    # whose decision becomes the case's labels (source `reviewer:<adjudicator>`, history entries).
+    # Bulk writes apply one change to many cases, each in its own transaction with its own version
+    # check, and report the conflicts.
+
+    def assign_cases(self, case_ids: list[str], reviewers: list[str], who: str, *, overlap: float = 0.0) -> dict:
+        """Assign cases to `reviewers` in turn (pass 1). round(overlap × n) of them, chosen by a hash
+        of the case id (stable, spread over documents), also go blind to the next reviewer in turn
+        (pass 2; needs two reviewers). Reviewed cases and cases already assigned for a pass are
+        left as they are. Returns counts: first, second, skipped."""
+        reviewers = list(dict.fromkeys(reviewers))
+        if not reviewers:
+            raise StoreError(f"{self.path}: choose at least one reviewer to assign to")
+        if not 0.0 <= overlap <= 1.0:
+            raise StoreError(f"{self.path}: overlap share {overlap} is not between 0 and 1")
+        if overlap > 0 and len(reviewers) < 2:
+            raise StoreError(f"{self.path}: a blind second labelling needs at least two reviewers")
+        stamp = now()
+        out = {"first": 0, "second": 0, "skipped": 0}
+        with self.transaction() as db:
+            known = {r[0] for r in db.execute("SELECT name FROM users WHERE active = 1")}
+            unknown = [r for r in reviewers if r not in known]
+            if unknown:
+                raise StoreError(f"{self.path}: no active user {', '.join(unknown)}")
+            open_ids = []
+            for chunk in _chunks(list(dict.fromkeys(case_ids)), 500):
+                marks = ",".join("?" * len(chunk))
+                open_ids += [r[0] for r in db.execute(
+                    f"SELECT case_id FROM cases WHERE case_id IN ({marks}) AND review_status != 'reviewed' "
+                    "ORDER BY case_id", chunk)]
+            out["skipped"] = len(set(case_ids)) - len(open_ids)
+            doubled = set(sorted(open_ids, key=_share_key)[:round(overlap * len(open_ids))])
+            for i, case_id in enumerate(open_ids):
+                first = reviewers[i % len(reviewers)]
+                cur = db.execute("INSERT OR IGNORE INTO assignments (case_id, reviewer, pass, assigned_by, assigned_at) "
+                                 "VALUES (?, ?, 1, ?, ?)", (case_id, first, who, stamp))
+                if not cur.rowcount:
+                    out["skipped"] += 1
+                    continue
+                out["first"] += 1
+                if case_id in doubled:
+                    second = reviewers[(i + 1) % len(reviewers)]
+                    cur = db.execute("INSERT OR IGNORE INTO assignments (case_id, reviewer, pass, assigned_by, "
+                                     "assigned_at) VALUES (?, ?, 2, ?, ?)", (case_id, second, who, stamp))
+                    out["second"] += cur.rowcount
+        return out
+
+    def assignment_passes(self, reviewer: str, case_ids: list[str]) -> dict[str, int]:
+        """case id -> pass of `reviewer`'s open assignments among `case_ids`."""
+        out: dict[str, int] = {}
+        for chunk in _chunks(list(case_ids), 500):
+            marks = ",".join("?" * len(chunk))
+            for r in self.conn.execute(f"SELECT case_id, pass FROM assignments WHERE reviewer = ? AND done_at IS NULL "
+                                       f"AND case_id IN ({marks})", [reviewer, *chunk]):
+                out[r[0]] = r[1]
+        return out
+
+    def blind_pending(self, reviewer: str, case_id: str) -> bool:
+        """`reviewer` owes this case a blind second labelling: they must not see its labels."""
+        return self.conn.execute("SELECT 1 FROM assignments WHERE case_id = ? AND reviewer = ? AND pass = 2 "
+                                 "AND done_at IS NULL", (case_id, reviewer)).fetchone() is not None
+
+    def assignment_summary(self) -> list[dict]:
+        """Per reviewer: open and done assignments of each pass."""
+        rows = self.conn.execute(
+            "SELECT reviewer, pass, sum(done_at IS NULL) AS open, sum(done_at IS NOT NULL) AS done "
+            "FROM assignments GROUP BY reviewer, pass ORDER BY reviewer, pass").fetchall()
+        out: dict[str, dict] = {}
+        for r in rows:
+            d = out.setdefault(r["reviewer"], {"reviewer": r["reviewer"], "open1": 0, "done1": 0, "open2": 0,
+                                                "done2": 0})
+            d[f"open{r['pass']}"], d[f"done{r['pass']}"] = r["open"], r["done"]
+        return list(out.values())
+
+    def save_blind_label(self, case_id: str, reviewer: str, label: dict) -> str:
+        """A blind second labelling ({pillar, theme, action_items: [numbers]}) by the reviewer it is
+        assigned to; the case's own values are not touched. One history entry (field
+        `blind_label`, source `reviewer:<name>`). Returns the comparison's status."""
+        stamp = now()
+        label = {"pillar": label.get("pillar"), "theme": label.get("theme"),
+                 "action_items": sorted({int(n) for n in label.get("action_items") or []}),
+                 "source": f"reviewer:{reviewer}"}
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM assignments WHERE case_id = ? AND reviewer = ? AND pass = 2",
+                          (case_id, reviewer)).fetchone() is None:
+                raise StoreError(f"{self.path}: case {case_id} is not assigned to {reviewer} for a second labelling")
+            old = db.execute("SELECT label, status FROM blind_labels WHERE case_id = ?", (case_id,)).fetchone()
+            if old is not None and old["status"] == "adjudicated":
+                raise StoreError(f"{self.path}: case {case_id} was adjudicated; its blind label is closed")
+            db.execute("INSERT INTO blind_labels (case_id, reviewer, label, labelled_at) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT(case_id) DO UPDATE SET label = excluded.label, labelled_at = excluded.labelled_at",
+                       (case_id, reviewer, _json(label), stamp))
+            db.execute("INSERT INTO history (case_id, at, who, field, old, new, note) VALUES (?, ?, ?, 'blind_label', ?, ?, "
+                       "'blind')", (case_id, stamp, reviewer, old["label"] if old else None, _json(label)))
+            db.execute("UPDATE assignments SET done_at = ? WHERE case_id = ? AND reviewer = ? AND pass = 2",
+                       (stamp, case_id, reviewer))
+            return self._refresh_blind(db, case_id)
+
+    def _after_review(self, db, case_id: str, changes: dict) -> None:
+        """Inside a save's transaction: a reviewed case closes its pass-1 assignment; changed labels
+        are compared again with the case's blind label."""
+        if changes.get("review_status") == "reviewed":
+            db.execute("UPDATE assignments SET done_at = ? WHERE case_id = ? AND pass = 1 AND done_at IS NULL",
+                       (now(), case_id))
+        if {"pillar", "action_items"} & set(changes):
+            self._refresh_blind(db, case_id)
+
+    def _refresh_blind(self, db, case_id: str) -> str | None:
+        row = db.execute("SELECT reviewer, label, status FROM blind_labels WHERE case_id = ?", (case_id,)).fetchone()
+        if row is None or row["status"] == "adjudicated":
+            return row["status"] if row else None
+        first = self._reviewed_labels(db, case_id)
+        if first is None or first["reviewer"] == row["reviewer"]:
+            db.execute("UPDATE blind_labels SET status = 'waiting', first_reviewer = NULL, first_label = NULL "
+                       "WHERE case_id = ?", (case_id,))
+            return "waiting"
+        blind = _loads(row["label"])
+        same = blind["pillar"] == first["pillar"] and blind["action_items"] == first["action_items"]
+        status = "agree" if same else "disagree"
+        db.execute("UPDATE blind_labels SET status = ?, first_reviewer = ?, first_label = ? WHERE case_id = ?",
+                   (status, first["reviewer"], _json(first), case_id))
+        return status
+
+    def _reviewed_labels(self, db, case_id: str) -> dict | None:
+        """The case's labels as a reviewer set them ({reviewer, pillar, theme, action_items}), or None
+        while its pillar is not a reviewer's."""
+        rows = {r["field"]: r for r in db.execute(
+            "SELECT field, value, source FROM case_values WHERE case_id = ? AND field IN ('pillar', 'theme') "
+            "AND position = 0", (case_id,))}
+        pillar = rows.get("pillar")
+        if pillar is None or not (pillar["source"] or "").startswith("reviewer:"):
+            return None
+        theme = _loads(rows["theme"]["value"]) if "theme" in rows else None
+        items = sorted(int(_loads(r[0])["item"]) for r in db.execute(
+            "SELECT value FROM case_values WHERE case_id = ? AND field = 'action_items'", (case_id,)))
+        return {"reviewer": pillar["source"].split(":", 1)[1], "pillar": _loads(pillar["value"]).get("label"),
+                "theme": theme.get("label") if isinstance(theme, dict) else None, "action_items": items}
+
+    def blind_pairs(self) -> list[dict]:
+        """Every blind label with the first pass's labels it was compared with (current documents):
+        {case_id, reviewer, label, first_reviewer, first_label, status, adjudicated_by}."""
+        rows = self.conn.execute(
+            "SELECT b.* FROM blind_labels b JOIN cases c ON c.case_id = b.case_id JOIN documents d "
+            "ON d.doc_id = c.doc_id WHERE d.current = 1 ORDER BY b.case_id").fetchall()
+        return [{**dict(r), "label": _loads(r["label"]), "first_label": _loads(r["first_label"])} for r in rows]
+
+    def blind_pair(self, case_id: str) -> dict | None:
+        row = self.conn.execute("SELECT * FROM blind_labels WHERE case_id = ?", (case_id,)).fetchone()
+        return {**dict(row), "label": _loads(row["label"]), "first_label": _loads(row["first_label"])} if row else None
+
+    def adjudicate(self, case_id: str, changes: dict[str, Any], who: str, *, expected_version: int,
+                   model_version: str | None = None, note: str | None = None) -> int:
+        """Settle a disagreement: `changes` (pillar, theme, action_items in the reviewer's shapes)
+        become the case's labels with source `reviewer:<who>`, one history entry per changed field,
+        and the blind label is closed as adjudicated; one transaction, one version check."""
+        with self.transaction() as db:
+            row = db.execute("SELECT status FROM blind_labels WHERE case_id = ?", (case_id,)).fetchone()
+            if row is None or row["status"] not in ("agree", "disagree"):
+                raise StoreError(f"{self.path}: case {case_id} has no pair of labels to adjudicate")
+            current = db.execute("SELECT version FROM cases WHERE case_id = ?", (case_id,)).fetchone()
+            version, check = current["version"], expected_version
+            for field, new in {**changes, "review_status": "reviewed"}.items():
+                version = self._set_field(db, case_id, field, new, who, source=f"reviewer:{who}",
+                                          model_version=model_version, expected_version=check, run_id=None,
+                                          note=note)
+                check = None
+            db.execute("UPDATE blind_labels SET status = 'adjudicated', adjudicated_by = ?, adjudicated_at = ? "
+                       "WHERE case_id = ?", (who, now(), case_id))
+            db.execute("UPDATE assignments SET done_at = coalesce(done_at, ?) WHERE case_id = ?", (now(), case_id))
+            return version
+
+    def bulk_set_fields(self, planned: dict[str, tuple[int, dict[str, Any]]], who: str, *, source: str | None,
+                        model_version: str | None = None, note: str | None = None) -> dict[str, list]:
+        """The same kind of change on many cases: {case_id: (version read, changes)}. Each case is
+        written as `set_fields` writes it (its own transaction and version check, history entries
+        sharing `note`), so one stale case does not hold up the others. Returns {done: [case ids],
+        conflicts: [{case_id, expected, actual, who}], missing: [case ids]}."""
+        report: dict[str, list] = {"done": [], "conflicts": [], "missing": []}
+        for case_id, (version, changes) in planned.items():
+            try:
+                self.set_fields(case_id, changes, who, source=source, model_version=model_version,
+                                expected_version=version, note=note)
+            except ConflictError as exc:
+                report["conflicts"].append({"case_id": case_id, "expected": exc.expected, "actual": exc.actual,
+                                            "who": ", ".join(sorted({c["who"] for c in exc.changes})) or "someone"})
+                continue
+            except StoreError:
+                if self.conn.execute("SELECT 1 FROM cases WHERE case_id = ?", (case_id,)).fetchone() is None:
+                    report["missing"].append(case_id)
+                    continue
+                raise
+            report["done"].append(case_id)
+        return report
 
 
 # --- helpers ----------------------------------------------------------------------------------------
@@ -1269,6 +1573,11 @@ def _as_list(field: str, value: Any) -> list:
     if field in SINGLE_FIELDS:
         return [] if value is None or value == {} else [value]
     return list(value or [])
+
+
+def _share_key(case_id: str) -> str:
+    """A stable pseudo-random order of case ids (the overlap share takes the first ones)."""
+    return hashlib.sha256(case_id.encode()).hexdigest()
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:

@@ -89,6 +89,50 @@ def agreement(reviews: dict[str, PillarReviews]) -> dict:
     return out
 
 
+def _kappa(a: list, b: list, labels: list) -> tuple[float | None, str]:
+    """Cohen's kappa of two raters' labels (scikit-learn), or None and why it is undefined."""
+    from sklearn.metrics import cohen_kappa_score
+
+    if len(a) < 2:
+        return None, "needs at least two double-labelled cases"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # one shared label: sklearn warns and returns nan
+        kappa = cohen_kappa_score(a, b, labels=labels)
+    if math.isnan(kappa):
+        return None, "undefined: both reviewers gave one single answer"
+    return round(float(kappa), 3), ""
+
+
+def blind_agreement(pairs: list[dict]) -> dict:
+    """Agreement on the blind double labelling (`Store.blind_pairs()`): rater A is the case's
+    first-pass reviewer, rater B its blind second reviewer, whatever the adjudication decided
+    later. Cohen's kappa over the four pillars, then for each pillar (that pillar or not) and
+    each action item (chosen or not), each with the number of cases behind it."""
+    s = scheme()
+    done = [p for p in pairs if p.get("first_label") and p["status"] in ("agree", "disagree", "adjudicated")]
+    a = [p["first_label"].get("pillar") for p in done]
+    b = [p["label"].get("pillar") for p in done]
+    kappa, why = _kappa(a, b, s.pillar_ids)
+    out = {"cases": len(done), "agree": sum(x == y for x, y in zip(a, b)), "kappa": kappa, "why": why,
+           "waiting": sum(1 for p in pairs if p["status"] == "waiting"),
+           "open": sum(1 for p in pairs if p["status"] == "disagree"),
+           "adjudicated": sum(1 for p in pairs if p["status"] == "adjudicated"),
+           "per_pillar": [], "per_item": []}
+    for p in s.pillars:
+        x, y = [v == p.id for v in a], [v == p.id for v in b]
+        k, w = _kappa(x, y, [False, True])
+        out["per_pillar"].append({"id": p.id, "ja": p.ja, "kappa": k, "why": w, "cases": len(done),
+                                  "a": sum(x), "b": sum(y), "both": sum(i and j for i, j in zip(x, y))})
+    items_a = [set(p["first_label"].get("action_items") or []) for p in done]
+    items_b = [set(p["label"].get("action_items") or []) for p in done]
+    for item in s.items:
+        x, y = [item.number in i for i in items_a], [item.number in i for i in items_b]
+        k, w = _kappa(x, y, [False, True])
+        out["per_item"].append({"number": item.number, "ja": item.ja, "kappa": k, "why": w, "cases": len(done),
+                                "a": sum(x), "b": sum(y), "both": sum(i and j for i, j in zip(x, y))})
+    return out
+
+
 @functools.lru_cache(maxsize=1)
 def map_shapes() -> dict:
     return json.loads(MAP_FILE.read_text(encoding="utf-8"))
