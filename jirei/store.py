@@ -1405,6 +1405,26 @@ class Store:
             db.execute("UPDATE assignments SET done_at = coalesce(done_at, ?) WHERE case_id = ?", (now(), case_id))
             return version
 
+    def region_places(self) -> dict[str, dict]:
+        """Region values of places (関西, 三遠南信, 道東 …) on current documents: region -> {cases,
+        prefectures}. Regions are kept as written, not spread over their prefectures."""
+        out: dict[str, dict] = {}
+        rows = self.conn.execute(
+            "SELECT v.key, v.value, v.case_id FROM case_values v JOIN cases c ON c.case_id = v.case_id "
+            "JOIN documents d ON d.doc_id = c.doc_id WHERE v.field = 'places' AND d.current = 1 "
+            "AND v.value LIKE '%\"level\": \"region\"%'").fetchall()
+        seen: dict[str, set] = {}
+        for r in rows:
+            value = _loads(r["value"])
+            if value.get("level") != "region" or not value.get("region"):
+                continue
+            name = value["region"]
+            entry = out.setdefault(name, {"cases": 0, "prefectures": list(value.get("prefectures") or [])})
+            if r["case_id"] not in seen.setdefault(name, set()):
+                seen[name].add(r["case_id"])
+                entry["cases"] += 1
+        return out
+
     def bulk_set_fields(self, planned: dict[str, tuple[int, dict[str, Any]]], who: str, *, source: str | None,
                         model_version: str | None = None, note: str | None = None) -> dict[str, list]:
         """The same kind of change on many cases: {case_id: (version read, changes)}. Each case is

@@ -42,13 +42,13 @@ from jirei import paths
 from jirei.paths import package_dir
 from jirei.evaluation.runs import DEFAULT_RUNS_FILE
 from jirei.export import place_label
-from jirei.store import ConflictError, LastAdminError, Store, StoreError
+from jirei.store import ConflictError, LastAdminError, Store, StoreError, search_terms
 
-from . import auth, places
+from . import assign, auth, places
 from .casepage import (accept_changes, case_context, change_note, describe_changes, form_context, load_case,
                        parse_review_form, typed_entries, undo_target)
 from .dashboard import dashboard_context
-from .filters import PAGE_SIZE, QueueFilters, valid_case_id
+from .filters import PAGE_SIZE, SORTS, QueueFilters, valid_case_id
 from .labels import model_labels, scheme, summarise
 from .modelinfo import ModelSummary, load_model_summary
 from .pages import PageImages
@@ -96,6 +96,15 @@ class AppState:
     policy: auth.SessionPolicy
     https_only: bool
     _documents: tuple[float, list[dict], Markup] = (0.0, [], Markup(""))
+    _models: tuple[float, list[str]] = (0.0, [])
+
+    def model_versions(self, store: Store) -> list[str]:
+        """Model versions the store has seen (the queue's model filter), read every few seconds."""
+        at, versions = self._models
+        if time.monotonic() - at > DOCUMENT_LIST_SECONDS:
+            versions = [m["version"] for m in store.models()]
+            self._models = (time.monotonic(), versions)
+        return versions
 
     def document_options(self, store: Store, chosen: str) -> Markup:
         """The queue's document filter as <option>s, `chosen` (an id prefix) selected. The list
@@ -297,6 +306,14 @@ def create_app(db_path: str | Path, *, secret_key: str | None = None, https_only
         Route("/doc/{doc_id}/page/{number:int}.png", page(page_image_view)),
         Route("/api/places", page(places_api)),
         Route("/dashboard", page(dashboard_view)),
+        Route("/queue/bulk", page(assign.bulk_submit), methods=["POST"]),
+        Route("/blind/{case_id}", page(assign.blind_view), methods=["GET"]),
+        Route("/blind/{case_id}", page(assign.blind_submit), methods=["POST"]),
+        Route("/adjudicate", page(assign.adjudicate_list, admin=True)),
+        Route("/adjudicate/{case_id}", page(assign.adjudicate_case, admin=True), methods=["GET"]),
+        Route("/adjudicate/{case_id}", page(assign.adjudicate_submit, admin=True), methods=["POST"]),
+        Route("/admin/assign", page(assign.assign_view, admin=True), methods=["GET"]),
+        Route("/admin/assign", page(assign.assign_submit, admin=True), methods=["POST"]),
         Route("/admin/users", page(users_view, admin=True), methods=["GET"]),
         Route("/admin/users", page(users_add_view, admin=True), methods=["POST"]),
         Route("/admin/users/{name}/active", page(users_active_view, admin=True), methods=["POST"]),
@@ -338,7 +355,7 @@ def _session_ended(request: Request, store: Store, session: dict | None, form) -
             pairs = [(k, v) for k, v in form.multi_items() if k != "csrf_token" and isinstance(v, str)]
             if store.save_draft(session["user"], save.group(1), pairs):
                 reason = "kept"
-                queue = QueueFilters.from_query_string(form.get("queue") or "")
+                queue = QueueFilters.from_query_string(form.get("queue") or "", session["user"])
                 qs = queue.qs(back=valid_case_id(form.get("back")))
                 target = f"/case/{save.group(1)}" + (f"?{qs}" if qs else "")
     response = RedirectResponse(auth.login_url(target, reason), status_code=303)
@@ -351,28 +368,92 @@ def _session_ended(request: Request, store: Store, session: dict | None, form) -
 
 def queue_view(ctx: Ctx) -> Response:
     params = ctx.request.query_params
-    filters = QueueFilters.from_params(params)
+    filters = QueueFilters.from_params(params, ctx.who)
     counts = ctx.state.counts.get(ctx.store, filters)
     pages = max(1, math.ceil(counts["total"] / PAGE_SIZE))
     page_no = min(max(1, int(params["page"]) if params.get("page", "").isdigit() else 1), pages)
-    records = ctx.store.queue_page(filters.query(limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE))
-    rows = [_queue_row(r, (page_no - 1) * PAGE_SIZE + i + 1) for i, r in enumerate(records)]
-    return ctx.render("queue.html", title="Queue", filters=filters, counts=counts, rows=rows, page_no=page_no,
-                      pages=pages, doc_options=ctx.state.document_options(ctx.store, filters.doc),
+    records = ctx.store.queue_page(filters.query(limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE),
+                                   with_text=bool(filters.q))
+    passes = ctx.store.assignment_passes(ctx.who, [r["case_id"] for r in records])
+    rows = [_queue_row(r, (page_no - 1) * PAGE_SIZE + i + 1, filters.q, passes.get(r["case_id"]))
+            for i, r in enumerate(records)]
+    return ctx.render("queue.html", title="My queue" if filters.mine else "Queue", filters=filters, counts=counts,
+                      rows=rows, page_no=page_no, pages=pages,
+                      doc_options=ctx.state.document_options(ctx.store, filters.doc),
                       prefectures=list(places.PREFECTURES), case_qs=filters.qs(),
-                      at=valid_case_id(params.get("at")) or "")
+                      at=valid_case_id(params.get("at")) or "", models=ctx.state.model_versions(ctx.store),
+                      reviewers=[u["name"] for u in ctx.store.users()], sorts=SORTS)
 
 
-def _queue_row(r: dict, position: int) -> dict:
+SNIPPET_CONTEXT = 36  # characters shown each side of a search hit
+
+
+def snippet(text: str, query: str, windows: int = 2) -> list[tuple[str, bool]]:
+    """Where the search's terms occur in a case text: up to `windows` stretches around hits, as
+    (piece, is_hit) pairs; the template marks the hits (every piece is escaped). Terms are
+    normalised as the search normalises them, and so is the stored text."""
+    long_terms, short_terms = search_terms(query)
+    terms = sorted(set(long_terms + short_terms), key=len, reverse=True)
+    if not terms or not text:
+        return []
+    pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
+    hits = [(m.start(), m.end()) for m in pattern.finditer(text)]
+    if not hits:
+        return []
+    out: list[tuple[str, bool]] = []
+    shown_to = 0
+    used = 0
+    for start, end in hits:
+        if used >= windows and start >= shown_to:
+            break
+        if start < shown_to:  # inside the stretch already shown
+            continue
+        lo = max(shown_to, start - SNIPPET_CONTEXT)
+        hi = min(len(text), end + SNIPPET_CONTEXT)
+        hi = max([hi] + [b for a, b in hits if a < hi < b])  # never cut a hit in two
+        if lo > shown_to or (not out and lo > 0):
+            out.append(("…", False))
+        piece_hits = [(a, b) for a, b in hits if a >= lo and b <= hi]
+        at = lo
+        for a, b in piece_hits:
+            if a < at:
+                continue
+            if a > at:
+                out.append((text[at:a].replace("\n", " "), False))
+            out.append((text[a:b], True))
+            at = b
+        if at < hi:
+            out.append((text[at:hi].replace("\n", " "), False))
+        shown_to = hi
+        used += 1
+    if shown_to < len(text):
+        out.append(("…", False))
+    return out
+
+
+def _queue_row(r: dict, position: int, search: str = "", assigned: int | None = None) -> dict:
     pillar = r.get("pillar") or {}
     p = scheme().pillar(pillar.get("label"))
+    blind = assigned == 2  # this reviewer labels it blind: show nothing of anyone's labels
+    if blind:
+        pillar, p = {}, None
     return {"position": position, "case_id": r["case_id"], "title": r["title"].replace("\n", " "), "doc": r["doc"],
+            "version": r["version"], "assigned": assigned, "blind": blind, "notes": r.get("notes", 0),
+            "agreement": r.get("blind") if not blind else None,
+            "snippet": snippet(r.get("text") or "", search) if search else [],
+            "href_base": f"/blind/{r['case_id']}" if blind else f"/case/{r['case_id']}",
             "pillar": p.ja if p else "—", "pillar_score": pillar.get("score"),
-            "reviewer": (r.get("pillar_source") or "").startswith("reviewer"), "margin": r.get("margin"),
-            "item_numbers": ", ".join(str(a.get("item")) for a in r.get("action_items") or []),
+            "reviewer": (r.get("pillar_source") or "").startswith("reviewer") and not blind,
+            "reviewer_name": (r.get("pillar_source") or "").split(":", 1)[1]
+            if (r.get("pillar_source") or "").startswith("reviewer:") and not blind else "",
+            "model": (r.get("pillar_source") or "").split("@", 1)[1]
+            if (r.get("pillar_source") or "").startswith("model@") else "",
+            "margin": r.get("margin"),
+            "item_numbers": "" if blind else ", ".join(str(a.get("item")) for a in r.get("action_items") or []),
             "place": place_label(r["place"]) if r.get("place") else "",
             "org": (r.get("organisation") or {}).get("name", ""),
-            "needs_review": r["needs_review"], "reviewed": r["review_status"] == "reviewed", "page": r.get("page")}
+            "needs_review": r["needs_review"], "reviewed": r["review_status"] == "reviewed", "page": r.get("page"),
+            "updated": r.get("updated_at") or ""}
 
 
 # --- case ------------------------------------------------------------------------------------------
@@ -385,7 +466,8 @@ def _case_page(ctx: Ctx, record: dict, filters: QueueFilters, back: str | None, 
     conflict) only the new entries and the note of that form are kept: they add to whatever the
     other reviewer saved."""
     store = ctx.store
-    history = store.history(record["case_id"])
+    # blind second labels stay out of the case page: the first pass must not see them either
+    history = [h for h in store.history(record["case_id"]) if h["field"] != "blind_label"]
     doc = store.document_meta(record["doc_id"]) or {"doc_id": record["doc_id"], "name": record["doc"], "path": "",
                                                     "kind": None, "added_at": ""}
     source = ctx.state.page_images.source(doc) if doc.get("path") else None
@@ -432,7 +514,9 @@ def case_view(ctx: Ctx) -> Response:
     if record is None:
         return _not_found(ctx)
     params = ctx.request.query_params
-    filters, back = QueueFilters.from_params(params), valid_case_id(params.get("back"))
+    if ctx.store.blind_pending(ctx.who, record["case_id"]):  # labelled blind: never shown the labels here
+        return RedirectResponse(f"/blind/{record['case_id']}", status_code=303)
+    filters, back = QueueFilters.from_params(params, ctx.who), valid_case_id(params.get("back"))
     draft = ctx.store.take_draft(ctx.who, record["case_id"])
     if draft is None:
         return _case_page(ctx, record, filters, back)
@@ -477,6 +561,9 @@ def _after_change(ctx: Ctx, record: dict, filters: QueueFilters) -> Response:
 
 
 def _write(ctx: Ctx, record: dict, filters: QueueFilters, changes: dict, kind: str) -> Response:
+    if ctx.store.blind_pending(ctx.who, record["case_id"]):
+        ctx.flash("This case is yours to label blind: its own page takes your labels.", "error")
+        return RedirectResponse(f"/blind/{record['case_id']}", status_code=303)
     version = _posted_version(ctx)
     sent = ctx.form if kind == "save" else None  # a refused save is shown again as it was sent
     if version is None:
@@ -513,7 +600,7 @@ def save_view(ctx: Ctx) -> Response:
     record = _case_or_404(ctx)
     if record is None:
         return _not_found(ctx)
-    filters = QueueFilters.from_query_string(ctx.form.get("queue") or "")
+    filters = QueueFilters.from_query_string(ctx.form.get("queue") or "", ctx.who)
     parsed = parse_review_form(ctx.form, record, ctx.who)
     if parsed.errors:  # shown again as sent: nothing typed is lost
         return _case_page(ctx, record, filters, valid_case_id(ctx.form.get("back")), 422, sent=ctx.form,
@@ -525,7 +612,7 @@ def accept_view(ctx: Ctx) -> Response:
     record = _case_or_404(ctx)
     if record is None:
         return _not_found(ctx)
-    filters = QueueFilters.from_query_string(ctx.form.get("queue") or "")
+    filters = QueueFilters.from_query_string(ctx.form.get("queue") or "", ctx.who)
     changes = accept_changes(record, ctx.store.history(record["case_id"]), ctx.who)
     if changes is None:
         return _case_page(ctx, record, filters, valid_case_id(ctx.form.get("back")), 422,
@@ -537,7 +624,7 @@ def undo_view(ctx: Ctx) -> Response:
     record = _case_or_404(ctx)
     if record is None:
         return _not_found(ctx)
-    filters = QueueFilters.from_query_string(ctx.form.get("queue") or "")
+    filters = QueueFilters.from_query_string(ctx.form.get("queue") or "", ctx.who)
     back = valid_case_id(ctx.form.get("back"))
     here = f"/case/{record['case_id']}?{filters.qs(back=back)}"
     history = ctx.store.history(record["case_id"])
@@ -630,7 +717,7 @@ def export_view(ctx: Ctx) -> Response:
     from jirei import export
 
     fmt = ctx.request.query_params.get("format", "csv")
-    filters = QueueFilters.from_params(ctx.request.query_params)
+    filters = QueueFilters.from_params(ctx.request.query_params, ctx.who)
     query = filters.query()
     query.order = "document"
     records, _ = ctx.store.query_cases(query)

@@ -39,6 +39,8 @@ def pillar_reviews(entries: list[dict]) -> dict[str, PillarReviews]:
         old, new = e["old"], e["new"]
         if r.model is None and isinstance(old, dict) and old.get("label") and not is_reviewer_value(old):
             r.model = old["label"]
+        if (e.get("note") or "").startswith("adjudicate "):
+            continue  # a decision on a disagreement, not a labelling
         if (e.get("note") or "").startswith("undo #"):
             r.by_reviewer.pop(e["who"], None)  # the reviewer withdrew their label
         if is_reviewer_value(new) and new.get("label"):
@@ -164,6 +166,21 @@ def prefecture_map(counts: dict[str, int]) -> dict:
             "with_cases": sum(1 for p in prefs if p["count"])}
 
 
+def region_markers(regions: dict[str, dict]) -> list[dict]:
+    """Region values (関西 …) as markers on the map: at the mean centre of their prefectures."""
+    centres = {p["name"]: p["centre"] for p in map_shapes()["prefectures"]}
+    out = []
+    for name, r in sorted(regions.items(), key=lambda kv: -kv[1]["cases"]):
+        points = [centres[p] for p in r["prefectures"] if p in centres]
+        if not points:
+            continue
+        x = sum(p[0] for p in points) / len(points)
+        y = sum(p[1] for p in points) / len(points)
+        out.append({"name": name, "cases": r["cases"], "prefectures": r["prefectures"], "x": round(x, 1),
+                    "y": round(y, 1)})
+    return out
+
+
 def dashboard_context(store) -> dict:
     counts = store.queue_counts(CaseQuery())
     reviews = pillar_reviews(store.label_history("pillar"))
@@ -179,6 +196,9 @@ def dashboard_context(store) -> dict:
         "agreement": agreement(reviews),
         "pillars": [{"id": p.id, "ja": p.ja, "count": pillar_counts.get(p.id, 0)} for p in s.pillars],
         "map": prefecture_map(place_counts),
+        "regions": region_markers(store.region_places()),
+        "blind": blind_agreement(store.blind_pairs()),
+        "assignments": store.assignment_summary(),
     }
 
 

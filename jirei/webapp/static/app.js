@@ -83,6 +83,11 @@
         if (search) { search.focus(); search.select(); }
         break;
       }
+      case "x": {
+        const box = rows.length ? rows[at < 0 ? 0 : at].querySelector("input[name=sel]") : null;
+        if (box && !box.disabled) { box.checked = !box.checked; countSelected(); }
+        break;
+      }
       case "[": { const a = document.getElementById("prev-page"); if (a) a.click(); break; }
       case "]": { const a = document.getElementById("next-page"); if (a) a.click(); break; }
       default: return;
@@ -95,6 +100,20 @@
     const sel = document.querySelector("#queue-table tbody tr.selected");
     if (sel) sel.scrollIntoView({ block: "nearest" });
     rows.forEach((r) => r.addEventListener("dblclick", () => { window.location.href = r.dataset.href; }));
+    const all = document.getElementById("select-all");
+    if (all) {
+      all.addEventListener("change", () => {
+        document.querySelectorAll("#queue-table input[name=sel]:not(:disabled)").forEach((b) => { b.checked = all.checked; });
+        countSelected();
+      });
+    }
+    document.querySelectorAll("#queue-table input[name=sel]").forEach((b) => b.addEventListener("change", countSelected));
+  }
+  // bulk actions: how many rows are ticked
+  function countSelected() {
+    const n = document.querySelectorAll("#queue-table input[name=sel]:checked").length;
+    const el = document.getElementById("selected-count");
+    if (el) el.textContent = String(n);
   }
 
   // --- case ---------------------------------------------------------------------------------
