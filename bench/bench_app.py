@@ -1,12 +1,16 @@
 """The reviewer app under load on loopback: page latency (queue, case) and saves per second.
 
-Builds a store of at least --cases cases from the shared seeds (each seed report stored again
-under distinct doc_ids: `jirei.webapp.sample_store.copy_of`), starts `jirei serve` in its own
+Builds a store of at least --cases cases from the shared seeds: the seed reports go through the
+pipeline once, then are stored again and again under distinct doc_ids
+(`jirei.webapp.sample_store.copy_of`) with `Store.save_documents`, many documents per
+transaction (100,000 cases in about a minute, no NLP per copy). Starts `jirei serve` in its own
 process (uvicorn, one worker), and runs --clients concurrent clients (threads, one httpx
 client and one logged-in reviewer each) through three phases:
 
   pages   queue pages (no filter, a pillar, a prefecture, a search, unreviewed only, later
-          pages) and case pages (random cases, with and without queue filters)
+          pages, the filters by score, margin, model version, reviewer, notes, disagreement,
+          a reviewer's own queue, and the sorts by margin, score, title and last change) and
+          case pages (random cases, with and without queue filters)
   saves   each client reviews its own unreviewed cases as a browser does: GET the case page,
           submit its review form with a changed pillar and items, follow to the next case
   mixed   half the clients save while the other half read pages
@@ -15,7 +19,7 @@ It reports p50/p95/max latency per page kind and phase, saves per second, failed
 and whether the server logged "database is locked" or an error; then checks in the store that
 every save is there with its history. All traffic goes to 127.0.0.1; loops are bounded.
 
-    .venv/bin/python bench/bench_app.py                 # 10,000+ cases, 8 clients
+    .venv/bin/python bench/bench_app.py                 # 100,000+ cases, 16 clients
     .venv/bin/python bench/bench_app.py --cases 2000 --pages 40 --saves 10   # quicker
 """
 
@@ -40,6 +44,8 @@ sys.path.insert(0, str(REPO))
 
 PILLARS = ("live", "work", "nurture", "interact")
 SEARCHES = ("商工会議所", "人材 育成", "観光", "DX", "地域 連携")
+SORTS = ("margin", "-margin", "score", "-score", "title", "-updated")
+GOAL_MS = 150.0
 PREFS = ("長野県", "北海道", "東京都", "静岡県", "広島県")
 
 
@@ -106,10 +112,17 @@ def build(db: Path, cases: int) -> int:
     copies = math.ceil(cases / per_copy)
     with Store(db) as store:
         store.register_model(reports[0].model_version)
+        batch: list[tuple[dict, list[dict]]] = []
         for n in range(copies):
             for r in reports:
                 stored = r if n == 0 else copy_of(r, n)
-                store.save_document(stored.doc, stored.cases, run_id=None, model_version=stored.model_version)
+                batch.append((stored.doc, stored.cases))
+            if len(batch) >= 200:
+                store.save_documents(batch, run_id=None, model_version=reports[0].model_version)
+                batch = []
+        if batch:
+            store.save_documents(batch, run_id=None, model_version=reports[0].model_version)
+        store.analyze()
         return store.case_count()
 
 
@@ -150,16 +163,31 @@ class Results:
                 self.failures.append(f"{phase} {kind}: {what}")
 
 
+MODEL = ""  # the store's model version (set in main)
+
+
+def queue_url(client: Client, rng: random.Random) -> str:
+    """A queue page as reviewers ask for them: plain, filtered, sorted, searched, paged."""
+    choice = rng.randrange(16)
+    sort = rng.choice(SORTS)
+    return [
+        "/queue", f"/queue?pillar={rng.choice(PILLARS)}", f"/queue?pref={rng.choice(PREFS)}",
+        f"/queue?q={rng.choice(SEARCHES)}", "/queue?reviewed=no", f"/queue?page={rng.randrange(2, 150)}",
+        f"/queue?sort={sort}", f"/queue?sort={sort}&page={rng.randrange(2, 40)}",
+        f"/queue?score_min=0.3&score_max=0.6&sort={sort}", f"/queue?margin_max=0.1&pillar={rng.choice(PILLARS)}",
+        f"/queue?model={MODEL}&reviewed=no&sort=-score", f"/queue?reviewer=r{rng.randrange(8)}&sort=-updated",
+        "/queue?notes=1", "/queue?disagree=1", "/queue?mine=1",
+        f"/queue?q={rng.choice(SEARCHES)}&sort=margin&pref={rng.choice(PREFS)}",
+    ][choice]
+
+
 def page_requests(client: Client, rng: random.Random, ids: list[str], n: int, phase: str, res: Results,
                   stop: threading.Event | None = None) -> None:
     for i in range(n):
         if stop is not None and stop.is_set():
             break
         if i % 2 == 0:
-            choice = rng.randrange(6)
-            url = ["/queue", f"/queue?pillar={rng.choice(PILLARS)}", f"/queue?pref={rng.choice(PREFS)}",
-                   f"/queue?q={rng.choice(SEARCHES)}", "/queue?reviewed=no",
-                   f"/queue?page={rng.randrange(2, 150)}"][choice]
+            url = queue_url(client, rng)
             kind = "queue"
         else:
             case_id = rng.choice(ids)
@@ -203,8 +231,8 @@ def percentile(values: list[float], q: float) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Load bench of the reviewer app on loopback.")
-    parser.add_argument("--cases", type=int, default=10000, help="at least this many cases (default: %(default)s)")
-    parser.add_argument("--clients", type=int, default=8, help="concurrent clients (default: %(default)s)")
+    parser.add_argument("--cases", type=int, default=100000, help="at least this many cases (default: %(default)s)")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent clients (default: %(default)s)")
     parser.add_argument("--pages", type=int, default=120, help="page requests per client in the pages phase")
     parser.add_argument("--saves", type=int, default=40, help="saves per client in the saves phase")
     parser.add_argument("--db", help="keep the store here (default: a temporary folder)")
@@ -229,6 +257,9 @@ def main(argv: list[str] | None = None) -> int:
     with Store(db) as store:
         ids = store.iter_case_ids()
         unreviewed = store.iter_case_ids(CaseQuery(reviewed=False))
+        global MODEL
+        MODEL = store.models()[0]["version"] if store.models() else ""
+        reviewed_before = store.queue_counts(CaseQuery())["reviewed"]
 
     port = free_port()
     log = Path(tmp.name) / "server.log"
@@ -297,14 +328,18 @@ def main(argv: list[str] | None = None) -> int:
         print("  " + f)
 
     with Store(db) as store:
-        reviewed = store.queue_counts(CaseQuery())["reviewed"]
+        reviewed = store.queue_counts(CaseQuery())["reviewed"] - reviewed_before
         missing = [cid for chunk in chunks for cid in chunk
                    if not (store.case(cid)["pillar"] or {}).get("source") == "reviewer"]
-    print(f"store: {reviewed} cases reviewed (expected {res.saves}); saves missing a reviewer pillar: {len(missing)}")
-    page_p95 = max(percentile(v, 0.95) for (p, k), v in res.latency.items() if k in ("queue", "case") and p != "warmup")
+    print(f"store: {reviewed} cases newly reviewed (expected {res.saves}); saves missing a reviewer pillar: "
+          f"{len(missing)}")
+    worst = max(percentile(v, 0.95) for (p, k), v in res.latency.items() if p != "warmup")
+    every = [ms for (p, _), v in res.latency.items() if p != "warmup" for ms in v]
     ok = not res.failures and not locked and not errors and reviewed == res.saves and not missing
-    print(f"\nworst page p95: {page_p95:.1f} ms (goal < 200 ms) -> {'met' if page_p95 < 200 else 'NOT met'}; "
-          f"{'no failed save, no lock error' if ok else 'FAILURES (see above)'}")
+    print(f"\nall requests (pages and saves): n {len(every)}, p95 {percentile(every, 0.95):.1f} ms; "
+          f"worst p95 of one kind and phase (saves included): {worst:.1f} ms "
+          f"(goal < {GOAL_MS:.0f} ms) -> {'met' if worst < GOAL_MS else 'NOT met'}; "
+          f"{'no failed request, no lock error' if ok else 'FAILURES (see above)'}")
     tmp.cleanup()
     return 0 if ok else 1
 

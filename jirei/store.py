@@ -201,7 +201,9 @@ CREATE TABLE drafts (
     # first pass's labels it was compared with and the outcome: waiting (no first label yet),
     # agree, disagree, adjudicated (a decision became the case's labels). The indexes serve the
     # queue's filters (pillar score, model version, reviewer: case_values by field and score or
-    # source) and its sorts (margin, title, last change) over 100,000 cases.
+    # source) and its sorts (margin, title, last change) over 100,000 cases. `cases.pillar_key`
+    # repeats the pillar's label (kept by triggers on case_values) so that the queue of one pillar is
+    # read in order along its own index, as the whole queue is along cases_queue_order.
     7: """
 CREATE TABLE assignments (
     case_id     TEXT NOT NULL REFERENCES cases(case_id) ON DELETE CASCADE,
@@ -232,6 +234,15 @@ CREATE INDEX case_values_score ON case_values(field, score, case_id);
 CREATE INDEX cases_margin ON cases(coalesce(margin, 1), case_id);
 CREATE INDEX cases_title ON cases(title, case_id);
 CREATE INDEX cases_updated ON cases(updated_at, case_id);
+ALTER TABLE cases ADD COLUMN pillar_key TEXT;
+UPDATE cases SET pillar_key = (SELECT v.key FROM case_values v WHERE v.case_id = cases.case_id AND v.field = 'pillar'
+                               AND v.position = 0);
+CREATE INDEX cases_pillar_queue ON cases(pillar_key, (review_status = 'reviewed'), 1 - needs_review,
+                                         coalesce(margin, 1), case_id, doc_id, review_status, needs_review, margin);
+CREATE TRIGGER cases_pillar_insert AFTER INSERT ON case_values WHEN new.field = 'pillar' AND new.position = 0
+BEGIN UPDATE cases SET pillar_key = new.key WHERE case_id = new.case_id; END;
+CREATE TRIGGER cases_pillar_delete AFTER DELETE ON case_values WHEN old.field = 'pillar' AND old.position = 0
+BEGIN UPDATE cases SET pillar_key = NULL WHERE case_id = old.case_id; END;
 """,
 }
 
@@ -338,6 +349,7 @@ class CaseQuery:
     assignee: str | None = None  # open assignments of this user (their queue)
     disagreement: bool = False  # blind double labelling disagrees, not adjudicated yet
     has_notes: bool = False
+    sparse: bool = False  # few cases match: walking the queue's index to find them would read most cases
     order: str = "document"  # document | queue | a queue sort: SORTS (margin, -margin, score, ...)
     limit: int | None = None
     offset: int = 0
@@ -664,25 +676,37 @@ class Store:
                                  "ORDER BY d.added_at, d.name, c.ordinal", params).fetchall()
         return [r[0] for r in rows]
 
-    def _where(self, q: CaseQuery) -> tuple[str, list]:
+    def _where(self, q: CaseQuery, *, along_index: bool = False) -> tuple[str, list]:
+        """The filters as a WHERE clause. Filters on values are set memberships (`IN`), the fast
+        way to count or list every match; `along_index` writes them as a lookup per case
+        (`EXISTS` on case_values' primary key) for the queries that walk cases in an index's
+        order and stop after a page (a page, the next case): they then never build the set of
+        all matches (a pillar's 25,000 cases of 100,000)."""
         # Each clause is a fixed SQL fragment; only the parameters vary.
         clauses, params = [], []
+
+        def values(condition: str) -> str:
+            if along_index:
+                # unary + keeps the planner on the primary key (case_id, field): one lookup per case,
+                # never a scan of an index's range of keys, scores or sources for each case
+                for column in ("v.key", "v.score", "v.source"):
+                    condition = condition.replace(column, "+" + column)
+                return f"EXISTS (SELECT 1 FROM case_values v WHERE v.case_id = c.case_id AND {condition})"
+            return f"c.case_id IN (SELECT v.case_id FROM case_values v WHERE {condition})"
+
         if not q.all_versions:
             clauses.append("d.current = 1")
         if q.doc_id:
             clauses.append("c.doc_id LIKE ?")
             params.append(q.doc_id + "%")
         if q.pillar:
-            clauses.append("c.case_id IN (SELECT v.case_id FROM case_values v "
-                           "WHERE v.field = 'pillar' AND v.key = ?)")
+            clauses.append("c.pillar_key = ?")
             params.append(q.pillar)
         if q.item is not None:
-            clauses.append("c.case_id IN (SELECT v.case_id FROM case_values v "
-                           "WHERE v.field = 'action_items' AND v.key = ?)")
+            clauses.append(values("v.field = 'action_items' AND v.key = ?"))
             params.append(str(q.item))
         if q.prefecture:
-            clauses.append("c.case_id IN (SELECT v.case_id FROM case_values v "
-                           "WHERE v.field = 'places' AND v.key = ?)")
+            clauses.append(values("v.field = 'places' AND v.key = ?"))
             params.append(q.prefecture)
         if q.needs_review is not None:
             clauses.append("c.needs_review = ?")
@@ -690,8 +714,7 @@ class Store:
         if q.reviewed is not None:
             clauses.append("c.review_status " + ("=" if q.reviewed else "!=") + " 'reviewed'")
         if q.score_min is not None or q.score_max is not None:
-            clauses.append("c.case_id IN (SELECT v.case_id FROM case_values v WHERE v.field = 'pillar' "
-                           "AND v.score BETWEEN ? AND ?)")
+            clauses.append(values("v.field = 'pillar' AND v.score BETWEEN ? AND ?"))
             params += [q.score_min if q.score_min is not None else -1.0,
                        q.score_max if q.score_max is not None else 2.0]
         if q.margin_min is not None:
@@ -701,12 +724,10 @@ class Store:
             clauses.append("coalesce(c.margin, 1) <= ?")
             params.append(q.margin_max)
         if q.model:
-            clauses.append("c.case_id IN (SELECT v.case_id FROM case_values v WHERE v.field = 'pillar' "
-                           "AND v.source = ?)")
+            clauses.append(values("v.field = 'pillar' AND v.source = ?"))
             params.append(model_source(q.model))
         if q.reviewer:
-            clauses.append("c.case_id IN (SELECT v.case_id FROM case_values v WHERE v.field = 'pillar' "
-                           "AND v.source = ?)")
+            clauses.append(values("v.field = 'pillar' AND v.source = ?"))
             params.append(f"reviewer:{q.reviewer}")
         if q.assignee:
             clauses.append("c.case_id IN (SELECT a.case_id FROM assignments a WHERE a.reviewer = ? "
@@ -715,7 +736,7 @@ class Store:
         if q.disagreement:
             clauses.append("c.case_id IN (SELECT b.case_id FROM blind_labels b WHERE b.status = 'disagree')")
         if q.has_notes:
-            clauses.append("c.case_id IN (SELECT v.case_id FROM case_values v WHERE v.field = 'notes')")
+            clauses.append(values("v.field = 'notes'"))
         if q.search:
             long_terms, short_terms = search_terms(q.search)
             if long_terms:
@@ -1057,7 +1078,7 @@ class Store:
         """The case ids before and after a case in queue order (as `query_cases(order='queue')`)
         under `query`'s filters, and whether the filters keep the case itself. Read along the
         queue index: no count, no sort, whatever the store's size."""
-        where, params = self._where(query)
+        where, params = self._where(query, along_index=not query.sparse)
         base = f"FROM cases c {self._QUEUE_JOIN} {where}{' AND ' if where else 'WHERE '}"
         with self.snapshot() as db:
             key = db.execute(f"SELECT {self._QUEUE_KEY} FROM cases c WHERE c.case_id = ?", (case_id,)).fetchone()
@@ -1065,16 +1086,30 @@ class Store:
                 return None
             key = list(key)
             inside = db.execute(f"SELECT 1 {base}c.case_id = ?", params + [case_id]).fetchone() is not None
-            prev = db.execute(f"SELECT c.case_id {base}({self._QUEUE_KEY}) < (?, ?, ?, ?) "
-                              f"ORDER BY {self._QUEUE_DESC} LIMIT 1", params + key).fetchone()
-            after = db.execute(f"SELECT c.case_id {base}({self._QUEUE_KEY}) > (?, ?, ?, ?) "
-                               f"ORDER BY {self._QUEUE_KEY} LIMIT 1", params + key).fetchone()
-        return {"inside": inside, "prev": prev[0] if prev else None, "next": after[0] if after else None}
+            prev = self._seek(db, base, params, key, after=False)
+            after = self._seek(db, base, params, key, after=True)
+        return {"inside": inside, "prev": prev, "next": after}
+
+    _QUEUE_COLUMNS = ("(c.review_status = 'reviewed')", "1 - c.needs_review", "coalesce(c.margin, 1)", "c.case_id")
+
+    def _seek(self, db, base: str, params: list, key: list, *, after: bool) -> str | None:
+        """The first case after (or the last before) `key` in queue order. SQLite uses no index on
+        expressions for a row-value comparison (`(a, b, c, d) > (?, ?, ?, ?)` scanned the queue
+        from its start: milliseconds per case page at 100,000 cases), so it is asked as up to
+        four index seeks, nearest first: equal on the key's first columns, beyond it on the next."""
+        op, order = (">", self._QUEUE_KEY) if after else ("<", self._QUEUE_DESC)
+        cols = self._QUEUE_COLUMNS
+        for i in range(len(cols) - 1, -1, -1):
+            cond = " AND ".join([f"{c} = ?" for c in cols[:i]] + [f"{cols[i]} {op} ?"])
+            row = db.execute(f"SELECT c.case_id {base}{cond} ORDER BY {order} LIMIT 1", params + key[:i + 1]).fetchone()
+            if row is not None:
+                return row[0]
+        return None
 
     def first_unreviewed(self, query: CaseQuery, exclude: str | None = None) -> str | None:
         """The first case in queue order under `query`'s filters that is not reviewed (other than
         `exclude`), or None: then the filtered queue is complete. Read along the queue index."""
-        where, params = self._where(query)
+        where, params = self._where(query, along_index=not query.sparse)
         clauses = [where[len("WHERE "):]] if where else []
         clauses.append("c.review_status != 'reviewed'")
         if exclude:
@@ -1109,7 +1144,7 @@ class Store:
         it has notes and its blind double labelling's status. In queue order, or in
         `query.order` when it names one of QUEUE_SORTS. Read along an index, and only the values
         shown: a page costs the same at any size. `with_text` adds the case text (for snippets)."""
-        where, params = self._where(query)
+        where, params = self._where(query, along_index=not query.sparse)
         columns = ("c.case_id, c.title, d.name AS doc, c.page, c.needs_review, c.review_status, c.margin, "
                    "c.version, c.updated_at" + (", c.text" if with_text else ""))
         limit = [query.limit if query.limit is not None else -1, query.offset]
@@ -1404,6 +1439,67 @@ class Store:
                        "WHERE case_id = ?", (who, now(), case_id))
             db.execute("UPDATE assignments SET done_at = coalesce(done_at, ?) WHERE case_id = ?", (now(), case_id))
             return version
+
+    def save_documents(self, items: list[tuple[dict, list[dict]]], run_id: int | None,
+                       model_version: str | None) -> int:
+        """Many processed documents (each `doc`, `cases` as `save_document` takes them) in ONE
+        transaction: for building large stores (the load bench's 100,000 cases) without a commit
+        per document. Documents already stored are left out. Returns how many were stored."""
+        stamp = now()
+        stored = 0
+        with self.transaction() as db:
+            for doc, cases in items:
+                if db.execute("SELECT 1 FROM documents WHERE doc_id = ?", (doc["doc_id"],)).fetchone():
+                    continue
+                previous = self._supersede_path(db, doc["path"], doc["doc_id"])
+                db.execute(
+                    "INSERT INTO documents (doc_id, name, path, kind, status, error, pages, page_spans, doc_date, "
+                    "encoding, warnings, layout, n_cases, chars, text, model_version, previous, current, run_id, "
+                    "added_at) VALUES (?, ?, ?, ?, 'done', NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+                    (doc["doc_id"], doc["name"], doc["path"], doc.get("kind"), len(doc.get("pages") or []) or None,
+                     _json(doc.get("pages") or []), doc.get("doc_date"), doc.get("encoding"),
+                     _json(doc.get("warnings") or []), cases[0]["layout"] if cases else None, len(cases),
+                     len(doc.get("text") or ""), doc.get("text"), model_version, previous, run_id, stamp))
+                for record in cases:
+                    self._insert_case(db, record, stamp, run_id, model_version)
+                stored += 1
+        return stored
+
+    def add_review_info(self, records: list[dict]) -> list[dict]:
+        """What the exports carry about each case's review, added to records as `query_cases`
+        gives them: `notes` and `segmentation` (the reviewers' values), `reviewers` (users who
+        changed the case, first to last), `reviews` (each time a user marked it reviewed:
+        {reviewer, at, how: save | accept | bulk | adjudicate}) and `blind_label` (the blind
+        second labelling with its status, or None)."""
+        by_id = {r["case_id"]: r for r in records}
+        for r in records:
+            r.update({"notes": [], "segmentation": None, "reviewers": [], "reviews": [], "blind_label": None})
+        with self.snapshot() as db:
+            users = {row[0] for row in db.execute("SELECT name FROM users")}
+            for chunk in _chunks(list(by_id), 500):
+                marks = ",".join("?" * len(chunk))
+                for v in db.execute(f"SELECT case_id, field, value FROM case_values WHERE case_id IN ({marks}) "
+                                    "AND field IN ('notes', 'segmentation') ORDER BY case_id, field, position", chunk):
+                    record = by_id[v["case_id"]]
+                    if v["field"] == "notes":
+                        record["notes"].append(_loads(v["value"]))
+                    else:
+                        record["segmentation"] = _loads(v["value"])
+                for h in db.execute(f"SELECT case_id, who, at, field, new, note FROM history WHERE case_id IN ({marks}) "
+                                    "AND field != 'blind_label' ORDER BY id", chunk):
+                    if h["who"] not in users:
+                        continue
+                    record = by_id[h["case_id"]]
+                    if h["who"] not in record["reviewers"]:
+                        record["reviewers"].append(h["who"])
+                    if h["field"] == "review_status" and _loads(h["new"]) == "reviewed":
+                        note = h["note"] or ""
+                        how = ("bulk" if note.endswith(" bulk") else note.split(" ", 1)[0]) or "save"
+                        record["reviews"].append({"reviewer": h["who"], "at": h["at"], "how": how})
+                for b in db.execute(f"SELECT * FROM blind_labels WHERE case_id IN ({marks})", chunk):
+                    by_id[b["case_id"]]["blind_label"] = {**_loads(b["label"]), "reviewer": b["reviewer"],
+                                                          "at": b["labelled_at"], "status": b["status"]}
+        return records
 
     def region_places(self) -> dict[str, dict]:
         """Region values of places (関西, 三遠南信, 道東 …) on current documents: region -> {cases,

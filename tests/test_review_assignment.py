@@ -169,3 +169,46 @@ def test_bulk_change_writes_each_case_and_reports_the_ones_changed_meanwhile(sto
         assert record["pillar"]["label"] == "work" and record["review_status"] == "reviewed"
         mine = [h for h in store.history(c) if h["note"] == "save bulk-test"]
         assert {h["field"] for h in mine} == {"pillar", "review_status"} and {h["who"] for h in mine} == {"ana"}
+
+
+def test_exports_carry_notes_segmentation_marks_reviewers_and_review_times(store: Store, tmp_path: Path):
+    import csv
+    import io
+    import json
+
+    from jirei.cli import main
+
+    ids = store.iter_case_ids(CaseQuery(reviewed=False))[:2]
+    a, b = ids
+    version = store.case(a)["version"]
+    record = store.case(a)
+    seg = {"flag": "split_here", "offset": record["span"][0] + 5, "source": "reviewer", "reviewer": "ben"}
+    note = {"text": "=check the partner's name", "reviewer": "ben", "at": "2026-03-01T10:00:00+00:00",
+            "source": "reviewer"}
+    store.set_fields(a, {**review_changes("work", None, [2], "ben"), "notes": [note], "segmentation": seg,
+                         "review_status": "reviewed"}, "ben", source="reviewer:ben", expected_version=version,
+                     note="save t1")
+    version = store.case(a)["version"]
+    store.set_fields(a, {"pillar": review_changes("live", None, [], "cy")["pillar"]}, "cy", source="reviewer:cy",
+                     expected_version=version, note="save t2")
+    store.assign_cases([b], ["ben", "cy"], "ana", overlap=1.0)
+    store.save_blind_label(b, "cy", {"pillar": "nurture", "action_items": [4]})
+    reviewed_at = next(h["at"] for h in store.history(a) if h["field"] == "review_status")
+
+    out = tmp_path / "cases.csv"
+    assert main(["export", "--db", str(store.path), "--format", "csv", "-o", str(out)]) == 0
+    rows = {r["case_id"]: r for r in csv.DictReader(io.StringIO(out.read_bytes().decode("utf-8-sig")))}
+    row = rows[a]
+    assert row["reviewers"] == "ben; cy" and row["last_reviewed_by"] == "ben"
+    assert row["first_reviewed_at"] == row["last_reviewed_at"] == reviewed_at
+    assert row["notes"] == "ben 2026-03-01T10:00: =check the partner's name"  # not at the cell's start: no formula
+    assert row["segmentation"] == f"split_here @ {seg['offset']} (ben)"
+    assert rows[b]["blind_label"] == "cy: nurture 4 (waiting)" and rows[b]["reviewers"] == ""
+
+    jl = tmp_path / "cases.jsonl"
+    assert main(["export", "--db", str(store.path), "--format", "jsonl", "-o", str(jl)]) == 0
+    records = {r["case_id"]: r for r in map(json.loads, jl.read_text(encoding="utf-8").splitlines())}
+    assert records[a]["notes"] == [note] and records[a]["segmentation"] == seg
+    assert records[a]["reviewers"] == ["ben", "cy"]
+    assert records[a]["reviews"] == [{"reviewer": "ben", "at": reviewed_at, "how": "save"}]
+    assert records[b]["blind_label"]["pillar"] == "nurture" and records[b]["blind_label"]["reviewer"] == "cy"

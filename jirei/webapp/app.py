@@ -23,7 +23,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,31 +57,60 @@ from .pool import StorePool
 SESSION_MAX_AGE = 12 * 3600  # a working day after login
 SESSION_IDLE = 2 * 3600  # without a request
 DOCUMENT_LIST_SECONDS = 10.0
+MAX_DOCUMENT_OPTIONS = 300  # more documents: the queue's document filter is a typed id prefix
 
 
 class QueueCounts:
     """Counts of the queue under each filter (total, reviewed, needs review), kept until the store
     changes: the key includes Store.change_counter(), which every write of case data moves on
-    (from this app, `jirei batch` or `jirei relabel` alike). Counting scans every case; many
-    page views between two saves then share one count."""
+    (from this app, `jirei batch` or `jirei relabel` alike). Counting scans every case matching
+    the filters; many page views between two saves then share one count. On a large store, where
+    one count takes over SLOW_COUNT_MS, a count is reused for up to STALE_SECONDS after the store
+    changed (while reviewers save, each filter is counted again at most that often); the pages
+    then show counts up to that old. The sort is not part of the key: it does not change counts."""
 
-    def __init__(self, size: int = 64):
+    SLOW_COUNT_MS = 20.0
+    STALE_SECONDS = 30.0
+    SPARSE_SHARE = 50  # fewer than 1 in 50 cases match: read the matches as a set, not along the index
+
+    def __init__(self, size: int = 256):
         self.size = size
-        self._cache: OrderedDict[tuple, dict] = OrderedDict()
+        self._cache: OrderedDict[QueueFilters, tuple[int, float, float, dict]] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, store: Store, filters: QueueFilters) -> dict[str, int]:
-        key = (filters, store.change_counter())
+        key = replace(filters, sort="")
+        counter = store.change_counter()
         with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return self._cache[key]
-        counts = store.queue_counts(filters.query())
+            hit = self._cache.get(key)
+            if hit is not None:
+                seen, at, cost_ms, counts = hit
+                if seen == counter or (cost_ms > self.SLOW_COUNT_MS and time.monotonic() - at < self.STALE_SECONDS):
+                    self._cache.move_to_end(key)
+                    return counts
+        t0 = time.perf_counter()
+        counts = store.queue_counts(key.query())
+        cost_ms = (time.perf_counter() - t0) * 1000
         with self._lock:
-            self._cache[key] = counts
+            self._cache[key] = (counter, time.monotonic(), cost_ms, counts)
+            self._cache.move_to_end(key)
             while len(self._cache) > self.size:
                 self._cache.popitem(last=False)
         return counts
+
+    def sparse(self, store: Store, filters: QueueFilters) -> bool:
+        """The search and the filters on case values (pillar, item, prefecture, score, model,
+        reviewer, notes) together keep few cases (from their counts): the store reads those as a set instead of
+        walking the queue's index and looking each case up (which the other filters, in the
+        index, narrow by themselves)."""
+        values = QueueFilters(**{name: getattr(filters, name) for name in VALUE_FILTERS})  # and the search
+        if not values.active:
+            return False
+        everything = self.get(store, QueueFilters())["total"]
+        return self.get(store, values)["total"] * self.SPARSE_SHARE < everything
+
+
+VALUE_FILTERS = ("q", "pillar", "item", "pref", "score_min", "score_max", "model", "reviewer", "notes")
 
 
 @dataclass
@@ -106,7 +135,7 @@ class AppState:
             self._models = (time.monotonic(), versions)
         return versions
 
-    def document_options(self, store: Store, chosen: str) -> Markup:
+    def document_options(self, store: Store, chosen: str) -> Markup | None:
         """The queue's document filter as <option>s, `chosen` (an id prefix) selected. The list
         is read again every few seconds (a new batch shows up a little later; the filter itself
         is never stale) and built once per read: a store of 10,000 cases has some 250
@@ -118,6 +147,8 @@ class AppState:
             option = Markup('<option value="{}">{} ({})</option>')
             options = Markup("").join(option.format(d["doc_id"], d["name"], d["n_cases"]) for d in docs)
             self._documents = (time.monotonic(), docs, options)
+        if len(docs) > MAX_DOCUMENT_OPTIONS:
+            return None  # the queue asks for an id prefix instead of a list longer than anyone reads
         selected = next((d["doc_id"] for d in docs if chosen and d["doc_id"].startswith(chosen)), None)
         if selected is None:
             return options
@@ -372,7 +403,8 @@ def queue_view(ctx: Ctx) -> Response:
     counts = ctx.state.counts.get(ctx.store, filters)
     pages = max(1, math.ceil(counts["total"] / PAGE_SIZE))
     page_no = min(max(1, int(params["page"]) if params.get("page", "").isdigit() else 1), pages)
-    records = ctx.store.queue_page(filters.query(limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE),
+    sparse = ctx.state.counts.sparse(ctx.store, filters)
+    records = ctx.store.queue_page(filters.query(limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE, sparse=sparse),
                                    with_text=bool(filters.q))
     passes = ctx.store.assignment_passes(ctx.who, [r["case_id"] for r in records])
     rows = [_queue_row(r, (page_no - 1) * PAGE_SIZE + i + 1, filters.q, passes.get(r["case_id"]))
@@ -471,7 +503,7 @@ def _case_page(ctx: Ctx, record: dict, filters: QueueFilters, back: str | None, 
     doc = store.document_meta(record["doc_id"]) or {"doc_id": record["doc_id"], "name": record["doc"], "path": "",
                                                     "kind": None, "added_at": ""}
     source = ctx.state.page_images.source(doc) if doc.get("path") else None
-    nb = store.queue_neighbours(filters.query(), record["case_id"]) or {}
+    nb = store.queue_neighbours(filters.query(sparse=ctx.state.counts.sparse(store, filters)), record["case_id"]) or {}
     here = record["case_id"]
     nav = {
         "inside": nb.get("inside", False), "counts": ctx.state.counts.get(store, filters),
@@ -550,7 +582,8 @@ def _after_change(ctx: Ctx, record: dict, filters: QueueFilters) -> Response:
         nxt = offered
     else:
         nxt = offered if offered and ctx.store.is_reviewed(offered) is False else None
-        nxt = nxt or ctx.store.first_unreviewed(filters.query(), exclude=here)
+        nxt = nxt or ctx.store.first_unreviewed(filters.query(sparse=ctx.state.counts.sparse(ctx.store, filters)),
+                                                exclude=here)
     if nxt:
         return RedirectResponse(f"/case/{nxt}?{filters.qs(back=here)}", status_code=303)
     if filters.reviewed == "yes":
@@ -721,6 +754,7 @@ def export_view(ctx: Ctx) -> Response:
     query = filters.query()
     query.order = "document"
     records, _ = ctx.store.query_cases(query)
+    ctx.store.add_review_info(records)
     if fmt == "jsonl":
         import io
 

@@ -85,7 +85,7 @@ class QueueFilters:
     def from_query_string(cls, qs: str, user: str = "") -> "QueueFilters":
         return cls.from_params(dict(parse_qsl(qs or "")), user)
 
-    def query(self, *, limit: int | None = None, offset: int = 0) -> CaseQuery:
+    def query(self, *, limit: int | None = None, offset: int = 0, sparse: bool = False) -> CaseQuery:
         return CaseQuery(
             pillar=self.pillar or None, item=int(self.item) if self.item else None, prefecture=self.pref or None,
             search=self.q or None, needs_review=True if self.needs else None,
@@ -96,7 +96,7 @@ class QueueFilters:
             model=self.model or None, reviewer=self.reviewer or None,
             assignee=self.user if self.mine and self.user else None,
             disagreement=bool(self.disagree), has_notes=bool(self.notes),
-            order=self.sort or "queue", limit=limit, offset=offset)
+            order=self.sort or "queue", limit=limit, offset=offset, sparse=sparse)
 
     def params(self, **extra) -> dict[str, str]:
         out = {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) and f.name != "user"}
