@@ -138,7 +138,12 @@ class Client:
         if r.status_code != 303:
             raise RuntimeError(f"login of {name} failed: {r.status_code}")
 
+    think_ms = 0.0
+    rng = random.Random(0)
+
     def timed(self, method: str, url: str, **kw):
+        if self.think_ms:
+            time.sleep(self.rng.expovariate(1000.0 / self.think_ms))
         t0 = time.perf_counter()
         r = self.http.request(method, url, **kw)
         return r, (time.perf_counter() - t0) * 1000
@@ -236,6 +241,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", type=int, default=120, help="page requests per client in the pages phase")
     parser.add_argument("--saves", type=int, default=40, help="saves per client in the saves phase")
     parser.add_argument("--db", help="keep the store here (default: a temporary folder)")
+    parser.add_argument("--think", type=float, default=0.0, metavar="MS",
+                        help="mean pause of a client between its requests, as a reviewer reading (exponential; "
+                             "default: %(default)s: none, each client sends its next request at once)")
     args = parser.parse_args(argv)
 
     from jirei.store import CaseQuery, Store
@@ -272,6 +280,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _wait_ready(base, server)
         clients = [Client(base, name, pw) for name, (_, pw) in users.items()]
+        for i, c in enumerate(clients):
+            c.think_ms, c.rng = args.think, random.Random(1000 + i)
+        cpu_before = _cpu_seconds(server.pid)
         res = Results()
         rngs = [random.Random(i) for i in range(args.clients)]
         # warm-up: each client one queue and one case page (templates compiled, connections open)
@@ -299,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         writers = [lambda c=c, m=m: writer(c, m) for c, m in zip(clients[:half], writer_chunks)]
         wall["mixed"] = run_phase("mixed", writers + readers, res)
         mixed_saves = res.saves - saves_phase
+        cpu_used = _cpu_seconds(server.pid) - cpu_before
     finally:
         server.terminate()
         try:
@@ -307,7 +319,8 @@ def main(argv: list[str] | None = None) -> int:
             server.kill()
     server_log = log.read_text(encoding="utf-8", errors="replace")
 
-    print(f"\n{args.clients} clients, loopback, one server process (uvicorn, threads), {n_cases:,} cases")
+    think = f"{args.think:.0f} ms mean pause between a client's requests" if args.think else "no pause between requests"
+    print(f"\n{args.clients} clients ({think}), loopback, one server process (uvicorn, threads), {n_cases:,} cases")
     print(f"{'phase':<7} {'kind':<6} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for (phase, kind), values in sorted(res.latency.items()):
         if phase == "warmup":
@@ -322,6 +335,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"pages phase: {pages_n} pages in {wall['pages']:.1f} s = {pages_n / wall['pages']:.1f} pages/s")
     locked = server_log.count("database is locked")
     errors = server_log.count("Traceback")
+    requests = sum(len(v) for (p, _), v in res.latency.items() if p != "warmup")
+    print(f"server CPU: {cpu_used:.1f} s for {requests} requests = {1000 * cpu_used / requests:.1f} ms per request; "
+          f"machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"failed requests: {len(res.failures)}; 'database is locked' in server log: {locked}; "
           f"server tracebacks: {errors}")
     for f in res.failures[:10]:
@@ -342,6 +358,15 @@ def main(argv: list[str] | None = None) -> int:
           f"{'no failed request, no lock error' if ok else 'FAILURES (see above)'}")
     tmp.cleanup()
     return 0 if ok else 1
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc), or 0 where there is none."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def _wait_ready(base: str, server: subprocess.Popen, timeout: float = 60.0) -> None:

@@ -14,6 +14,8 @@ What it holds
 - `users`, `sessions`, `drafts`: the reviewer app's accounts (argon2 hashes), its sessions (the
   sha256 of each cookie token, user, created, last seen, expiry, client address) and review forms
   kept across a login. Demoting or disabling the last active admin is refused (`LastAdminError`).
+- `assignments`, `blind_labels`: who labels which case (pass 1, or a blind pass 2), and the blind
+  second labels with their comparison to the case's reviewed labels and any adjudication.
 - `cases_fts`: FTS5 (trigram) over the case text, kept in step by triggers.
 
 How it is used

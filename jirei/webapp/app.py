@@ -77,10 +77,9 @@ class QueueCounts:
         self.size = size
         self._cache: OrderedDict[QueueFilters, tuple[int, float, float, dict]] = OrderedDict()
         self._lock = threading.Lock()
+        self._counting: dict[QueueFilters, threading.Lock] = {}  # one count per key at a time
 
-    def get(self, store: Store, filters: QueueFilters) -> dict[str, int]:
-        key = replace(filters, sort="")
-        counter = store.change_counter()
+    def _fresh(self, key: QueueFilters, counter: int) -> dict[str, int] | None:
         with self._lock:
             hit = self._cache.get(key)
             if hit is not None:
@@ -88,6 +87,23 @@ class QueueCounts:
                 if seen == counter or (cost_ms > self.SLOW_COUNT_MS and time.monotonic() - at < self.STALE_SECONDS):
                     self._cache.move_to_end(key)
                     return counts
+        return None
+
+    def get(self, store: Store, filters: QueueFilters) -> dict[str, int]:
+        key = replace(filters, sort="")
+        counter = store.change_counter()
+        counts = self._fresh(key, counter)
+        if counts is not None:
+            return counts
+        with self._lock:
+            gate = self._counting.setdefault(key, threading.Lock())
+        with gate:  # requests wanting the same count wait for the one counting it
+            counts = self._fresh(key, counter)
+            if counts is not None:
+                return counts
+            return self._count(store, key, counter)
+
+    def _count(self, store: Store, key: QueueFilters, counter: int) -> dict[str, int]:
         t0 = time.perf_counter()
         counts = store.queue_counts(key.query())
         cost_ms = (time.perf_counter() - t0) * 1000
@@ -95,7 +111,8 @@ class QueueCounts:
             self._cache[key] = (counter, time.monotonic(), cost_ms, counts)
             self._cache.move_to_end(key)
             while len(self._cache) > self.size:
-                self._cache.popitem(last=False)
+                old, _ = self._cache.popitem(last=False)
+                self._counting.pop(old, None)
         return counts
 
     def sparse(self, store: Store, filters: QueueFilters) -> bool:
