@@ -98,6 +98,12 @@ def test_assign_my_queue_blind_second_labelling_kappa_and_adjudication(browser, 
     assert "2" in work_row  # n = 2 cases behind the figure
     assert admin.locator("#kappa-items tr[data-item]").count() == 10
     assert admin.locator("#open-disagreements").inner_text() == "1"
+    # region values on the map: a marker with the region's case count (the seeds name 関西)
+    with Store(db) as store:
+        regions = store.region_places()
+    kansai = admin.locator("#japan-map .region-marker[data-region=関西]")
+    assert kansai.count() == 1 and kansai.get_attribute("data-count") == str(regions["関西"]["cases"])
+    assert "大阪府" in kansai.locator("title").text_content()
 
     admin.click("#open-disagreements")
     admin.wait_for_url(f"{base_url}/adjudicate")

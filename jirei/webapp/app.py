@@ -16,6 +16,7 @@ fails validation is shown again as it was sent, with the errors.
 from __future__ import annotations
 
 import math
+import queue
 import re
 import tempfile
 import threading
@@ -65,45 +66,51 @@ class QueueCounts:
     changes: the key includes Store.change_counter(), which every write of case data moves on
     (from this app, `jirei batch` or `jirei relabel` alike). Counting scans every case matching
     the filters; many page views between two saves then share one count. On a large store, where
-    one count takes over SLOW_COUNT_MS, a count is reused for up to STALE_SECONDS after the store
-    changed (while reviewers save, each filter is counted again at most that often); the pages
-    then show counts up to that old. The sort is not part of the key: it does not change counts."""
+    one count takes over SLOW_COUNT_MS, a changed store does not make a page wait for a new count:
+    the page gets the last one and the count is made again in the background (one thread with its
+    own connection), at most every REFRESH_SECONDS per filter; the pages then show counts a few
+    seconds old. The sort is not part of the key: it does not change counts."""
 
     SLOW_COUNT_MS = 20.0
-    STALE_SECONDS = 30.0
+    REFRESH_SECONDS = 10.0
     SPARSE_SHARE = 50  # fewer than 1 in 50 cases match: read the matches as a set, not along the index
 
-    def __init__(self, size: int = 256):
+    def __init__(self, db_path: Path | None = None, size: int = 256):
         self.size = size
+        self.db_path = db_path
         self._cache: OrderedDict[QueueFilters, tuple[int, float, float, dict]] = OrderedDict()
         self._lock = threading.Lock()
         self._counting: dict[QueueFilters, threading.Lock] = {}  # one count per key at a time
-
-    def _fresh(self, key: QueueFilters, counter: int) -> dict[str, int] | None:
-        with self._lock:
-            hit = self._cache.get(key)
-            if hit is not None:
-                seen, at, cost_ms, counts = hit
-                if seen == counter or (cost_ms > self.SLOW_COUNT_MS and time.monotonic() - at < self.STALE_SECONDS):
-                    self._cache.move_to_end(key)
-                    return counts
-        return None
+        self._pending: set[QueueFilters] = set()
+        self._refresh: queue.SimpleQueue = queue.SimpleQueue()
+        self._worker: threading.Thread | None = None
 
     def get(self, store: Store, filters: QueueFilters) -> dict[str, int]:
         key = replace(filters, sort="")
         counter = store.change_counter()
-        counts = self._fresh(key, counter)
-        if counts is not None:
-            return counts
         with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                seen, at, cost_ms, counts = hit
+                self._cache.move_to_end(key)
+                if seen == counter:
+                    return counts
+                if cost_ms > self.SLOW_COUNT_MS and self.db_path is not None:
+                    if time.monotonic() - at >= self.REFRESH_SECONDS and key not in self._pending:
+                        self._pending.add(key)
+                        self._start_worker()
+                        self._refresh.put(key)
+                    return counts
             gate = self._counting.setdefault(key, threading.Lock())
         with gate:  # requests wanting the same count wait for the one counting it
-            counts = self._fresh(key, counter)
-            if counts is not None:
-                return counts
-            return self._count(store, key, counter)
+            with self._lock:
+                hit = self._cache.get(key)
+                if hit is not None and hit[0] == counter:
+                    return hit[3]
+            return self._count(store, key)
 
-    def _count(self, store: Store, key: QueueFilters, counter: int) -> dict[str, int]:
+    def _count(self, store: Store, key: QueueFilters) -> dict[str, int]:
+        counter = store.change_counter()
         t0 = time.perf_counter()
         counts = store.queue_counts(key.query())
         cost_ms = (time.perf_counter() - t0) * 1000
@@ -115,12 +122,44 @@ class QueueCounts:
                 self._counting.pop(old, None)
         return counts
 
+    def _start_worker(self) -> None:
+        if self._worker is None:
+            self._worker = threading.Thread(target=self._work, name="jirei-queue-counts", daemon=True)
+            self._worker.start()
+
+    def _work(self) -> None:
+        store = None
+        try:
+            while True:
+                key = self._refresh.get()
+                if key is None:
+                    return
+                try:
+                    if store is None:
+                        store = Store(self.db_path, create=False)
+                        store.tune_for_reads()
+                    self._count(store, key)
+                except StoreError:
+                    pass  # the store is busy or gone: the next page view asks again
+                finally:
+                    with self._lock:
+                        self._pending.discard(key)
+        finally:
+            if store is not None:
+                store.close()
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._refresh.put(None)
+            self._worker.join(5)
+            self._worker = None
+
     def sparse(self, store: Store, filters: QueueFilters) -> bool:
         """The search and the filters on case values (pillar, item, prefecture, score, model,
-        reviewer, notes) together keep few cases (from their counts): the store reads those as a set instead of
-        walking the queue's index and looking each case up (which the other filters, in the
-        index, narrow by themselves)."""
-        values = QueueFilters(**{name: getattr(filters, name) for name in VALUE_FILTERS})  # and the search
+        reviewer, notes) together keep few cases (from their counts): the store reads those as a
+        set instead of walking the queue's index and looking each case up (which the other
+        filters, in the index, narrow by themselves)."""
+        values = QueueFilters(**{name: getattr(filters, name) for name in VALUE_FILTERS})
         if not values.active:
             return False
         everything = self.get(store, QueueFilters())["total"]
@@ -237,7 +276,7 @@ def create_app(db_path: str | Path, *, secret_key: str | None = None, https_only
     scheme(), places.options()  # the taxonomy and the gazetteer, loaded once before requests come
     policy = auth.SessionPolicy(idle=session_idle, max_age=session_max_age)
     state = AppState(StorePool(db_path, pool_size), _templates(), PageImages([db_path.resolve().parent]),
-                     auth.LoginThrottle(), QueueCounts(), load_model_summary(models_dir, runs_file), secret_key,
+                     auth.LoginThrottle(), QueueCounts(db_path), load_model_summary(models_dir, runs_file), secret_key,
                      policy, https_only)
 
     def page(view: Callable[[Ctx], Response], *, admin: bool = False):
@@ -338,6 +377,7 @@ def create_app(db_path: str | Path, *, secret_key: str | None = None, https_only
     @asynccontextmanager
     async def lifespan(app):
         yield
+        state.counts.close()
         state.pool.close()
 
     routes = [
