@@ -1154,8 +1154,15 @@ class Store:
             if query.order in ("score", "-score"):
                 # driven by case_values(field, score): the pillar values in score order, then their cases
                 cond = where.replace("WHERE ", "AND ", 1) if where else ""
+                scored = ""
+                if query.score_min is not None or query.score_max is not None:
+                    # the score filter as a range of the index the sort reads (else it reads every
+                    # score above the range first)
+                    scored = "AND pv.score BETWEEN ? AND ? "
+                    params = [query.score_min if query.score_min is not None else -1.0,
+                              query.score_max if query.score_max is not None else 2.0] + params
                 sql = (f"SELECT {columns} FROM case_values pv CROSS JOIN cases c ON c.case_id = pv.case_id "
-                       f"{self._QUEUE_JOIN} WHERE pv.field = 'pillar' {cond} "
+                       f"{self._QUEUE_JOIN} WHERE pv.field = 'pillar' {scored}{cond} "
                        f"ORDER BY {self.QUEUE_SORTS[query.order]} LIMIT ? OFFSET ?")
             else:
                 order = self.QUEUE_SORTS.get(query.order, self._QUEUE_KEY)

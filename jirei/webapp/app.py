@@ -73,7 +73,7 @@ class QueueCounts:
 
     SLOW_COUNT_MS = 20.0
     REFRESH_SECONDS = 10.0
-    SPARSE_SHARE = 50  # fewer than 1 in 50 cases match: read the matches as a set, not along the index
+    SPARSE_SHARE = 10  # fewer than 1 in 10 cases match: read the matches as a set, not along the index
 
     def __init__(self, db_path: Path | None = None, size: int = 256):
         self.size = size
