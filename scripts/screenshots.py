@@ -190,7 +190,7 @@ def shoot(db: Path, out: Path) -> list[Path]:
         page.fill("input[name=password]", PASSWORDS["ana"])
         page.keyboard.press("Enter")
         page.wait_for_url(f"{base}/queue")
-        page.goto(f"{base}/queue?reviewed=no&score_max=0.9&sort=margin")
+        page.goto(f"{base}/queue?reviewed=no&sort=margin")
         page.keyboard.press("j")
         for _ in range(3):  # three rows ticked for a bulk action
             page.keyboard.press("x")
