@@ -79,8 +79,9 @@ def test_assign_my_queue_blind_second_labelling_kappa_and_adjudication(browser, 
     ben.wait_for_selector(".flash")
     assert "Blind label saved" in ben.locator(".flash").first.inner_text()
     ben.goto(f"{base_url}/blind/{ids[3]}")
-    ben.check("input[name=pillar][value=nurture]")  # cy said live
-    ben.click("#blind-save")
+    ben.keyboard.press(PILLAR_KEYS["nurture"])  # by keyboard, as on the case page (cy said live)
+    assert ben.locator("input[name=pillar]:checked").get_attribute("value") == "nurture"
+    ben.keyboard.press("s")
     ben.wait_for_selector(".flash")
     with Store(db) as store:
         assert store.blind_pair(ids[1])["status"] == "agree"

@@ -309,4 +309,24 @@
       }, 120);
     });
   });
+  // --- blind second labelling: the case page's label keys (1–4, Shift+digit, s) -------------
+  const blindForm = document.getElementById("blind-form");
+  if (page === "blind" && blindForm) {
+    document.addEventListener("keydown", (ev) => {
+      if (ev.defaultPrevented || ev.isComposing || isTextField(ev.target)) return;
+      if (ev.altKey || ev.ctrlKey || ev.metaKey || (keysDialog && keysDialog.open)) return;
+      if (ev.shiftKey && /^Digit[0-9]$/.test(ev.code)) {
+        const box = blindForm.querySelector(`input[name=item][data-code="${ev.code}"]`);
+        if (box) { box.checked = !box.checked; pulse(box); }
+      } else if (/^[1-4]$/.test(ev.key)) {
+        const radio = blindForm.querySelector(`input[name=pillar][data-key="${ev.key}"]`);
+        if (radio) { radio.checked = true; pulse(radio); }
+      } else if (ev.key === "s") {
+        submitOnce(blindForm);
+      } else {
+        return;
+      }
+      ev.preventDefault();
+    });
+  }
 })();
