@@ -28,8 +28,12 @@ from typing import Any
 FLAT_COLUMNS = [
     "case_id", "doc", "ordinal", "page", "title", "section", "layout", "organisations", "lead_organisation",
     "places", "jis_codes", "prefectures", "years", "pillar", "pillar_score", "pillar_source", "secondary_pillars",
-    "theme", "action_items", "declared_pillar", "needs_review", "review_status", "history_count", "text",
+    "theme", "action_items", "declared_pillar", "needs_review", "review_status", "history_count",
+    "reviewers", "first_reviewed_at", "last_reviewed_at", "last_reviewed_by", "notes", "segmentation",
+    "blind_label", "text",
 ]
+# Review columns and keys come from `Store.add_review_info`; records without it leave them empty.
+REVIEW_KEYS = ["notes", "segmentation", "reviewers", "reviews", "blind_label"]
 
 EXTRACT_KEYS = ["doc", "case_id", "doc_id", "ordinal", "title", "text", "span", "page", "section", "layout",
                 "organisations", "places", "years", "year_mentions", "pillar", "pillars", "theme", "action_items",
@@ -53,6 +57,9 @@ def jsonl_record(record: dict, include_contacts: bool = False) -> dict:
     out = {k: record[k] for k in EXTRACT_KEYS}
     out["review_status"] = record["review_status"]
     out["history_count"] = record["history_count"]
+    for key in REVIEW_KEYS:
+        if key in record:
+            out[key] = record[key]
     if include_contacts:
         out["contacts"] = record.get("contacts", [])
     return out
@@ -100,7 +107,30 @@ def flat_row(record: dict) -> dict[str, Any]:
         "needs_review": "yes" if record["needs_review"] else "",
         "review_status": record["review_status"],
         "history_count": record["history_count"],
+        **review_columns(record),
         "text": record["text"],
+    }
+
+
+def review_columns(record: dict) -> dict[str, str]:
+    """The review as flat columns: reviewers, first and last review time and who, notes (each
+    `reviewer at: text`), the segmentation mark (`flag @ document offset`, by whom), the blind
+    second label (`reviewer: pillar items (status)`)."""
+    reviews = record.get("reviews") or []
+    seg = record.get("segmentation") or {}
+    blind = record.get("blind_label") or {}
+    return {
+        "reviewers": "; ".join(record.get("reviewers") or []),
+        "first_reviewed_at": reviews[0]["at"] if reviews else "",
+        "last_reviewed_at": reviews[-1]["at"] if reviews else "",
+        "last_reviewed_by": reviews[-1]["reviewer"] if reviews else "",
+        "notes": " | ".join(f"{n.get('reviewer', '')} {str(n.get('at', ''))[:16]}: {n.get('text', '')}"
+                            for n in record.get("notes") or []),
+        "segmentation": (f"{seg.get('flag')}" + (f" @ {seg['offset']}" if seg.get("offset") is not None else "")
+                         + (f" ({seg['reviewer']})" if seg.get("reviewer") else "")) if seg else "",
+        "blind_label": (f"{blind.get('reviewer')}: {blind.get('pillar')} "
+                        f"{','.join(str(i) for i in blind.get('action_items') or [])} ({blind.get('status')})")
+        if blind else "",
     }
 
 

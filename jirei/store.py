@@ -17,6 +17,8 @@ What it holds
 - `users`, `sessions`, `drafts`: the reviewer app's accounts (argon2 hashes), its sessions (the
   sha256 of each cookie token, user, created, last seen, expiry, client address) and review forms
   kept across a login. Demoting or disabling the last active admin is refused (`LastAdminError`).
+- `assignments`, `blind_labels`: who labels which case (pass 1, or a blind pass 2), and the blind
+  second labels with their comparison to the case's reviewed labels and any adjudication.
 - `cases_fts`: FTS5 (trigram) over the case text, kept in step by triggers.
 
 How it is used
@@ -32,6 +34,7 @@ database could stand behind the same methods later.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import resource
@@ -49,7 +52,7 @@ from jirei.records import (CASE_LIST_FIELDS, CASE_SINGLE_FIELDS, CASE_VALUE_FIEL
                            REVIEW_SINGLE_FIELDS, case_id_for, empty_value)
 
 APPLICATION_ID = 0x4A495245  # "JIRE": marks a Jirei store in the SQLite header
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 BUSY_TIMEOUT_MS = 15000
 
 # Record fields kept as rows of case_values, as jirei.records declares them.
@@ -261,6 +264,57 @@ CREATE TABLE page_boxes (
     PRIMARY KEY (doc_id, page)
 );
 """,
+    # Assignment, blind double labelling and the queue's filters and sorts (see the section
+    # "assignment, agreement and bulk" of Store). `assignments`: who labels which case; pass 1 labels
+    # the case itself, pass 2 is a blind second labelling of the same case by another reviewer,
+    # kept apart in `blind_labels` (the case's own values stay the first pass's) with the
+    # first pass's labels it was compared with and the outcome: waiting (no first label yet),
+    # agree, disagree, adjudicated (a decision became the case's labels). The indexes serve the
+    # queue's filters (pillar score, model version, reviewer: case_values by field and score or
+    # source) and its sorts (margin, title, last change) over 100,000 cases. `cases.pillar_key`
+    # repeats the pillar's label (kept by triggers on case_values) so that the queue of one pillar is
+    # read in order along its own index, as the whole queue is along cases_queue_order.
+    7: """
+CREATE TABLE assignments (
+    case_id     TEXT NOT NULL REFERENCES cases(case_id) ON DELETE CASCADE,
+    reviewer    TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    pass        INTEGER NOT NULL CHECK (pass IN (1, 2)),
+    assigned_by TEXT NOT NULL,
+    assigned_at TEXT NOT NULL,
+    done_at     TEXT,
+    PRIMARY KEY (case_id, reviewer),
+    UNIQUE (case_id, pass)
+);
+CREATE INDEX assignments_open ON assignments(reviewer, done_at, case_id);
+CREATE TABLE blind_labels (
+    case_id        TEXT PRIMARY KEY REFERENCES cases(case_id) ON DELETE CASCADE,
+    reviewer       TEXT NOT NULL,
+    label          TEXT NOT NULL,
+    labelled_at    TEXT NOT NULL,
+    first_reviewer TEXT,
+    first_label    TEXT,
+    status         TEXT NOT NULL DEFAULT 'waiting'
+                   CHECK (status IN ('waiting', 'agree', 'disagree', 'adjudicated')),
+    adjudicated_by TEXT,
+    adjudicated_at TEXT
+);
+CREATE INDEX blind_labels_status ON blind_labels(status, case_id);
+CREATE INDEX case_values_source ON case_values(field, source, case_id);
+CREATE INDEX case_values_score ON case_values(field, score, case_id);
+CREATE INDEX cases_margin ON cases(coalesce(margin, 1), case_id);
+CREATE INDEX cases_title ON cases(title, case_id);
+CREATE INDEX cases_updated ON cases(updated_at, case_id);
+ALTER TABLE cases ADD COLUMN pillar_key TEXT;
+UPDATE cases SET pillar_key = (SELECT v.key FROM case_values v WHERE v.case_id = cases.case_id AND v.field = 'pillar'
+                               AND v.position = 0);
+CREATE INDEX cases_pillar_queue ON cases(pillar_key, (review_status = 'reviewed'), 1 - needs_review,
+                                         coalesce(margin, 1), case_id, doc_id, review_status, needs_review, margin,
+                                         superseded);
+CREATE TRIGGER cases_pillar_insert AFTER INSERT ON case_values WHEN new.field = 'pillar' AND new.position = 0
+BEGIN UPDATE cases SET pillar_key = new.key WHERE case_id = new.case_id; END;
+CREATE TRIGGER cases_pillar_delete AFTER DELETE ON case_values WHEN old.field = 'pillar' AND old.position = 0
+BEGIN UPDATE cases SET pillar_key = NULL WHERE case_id = old.case_id; END;
+""",
 }
 
 
@@ -361,7 +415,17 @@ class CaseQuery:
     reviewed: bool | None = None
     doc_id: str | None = None
     all_versions: bool = False
-    order: str = "document"  # document | queue
+    score_min: float | None = None  # the pillar's probability
+    score_max: float | None = None
+    margin_min: float | None = None
+    margin_max: float | None = None
+    model: str | None = None  # the pillar was set by this model version
+    reviewer: str | None = None  # the pillar was set by this reviewer
+    assignee: str | None = None  # open assignments of this user (their queue)
+    disagreement: bool = False  # blind double labelling disagrees, not adjudicated yet
+    has_notes: bool = False
+    sparse: bool = False  # few cases match: walking the queue's index to find them would read most cases
+    order: str = "document"  # document | queue | a queue sort: SORTS (margin, -margin, score, ...)
     limit: int | None = None
     offset: int = 0
 
@@ -690,32 +754,68 @@ class Store:
                                  "ORDER BY d.added_at, d.name, c.span_start, c.ordinal", params).fetchall()
         return [r[0] for r in rows]
 
-    def _where(self, q: CaseQuery) -> tuple[str, list]:
+    def _where(self, q: CaseQuery, *, along_index: bool = False) -> tuple[str, list]:
+        """The filters as a WHERE clause. Filters on values are set memberships (`IN`), the fast
+        way to count or list every match; `along_index` writes them as a lookup per case
+        (`EXISTS` on case_values' primary key) for the queries that walk cases in an index's
+        order and stop after a page (a page, the next case): they then never build the set of
+        all matches (a pillar's 25,000 cases of 100,000)."""
         # Each clause is a fixed SQL fragment; only the parameters vary.
         clauses, params = [], []
         clauses.append("c.superseded IS NULL")  # split or merged away: kept, never listed
+
+        def values(condition: str) -> str:
+            if along_index:
+                # unary + keeps the planner on the primary key (case_id, field): one lookup per case,
+                # never a scan of an index's range of keys, scores or sources for each case
+                for column in ("v.key", "v.score", "v.source"):
+                    condition = condition.replace(column, "+" + column)
+                return f"EXISTS (SELECT 1 FROM case_values v WHERE v.case_id = c.case_id AND {condition})"
+            return f"c.case_id IN (SELECT v.case_id FROM case_values v WHERE {condition})"
+
         if not q.all_versions:
             clauses.append("d.current = 1")
         if q.doc_id:
             clauses.append("c.doc_id LIKE ?")
             params.append(q.doc_id + "%")
         if q.pillar:
-            clauses.append("c.case_id IN (SELECT v.case_id FROM case_values v "
-                           "WHERE v.field = 'pillar' AND v.key = ?)")
+            clauses.append("c.pillar_key = ?")
             params.append(q.pillar)
         if q.item is not None:
-            clauses.append("c.case_id IN (SELECT v.case_id FROM case_values v "
-                           "WHERE v.field = 'action_items' AND v.key = ?)")
+            clauses.append(values("v.field = 'action_items' AND v.key = ?"))
             params.append(str(q.item))
         if q.prefecture:
-            clauses.append("c.case_id IN (SELECT v.case_id FROM case_values v "
-                           "WHERE v.field = 'places' AND v.key = ?)")
+            clauses.append(values("v.field = 'places' AND v.key = ?"))
             params.append(q.prefecture)
         if q.needs_review is not None:
             clauses.append("c.needs_review = ?")
             params.append(int(q.needs_review))
         if q.reviewed is not None:
             clauses.append("c.review_status " + ("=" if q.reviewed else "!=") + " 'reviewed'")
+        if q.score_min is not None or q.score_max is not None:
+            clauses.append(values("v.field = 'pillar' AND v.score BETWEEN ? AND ?"))
+            params += [q.score_min if q.score_min is not None else -1.0,
+                       q.score_max if q.score_max is not None else 2.0]
+        if q.margin_min is not None:
+            clauses.append("coalesce(c.margin, 1) >= ?")
+            params.append(q.margin_min)
+        if q.margin_max is not None:
+            clauses.append("coalesce(c.margin, 1) <= ?")
+            params.append(q.margin_max)
+        if q.model:
+            clauses.append(values("v.field = 'pillar' AND v.source = ?"))
+            params.append(model_source(q.model))
+        if q.reviewer:
+            clauses.append(values("v.field = 'pillar' AND v.source = ?"))
+            params.append(f"reviewer:{q.reviewer}")
+        if q.assignee:
+            clauses.append("c.case_id IN (SELECT a.case_id FROM assignments a WHERE a.reviewer = ? "
+                           "AND a.done_at IS NULL)")
+            params.append(q.assignee)
+        if q.disagreement:
+            clauses.append("c.case_id IN (SELECT b.case_id FROM blind_labels b WHERE b.status = 'disagree')")
+        if q.has_notes:
+            clauses.append(values("v.field = 'notes'"))
         if q.search:
             long_terms, short_terms = search_terms(q.search)
             if long_terms:
@@ -1028,6 +1128,7 @@ class Store:
             if check is not None and version != check:  # no fields given: still report a stale read
                 recent = [h for h in self._history_rows(db, case_id) if h["who"] != "batch"][-5:]
                 raise ConflictError(case_id, check, version, recent)
+            self._after_review(db, case_id, changes)
             return version
 
     def undo_entries(self, entry_ids: list[int], who: str, *, expected_version: int | None = None) -> int:
@@ -1049,13 +1150,14 @@ class Store:
                                           model_version=r["model_version"], expected_version=check, run_id=None,
                                           note=f"undo #{r['id']}")
                 check = None
+            self._refresh_blind(db, rows[0]["case_id"])
             return version
 
     def queue_neighbours(self, query: CaseQuery, case_id: str) -> dict | None:
         """The case ids before and after a case in queue order (as `query_cases(order='queue')`)
         under `query`'s filters, and whether the filters keep the case itself. Read along the
         queue index: no count, no sort, whatever the store's size."""
-        where, params = self._where(query)
+        where, params = self._where(query, along_index=not query.sparse)
         base = f"FROM cases c {self._QUEUE_JOIN} {where}{' AND ' if where else 'WHERE '}"
         with self.snapshot() as db:
             key = db.execute(f"SELECT {self._QUEUE_KEY} FROM cases c WHERE c.case_id = ?", (case_id,)).fetchone()
@@ -1063,16 +1165,30 @@ class Store:
                 return None
             key = list(key)
             inside = db.execute(f"SELECT 1 {base}c.case_id = ?", params + [case_id]).fetchone() is not None
-            prev = db.execute(f"SELECT c.case_id {base}({self._QUEUE_KEY}) < (?, ?, ?, ?) "
-                              f"ORDER BY {self._QUEUE_DESC} LIMIT 1", params + key).fetchone()
-            after = db.execute(f"SELECT c.case_id {base}({self._QUEUE_KEY}) > (?, ?, ?, ?) "
-                               f"ORDER BY {self._QUEUE_KEY} LIMIT 1", params + key).fetchone()
-        return {"inside": inside, "prev": prev[0] if prev else None, "next": after[0] if after else None}
+            prev = self._seek(db, base, params, key, after=False)
+            after = self._seek(db, base, params, key, after=True)
+        return {"inside": inside, "prev": prev, "next": after}
+
+    _QUEUE_COLUMNS = ("(c.review_status = 'reviewed')", "1 - c.needs_review", "coalesce(c.margin, 1)", "c.case_id")
+
+    def _seek(self, db, base: str, params: list, key: list, *, after: bool) -> str | None:
+        """The first case after (or the last before) `key` in queue order. SQLite uses no index on
+        expressions for a row-value comparison (`(a, b, c, d) > (?, ?, ?, ?)` scanned the queue
+        from its start: milliseconds per case page at 100,000 cases), so it is asked as up to
+        four index seeks, nearest first: equal on the key's first columns, beyond it on the next."""
+        op, order = (">", self._QUEUE_KEY) if after else ("<", self._QUEUE_DESC)
+        cols = self._QUEUE_COLUMNS
+        for i in range(len(cols) - 1, -1, -1):
+            cond = " AND ".join([f"{c} = ?" for c in cols[:i]] + [f"{cols[i]} {op} ?"])
+            row = db.execute(f"SELECT c.case_id {base}{cond} ORDER BY {order} LIMIT 1", params + key[:i + 1]).fetchone()
+            if row is not None:
+                return row[0]
+        return None
 
     def first_unreviewed(self, query: CaseQuery, exclude: str | None = None) -> str | None:
         """The first case in queue order under `query`'s filters that is not reviewed (other than
         `exclude`), or None: then the filtered queue is complete. Read along the queue index."""
-        where, params = self._where(query)
+        where, params = self._where(query, along_index=not query.sparse)
         clauses = [where[len("WHERE "):]] if where else []
         clauses.append("c.review_status != 'reviewed'")
         if exclude:
@@ -1091,33 +1207,65 @@ class Store:
         adds a history entry. Caches of queue counts are keyed on it."""
         return self.conn.execute("SELECT coalesce(max(id), 0) FROM history").fetchone()[0]
 
-    def queue_page(self, query: CaseQuery) -> list[dict]:
+    # The queue's sorts besides its own order: name -> ORDER BY, each read along an index
+    # (migration 7). `score` sorts by the pillar's probability and lists cases that have a pillar.
+    QUEUE_SORTS = {
+        "margin": "coalesce(c.margin, 1), c.case_id", "-margin": "coalesce(c.margin, 1) DESC, c.case_id DESC",
+        "title": "c.title, c.case_id", "-title": "c.title DESC, c.case_id DESC",
+        "updated": "c.updated_at, c.case_id", "-updated": "c.updated_at DESC, c.case_id DESC",
+        "score": "pv.score, pv.case_id", "-score": "pv.score DESC, pv.case_id DESC",
+    }
+
+    def queue_page(self, query: CaseQuery, *, with_text: bool = False) -> list[dict]:
         """One page of the review queue (query.limit, query.offset) as the queue table shows it:
-        case_id, title, doc, page, needs_review, review_status, margin, and the values of
-        pillar, action_items and the first organisation and place (with their sources). Read
-        along the queue index, and only the values shown: a page costs the same at any size."""
-        where, params = self._where(query)
+        case_id, title, doc, page, needs_review, review_status, margin, version, and the values of
+        pillar, action_items and the first organisation and place (with their sources), whether
+        it has notes and its blind double labelling's status. In queue order, or in
+        `query.order` when it names one of QUEUE_SORTS. Read along an index, and only the values
+        shown: a page costs the same at any size. `with_text` adds the case text (for snippets)."""
+        where, params = self._where(query, along_index=not query.sparse)
+        columns = ("c.case_id, c.title, d.name AS doc, c.page, c.needs_review, c.review_status, c.margin, "
+                   "c.version, c.updated_at" + (", c.text" if with_text else ""))
+        limit = [query.limit if query.limit is not None else -1, query.offset]
         with self.snapshot() as db:
-            rows = db.execute(
-                f"SELECT c.case_id, c.title, d.name AS doc, c.page, c.needs_review, c.review_status, c.margin "
-                f"FROM cases c {self._QUEUE_JOIN} {where} ORDER BY {self._QUEUE_KEY} LIMIT ? OFFSET ?",
-                params + [query.limit if query.limit is not None else -1, query.offset]).fetchall()
+            if query.order in ("score", "-score"):
+                # driven by case_values(field, score): the pillar values in score order, then their cases
+                cond = where.replace("WHERE ", "AND ", 1) if where else ""
+                scored = ""
+                if query.score_min is not None or query.score_max is not None:
+                    # the score filter as a range of the index the sort reads (else it reads every
+                    # score above the range first)
+                    scored = "AND pv.score BETWEEN ? AND ? "
+                    params = [query.score_min if query.score_min is not None else -1.0,
+                              query.score_max if query.score_max is not None else 2.0] + params
+                sql = (f"SELECT {columns} FROM case_values pv CROSS JOIN cases c ON c.case_id = pv.case_id "
+                       f"{self._QUEUE_JOIN} WHERE pv.field = 'pillar' {scored}{cond} "
+                       f"ORDER BY {self.QUEUE_SORTS[query.order]} LIMIT ? OFFSET ?")
+            else:
+                order = self.QUEUE_SORTS.get(query.order, self._QUEUE_KEY)
+                sql = f"SELECT {columns} FROM cases c {self._QUEUE_JOIN} {where} ORDER BY {order} LIMIT ? OFFSET ?"
+            rows = db.execute(sql, params + limit).fetchall()
             out = {r["case_id"]: {**dict(r), "needs_review": bool(r["needs_review"]), "pillar": None,
-                                  "pillar_source": None, "action_items": [], "organisation": None, "place": None}
+                                  "pillar_source": None, "action_items": [], "organisation": None, "place": None,
+                                  "notes": 0, "blind": None}
                    for r in rows}
             for chunk in _chunks(list(out), 500):
                 marks = ",".join("?" * len(chunk))
                 for v in db.execute(
                         f"SELECT case_id, field, value, source FROM case_values WHERE case_id IN ({marks}) AND "
-                        "(field IN ('pillar', 'action_items') OR (field IN ('organisations', 'places') "
+                        "(field IN ('pillar', 'action_items', 'notes') OR (field IN ('organisations', 'places') "
                         "AND position = 0)) ORDER BY case_id, field, position", chunk):
                     row, value = out[v["case_id"]], _loads(v["value"])
                     if v["field"] == "pillar":
                         row["pillar"], row["pillar_source"] = value, v["source"]
                     elif v["field"] == "action_items":
                         row["action_items"].append(value)
+                    elif v["field"] == "notes":
+                        row["notes"] += 1
                     else:
                         row["organisation" if v["field"] == "organisations" else "place"] = value
+                for b in db.execute(f"SELECT case_id, status FROM blind_labels WHERE case_id IN ({marks})", chunk):
+                    out[b["case_id"]]["blind"] = b["status"]
         return list(out.values())
 
     def queue_counts(self, query: CaseQuery) -> dict[str, int]:
@@ -1546,6 +1694,288 @@ class Store:
         db.execute("UPDATE documents SET n_cases = (SELECT count(*) FROM cases WHERE doc_id = ? AND superseded IS NULL) "
                    "WHERE doc_id = ?", (doc_id, doc_id))
 
+    # --- assignment, agreement and bulk ----------------------------------------------------------
+    #
+    # Admins assign cases to reviewers (`assignments`). Pass 1 labels the case itself (the usual
+    # save); a share of the cases also gets pass 2: another reviewer labels it blind (never seeing
+    # the first pass's labels) into `blind_labels`, which keeps the case's own values untouched.
+    # Each blind label is compared with the case's reviewed labels (pillar and action items):
+    # agree, disagree, or waiting for the first pass. A disagreement is settled by adjudication,
+    # whose decision becomes the case's labels (source `reviewer:<adjudicator>`, history entries).
+    # Bulk writes apply one change to many cases, each in its own transaction with its own version
+    # check, and report the conflicts.
+
+    def assign_cases(self, case_ids: list[str], reviewers: list[str], who: str, *, overlap: float = 0.0) -> dict:
+        """Assign cases to `reviewers` in turn (pass 1). round(overlap × n) of them, chosen by a hash
+        of the case id (stable, spread over documents), also go blind to the next reviewer in turn
+        (pass 2; needs two reviewers). Reviewed cases and cases already assigned for a pass are
+        left as they are. Returns counts: first, second, skipped."""
+        reviewers = list(dict.fromkeys(reviewers))
+        if not reviewers:
+            raise StoreError(f"{self.path}: choose at least one reviewer to assign to")
+        if not 0.0 <= overlap <= 1.0:
+            raise StoreError(f"{self.path}: overlap share {overlap} is not between 0 and 1")
+        if overlap > 0 and len(reviewers) < 2:
+            raise StoreError(f"{self.path}: a blind second labelling needs at least two reviewers")
+        stamp = now()
+        out = {"first": 0, "second": 0, "skipped": 0}
+        with self.transaction() as db:
+            known = {r[0] for r in db.execute("SELECT name FROM users WHERE active = 1")}
+            unknown = [r for r in reviewers if r not in known]
+            if unknown:
+                raise StoreError(f"{self.path}: no active user {', '.join(unknown)}")
+            open_ids = []
+            for chunk in _chunks(list(dict.fromkeys(case_ids)), 500):
+                marks = ",".join("?" * len(chunk))
+                open_ids += [r[0] for r in db.execute(
+                    f"SELECT case_id FROM cases WHERE case_id IN ({marks}) AND review_status != 'reviewed' "
+                    "ORDER BY case_id", chunk)]
+            out["skipped"] = len(set(case_ids)) - len(open_ids)
+            doubled = set(sorted(open_ids, key=_share_key)[:round(overlap * len(open_ids))])
+            for i, case_id in enumerate(open_ids):
+                first = reviewers[i % len(reviewers)]
+                cur = db.execute("INSERT OR IGNORE INTO assignments (case_id, reviewer, pass, assigned_by, assigned_at) "
+                                 "VALUES (?, ?, 1, ?, ?)", (case_id, first, who, stamp))
+                if not cur.rowcount:
+                    out["skipped"] += 1
+                    continue
+                out["first"] += 1
+                if case_id in doubled:
+                    second = reviewers[(i + 1) % len(reviewers)]
+                    cur = db.execute("INSERT OR IGNORE INTO assignments (case_id, reviewer, pass, assigned_by, "
+                                     "assigned_at) VALUES (?, ?, 2, ?, ?)", (case_id, second, who, stamp))
+                    out["second"] += cur.rowcount
+        return out
+
+    def assignment_passes(self, reviewer: str, case_ids: list[str]) -> dict[str, int]:
+        """case id -> pass of `reviewer`'s open assignments among `case_ids`."""
+        out: dict[str, int] = {}
+        for chunk in _chunks(list(case_ids), 500):
+            marks = ",".join("?" * len(chunk))
+            for r in self.conn.execute(f"SELECT case_id, pass FROM assignments WHERE reviewer = ? AND done_at IS NULL "
+                                       f"AND case_id IN ({marks})", [reviewer, *chunk]):
+                out[r[0]] = r[1]
+        return out
+
+    def blind_pending(self, reviewer: str, case_id: str) -> bool:
+        """`reviewer` owes this case a blind second labelling: they must not see its labels."""
+        return self.conn.execute("SELECT 1 FROM assignments WHERE case_id = ? AND reviewer = ? AND pass = 2 "
+                                 "AND done_at IS NULL", (case_id, reviewer)).fetchone() is not None
+
+    def assignment_summary(self) -> list[dict]:
+        """Per reviewer: open and done assignments of each pass."""
+        rows = self.conn.execute(
+            "SELECT reviewer, pass, sum(done_at IS NULL) AS open, sum(done_at IS NOT NULL) AS done "
+            "FROM assignments GROUP BY reviewer, pass ORDER BY reviewer, pass").fetchall()
+        out: dict[str, dict] = {}
+        for r in rows:
+            d = out.setdefault(r["reviewer"], {"reviewer": r["reviewer"], "open1": 0, "done1": 0, "open2": 0,
+                                                "done2": 0})
+            d[f"open{r['pass']}"], d[f"done{r['pass']}"] = r["open"], r["done"]
+        return list(out.values())
+
+    def save_blind_label(self, case_id: str, reviewer: str, label: dict) -> str:
+        """A blind second labelling ({pillar, theme, action_items: [numbers]}) by the reviewer it is
+        assigned to; the case's own values are not touched. One history entry (field
+        `blind_label`, source `reviewer:<name>`). Returns the comparison's status."""
+        stamp = now()
+        label = {"pillar": label.get("pillar"), "theme": label.get("theme"),
+                 "action_items": sorted({int(n) for n in label.get("action_items") or []}),
+                 "source": f"reviewer:{reviewer}"}
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM assignments WHERE case_id = ? AND reviewer = ? AND pass = 2",
+                          (case_id, reviewer)).fetchone() is None:
+                raise StoreError(f"{self.path}: case {case_id} is not assigned to {reviewer} for a second labelling")
+            old = db.execute("SELECT label, status FROM blind_labels WHERE case_id = ?", (case_id,)).fetchone()
+            if old is not None and old["status"] == "adjudicated":
+                raise StoreError(f"{self.path}: case {case_id} was adjudicated; its blind label is closed")
+            db.execute("INSERT INTO blind_labels (case_id, reviewer, label, labelled_at) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT(case_id) DO UPDATE SET label = excluded.label, labelled_at = excluded.labelled_at",
+                       (case_id, reviewer, _json(label), stamp))
+            db.execute("INSERT INTO history (case_id, at, who, field, old, new, note) VALUES (?, ?, ?, 'blind_label', ?, ?, "
+                       "'blind')", (case_id, stamp, reviewer, old["label"] if old else None, _json(label)))
+            db.execute("UPDATE assignments SET done_at = ? WHERE case_id = ? AND reviewer = ? AND pass = 2",
+                       (stamp, case_id, reviewer))
+            return self._refresh_blind(db, case_id)
+
+    def _after_review(self, db, case_id: str, changes: dict) -> None:
+        """Inside a save's transaction: a reviewed case closes its pass-1 assignment; changed labels
+        are compared again with the case's blind label."""
+        if changes.get("review_status") == "reviewed":
+            db.execute("UPDATE assignments SET done_at = ? WHERE case_id = ? AND pass = 1 AND done_at IS NULL",
+                       (now(), case_id))
+        if {"pillar", "action_items"} & set(changes):
+            self._refresh_blind(db, case_id)
+
+    def _refresh_blind(self, db, case_id: str) -> str | None:
+        row = db.execute("SELECT reviewer, label, status FROM blind_labels WHERE case_id = ?", (case_id,)).fetchone()
+        if row is None or row["status"] == "adjudicated":
+            return row["status"] if row else None
+        first = self._reviewed_labels(db, case_id)
+        if first is None or first["reviewer"] == row["reviewer"]:
+            db.execute("UPDATE blind_labels SET status = 'waiting', first_reviewer = NULL, first_label = NULL "
+                       "WHERE case_id = ?", (case_id,))
+            return "waiting"
+        blind = _loads(row["label"])
+        same = blind["pillar"] == first["pillar"] and blind["action_items"] == first["action_items"]
+        status = "agree" if same else "disagree"
+        db.execute("UPDATE blind_labels SET status = ?, first_reviewer = ?, first_label = ? WHERE case_id = ?",
+                   (status, first["reviewer"], _json(first), case_id))
+        return status
+
+    def _reviewed_labels(self, db, case_id: str) -> dict | None:
+        """The case's labels as a reviewer set them ({reviewer, pillar, theme, action_items}), or None
+        while its pillar is not a reviewer's."""
+        rows = {r["field"]: r for r in db.execute(
+            "SELECT field, value, source FROM case_values WHERE case_id = ? AND field IN ('pillar', 'theme') "
+            "AND position = 0", (case_id,))}
+        pillar = rows.get("pillar")
+        if pillar is None or not (pillar["source"] or "").startswith("reviewer:"):
+            return None
+        theme = _loads(rows["theme"]["value"]) if "theme" in rows else None
+        items = sorted(int(_loads(r[0])["item"]) for r in db.execute(
+            "SELECT value FROM case_values WHERE case_id = ? AND field = 'action_items'", (case_id,)))
+        return {"reviewer": pillar["source"].split(":", 1)[1], "pillar": _loads(pillar["value"]).get("label"),
+                "theme": theme.get("label") if isinstance(theme, dict) else None, "action_items": items}
+
+    def blind_pairs(self) -> list[dict]:
+        """Every blind label with the first pass's labels it was compared with (current documents):
+        {case_id, reviewer, label, first_reviewer, first_label, status, adjudicated_by}."""
+        rows = self.conn.execute(
+            "SELECT b.* FROM blind_labels b JOIN cases c ON c.case_id = b.case_id JOIN documents d "
+            "ON d.doc_id = c.doc_id WHERE d.current = 1 ORDER BY b.case_id").fetchall()
+        return [{**dict(r), "label": _loads(r["label"]), "first_label": _loads(r["first_label"])} for r in rows]
+
+    def blind_pair(self, case_id: str) -> dict | None:
+        row = self.conn.execute("SELECT * FROM blind_labels WHERE case_id = ?", (case_id,)).fetchone()
+        return {**dict(row), "label": _loads(row["label"]), "first_label": _loads(row["first_label"])} if row else None
+
+    def adjudicate(self, case_id: str, changes: dict[str, Any], who: str, *, expected_version: int,
+                   model_version: str | None = None, note: str | None = None) -> int:
+        """Settle a disagreement: `changes` (pillar, theme, action_items in the reviewer's shapes)
+        become the case's labels with source `reviewer:<who>`, one history entry per changed field,
+        and the blind label is closed as adjudicated; one transaction, one version check."""
+        with self.transaction() as db:
+            row = db.execute("SELECT status FROM blind_labels WHERE case_id = ?", (case_id,)).fetchone()
+            if row is None or row["status"] not in ("agree", "disagree"):
+                raise StoreError(f"{self.path}: case {case_id} has no pair of labels to adjudicate")
+            current = db.execute("SELECT version FROM cases WHERE case_id = ?", (case_id,)).fetchone()
+            version, check = current["version"], expected_version
+            for field, new in {**changes, "review_status": "reviewed"}.items():
+                version = self._set_field(db, case_id, field, new, who, source=f"reviewer:{who}",
+                                          model_version=model_version, expected_version=check, run_id=None,
+                                          note=note)
+                check = None
+            db.execute("UPDATE blind_labels SET status = 'adjudicated', adjudicated_by = ?, adjudicated_at = ? "
+                       "WHERE case_id = ?", (who, now(), case_id))
+            db.execute("UPDATE assignments SET done_at = coalesce(done_at, ?) WHERE case_id = ?", (now(), case_id))
+            return version
+
+    def save_documents(self, items: list[tuple[dict, list[dict]]], run_id: int | None,
+                       model_version: str | None) -> int:
+        """Many processed documents (each `doc`, `cases` as `save_document` takes them) in ONE
+        transaction: for building large stores (the load bench's 100,000 cases) without a commit
+        per document. Documents already stored are left out. Returns how many were stored."""
+        stamp = now()
+        stored = 0
+        with self.transaction() as db:
+            for doc, cases in items:
+                if db.execute("SELECT 1 FROM documents WHERE doc_id = ?", (doc["doc_id"],)).fetchone():
+                    continue
+                previous = self._supersede_path(db, doc["path"], doc["doc_id"])
+                db.execute(
+                    "INSERT INTO documents (doc_id, name, path, kind, status, error, pages, page_spans, doc_date, "
+                    "encoding, warnings, layout, n_cases, chars, text, model_version, previous, current, run_id, "
+                    "added_at) VALUES (?, ?, ?, ?, 'done', NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+                    (doc["doc_id"], doc["name"], doc["path"], doc.get("kind"), len(doc.get("pages") or []) or None,
+                     _json(doc.get("pages") or []), doc.get("doc_date"), doc.get("encoding"),
+                     _json(doc.get("warnings") or []), cases[0]["layout"] if cases else None, len(cases),
+                     len(doc.get("text") or ""), doc.get("text"), model_version, previous, run_id, stamp))
+                for record in cases:
+                    self._insert_case(db, record, stamp, run_id, model_version)
+                stored += 1
+        return stored
+
+    def add_review_info(self, records: list[dict]) -> list[dict]:
+        """What the exports carry about each case's review, added to records as `query_cases`
+        gives them: `notes` and `segmentation` (the reviewers' values), `reviewers` (users who
+        changed the case, first to last), `reviews` (each time a user marked it reviewed:
+        {reviewer, at, how: save | accept | bulk | adjudicate}) and `blind_label` (the blind
+        second labelling with its status, or None)."""
+        by_id = {r["case_id"]: r for r in records}
+        for r in records:
+            r.update({"notes": [], "segmentation": None, "reviewers": [], "reviews": [], "blind_label": None})
+        with self.snapshot() as db:
+            users = {row[0] for row in db.execute("SELECT name FROM users")}
+            for chunk in _chunks(list(by_id), 500):
+                marks = ",".join("?" * len(chunk))
+                for v in db.execute(f"SELECT case_id, field, value FROM case_values WHERE case_id IN ({marks}) "
+                                    "AND field IN ('notes', 'segmentation') ORDER BY case_id, field, position", chunk):
+                    record = by_id[v["case_id"]]
+                    if v["field"] == "notes":
+                        record["notes"].append(_loads(v["value"]))
+                    else:
+                        record["segmentation"] = _loads(v["value"])
+                for h in db.execute(f"SELECT case_id, who, at, field, new, note FROM history WHERE case_id IN ({marks}) "
+                                    "AND field != 'blind_label' ORDER BY id", chunk):
+                    if h["who"] not in users:
+                        continue
+                    record = by_id[h["case_id"]]
+                    if h["who"] not in record["reviewers"]:
+                        record["reviewers"].append(h["who"])
+                    if h["field"] == "review_status" and _loads(h["new"]) == "reviewed":
+                        note = h["note"] or ""
+                        how = ("bulk" if note.endswith(" bulk") else note.split(" ", 1)[0]) or "save"
+                        record["reviews"].append({"reviewer": h["who"], "at": h["at"], "how": how})
+                for b in db.execute(f"SELECT * FROM blind_labels WHERE case_id IN ({marks})", chunk):
+                    by_id[b["case_id"]]["blind_label"] = {**_loads(b["label"]), "reviewer": b["reviewer"],
+                                                          "at": b["labelled_at"], "status": b["status"]}
+        return records
+
+    def region_places(self) -> dict[str, dict]:
+        """Region values of places (関西, 三遠南信, 道東 …) on current documents: region -> {cases,
+        prefectures}. Regions are kept as written, not spread over their prefectures."""
+        out: dict[str, dict] = {}
+        rows = self.conn.execute(
+            "SELECT v.key, v.value, v.case_id FROM case_values v JOIN cases c ON c.case_id = v.case_id "
+            "JOIN documents d ON d.doc_id = c.doc_id WHERE v.field = 'places' AND d.current = 1 "
+            "AND v.value LIKE '%\"level\": \"region\"%'").fetchall()
+        seen: dict[str, set] = {}
+        for r in rows:
+            value = _loads(r["value"])
+            if value.get("level") != "region" or not value.get("region"):
+                continue
+            name = value["region"]
+            entry = out.setdefault(name, {"cases": 0, "prefectures": list(value.get("prefectures") or [])})
+            if r["case_id"] not in seen.setdefault(name, set()):
+                seen[name].add(r["case_id"])
+                entry["cases"] += 1
+        return out
+
+    def bulk_set_fields(self, planned: dict[str, tuple[int, dict[str, Any]]], who: str, *, source: str | None,
+                        model_version: str | None = None, note: str | None = None) -> dict[str, list]:
+        """The same kind of change on many cases: {case_id: (version read, changes)}. Each case is
+        written as `set_fields` writes it (its own transaction and version check, history entries
+        sharing `note`), so one stale case does not hold up the others. Returns {done: [case ids],
+        conflicts: [{case_id, expected, actual, who}], missing: [case ids]}."""
+        report: dict[str, list] = {"done": [], "conflicts": [], "missing": []}
+        for case_id, (version, changes) in planned.items():
+            try:
+                self.set_fields(case_id, changes, who, source=source, model_version=model_version,
+                                expected_version=version, note=note)
+            except ConflictError as exc:
+                report["conflicts"].append({"case_id": case_id, "expected": exc.expected, "actual": exc.actual,
+                                            "who": ", ".join(sorted({c["who"] for c in exc.changes})) or "someone"})
+                continue
+            except StoreError:
+                if self.conn.execute("SELECT 1 FROM cases WHERE case_id = ?", (case_id,)).fetchone() is None:
+                    report["missing"].append(case_id)
+                    continue
+                raise
+            report["done"].append(case_id)
+        return report
+
+
 # --- helpers ----------------------------------------------------------------------------------------
 
 
@@ -1690,6 +2120,11 @@ def _as_list(field: str, value: Any) -> list:
     if field in SINGLE_FIELDS:
         return [] if value is None or value == {} else [value]
     return list(value or [])
+
+
+def _share_key(case_id: str) -> str:
+    """A stable pseudo-random order of case ids (the overlap share takes the first ones)."""
+    return hashlib.sha256(case_id.encode()).hexdigest()
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:

@@ -214,6 +214,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         return _usage_error(f"{args.output}: {problem}")
     with _open_store(args.db, reading=True) as store:
         records, _ = store.query_cases(_query_from(args, None))
+        store.add_review_info(records)
     if not args.output:
         if fmt == "csv":
             data, n, lost = export.csv_bytes(records, args.encoding or "utf-8-sig", args.include_contacts)

@@ -1,9 +1,11 @@
-"""Screenshots of the reviewer app for the docs: docs/screenshots/{queue,case,case-pdf,dashboard}.png.
+"""Screenshots of the reviewer app for the docs: docs/screenshots/{queue,case,case-pdf,dashboard,agreement}.png.
 
 Builds a store from the shared seeds and one real PDF (a village newsletter, so a case page shows
 its rendered source page), adds two reviewers who review part of the queue through the app's own
 HTTP routes (one accepts or corrects the model, the other re-reviews some of the same cases, so
-the dashboard has a confusion table and a kappa), then opens the pages in Debian's Chromium with
+the dashboard has a confusion table and a kappa), assigns 60 more cases to two reviewers with a
+half labelled twice blind (so the agreement card has kappa per pillar and per item), then opens
+the pages in Debian's Chromium with
 Playwright. Run by `make screenshots`; needs /usr/bin/chromium and the shared folder.
 
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
@@ -24,7 +26,7 @@ sys.path.insert(0, str(REPO))
 
 CHROMIUM = "/usr/bin/chromium"
 PDF_NAME = "otoineppu_kouhou_2023-09.pdf"
-PASSWORDS = {"ana": "ana-password-1", "ben": "ben-password-1"}
+PASSWORDS = {"ana": "ana-password-1", "ben": "ben-password-1", "cy": "cy-password-12"}
 
 
 def build(workdir: Path) -> Path:
@@ -47,6 +49,7 @@ def build(workdir: Path) -> Path:
     with Store(db) as store:
         store.add_user("ana", "admin", hash_password(PASSWORDS["ana"]))
         store.add_user("ben", "reviewer", hash_password(PASSWORDS["ben"]))
+        store.add_user("cy", "reviewer", hash_password(PASSWORDS["cy"]))
     print(f"store: {n} cases from {len(reports)} reports", file=sys.stderr)
     return db
 
@@ -80,6 +83,53 @@ def review_some(db: Path) -> None:
             second = (record.get("pillars") or [{}, {}])[1].get("label")
             choice = second if i % 4 == 0 and second else (declared or model)
             _save(clients["ben"], record, pillar=choice)
+
+
+def double_label(db: Path) -> None:
+    """ana assigns the next 60 unreviewed cases of the queue to ben and cy in turn, half of them
+    labelled twice blind (the admin's assignment form). Each does their first pass (accepting the
+    model, or its second pillar on every fifth case) and their blind labellings on the blind page:
+    the model's pillar and items, its second pillar on every third case, one item fewer on every
+    fourth."""
+    from starlette.testclient import TestClient
+
+    from jirei.store import CaseQuery, Store
+    from jirei.webapp import create_app
+
+    app = create_app(db, secret_key="screenshots-only-" + "x" * 32)
+    clients = {}
+    for name in ("ana", "ben", "cy"):
+        client = TestClient(app, follow_redirects=False)
+        client.post("/login", data={"name": name, "password": PASSWORDS[name],
+                                    "csrf_token": _token(client.get("/login").text)})
+        clients[name] = client
+    admin = clients["ana"]
+    token = _token(admin.get("/admin/assign?reviewed=no").text)
+    response = admin.post("/admin/assign", data={"csrf_token": token, "queue": "reviewed=no", "reviewer": ["ben", "cy"],
+                                                  "limit": "60", "overlap": "50"})
+    assert response.status_code == 303, response.text[:500]
+    with Store(db) as store:
+        rows = store.conn.execute("SELECT case_id, reviewer, pass FROM assignments ORDER BY pass, case_id").fetchall()
+        records = {r["case_id"]: r for r in store.cases([row[0] for row in rows])}
+    for i, (case_id, who, number) in enumerate(rows):
+        record = records[case_id]
+        pillars = record.get("pillars") or []
+        model = (record.get("pillar") or {}).get("label")
+        second = pillars[1].get("label") if len(pillars) > 1 else model
+        items = [str(a["item"]) for a in record.get("action_items") or []]
+        if number == 1:
+            if i % 5 == 0 and second:
+                _save(clients[who], record, pillar=second)
+            else:
+                _accept(clients[who], record)
+            continue
+        client = clients[who]
+        html = client.get(f"/blind/{case_id}").text
+        chosen = second if i % 3 == 0 else model
+        picked = items[:-1] if i % 4 == 0 else items
+        response = client.post(f"/blind/{case_id}", data={"csrf_token": _token(html), "pillar": chosen,
+                                                         "item": picked})
+        assert response.status_code == 303, response.text[:500]
 
 
 def _token(html: str) -> str:
@@ -140,8 +190,12 @@ def shoot(db: Path, out: Path) -> list[Path]:
         page.fill("input[name=password]", PASSWORDS["ana"])
         page.keyboard.press("Enter")
         page.wait_for_url(f"{base}/queue")
+        page.goto(f"{base}/queue?reviewed=no&sort=margin")
         page.keyboard.press("j")
-        page.keyboard.press("j")
+        for _ in range(3):  # three rows ticked for a bulk action
+            page.keyboard.press("x")
+            page.keyboard.press("j")
+        page.select_option("#bulk-pillar", "work")
         shots.append(_shot(page, out / "queue.png"))
         page.goto(f"{base}/case/{text_case['case_id']}?reviewed=no")
         page.keyboard.press("2")  # show a pending correction: pillar 働く, not yet saved
@@ -155,6 +209,9 @@ def shoot(db: Path, out: Path) -> list[Path]:
             shots.append(_shot(page, out / "case-pdf.png", full_page=True))
         page.goto(f"{base}/dashboard")
         shots.append(_shot(page, out / "dashboard.png", full_page=True))
+        page.locator("#blind-agreement").screenshot(path=str(out / "agreement.png"))
+        print(f"wrote {out / 'agreement.png'}", file=sys.stderr)
+        shots.append(out / "agreement.png")
         browser.close()
     return shots
 
@@ -176,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="jirei-shots-") as tmp:
         db = build(Path(tmp))
         review_some(db)
+        double_label(db)
         shoot(db, Path(args.out))
     return 0
 

@@ -16,6 +16,7 @@ fails validation is shown again as it was sent, with the errors.
 from __future__ import annotations
 
 import math
+import queue
 import re
 import tempfile
 import threading
@@ -23,7 +24,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,13 +43,13 @@ from jirei import paths
 from jirei.paths import package_dir
 from jirei.evaluation.runs import DEFAULT_RUNS_FILE
 from jirei.export import place_label
-from jirei.store import ConflictError, LastAdminError, Store, StoreError
+from jirei.store import ConflictError, LastAdminError, Store, StoreError, search_terms
 
-from . import auth, places
+from . import assign, auth, places
 from .casepage import (NOTHING_TO_UNDO, accept_changes, case_context, case_region, change_note, describe_changes,
                        form_context, load_case, parse_review_form, typed_entries, undo_target)
 from .dashboard import dashboard_context
-from .filters import PAGE_SIZE, QueueFilters, valid_case_id
+from .filters import PAGE_SIZE, SORTS, QueueFilters, valid_case_id
 from .labels import model_labels, scheme, summarise
 from . import models_page
 from .models_page import ModelWatch
@@ -58,31 +59,115 @@ from .pool import StorePool
 SESSION_MAX_AGE = 12 * 3600  # a working day after login
 SESSION_IDLE = 2 * 3600  # without a request
 DOCUMENT_LIST_SECONDS = 10.0
+MAX_DOCUMENT_OPTIONS = 300  # more documents: the queue's document filter is a typed id prefix
 
 
 class QueueCounts:
     """Counts of the queue under each filter (total, reviewed, needs review), kept until the store
     changes: the key includes Store.change_counter(), which every write of case data moves on
-    (from this app, `jirei batch` or `jirei relabel` alike). Counting scans every case; many
-    page views between two saves then share one count."""
+    (from this app, `jirei batch` or `jirei relabel` alike). Counting scans every case matching
+    the filters; many page views between two saves then share one count. On a large store, where
+    one count takes over SLOW_COUNT_MS, a changed store does not make a page wait for a new count:
+    the page gets the last one and the count is made again in the background (one thread with its
+    own connection), at most every REFRESH_SECONDS per filter; the pages then show counts a few
+    seconds old. The sort is not part of the key: it does not change counts."""
 
-    def __init__(self, size: int = 64):
+    SLOW_COUNT_MS = 20.0
+    REFRESH_SECONDS = 10.0
+    SPARSE_SHARE = 10  # fewer than 1 in 10 cases match: read the matches as a set, not along the index
+
+    def __init__(self, db_path: Path | None = None, size: int = 256):
         self.size = size
-        self._cache: OrderedDict[tuple, dict] = OrderedDict()
+        self.db_path = db_path
+        self._cache: OrderedDict[QueueFilters, tuple[int, float, float, dict]] = OrderedDict()
         self._lock = threading.Lock()
+        self._counting: dict[QueueFilters, threading.Lock] = {}  # one count per key at a time
+        self._pending: set[QueueFilters] = set()
+        self._refresh: queue.SimpleQueue = queue.SimpleQueue()
+        self._worker: threading.Thread | None = None
 
     def get(self, store: Store, filters: QueueFilters) -> dict[str, int]:
-        key = (filters, store.change_counter())
+        key = replace(filters, sort="")
+        counter = store.change_counter()
         with self._lock:
-            if key in self._cache:
+            hit = self._cache.get(key)
+            if hit is not None:
+                seen, at, cost_ms, counts = hit
                 self._cache.move_to_end(key)
-                return self._cache[key]
-        counts = store.queue_counts(filters.query())
+                if seen == counter:
+                    return counts
+                if cost_ms > self.SLOW_COUNT_MS and self.db_path is not None:
+                    if time.monotonic() - at >= self.REFRESH_SECONDS and key not in self._pending:
+                        self._pending.add(key)
+                        self._start_worker()
+                        self._refresh.put(key)
+                    return counts
+            gate = self._counting.setdefault(key, threading.Lock())
+        with gate:  # requests wanting the same count wait for the one counting it
+            with self._lock:
+                hit = self._cache.get(key)
+                if hit is not None and hit[0] == counter:
+                    return hit[3]
+            return self._count(store, key)
+
+    def _count(self, store: Store, key: QueueFilters) -> dict[str, int]:
+        counter = store.change_counter()
+        t0 = time.perf_counter()
+        counts = store.queue_counts(key.query())
+        cost_ms = (time.perf_counter() - t0) * 1000
         with self._lock:
-            self._cache[key] = counts
+            self._cache[key] = (counter, time.monotonic(), cost_ms, counts)
+            self._cache.move_to_end(key)
             while len(self._cache) > self.size:
-                self._cache.popitem(last=False)
+                old, _ = self._cache.popitem(last=False)
+                self._counting.pop(old, None)
         return counts
+
+    def _start_worker(self) -> None:
+        if self._worker is None:
+            self._worker = threading.Thread(target=self._work, name="jirei-queue-counts", daemon=True)
+            self._worker.start()
+
+    def _work(self) -> None:
+        store = None
+        try:
+            while True:
+                key = self._refresh.get()
+                if key is None:
+                    return
+                try:
+                    if store is None:
+                        store = Store(self.db_path, create=False)
+                        store.tune_for_reads()
+                    self._count(store, key)
+                except StoreError:
+                    pass  # the store is busy or gone: the next page view asks again
+                finally:
+                    with self._lock:
+                        self._pending.discard(key)
+        finally:
+            if store is not None:
+                store.close()
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._refresh.put(None)
+            self._worker.join(5)
+            self._worker = None
+
+    def sparse(self, store: Store, filters: QueueFilters) -> bool:
+        """The search and the filters on case values (pillar, item, prefecture, score, model,
+        reviewer, notes) together keep few cases (from their counts): the store reads those as a
+        set instead of walking the queue's index and looking each case up (which the other
+        filters, in the index, narrow by themselves)."""
+        values = QueueFilters(**{name: getattr(filters, name) for name in VALUE_FILTERS})
+        if not values.active:
+            return False
+        everything = self.get(store, QueueFilters())["total"]
+        return self.get(store, values)["total"] * self.SPARSE_SHARE < everything
+
+
+VALUE_FILTERS = ("q", "pillar", "item", "pref", "score_min", "score_max", "model", "reviewer", "notes")
 
 
 @dataclass
@@ -98,8 +183,17 @@ class AppState:
     https_only: bool
     seeds: Path | None = None  # seed reports, for retraining from the Models page
     _documents: tuple[float, list[dict], Markup] = (0.0, [], Markup(""))
+    _models: tuple[float, list[str]] = (0.0, [])
 
-    def document_options(self, store: Store, chosen: str) -> Markup:
+    def model_versions(self, store: Store) -> list[str]:
+        """Model versions the store has seen (the queue's model filter), read every few seconds."""
+        at, versions = self._models
+        if time.monotonic() - at > DOCUMENT_LIST_SECONDS:
+            versions = [m["version"] for m in store.models()]
+            self._models = (time.monotonic(), versions)
+        return versions
+
+    def document_options(self, store: Store, chosen: str) -> Markup | None:
         """The queue's document filter as <option>s, `chosen` (an id prefix) selected. The list
         is read again every few seconds (a new batch shows up a little later; the filter itself
         is never stale) and built once per read: a store of 10,000 cases has some 250
@@ -111,6 +205,8 @@ class AppState:
             option = Markup('<option value="{}">{} ({})</option>')
             options = Markup("").join(option.format(d["doc_id"], d["name"], d["n_cases"]) for d in docs)
             self._documents = (time.monotonic(), docs, options)
+        if len(docs) > MAX_DOCUMENT_OPTIONS:
+            return None  # the queue asks for an id prefix instead of a list longer than anyone reads
         selected = next((d["doc_id"] for d in docs if chosen and d["doc_id"].startswith(chosen)), None)
         if selected is None:
             return options
@@ -185,7 +281,7 @@ def create_app(db_path: str | Path, *, secret_key: str | None = None, https_only
     scheme(), places.options()  # the taxonomy and the gazetteer, loaded once before requests come
     policy = auth.SessionPolicy(idle=session_idle, max_age=session_max_age)
     state = AppState(StorePool(db_path, pool_size), _templates(), PageImages([db_path.resolve().parent]),
-                     auth.LoginThrottle(), QueueCounts(), ModelWatch(models_dir, runs_file), secret_key,
+                     auth.LoginThrottle(), QueueCounts(db_path), ModelWatch(models_dir, runs_file), secret_key,
                      policy, https_only, Path(seeds_dir) if seeds_dir else None)
 
     def page(view: Callable[[Ctx], Response], *, admin: bool = False):
@@ -286,6 +382,7 @@ def create_app(db_path: str | Path, *, secret_key: str | None = None, https_only
     @asynccontextmanager
     async def lifespan(app):
         yield
+        state.counts.close()
         state.pool.close()
 
     routes = [
@@ -304,6 +401,14 @@ def create_app(db_path: str | Path, *, secret_key: str | None = None, https_only
         Route("/doc/{doc_id}/page/{number:int}.png", page(page_image_view)),
         Route("/api/places", page(places_api)),
         Route("/dashboard", page(dashboard_view)),
+        Route("/queue/bulk", page(assign.bulk_submit), methods=["POST"]),
+        Route("/blind/{case_id}", page(assign.blind_view), methods=["GET"]),
+        Route("/blind/{case_id}", page(assign.blind_submit), methods=["POST"]),
+        Route("/adjudicate", page(assign.adjudicate_list, admin=True)),
+        Route("/adjudicate/{case_id}", page(assign.adjudicate_case, admin=True), methods=["GET"]),
+        Route("/adjudicate/{case_id}", page(assign.adjudicate_submit, admin=True), methods=["POST"]),
+        Route("/admin/assign", page(assign.assign_view, admin=True), methods=["GET"]),
+        Route("/admin/assign", page(assign.assign_submit, admin=True), methods=["POST"]),
         Route("/admin/users", page(users_view, admin=True), methods=["GET"]),
         Route("/admin/users", page(users_add_view, admin=True), methods=["POST"]),
         Route("/admin/users/{name}/active", page(users_active_view, admin=True), methods=["POST"]),
@@ -351,7 +456,7 @@ def _session_ended(request: Request, store: Store, session: dict | None, form) -
             pairs = [(k, v) for k, v in form.multi_items() if k != "csrf_token" and isinstance(v, str)]
             if store.save_draft(session["user"], save.group(1), pairs):
                 reason = "kept"
-                queue = QueueFilters.from_query_string(form.get("queue") or "")
+                queue = QueueFilters.from_query_string(form.get("queue") or "", session["user"])
                 qs = queue.qs(back=valid_case_id(form.get("back")))
                 target = f"/case/{save.group(1)}" + (f"?{qs}" if qs else "")
     response = RedirectResponse(auth.login_url(target, reason), status_code=303)
@@ -364,28 +469,93 @@ def _session_ended(request: Request, store: Store, session: dict | None, form) -
 
 def queue_view(ctx: Ctx) -> Response:
     params = ctx.request.query_params
-    filters = QueueFilters.from_params(params)
+    filters = QueueFilters.from_params(params, ctx.who)
     counts = ctx.state.counts.get(ctx.store, filters)
     pages = max(1, math.ceil(counts["total"] / PAGE_SIZE))
     page_no = min(max(1, int(params["page"]) if params.get("page", "").isdigit() else 1), pages)
-    records = ctx.store.queue_page(filters.query(limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE))
-    rows = [_queue_row(r, (page_no - 1) * PAGE_SIZE + i + 1) for i, r in enumerate(records)]
-    return ctx.render("queue.html", title="Queue", filters=filters, counts=counts, rows=rows, page_no=page_no,
-                      pages=pages, doc_options=ctx.state.document_options(ctx.store, filters.doc),
+    sparse = ctx.state.counts.sparse(ctx.store, filters)
+    records = ctx.store.queue_page(filters.query(limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE, sparse=sparse),
+                                   with_text=bool(filters.q))
+    passes = ctx.store.assignment_passes(ctx.who, [r["case_id"] for r in records])
+    rows = [_queue_row(r, (page_no - 1) * PAGE_SIZE + i + 1, filters.q, passes.get(r["case_id"]))
+            for i, r in enumerate(records)]
+    return ctx.render("queue.html", title="My queue" if filters.mine else "Queue", filters=filters, counts=counts,
+                      rows=rows, page_no=page_no, pages=pages,
+                      doc_options=ctx.state.document_options(ctx.store, filters.doc),
                       prefectures=list(places.PREFECTURES), case_qs=filters.qs(),
-                      at=valid_case_id(params.get("at")) or "")
+                      at=valid_case_id(params.get("at")) or "", models=ctx.state.model_versions(ctx.store),
+                      reviewers=[u["name"] for u in ctx.store.users()], sorts=SORTS)
 
 
-def _queue_row(r: dict, position: int) -> dict:
+SNIPPET_CONTEXT = 36  # characters shown each side of a search hit
+
+
+def snippet(text: str, query: str, windows: int = 2) -> list[tuple[str, bool]]:
+    """Where the search's terms occur in a case text: up to `windows` stretches around hits, as
+    (piece, is_hit) pairs; the template marks the hits (every piece is escaped). Terms are
+    normalised as the search normalises them, and so is the stored text."""
+    long_terms, short_terms = search_terms(query)
+    terms = sorted(set(long_terms + short_terms), key=len, reverse=True)
+    if not terms or not text:
+        return []
+    pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
+    hits = [(m.start(), m.end()) for m in pattern.finditer(text)]
+    if not hits:
+        return []
+    out: list[tuple[str, bool]] = []
+    shown_to = 0
+    used = 0
+    for start, end in hits:
+        if used >= windows and start >= shown_to:
+            break
+        if start < shown_to:  # inside the stretch already shown
+            continue
+        lo = max(shown_to, start - SNIPPET_CONTEXT)
+        hi = min(len(text), end + SNIPPET_CONTEXT)
+        hi = max([hi] + [b for a, b in hits if a < hi < b])  # never cut a hit in two
+        if lo > shown_to or (not out and lo > 0):
+            out.append(("…", False))
+        piece_hits = [(a, b) for a, b in hits if a >= lo and b <= hi]
+        at = lo
+        for a, b in piece_hits:
+            if a < at:
+                continue
+            if a > at:
+                out.append((text[at:a].replace("\n", " "), False))
+            out.append((text[a:b], True))
+            at = b
+        if at < hi:
+            out.append((text[at:hi].replace("\n", " "), False))
+        shown_to = hi
+        used += 1
+    if shown_to < len(text):
+        out.append(("…", False))
+    return out
+
+
+def _queue_row(r: dict, position: int, search: str = "", assigned: int | None = None) -> dict:
     pillar = r.get("pillar") or {}
     p = scheme().pillar(pillar.get("label"))
+    blind = assigned == 2  # this reviewer labels it blind: show nothing of anyone's labels
+    if blind:
+        pillar, p = {}, None
     return {"position": position, "case_id": r["case_id"], "title": r["title"].replace("\n", " "), "doc": r["doc"],
+            "version": r["version"], "assigned": assigned, "blind": blind, "notes": r.get("notes", 0),
+            "agreement": r.get("blind") if not blind else None,
+            "snippet": snippet(r.get("text") or "", search) if search else [],
+            "href_base": f"/blind/{r['case_id']}" if blind else f"/case/{r['case_id']}",
             "pillar": p.ja if p else "—", "pillar_score": pillar.get("score"),
-            "reviewer": (r.get("pillar_source") or "").startswith("reviewer"), "margin": r.get("margin"),
-            "item_numbers": ", ".join(str(a.get("item")) for a in r.get("action_items") or []),
+            "reviewer": (r.get("pillar_source") or "").startswith("reviewer") and not blind,
+            "reviewer_name": (r.get("pillar_source") or "").split(":", 1)[1]
+            if (r.get("pillar_source") or "").startswith("reviewer:") and not blind else "",
+            "model": (r.get("pillar_source") or "").split("@", 1)[1]
+            if (r.get("pillar_source") or "").startswith("model@") else "",
+            "margin": r.get("margin"),
+            "item_numbers": "" if blind else ", ".join(str(a.get("item")) for a in r.get("action_items") or []),
             "place": place_label(r["place"]) if r.get("place") else "",
             "org": (r.get("organisation") or {}).get("name", ""),
-            "needs_review": r["needs_review"], "reviewed": r["review_status"] == "reviewed", "page": r.get("page")}
+            "needs_review": r["needs_review"], "reviewed": r["review_status"] == "reviewed", "page": r.get("page"),
+            "updated": r.get("updated_at") or ""}
 
 
 # --- case ------------------------------------------------------------------------------------------
@@ -398,11 +568,12 @@ def _case_page(ctx: Ctx, record: dict, filters: QueueFilters, back: str | None, 
     conflict) only the new entries and the note of that form are kept: they add to whatever the
     other reviewer saved."""
     store = ctx.store
-    history = store.history(record["case_id"])
+    # blind second labels stay out of the case page: the first pass must not see them either
+    history = [h for h in store.history(record["case_id"]) if h["field"] != "blind_label"]
     doc = store.document_meta(record["doc_id"]) or {"doc_id": record["doc_id"], "name": record["doc"], "path": "",
                                                     "kind": None, "added_at": ""}
     source = ctx.state.page_images.source(doc) if doc.get("path") else None
-    nb = store.queue_neighbours(filters.query(), record["case_id"]) or {}
+    nb = store.queue_neighbours(filters.query(sparse=ctx.state.counts.sparse(store, filters)), record["case_id"]) or {}
     here = record["case_id"]
     nav = {
         "inside": nb.get("inside", False), "counts": ctx.state.counts.get(store, filters),
@@ -450,7 +621,9 @@ def case_view(ctx: Ctx) -> Response:
     if record is None:
         return _not_found(ctx)
     params = ctx.request.query_params
-    filters, back = QueueFilters.from_params(params), valid_case_id(params.get("back"))
+    if ctx.store.blind_pending(ctx.who, record["case_id"]):  # labelled blind: never shown the labels here
+        return RedirectResponse(f"/blind/{record['case_id']}", status_code=303)
+    filters, back = QueueFilters.from_params(params, ctx.who), valid_case_id(params.get("back"))
     draft = ctx.store.take_draft(ctx.who, record["case_id"])
     if draft is None:
         return _case_page(ctx, record, filters, back)
@@ -484,7 +657,8 @@ def _after_change(ctx: Ctx, record: dict, filters: QueueFilters) -> Response:
         nxt = offered
     else:
         nxt = offered if offered and ctx.store.is_reviewed(offered) is False else None
-        nxt = nxt or ctx.store.first_unreviewed(filters.query(), exclude=here)
+        nxt = nxt or ctx.store.first_unreviewed(filters.query(sparse=ctx.state.counts.sparse(ctx.store, filters)),
+                                                exclude=here)
     if nxt:
         return RedirectResponse(f"/case/{nxt}?{filters.qs(back=here)}", status_code=303)
     if filters.reviewed == "yes":
@@ -495,6 +669,9 @@ def _after_change(ctx: Ctx, record: dict, filters: QueueFilters) -> Response:
 
 
 def _write(ctx: Ctx, record: dict, filters: QueueFilters, changes: dict, kind: str) -> Response:
+    if ctx.store.blind_pending(ctx.who, record["case_id"]):
+        ctx.flash("This case is yours to label blind: its own page takes your labels.", "error")
+        return RedirectResponse(f"/blind/{record['case_id']}", status_code=303)
     version = _posted_version(ctx)
     sent = ctx.form if kind == "save" else None  # a refused save is shown again as it was sent
     if version is None:
@@ -536,7 +713,7 @@ def save_view(ctx: Ctx) -> Response:
     record = _case_or_404(ctx)
     if record is None:
         return _not_found(ctx)
-    filters = QueueFilters.from_query_string(ctx.form.get("queue") or "")
+    filters = QueueFilters.from_query_string(ctx.form.get("queue") or "", ctx.who)
     parsed = parse_review_form(ctx.form, record, ctx.who)
     if parsed.errors:  # shown again as sent: nothing typed is lost
         return _case_page(ctx, record, filters, valid_case_id(ctx.form.get("back")), 422, sent=ctx.form,
@@ -548,7 +725,7 @@ def accept_view(ctx: Ctx) -> Response:
     record = _case_or_404(ctx)
     if record is None:
         return _not_found(ctx)
-    filters = QueueFilters.from_query_string(ctx.form.get("queue") or "")
+    filters = QueueFilters.from_query_string(ctx.form.get("queue") or "", ctx.who)
     changes = accept_changes(record, ctx.store.history(record["case_id"]), ctx.who)
     if changes is None:
         return _case_page(ctx, record, filters, valid_case_id(ctx.form.get("back")), 422,
@@ -560,7 +737,7 @@ def undo_view(ctx: Ctx) -> Response:
     record = _case_or_404(ctx)
     if record is None:
         return _not_found(ctx)
-    filters = QueueFilters.from_query_string(ctx.form.get("queue") or "")
+    filters = QueueFilters.from_query_string(ctx.form.get("queue") or "", ctx.who)
     back = valid_case_id(ctx.form.get("back"))
     here = f"/case/{record['case_id']}?{filters.qs(back=back)}"
     replaced = ctx.store.superseded(record["case_id"])
@@ -724,10 +901,11 @@ def export_view(ctx: Ctx) -> Response:
     from jirei import export
 
     fmt = ctx.request.query_params.get("format", "csv")
-    filters = QueueFilters.from_params(ctx.request.query_params)
+    filters = QueueFilters.from_params(ctx.request.query_params, ctx.who)
     query = filters.query()
     query.order = "document"
     records, _ = ctx.store.query_cases(query)
+    ctx.store.add_review_info(records)
     if fmt == "jsonl":
         import io
 

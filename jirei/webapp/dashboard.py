@@ -39,6 +39,8 @@ def pillar_reviews(entries: list[dict]) -> dict[str, PillarReviews]:
         old, new = e["old"], e["new"]
         if r.model is None and isinstance(old, dict) and old.get("label") and not is_reviewer_value(old):
             r.model = old["label"]
+        if (e.get("note") or "").startswith("adjudicate "):
+            continue  # a decision on a disagreement, not a labelling
         if (e.get("note") or "").startswith("undo #"):
             r.by_reviewer.pop(e["who"], None)  # the reviewer withdrew their label
         if is_reviewer_value(new) and new.get("label"):
@@ -89,6 +91,50 @@ def agreement(reviews: dict[str, PillarReviews]) -> dict:
     return out
 
 
+def _kappa(a: list, b: list, labels: list) -> tuple[float | None, str]:
+    """Cohen's kappa of two raters' labels (scikit-learn), or None and why it is undefined."""
+    from sklearn.metrics import cohen_kappa_score
+
+    if len(a) < 2:
+        return None, "needs at least two double-labelled cases"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # one shared label: sklearn warns and returns nan
+        kappa = cohen_kappa_score(a, b, labels=labels)
+    if math.isnan(kappa):
+        return None, "undefined: both reviewers gave one single answer"
+    return round(float(kappa), 3), ""
+
+
+def blind_agreement(pairs: list[dict]) -> dict:
+    """Agreement on the blind double labelling (`Store.blind_pairs()`): rater A is the case's
+    first-pass reviewer, rater B its blind second reviewer, whatever the adjudication decided
+    later. Cohen's kappa over the four pillars, then for each pillar (that pillar or not) and
+    each action item (chosen or not), each with the number of cases behind it."""
+    s = scheme()
+    done = [p for p in pairs if p.get("first_label") and p["status"] in ("agree", "disagree", "adjudicated")]
+    a = [p["first_label"].get("pillar") for p in done]
+    b = [p["label"].get("pillar") for p in done]
+    kappa, why = _kappa(a, b, s.pillar_ids)
+    out = {"cases": len(done), "agree": sum(x == y for x, y in zip(a, b)), "kappa": kappa, "why": why,
+           "waiting": sum(1 for p in pairs if p["status"] == "waiting"),
+           "open": sum(1 for p in pairs if p["status"] == "disagree"),
+           "adjudicated": sum(1 for p in pairs if p["status"] == "adjudicated"),
+           "per_pillar": [], "per_item": []}
+    for p in s.pillars:
+        x, y = [v == p.id for v in a], [v == p.id for v in b]
+        k, w = _kappa(x, y, [False, True])
+        out["per_pillar"].append({"id": p.id, "ja": p.ja, "kappa": k, "why": w, "cases": len(done),
+                                  "a": sum(x), "b": sum(y), "both": sum(i and j for i, j in zip(x, y))})
+    items_a = [set(p["first_label"].get("action_items") or []) for p in done]
+    items_b = [set(p["label"].get("action_items") or []) for p in done]
+    for item in s.items:
+        x, y = [item.number in i for i in items_a], [item.number in i for i in items_b]
+        k, w = _kappa(x, y, [False, True])
+        out["per_item"].append({"number": item.number, "ja": item.ja, "kappa": k, "why": w, "cases": len(done),
+                                "a": sum(x), "b": sum(y), "both": sum(i and j for i, j in zip(x, y))})
+    return out
+
+
 @functools.lru_cache(maxsize=1)
 def map_shapes() -> dict:
     return json.loads(MAP_FILE.read_text(encoding="utf-8"))
@@ -120,6 +166,21 @@ def prefecture_map(counts: dict[str, int]) -> dict:
             "with_cases": sum(1 for p in prefs if p["count"])}
 
 
+def region_markers(regions: dict[str, dict]) -> list[dict]:
+    """Region values (関西 …) as markers on the map: at the mean centre of their prefectures."""
+    centres = {p["name"]: p["centre"] for p in map_shapes()["prefectures"]}
+    out = []
+    for name, r in sorted(regions.items(), key=lambda kv: -kv[1]["cases"]):
+        points = [centres[p] for p in r["prefectures"] if p in centres]
+        if not points:
+            continue
+        x = sum(p[0] for p in points) / len(points)
+        y = sum(p[1] for p in points) / len(points)
+        out.append({"name": name, "cases": r["cases"], "prefectures": r["prefectures"], "x": round(x, 1),
+                    "y": round(y, 1)})
+    return out
+
+
 def dashboard_context(store) -> dict:
     counts = store.queue_counts(CaseQuery())
     reviews = pillar_reviews(store.label_history("pillar"))
@@ -135,6 +196,9 @@ def dashboard_context(store) -> dict:
         "agreement": agreement(reviews),
         "pillars": [{"id": p.id, "ja": p.ja, "count": pillar_counts.get(p.id, 0)} for p in s.pillars],
         "map": prefecture_map(place_counts),
+        "regions": region_markers(store.region_places()),
+        "blind": blind_agreement(store.blind_pairs()),
+        "assignments": store.assignment_summary(),
     }
 
 

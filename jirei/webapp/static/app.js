@@ -83,6 +83,11 @@
         if (search) { search.focus(); search.select(); }
         break;
       }
+      case "x": {
+        const box = rows.length ? rows[at < 0 ? 0 : at].querySelector("input[name=sel]") : null;
+        if (box && !box.disabled) { box.checked = !box.checked; countSelected(); }
+        break;
+      }
       case "[": { const a = document.getElementById("prev-page"); if (a) a.click(); break; }
       case "]": { const a = document.getElementById("next-page"); if (a) a.click(); break; }
       default: return;
@@ -95,6 +100,20 @@
     const sel = document.querySelector("#queue-table tbody tr.selected");
     if (sel) sel.scrollIntoView({ block: "nearest" });
     rows.forEach((r) => r.addEventListener("dblclick", () => { window.location.href = r.dataset.href; }));
+    const all = document.getElementById("select-all");
+    if (all) {
+      all.addEventListener("change", () => {
+        document.querySelectorAll("#queue-table input[name=sel]:not(:disabled)").forEach((b) => { b.checked = all.checked; });
+        countSelected();
+      });
+    }
+    document.querySelectorAll("#queue-table input[name=sel]").forEach((b) => b.addEventListener("change", countSelected));
+  }
+  // bulk actions: how many rows are ticked
+  function countSelected() {
+    const n = document.querySelectorAll("#queue-table input[name=sel]:checked").length;
+    const el = document.getElementById("selected-count");
+    if (el) el.textContent = String(n);
   }
 
   // --- case ---------------------------------------------------------------------------------
@@ -312,6 +331,26 @@
       }, 120);
     });
   });
+  // --- blind second labelling: the case page's label keys (1–4, Shift+digit, s) -------------
+  const blindForm = document.getElementById("blind-form");
+  if (page === "blind" && blindForm) {
+    document.addEventListener("keydown", (ev) => {
+      if (ev.defaultPrevented || ev.isComposing || isTextField(ev.target)) return;
+      if (ev.altKey || ev.ctrlKey || ev.metaKey || (keysDialog && keysDialog.open)) return;
+      if (ev.shiftKey && /^Digit[0-9]$/.test(ev.code)) {
+        const box = blindForm.querySelector(`input[name=item][data-code="${ev.code}"]`);
+        if (box) { box.checked = !box.checked; pulse(box); }
+      } else if (/^[1-4]$/.test(ev.key)) {
+        const radio = blindForm.querySelector(`input[name=pillar][data-key="${ev.key}"]`);
+        if (radio) { radio.checked = true; pulse(radio); }
+      } else if (ev.key === "s") {
+        submitOnce(blindForm);
+      } else {
+        return;
+      }
+      ev.preventDefault();
+    });
+  }
 })();
 
 // --- span editing: select text to add an organisation, place or year; click a highlight to
