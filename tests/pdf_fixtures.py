@@ -270,7 +270,10 @@ def _body_html(text: str) -> str:
 # --------------------------------------------------------------------------- page
 _BASE_CSS = """
 html { font-family: %(font)s; font-size: 10.5pt; line-height: 1.6; color: #111;
-       -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+       -webkit-print-color-adjust: exact; print-color-adjust: exact;
+       /* full-width punctuation keeps its full width: with Chromium's trimming (its default from
+          version 123 on) a heading ending in `）` overflows the column and the page shrinks */
+       text-spacing-trim: space-all; }
 body { margin: 0; }
 p { margin: 0 0 0.7em 0; }
 h1, h2, h3, h4 { font-weight: bold; line-height: 1.35; break-after: avoid; }
