@@ -11,17 +11,14 @@ progress, and the picture is taken of the candidate's figures beside the active 
 
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
 import time
-import warnings
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
-from screenshots import CHROMIUM, PASSWORDS, build, review_some  # noqa: E402
+from screenshots import CHROMIUM, PASSWORDS, build, review_some, run, save_shot  # noqa: E402
 
 
 def shoot(db: Path, out: Path) -> Path:
@@ -54,25 +51,18 @@ def shoot(db: Path, out: Path) -> Path:
             if page.locator("#job-progress").count():
                 print(page.inner_text("#job-progress"), file=sys.stderr)
             page.wait_for_timeout(2000)
-        page.screenshot(path=str(path), full_page=True)
+        save_shot(page, path, full_page=True)
         browser.close()
-    print(f"wrote {path}", file=sys.stderr)
     return path
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(REPO / "docs" / "screenshots"), help="folder for the PNG")
-    args = parser.parse_args(argv)
-    if not Path(CHROMIUM).exists():
-        print(f"screenshots: {CHROMIUM} not found (apt-get install chromium fonts-noto-cjk)", file=sys.stderr)
-        return 2
-    warnings.filterwarnings("ignore", message=".*httpx2.*")
-    with tempfile.TemporaryDirectory(prefix="jirei-shots-") as tmp:
-        db = build(Path(tmp))
+    def take(tmp: Path, out: Path) -> None:
+        db = build(tmp)
         review_some(db)
-        shoot(db, Path(args.out))
-    return 0
+        shoot(db, out)
+
+    return run(argv, __doc__, take)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import warnings
 from pathlib import Path
+from typing import Callable
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -196,19 +197,19 @@ def shoot(db: Path, out: Path) -> list[Path]:
             page.keyboard.press("x")
             page.keyboard.press("j")
         page.select_option("#bulk-pillar", "work")
-        shots.append(_shot(page, out / "queue.png"))
+        shots.append(save_shot(page, out / "queue.png"))
         page.goto(f"{base}/case/{text_case['case_id']}?reviewed=no")
         page.keyboard.press("2")  # show a pending correction: pillar 働く, not yet saved
         page.keyboard.press("Shift+Digit4")
         page.wait_for_timeout(4000)  # let the key feedback (highlight, toast) fade
-        shots.append(_shot(page, out / "case.png"))
+        shots.append(save_shot(page, out / "case.png"))
         if pdf_case:
             page.goto(f"{base}/case/{pdf_case['case_id']}")
             page.wait_for_selector("#page-image img")
             page.wait_for_load_state("networkidle")
-            shots.append(_shot(page, out / "case-pdf.png", full_page=True))
+            shots.append(save_shot(page, out / "case-pdf.png", full_page=True))
         page.goto(f"{base}/dashboard")
-        shots.append(_shot(page, out / "dashboard.png", full_page=True))
+        shots.append(save_shot(page, out / "dashboard.png", full_page=True))
         page.locator("#blind-agreement").screenshot(path=str(out / "agreement.png"))
         print(f"wrote {out / 'agreement.png'}", file=sys.stderr)
         shots.append(out / "agreement.png")
@@ -216,14 +217,16 @@ def shoot(db: Path, out: Path) -> list[Path]:
     return shots
 
 
-def _shot(page, path: Path, full_page: bool = False) -> Path:
+def save_shot(page, path: Path, full_page: bool = False) -> Path:
     page.screenshot(path=str(path), full_page=full_page)
     print(f"wrote {path}", file=sys.stderr)
     return path
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def run(argv: list[str] | None, description: str, take: Callable[[Path, Path], object]) -> int:
+    """The command line every screenshot script shares: `--out`, Chromium present (else exit 2),
+    `take(scratch folder, out folder)` in a scratch folder removed afterwards."""
+    parser = argparse.ArgumentParser(description=description.splitlines()[0])
     parser.add_argument("--out", default=str(REPO / "docs" / "screenshots"), help="folder for the PNGs")
     args = parser.parse_args(argv)
     if not Path(CHROMIUM).exists():
@@ -231,11 +234,18 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     warnings.filterwarnings("ignore", message=".*httpx2.*")
     with tempfile.TemporaryDirectory(prefix="jirei-shots-") as tmp:
-        db = build(Path(tmp))
+        take(Path(tmp), Path(args.out))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    def take(tmp: Path, out: Path) -> None:
+        db = build(tmp)
         review_some(db)
         double_label(db)
-        shoot(db, Path(args.out))
-    return 0
+        shoot(db, out)
+
+    return run(argv, __doc__, take)
 
 
 if __name__ == "__main__":

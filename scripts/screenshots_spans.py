@@ -9,38 +9,21 @@ from). Builds its own store from seed 001 and the shared newsletter PDF; needs /
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import sys
-import tempfile
-import warnings
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "scripts"))
+sys.path.insert(0, str(REPO / "tests"))
 
-CHROMIUM = "/usr/bin/chromium"
+from browser_js import SELECT_RANGE as SELECT  # noqa: E402
+from screenshots import CHROMIUM, run, save_shot  # noqa: E402
+
 PDF_NAME = "otoineppu_kouhou_2023-09.pdf"
 PASSWORD = "ben-password-1"
-SELECT = """([s, e]) => {
-  const root = document.getElementById("case-text");
-  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-  let at = 0, start = null, end = null, node;
-  while ((node = walker.nextNode())) {
-    const cps = Array.from(node.data);
-    for (let i = 0; i <= cps.length; i++) {
-      const unit = cps.slice(0, i).join("").length;
-      if (start === null && at + i === s && i < cps.length) start = [node, unit];
-      if (end === null && at + i === e && i > 0) end = [node, unit];
-    }
-    at += cps.length;
-  }
-  const range = document.createRange();
-  range.setStart(start[0], start[1]);
-  range.setEnd(end[0], end[1]);
-  window.getSelection().removeAllRanges();
-  window.getSelection().addRange(range);
-}"""
+
 
 
 def build(workdir: Path) -> Path:
@@ -90,8 +73,7 @@ def shoot(db: Path, out: Path) -> None:
         page.evaluate(SELECT, [at, at + 5])  # the toolbar waits on the next selection
         page.wait_for_timeout(300)
         path = out / "case-spans.png"
-        page.screenshot(path=str(path))
-        print(f"wrote {path}", file=sys.stderr)
+        save_shot(page, path)
 
         page.goto(f"{base}/case/{pdf_case['case_id']}")
         lines = pdf_case["text"].split("\n")
@@ -101,22 +83,12 @@ def shoot(db: Path, out: Path) -> None:
             page.keyboard.press("l")
         page.wait_for_load_state("networkidle")
         path = out / "split.png"
-        page.screenshot(path=str(path), full_page=True)
-        print(f"wrote {path}", file=sys.stderr)
+        save_shot(page, path, full_page=True)
         browser.close()
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(REPO / "docs" / "screenshots"), help="folder for the PNGs")
-    args = parser.parse_args(argv)
-    if not Path(CHROMIUM).exists():
-        print(f"screenshots: {CHROMIUM} not found (apt-get install chromium fonts-noto-cjk)", file=sys.stderr)
-        return 2
-    warnings.filterwarnings("ignore", message=".*httpx2.*")
-    with tempfile.TemporaryDirectory(prefix="jirei-shots-") as tmp:
-        shoot(build(Path(tmp)), Path(args.out))
-    return 0
+    return run(argv, __doc__, lambda tmp, out: shoot(build(tmp), out))
 
 
 if __name__ == "__main__":

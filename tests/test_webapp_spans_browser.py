@@ -17,6 +17,7 @@ from jirei.webapp import create_app
 from jirei.webapp.sample_store import add_users, build_store
 from jirei.webapp.server_thread import serving
 
+from browser_js import SELECT_RANGE as SELECT
 from test_webapp import SECRET, USERS
 from test_webapp_browser import CHROMIUM, base_url, browser, case_id_of, db, new_page, template_db  # noqa: F401
 
@@ -24,28 +25,6 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not found (apt-get install chromium)"),
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),
 ]
-
-SELECT = """([s, e]) => {
-  const root = document.getElementById("case-text");
-  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-  let at = 0, start = null, end = null, node;
-  while ((node = walker.nextNode())) {
-    const cps = Array.from(node.data);
-    for (let i = 0; i <= cps.length; i++) {
-      const unit = cps.slice(0, i).join("").length;
-      if (start === null && at + i === s && i < cps.length) start = [node, unit];
-      if (end === null && at + i === e && i > 0) end = [node, unit];
-    }
-    at += cps.length;
-  }
-  const range = document.createRange();
-  range.setStart(start[0], start[1]);
-  range.setEnd(end[0], end[1]);
-  const sel = window.getSelection();
-  sel.removeAllRanges();
-  sel.addRange(range);
-  document.activeElement && document.activeElement.blur && document.activeElement.blur();
-}"""
 
 
 def select(page, text: str, surface: str, nth: int = 0) -> tuple[int, int]:
