@@ -30,7 +30,7 @@ from jirei.extract.outline import Block, BlockKind, Outline
 
 from .base import CONTINUED, Role, Tag, bare_title
 from .lines import strip_marks
-from .patterns import names_org_or_place, paren_tail
+from .patterns import NON_CASE_HEAD_WORDS, names_org_or_place, paren_tail
 
 LABELS = ("B", "I", "O", "S")
 # The rule sets whose roles enter as priors: the chosen (declared or fallback) one and the fallback.
@@ -420,8 +420,7 @@ def under_read(outline: Outline, labels: list[str]) -> bool:
 
 
 # A topic page about no case: statistics, definitions, contents, notices, contacts, a closing slide.
-_NOT_A_CASE_PAGE = re.compile(r"参考|データ|統計|定義|用語|目次|お知らせ|おしらせ|問い?合わせ|問合せ|連絡先|募集|"
-                              r"カレンダー|行事予定|編集後記|ご清聴|おわりに|まとめ|Thank", re.I)
+_NOT_A_CASE_PAGE = re.compile(NON_CASE_HEAD_WORDS + r"|参考|データ|統計|定義|用語|連絡先|ご清聴|おわりに|まとめ|Thank", re.I)
 
 
 def topic_page_labels(outline: Outline) -> list[str]:

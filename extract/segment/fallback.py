@@ -20,6 +20,7 @@ from .patterns import (
     CIRCLED_ITEM,
     FOOTNOTE,
     NOISE_LINE,
+    NON_CASE_HEAD_WORDS,
     NUMBERED_SECTION,
     ORG_WORDS,
     PAREN_NUMBER,
@@ -78,8 +79,7 @@ def _names_someone(text: str) -> bool:
 
 
 # Heads of non-case matter between articles: notices, calendars, greetings, contacts, columns.
-_NOTICE_HEAD = re.compile(r"お知らせ|おしらせ|行事予定|予定表|カレンダー|編集後記|あいさつ|挨拶|問い?合わせ|問合せ|募集|"
-                          r"休診|納期|目次|インフォメーション|information", re.I)
+_NOTICE_HEAD = re.compile(NON_CASE_HEAD_WORDS + r"|予定表|あいさつ|挨拶|休診|納期|インフォメーション|information", re.I)
 
 
 # Who acts in an article: a municipality written in kana or kanji (`みほん村では`), or a quoted name

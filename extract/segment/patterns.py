@@ -58,6 +58,11 @@ def paren_tail(text: str) -> str | None:
     return split[1] if split and split[0] and len(split[1]) <= 60 else None
 
 
+# Words heading matter between cases in many report kinds: notices, contacts, calendars,
+# recruitment, contents, editors' columns. The rule sets and the CRF's page floor each add their own.
+NON_CASE_HEAD_WORDS = r"お知らせ|おしらせ|問い?合わせ|問合せ|募集|カレンダー|行事予定|編集後記|目次"
+
+
 def names_org_or_place(fragment: str) -> bool:
     """Does a short fragment name an organisation or a place (not e.g. `分野別`, `2023年11月設立`)?"""
     fragment = fragment.strip()
