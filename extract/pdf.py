@@ -219,7 +219,7 @@ class _Line:
 
     __slots__ = (
         "chars", "o", "x0", "x1", "top", "bottom", "text", "size", "bold", "n", "n_bold",
-        "sizes", "fams", "heading", "zone", "cells",
+        "sizes", "fams", "heading", "zone", "cells", "spread",
     )  # fmt: skip
 
     def __init__(self, chars: list[_Ch], o: str):
@@ -229,6 +229,7 @@ class _Line:
         self.heading = 0
         self.zone = ""
         self.cells: list[_Line] = []  # pieces of a row merged by _merge_rows
+        self.spread = 0.0  # even extra spacing between glyphs (em): a justified line stretched
         self._box()
 
     def freeze(self) -> None:
@@ -495,9 +496,17 @@ def _line_text(ln: _Line) -> str:
         and max(cjk_gaps) <= 1.6 * min(cjk_gaps) + 0.2
         and len(cs) <= 12
     )
+    # A justified line stretched to its measure (a word processor's line ending at a manual
+    # break) spreads every gap by the same amount: measure gaps above that spread.
+    spread = 0.0
+    if ln.o == H and len(cjk_gaps) >= 3 and min(cjk_gaps) >= 0.1 and max(cjk_gaps) <= 1.15 * min(cjk_gaps) + 0.05:
+        spaced = spaced or len(cjk_gaps) == len(gaps)
+        spread = min(cjk_gaps)
+    ln.spread = spread
     parts = [cs[0].t]
     for g, a, b in zip(gaps, cs, cs[1:]):
         em = max(a.size, b.size, 1.0)
+        g -= spread * em
         if not spaced:
             if a.cjk or b.cjk:
                 if g >= 0.5 * em:
@@ -698,7 +707,10 @@ def _order(lines: list[_Line], rules: _Rules, depth: int = 0) -> list[_Line]:
     band_white = [
         _white((_gut_iv(ln, o) for ln in b), glo, ghi) for b in bands
     ]
-    while i < n:
+
+    def best_run(i: int) -> tuple[int | None, tuple[float, float] | None]:
+        """The longest run of bands from bands[i] on sharing a gutter that can be cut: (last
+        band of the run, the gutter), or (None, None)."""
         common = [w for w in band_white[i] if w[1] - w[0] >= wmin]
         j = i
         # Extend the run while a shared gutter survives; cut at the longest run that can be
@@ -717,12 +729,26 @@ def _order(lines: list[_Line], rules: _Rules, depth: int = 0) -> list[_Line]:
                 stretches.append((j, common))
         if n > _DENSE and j > i:
             stretches.append((j, common))
-        best_j, best_g = None, None
         for sj, scommon in reversed(stretches if n <= _DENSE else stretches[-12:]):
             g = _cut_candidate(bands[i : sj + 1], scommon, o, glo, ghi, rules)
             if g is not None:
-                best_j, best_g = sj, g
-                break
+                return sj, g
+        return None, None
+
+    runs: dict[int, tuple[int | None, tuple[float, float] | None]] = {}
+
+    def run_from(i: int) -> tuple[int | None, tuple[float, float] | None]:
+        if i not in runs:
+            runs[i] = best_run(i)
+        return runs[i]
+
+    while i < n:
+        best_j, best_g = run_from(i)
+        if best_j is not None and best_j < n - 1 and (run_from(i + 1)[0] or 0) > best_j:
+            # This band's gaps line up with only the next few bands (a running header centred
+            # over the gutter, above a column's short first line) while the bands after it
+            # share a gutter further down (the page's columns): read it on its own.
+            best_j, best_g = None, None
         if best_g is not None:
             group = [ln for b in bands[i : best_j + 1] for ln in b]
             first, second = _split_at(group, o, best_g)
@@ -792,9 +818,24 @@ _MARKER_RE = re.compile(
 
 
 def _starts_with_marker(text: str) -> bool:
-    return bool(_MARKER_RE.match(text))
+    m = _MARKER_RE.match(text)
+    if m is None:
+        return False
+    # `(DR)」を運用…`: a bracketed word closing a quotation continues the sentence
+    after = text[m.end() : m.end() + 1]
+    return not (after and after in "」』)）、。,，")
 
 
+
+
+def _is_katakana(ch: str) -> bool:
+    return "\u30a1" <= ch <= "\u30fa" or ch == "ー"
+
+
+def _word_runs_on(ta: str, tb: str) -> bool:
+    """`…オンデマンドバ` + `ス、ライドシェア…`: a katakana word broken at the line end, not
+    the item letter (ア、イ、…) of a list."""
+    return bool(ta) and len(tb) > 1 and _is_katakana(ta[-1]) and _is_katakana(tb[0]) and tb[1] in "、.．)）"
 
 
 def _tabular(text: str) -> bool:
@@ -850,6 +891,7 @@ def _merge_rows(lines: list[_Line]) -> list[_Line]:
             row.heading = 0
             row.zone = prev.zone if prev.zone == ln.zone else ""
             row.cells = (prev.cells or [prev]) + [ln]
+            row.spread = 0.0
             fams = [a + b for a, b in zip(prev.fams, ln.fams)]
             _set_style(row, prev.sizes + ln.sizes, prev.n_bold + ln.n_bold, fams)
             out[-1] = row
@@ -915,16 +957,40 @@ def _page_text(lines: list[_Line]) -> list[tuple[str, _Line]]:
 
     seps: list[str] = [""]
     prev_joined = False
+    opened = lines[0]  # the first line of the output line being built
     for k in range(1, n):
         a, b = lines[k - 1], lines[k]
         em = max(a.size, 1.0)
         if same_block[k]:
             prev = lines[k - 2] if k >= 2 and same_block[k - 1] else None
             sep = _join(a, b, em, measure[k - 1], framed[k - 1], run[k - 1], prev, prev_joined)
+            if sep != "\n" and _paragraph_space(a, b, pitch.get(a.size)):
+                sep = "\n"  # a line that fills its measure before a paragraph's spacing
+            if sep != "\n" and _stretched_short(a, b):
+                sep = "\n"  # stretched to the measure: it ends at a manual line break
+            if sep != "\n" and _SYMBOL_MARK.match(opened.text) and _title_shape(b.text):
+                sep = "\n"  # a heading printed right under a list item that fills its line
+            if sep != "\n" and _leaves_hanging_item(opened, a, b, em):
+                sep = "\n"
             prev_joined = sep in ("", " ")
             seps.append(sep)
+            if "\n" in sep:
+                opened = b
             continue
         prev_joined = False
+        opened = b
+        if (
+            k >= 2 and same_block[k - 1] and k + 1 < n and same_block[k + 1]
+            and _next_column(a, b, em, measure[k - 1], measure[k])
+            and not _numbered(_opened_before(seps, lines, k).text)
+        ):
+            # a sentence running on from the foot of one column to the head of the next (a
+            # numbered heading ending at a column's foot stays apart from the text after it)
+            sep = " " if _LATINISH.match(a.text[-1]) and _LATINISH.match(b.text[0]) else ""
+            prev_joined = True
+            opened = _opened_before(seps, lines, k)
+            seps.append(sep)
+            continue
         if a.o == b.o and _stacked(a, b):
             p = pitch.get(a.size, 1.5 * a.size)
             gap = b.head - a.foot
@@ -933,6 +999,89 @@ def _page_text(lines: list[_Line]) -> list[tuple[str, _Line]]:
         else:
             seps.append("\n\n")
     return list(zip(seps, lines))
+
+
+def _opened_before(seps: list[str], lines: list[_Line], k: int) -> _Line:
+    """The first line of the output line that lines[k - 1] belongs to."""
+    i = k - 1
+    while i > 0 and "\n" not in seps[i]:
+        i -= 1
+    return lines[i]
+
+
+_SYMBOL_MARK = re.compile(r"^\s*[・‧•●○◯◎■□◆◇▪▶►▷※＊*☆★✓✔➢➤→\-–—‐]")
+_NO_START = set("、。，．・：；？！ー…‥）」』】〕〉》］｝〟’”ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ々〻ゝゞヽヾ)]},.:;!?%％")
+_NO_END = set("（「『【〔〈《［｛〝‘“([{")
+
+
+def _first_unit_em(text: str) -> float:
+    """Width (em, estimated) of what a line breaker must carry to the next line together with
+    the first character of `text`: up to the first break between two CJK characters where
+    neither the Japanese rules (no 、。」 at a line's start, no 「（ at its end) nor a Latin word
+    forbids one."""
+    width = 0.0
+    for i, ch in enumerate(text):
+        if i and _is_cjk(text[i - 1]) and _is_cjk(ch) and ch not in _NO_START and text[i - 1] not in _NO_END:
+            break
+        width += 1.0 if _is_cjk(ch) else 0.6
+    return width
+
+
+def _stretched_short(a: _Line, b: _Line) -> bool:
+    """a reaches its measure only because its glyphs were spread (a justified line ending at a
+    manual line break): the first unit of b would have fitted in the room spread over a."""
+    if a.spread < 0.1 or a.o != H:
+        return False
+    room = a.spread * max(len(a.text.replace(" ", "")) - 1, 0)
+    return room >= _first_unit_em(b.text.replace(" ", "")) + 0.5
+_TITLE_SHAPE = re.compile(r"^[^。]{2,40}[(（【][^。()（）]{2,20}[)）】]$")
+
+
+def _title_shape(text: str) -> bool:
+    """A one-line title naming its place or organisation in brackets at its end, without a
+    sentence end: `名称(都道府県市町村)`, `③ 会社名:取組(県市)`."""
+    return bool(_TITLE_SHAPE.match(text.replace(" ", "")))
+
+
+def _next_column(a: _Line, b: _Line, em: float, ma: tuple[float, float], mb: tuple[float, float]) -> bool:
+    """b heads the next column (right of a, higher up) and a, the foot of its column, fills
+    its measure without ending a sentence: the sentence runs on. Both in one style, b not
+    indented and not a list item (the caller checks that each is in a block of 2+ lines)."""
+    if not (a.o == b.o == H and _same_style(a, b)) or a.text[-1] in _SENTENCE_END or a.text[-1] in ":：":
+        return False
+    if b.x0 < a.x1 - 0.5 * em or b.top >= a.top or _stretched_short(a, b):
+        return False
+    if _title_shape(a.text):
+        return False
+    if a.end < ma[1] - 1.2 * em or a.start - ma[0] > 3.0 * em:
+        return False
+    if b.start > mb[0] + 0.5 * em or _starts_with_marker(b.text) or starts_with_field(b.text):
+        return False
+    return not (a.cells or b.cells or _tabular(a.text) or _tabular(b.text))
+
+
+def _numbered(text: str) -> bool:
+    """Starts with an item number or a bracketed mark (①, (1), 1., 第1条, 【…】), not a bullet."""
+    return _starts_with_marker(text) and not _SYMBOL_MARK.match(text)
+
+
+def _leaves_hanging_item(opened: _Line, a: _Line, b: _Line, em: float) -> bool:
+    """A list item's lines hang at an indent (a, not its first line, starts right of the
+    item's mark) and b goes back to where the mark stands: b is not the item's, it follows it
+    (a heading or a note printed right under a list item)."""
+    if a is opened or opened.o != H or not _starts_with_marker(opened.text):
+        return False
+    return a.start - opened.start >= 0.5 * em and b.start <= opened.start + 0.3 * em
+
+
+def _paragraph_space(a: _Line, b: _Line, pitch: float | None) -> bool:
+    """b sits further below a than the block's line pitch by a paragraph's spacing (a quarter
+    em or more, measured at both the heads and the feet so a raised or lowered glyph does not
+    count): a word processor's paragraphs set without a blank line between them."""
+    if pitch is None:
+        return False
+    step = min(b.head - a.head, b.foot - a.foot)
+    return step > pitch + 0.25 * a.size
 
 
 def _join(
@@ -975,7 +1124,7 @@ def _join(
     last = ta[-1]
     if last in _SENTENCE_END or last in ":：":
         return "\n"
-    if _starts_with_marker(tb) or starts_with_field(tb):
+    if (_starts_with_marker(tb) and not _word_runs_on(ta, tb)) or starts_with_field(tb):
         return "\n"  # a list item, or a form's next `label:value` field
     d = b.start - a.start
     if d < -1.5 * em or d > 3.0 * em:

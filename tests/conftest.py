@@ -5,6 +5,10 @@ layouts are ``pdf_fixtures.LAYOUTS``.  The PDFs are rendered once and cached und
 pytest cache (``.pytest_cache/d/jirei-pdfs``), keyed by seed sha256 + layout + title +
 renderer version, so re-runs are fast.  Set JIREI_SHARED to use another shared folder.
 
+``office_seed_pdfs`` -> {(seed_stem, layout): Path}: the same seeds typed as two-column Word
+documents and printed by LibreOffice (``office_pdf_fixtures``), cached under
+``.pytest_cache/d/jirei-office-pdfs``.
+
 ``layout_pdfs`` -> {(source, template): (pdf, gold)}: seed cases re-typeset in six report layouts
 (``layout_fixtures``), cached under ``.pytest_cache/d/jirei-layouts``; sources named
 ``heldout-*`` are the held-out test set.
@@ -20,9 +24,10 @@ from pathlib import Path
 import pytest
 
 try:  # tests/ may or may not be a package
-    from . import layout_fixtures, pdf_fixtures
+    from . import layout_fixtures, office_pdf_fixtures, pdf_fixtures
 except ImportError:
     import layout_fixtures
+    import office_pdf_fixtures
     import pdf_fixtures
 
 #: Seeds rendered to PDF, by file-name prefix, with the running-header title used for
@@ -139,6 +144,47 @@ def seed_pdfs(
     with ThreadPoolExecutor(max_workers=max(1, min(4, cpus or 1))) as pool:
         paths = list(pool.map(lambda job: _render_cached(*job, cache_dir), jobs))
     return {(seed.stem, layout): path for (seed, layout, _), path in zip(jobs, paths)}
+
+
+def _render_office_cached(seed: Path, layout: str, title: str, cache_dir: Path) -> Path:
+    key = hashlib.sha256(
+        "\0".join(
+            [hashlib.sha256(seed.read_bytes()).hexdigest(), layout, title,
+             office_pdf_fixtures.renderer_version()]
+        ).encode()
+    ).hexdigest()[:16]
+    out = cache_dir / f"{seed.stem}.{layout}.{key}.pdf"
+    if out.is_file() and out.stat().st_size > 0:
+        return out
+    for stale in cache_dir.glob(f"{seed.stem}.{layout}.*.pdf"):
+        stale.unlink(missing_ok=True)
+    tmp = out.with_name(out.name + f".{os.getpid()}.tmp")
+    office_pdf_fixtures.render_seed(seed.read_text(encoding="utf-8"), title, tmp)
+    os.replace(tmp, out)  # atomic: parallel sessions never see half a PDF
+    return out
+
+
+@pytest.fixture(scope="session")
+def office_seed_pdfs(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    seeds_dir: Path,
+) -> dict[tuple[str, str], Path]:
+    """Seeds 001-004 typed as two-column Word documents and printed to PDF by LibreOffice."""
+    reason = office_pdf_fixtures.libreoffice_missing_reason()
+    if reason:
+        pytest.skip(f"cannot render seed PDFs with LibreOffice: {reason}")
+    seeds = {prefix: seed_file(prefix, seeds_dir) for prefix in PDF_SEEDS}
+    missing = sorted(p for p, s in seeds.items() if s is None)
+    if missing:
+        pytest.skip(f"seeds {', '.join(missing)} not found in {seeds_dir}")
+    cache = getattr(request.config, "cache", None)
+    cache_dir = Path(cache.mkdir("jirei-office-pdfs")) if cache is not None else tmp_path_factory.mktemp("jirei-office-pdfs")
+    out = {}
+    for prefix, seed in seeds.items():
+        for layout in office_pdf_fixtures.LAYOUTS:
+            out[(seed.stem, layout)] = _render_office_cached(seed, layout, PDF_SEEDS[prefix], cache_dir)
+    return out
 
 
 @pytest.fixture(scope="session")

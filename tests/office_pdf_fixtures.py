@@ -8,9 +8,10 @@ to read both.
 * :func:`seed_to_docx` writes a seed as a Word document (python-docx) in one two-column section
   (``<w:cols w:num="2">``): markdown ``#`` headings become Heading styles, lines set wholly in
   ``**bold**`` become bold paragraphs, ``- `` list items become paragraphs starting with ``・``
-  (or with their own symbol or number: ①, (1), 1.) on a hanging indent, pipe and tab tables become Word tables, every
-  other line keeps its own line (a paragraph per block, line breaks inside); the report title is
-  the running header and ``- N -`` (a PAGE field) the footer.
+  (or with their own symbol or number: ①, (1), 1.) on a hanging indent, pipe and tab tables
+  become Word tables as wide as a column, every other line keeps its own line (a justified
+  paragraph per block, manual line breaks inside); the report title is the running header
+  and ``- N -`` (a PAGE field) the footer.
 * :func:`render_pdf` converts it with ``soffice --headless --convert-to pdf``.
 * :func:`libreoffice_missing_reason` says why that is impossible here (``None`` when possible).
 
@@ -46,6 +47,8 @@ RENDERER_VERSION = "1"
 
 RENDER_TIMEOUT_S = 180
 
+GUTTER_MM = 8
+COLUMN_MM = (210 - 2 * 20 - GUTTER_MM) / 2  # A4, 20 mm margins
 BODY_FONT = "Noto Serif CJK JP"
 HEAD_FONT = "Noto Sans CJK JP"
 
@@ -201,7 +204,7 @@ def seed_to_docx(text: str, title: str, out_docx: Path) -> Path:
     section.left_margin = section.right_margin = Mm(20)
     section.top_margin, section.bottom_margin = Mm(22), Mm(20)
     section.header_distance = section.footer_distance = Mm(10)
-    _two_columns(section, space_twips=int(8 / 25.4 * 1440))
+    _two_columns(section, space_twips=int(GUTTER_MM / 25.4 * 1440))
     header = section.header.paragraphs[0]
     header.alignment = WD_ALIGN_PARAGRAPH.CENTER
     run = header.add_run(title)
@@ -242,6 +245,11 @@ def seed_to_docx(text: str, title: str, out_docx: Path) -> Path:
         width = max(len(r) for r in table)
         t = doc.add_table(rows=len(table), cols=width)
         t.style = doc.styles["Table Grid"]
+        t.autofit = False  # the table fits its column: cells share the column's width
+        for col in t.columns:
+            col.width = Mm(COLUMN_MM / width)
+            for cell in col.cells:
+                cell.width = Mm(COLUMN_MM / width)
         for r, row in enumerate(table):
             for c in range(width):
                 raw = row[c] if c < len(row) else ""
