@@ -2,7 +2,7 @@
 and, with --score, score segmentation on them.
 
     .venv/bin/python scripts/render_seeds_office.py [OUT_DIR] [--score] [-v]
-                                                    (default OUT_DIR: out/renderings)
+                                                    (default OUT_DIR: out/renderings-office)
 
 Writes `<seed stem>.office-two-column.pdf` (existing files are kept), which
 `jirei evaluate segmentation` pairs with the seed's gold by file-name prefix. --score prints
@@ -73,7 +73,7 @@ def score(pdfs: list[Path], verbose: bool) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("out_dir", nargs="?", type=Path, default=REPO / "out" / "renderings")
+    ap.add_argument("out_dir", nargs="?", type=Path, default=REPO / "out" / "renderings-office")
     ap.add_argument("--score", action="store_true", help="score segmentation on the renderings")
     ap.add_argument("-v", "--verbose", action="store_true", help="list part I's missed/spurious/truncated entries")
     args = ap.parse_args()
