@@ -964,8 +964,8 @@ def _page_text(lines: list[_Line]) -> list[tuple[str, _Line]]:
         if same_block[k]:
             prev = lines[k - 2] if k >= 2 and same_block[k - 1] else None
             sep = _join(a, b, em, measure[k - 1], framed[k - 1], run[k - 1], prev, prev_joined)
-            if sep != "\n" and _paragraph_space(a, b, pitch.get(a.size)):
-                sep = "\n"  # a line that fills its measure before a paragraph's spacing
+            if _paragraph_space(a, b, pitch.get(a.size)):
+                sep = "\n\n"  # a paragraph's spacing: a paragraph break, as a blank line
             if sep != "\n" and _stretched_short(a, b):
                 sep = "\n"  # stretched to the measure: it ends at a manual line break
             if sep != "\n" and _SYMBOL_MARK.match(opened.text) and _title_shape(b.text):
@@ -1075,13 +1075,13 @@ def _leaves_hanging_item(opened: _Line, a: _Line, b: _Line, em: float) -> bool:
 
 
 def _paragraph_space(a: _Line, b: _Line, pitch: float | None) -> bool:
-    """b sits further below a than the block's line pitch by a paragraph's spacing (a quarter
-    em or more, measured at both the heads and the feet so a raised or lowered glyph does not
-    count): a word processor's paragraphs set without a blank line between them."""
+    """b sits further below a than the block's line pitch by a paragraph's spacing (0.3 em or
+    more, measured at both the heads and the feet so a raised or lowered glyph does not count):
+    a word processor's paragraphs spaced by less than a blank line."""
     if pitch is None:
         return False
     step = min(b.head - a.head, b.foot - a.foot)
-    return step > pitch + 0.25 * a.size
+    return step > pitch + 0.3 * a.size
 
 
 def _join(

@@ -255,3 +255,16 @@ def test_paragraph_running_into_the_next_column_reads_as_one_line(engine):
             assert any(c["x0"] > mid for c in page.chars if c["text"] == "架"), "the paragraph reaches the right column"
         doc = ingest(pdf)
     assert comparable(para) in [comparable(ln) for ln in doc.text.split("\n")]
+
+
+def test_paragraph_spacing_reads_as_a_blank_line(engine):
+    """Paragraphs set apart by a few points of spacing (no empty line between them) read as
+    paragraphs: a blank line between them, the lines of each joined."""
+    paras = [
+        "架空市では、駅前の空き店舗を改修して子育て世帯向けの交流拠点を開設し、週末には地域の農家が野菜を販売する朝市を開いている。",
+        "架空町では、廃校になった小学校の校舎を宿泊施設に改修し、都市部の企業の研修や合宿を受け入れて町の収入につなげている。",
+        "架空村では、村内の全世帯にタブレット端末を配布し、役場の手続きや診療所の予約をオンラインで受け付ける仕組みを整えた。",
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        doc = ingest(_render(Path(tmp), "架空地域の取組\n\n" + "\n\n".join(paras) + "\n"))
+    assert "\n\n".join(paras) in doc.text, doc.text
