@@ -16,11 +16,18 @@ pages. This module builds the text itself from `page.chars` (read once per page)
    regions as columns read right to left and cut into tiers read top to bottom; a column cut is
    refused where a ruling line crosses the gutter (a table), where one side is a stack of
    short labels aligned with the other (a table of contents, a label/value table, item
-   numbers hanging above vertical text) or a single row (a label beside wrapped text);
+   numbers hanging above vertical text) or a single row (a label beside wrapped text); a band
+   whose gaps line up with only the next few bands while the bands after it share a gutter
+   further down (a running header centred over the gutter) is read on its own first;
 5. lines are joined: a line that fills its measure and does not end a sentence, followed by a
    line at the same indent (or a hanging indent below an item mark) in the same style,
    continues without a newline and without a space (Japanese), or with one space (Latin);
-   rows of tables stay apart; larger gaps become paragraph breaks (blank lines);
+   rows of tables stay apart; larger gaps, and a word processor's paragraph spacing, become
+   paragraph breaks (blank lines). A line reaching its measure only because a justified
+   paragraph spread its glyphs (it ends at a manual line break), a line back at the mark of a
+   list item whose lines hang, and a bracketed title (`名称(県市)`) under a `・` item start a
+   new line. A sentence running from the foot of one column to the head of the next is
+   joined (not after a numbered heading);
 6. running headers/footers (lines repeating in the top or bottom tenth of 3+ pages, digits
    ignored) and bare page numbers there are dropped;
 7. heading levels come from typography (size above the body size, bold weight, overprint,
@@ -39,6 +46,7 @@ from __future__ import annotations
 
 import ast
 import io
+import itertools
 import logging
 import re
 import statistics
@@ -929,6 +937,7 @@ def _page_text(lines: list[_Line]) -> list[tuple[str, _Line]]:
     # then only reaching it makes a line full. Elsewhere (text wrapping around figures, boxes)
     # lines ending together count as full too, see _join.
     measure = [(ln.start, ln.end) for ln in lines]
+    edge: list[float | None] = [None] * n  # where most lines of the block end, when 3+ do
     framed = [False] * n
     start = 0
     for k in range(1, n + 1):
@@ -937,6 +946,9 @@ def _page_text(lines: list[_Line]) -> list[tuple[str, _Line]]:
             for i in range(start, k):
                 lo, hi = max(start, i - _WINDOW), min(k, i + _WINDOW + 1)
                 measure[i] = (min(lines[j].start for j in range(lo, hi)), max(lines[j].end for j in range(lo, hi)))
+                near = sorted(lines[j].end for j in range(lo, hi) if lines[j].end >= measure[i][1] - 1.5 * lines[i].size)
+                if len(near) >= 3:
+                    edge[i] = near[len(near) // 2]
                 if lines[i].end >= measure[i][1] - 1.2 * lines[i].size:
                     reach += 1
             if k - start >= 4 and reach >= 0.5 * (k - start):
@@ -964,14 +976,18 @@ def _page_text(lines: list[_Line]) -> list[tuple[str, _Line]]:
         if same_block[k]:
             prev = lines[k - 2] if k >= 2 and same_block[k - 1] else None
             sep = _join(a, b, em, measure[k - 1], framed[k - 1], run[k - 1], prev, prev_joined)
+            if "\n" in sep:
+                pass
+            elif _stretched_short(a, b):
+                sep = "\n"  # stretched to the measure: it ends at a manual line break
+            elif _next_would_fit(a, b, edge[k - 1]):
+                sep = "\n"  # b's first character had room at a's end: a did not wrap
+            elif _SYMBOL_MARK.match(opened.text) and _title_shape(b.text):
+                sep = "\n"  # a heading printed right under a list item that fills its line
+            elif _leaves_hanging_item(opened, a, b, em):
+                sep = "\n"
             if _paragraph_space(a, b, pitch.get(a.size)):
                 sep = "\n\n"  # a paragraph's spacing: a paragraph break, as a blank line
-            if sep != "\n" and _stretched_short(a, b):
-                sep = "\n"  # stretched to the measure: it ends at a manual line break
-            if sep != "\n" and _SYMBOL_MARK.match(opened.text) and _title_shape(b.text):
-                sep = "\n"  # a heading printed right under a list item that fills its line
-            if sep != "\n" and _leaves_hanging_item(opened, a, b, em):
-                sep = "\n"
             prev_joined = sep in ("", " ")
             seps.append(sep)
             if "\n" in sep:
@@ -1025,6 +1041,22 @@ def _first_unit_em(text: str) -> float:
             break
         width += 1.0 if _is_cjk(ch) else 0.6
     return width
+
+
+def _next_would_fit(a: _Line, b: _Line, edge: float | None) -> bool:
+    """Lines wrap only when the next character does not fit: when the room left between a's
+    end and the edge where the block's lines end holds b's first character (with the
+    characters Japanese line breaking keeps with it: 、。」 after it), a ended its line itself
+    (a heading or a short paragraph whose last line happens to come close to the edge)."""
+    if edge is None or a.o != H or b.o != H:
+        return False
+    tb = b.text.replace(" ", "")
+    if not tb or not a.text or a.text[-1] in _NO_END or tb[0] in _NO_START:
+        return False
+    unit = tb[0] + "".join(itertools.takewhile(lambda ch: ch in _NO_START, tb[1:]))
+    if not all(_is_cjk(ch) for ch in unit):
+        return False  # a Latin word's width is not known here
+    return edge - a.end >= len(unit) * b.size - 0.1 * b.size
 
 
 def _stretched_short(a: _Line, b: _Line) -> bool:

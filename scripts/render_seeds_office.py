@@ -34,7 +34,7 @@ def render(out_dir: Path) -> list[Path]:
         for layout in office_pdf_fixtures.LAYOUTS:
             pdf = out_dir / f"{src.stem}.{layout}.pdf"
             if not pdf.exists():
-                office_pdf_fixtures.render_seed(src.read_text(encoding="utf-8"), title, pdf)
+                office_pdf_fixtures.render_seed(src.read_text(encoding="utf-8"), title, pdf, layout)
             out.append(pdf)
     return out
 
@@ -62,7 +62,8 @@ def score(pdfs: list[Path], verbose: bool) -> None:
             parts = [(f" part {p}", [c for c in cases if (c.span[0] < cut) == (p == "I")],
                       _split_001(doc, gold, p)[1]) for p in ("I", "II")]
         for label, cs, g in parts:
-            s = score_segmentation(cs, g, doc_name=pdf.name.split(".")[0][:20] + label)
+            stem, layout = pdf.name.split(".")[:2]
+            s = score_segmentation(cs, g, doc_name=f"{stem[:3]} {layout}{label}")
             rows.append(s)
             if verbose and label == " part I":
                 for kind in ("missed", "spurious", "truncated"):

@@ -159,7 +159,7 @@ def _render_office_cached(seed: Path, layout: str, title: str, cache_dir: Path) 
     for stale in cache_dir.glob(f"{seed.stem}.{layout}.*.pdf"):
         stale.unlink(missing_ok=True)
     tmp = out.with_name(out.name + f".{os.getpid()}.tmp")
-    office_pdf_fixtures.render_seed(seed.read_text(encoding="utf-8"), title, tmp)
+    office_pdf_fixtures.render_seed(seed.read_text(encoding="utf-8"), title, tmp, layout)
     os.replace(tmp, out)  # atomic: parallel sessions never see half a PDF
     return out
 

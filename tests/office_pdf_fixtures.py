@@ -15,8 +15,10 @@ to read both.
 * :func:`render_pdf` converts it with ``soffice --headless --convert-to pdf``.
 * :func:`libreoffice_missing_reason` says why that is impossible here (``None`` when possible).
 
-Layout (:data:`LAYOUTS`): ``office-two-column`` — A4, 20 mm margins, two columns 8 mm apart,
-a Mincho (Noto Serif CJK JP) body justified at 10.5 pt, Gothic (Noto Sans CJK JP) headings.
+Layouts (:data:`LAYOUTS`), A4, 20 mm margins, two columns 8 mm apart, Gothic (Noto Sans CJK JP)
+headings: ``office-two-column`` — a Mincho (Noto Serif CJK JP) body justified at 10.5 pt, 5 pt
+between paragraphs; ``office-two-column-tight`` — a Gothic body set ragged at 9.5 pt, tight
+leading, no space between paragraphs.
 """
 
 from __future__ import annotations
@@ -39,7 +41,13 @@ __all__ = [
     "soffice_path",
 ]
 
-LAYOUTS: tuple[str, ...] = ("office-two-column",)
+LAYOUTS: tuple[str, ...] = ("office-two-column", "office-two-column-tight")
+
+#: Per layout: body font, size (pt), paragraph spacing after (pt), line spacing, justified.
+_STYLE = {
+    "office-two-column": ("Noto Serif CJK JP", 10.5, 5.0, 1.25, True),
+    "office-two-column-tight": ("Noto Sans CJK JP", 9.5, 0.0, 1.1, False),
+}
 
 #: Bump when the document output changes meaningfully; :func:`renderer_version` also folds
 #: in a hash of this file, so cached PDFs are rebuilt after any edit anyway.
@@ -173,20 +181,24 @@ def _two_columns(section, space_twips: int) -> None:
     cols.set(qn("w:equalWidth"), "1")
 
 
-def seed_to_docx(text: str, title: str, out_docx: Path) -> Path:
+def seed_to_docx(text: str, title: str, out_docx: Path, layout: str = LAYOUTS[0]) -> Path:
     """Write *text* (a seed) as a two-column Word document with *title* as running header."""
+    if layout not in _STYLE:
+        raise ValueError(f"unknown layout {layout!r}; expected one of {LAYOUTS}")
+    body_font, body_size, space_after, leading, justified = _STYLE[layout]
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Mm, Pt
 
     doc = Document()
     normal = doc.styles["Normal"]
-    _set_fonts(normal, BODY_FONT, BODY_FONT)
-    normal.font.size = Pt(10.5)
+    _set_fonts(normal, body_font, body_font)
+    normal.font.size = Pt(body_size)
     pf = normal.paragraph_format
     pf.space_before = Pt(0)
-    pf.space_after = Pt(5)
-    pf.line_spacing = 1.25
+    pf.space_after = Pt(space_after)
+    pf.line_spacing = leading
+    body_align = WD_ALIGN_PARAGRAPH.JUSTIFY if justified else WD_ALIGN_PARAGRAPH.LEFT
     heading_sizes = {1: 16, 2: 14, 3: 12.5, 4: 11.5}
     for level, size in heading_sizes.items():
         st = doc.styles[f"Heading {level}"]
@@ -232,7 +244,7 @@ def seed_to_docx(text: str, title: str, out_docx: Path) -> Path:
             p.paragraph_format.keep_with_next = True
         else:
             p = doc.add_paragraph()
-            p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+            p.alignment = body_align
             for i, line in enumerate(block):
                 if i:
                     p.add_run().add_break()
@@ -294,10 +306,10 @@ def seed_to_docx(text: str, title: str, out_docx: Path) -> Path:
             item = m.group(2).strip()
             mark = "" if item[:1] in _SYMBOL_BULLETS or _OWN_NUMBER_RE.match(item) else "・"
             p = doc.add_paragraph()
-            p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
-            p.paragraph_format.left_indent = Pt(10.5 * (1 + depth))
-            p.paragraph_format.first_line_indent = Pt(-10.5)
-            p.paragraph_format.space_after = Pt(2)
+            p.alignment = body_align
+            p.paragraph_format.left_indent = Pt(body_size * (1 + depth))
+            p.paragraph_format.first_line_indent = Pt(-body_size)
+            p.paragraph_format.space_after = Pt(min(2.0, space_after))
             _add_inline(p, mark + item)
             continue
         block.append(stripped)
@@ -343,8 +355,8 @@ def render_pdf(docx_path: Path, out_pdf: Path) -> Path:
     return out_pdf
 
 
-def render_seed(text: str, title: str, out_pdf: Path) -> Path:
-    """Seed text -> two-column docx -> PDF at *out_pdf*."""
+def render_seed(text: str, title: str, out_pdf: Path, layout: str = LAYOUTS[0]) -> Path:
+    """Seed text -> two-column docx in *layout* -> PDF at *out_pdf*."""
     with tempfile.TemporaryDirectory(prefix="jirei-docx-") as tmp:
-        docx_path = seed_to_docx(text, title, Path(tmp) / "report.docx")
+        docx_path = seed_to_docx(text, title, Path(tmp) / "report.docx", layout)
         return render_pdf(docx_path, out_pdf)
