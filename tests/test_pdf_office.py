@@ -268,3 +268,29 @@ def test_paragraph_spacing_reads_as_a_blank_line(engine):
     with tempfile.TemporaryDirectory() as tmp:
         doc = ingest(_render(Path(tmp), "架空地域の取組\n\n" + "\n\n".join(paras) + "\n"))
     assert "\n\n".join(paras) in doc.text, doc.text
+
+
+def test_heading_ending_one_character_short_of_the_edge_stays_apart(engine):
+    """Ragged text without paragraph spacing: a heading whose last line stops one character
+    short of where the body's lines end did not wrap (the body's first character had room
+    there), so the body starts a new line. (A heading that fills its last line exactly cannot
+    be told from wrapped text by position.)"""
+    head = "①架空商事株式会社による駅前商店街の空き店舗の再生事業と交流拠点の整備による若い世代の起業"
+    body = "架空市では駅前の空き店舗を改修して子育て世帯向けの交流拠点を開設し、週末には地域の農家が野菜を販売する朝市を開いている。"
+    with tempfile.TemporaryDirectory() as tmp:
+        pdf = office_pdf_fixtures.render_seed(f"架空市の取組\n\n{head}\n\n{body * 2}\n", "架空市", Path(tmp) / "d.pdf",
+                                              "office-two-column-tight")
+        doc = ingest(pdf)
+    lines = _lines(doc.text)
+    assert head in lines and body * 2 in lines, lines
+
+
+@pytest.mark.parametrize("layout", office_pdf_fixtures.LAYOUTS)
+def test_001_part_i_segments_in_every_office_layout(office_seed_pdfs, layout):
+    pdf = next(p for (stem, lay), p in office_seed_pdfs.items() if stem.startswith("001_") and lay == layout)
+    doc = ingest(pdf)
+    gold = load_gold(next(paths.SEGMENTATION_GOLD.glob("001_*.json")))
+    cut = _part_ii_offset(doc)
+    score = score_segmentation([c for c in segment(doc) if c.span[0] < cut], _split_001(doc, gold, "I")[1])
+    assert (score.matched, score.ends_included) == (score.gold, score.gold), score.as_dict()
+    assert score.spurious == [], score.as_dict()
