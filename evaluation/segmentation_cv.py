@@ -273,13 +273,14 @@ def _group_out(left: DevDoc, other: DevDoc) -> bool:
 
 def score_heldout(docs: list[DevDoc], model: Path) -> list[CVRow]:
     from jirei.extract.segment import segment_crf, segment_rules
+    from jirei.extract.table_rows import with_table_rows
     from jirei.extract.segment.crf import Segmenter
 
     seg = Segmenter(model)
     return [
-        CVRow(d, score_segmentation(segment_crf(d.doc, seg), d.gold, doc_name=d.name),
+        CVRow(d, score_segmentation(with_table_rows(d.doc, segment_crf(d.doc, seg)), d.gold, doc_name=d.name),
               score_segmentation(page_baseline(d.doc), d.gold, doc_name=d.name),
-              score_segmentation(segment_rules(d.doc), d.gold, doc_name=d.name))
+              score_segmentation(with_table_rows(d.doc, segment_rules(d.doc)), d.gold, doc_name=d.name))
         for d in docs
     ]
 
@@ -393,6 +394,7 @@ def cross_validate(docs: list[DevDoc], work: Path) -> list[CVRow]:
     """Leave one document out (with its group); the CRF is fitted on the rest each time. Synthetic
     documents only enter training; every other document is scored."""
     from jirei.extract.segment import segment_crf, segment_rules
+    from jirei.extract.table_rows import with_table_rows
     from jirei.extract.segment.crf import Segmenter, train
 
     seqs = training_sequences(docs)
@@ -404,12 +406,12 @@ def cross_validate(docs: list[DevDoc], work: Path) -> list[CVRow]:
         train_idx = [j for j, o in enumerate(docs) if j != i and not _group_out(d, o)]
         model = work / f"cv-{i}.crfsuite"
         train([seqs[j] for j in train_idx], model)
-        cases = segment_crf(d.doc, Segmenter(model))
+        cases = with_table_rows(d.doc, segment_crf(d.doc, Segmenter(model)))
         rows.append(CVRow(
             d,
             score_segmentation(cases, d.gold, doc_name=d.name),
             score_segmentation(page_baseline(d.doc), d.gold, doc_name=d.name),
-            score_segmentation(segment_rules(d.doc), d.gold, doc_name=d.name),
+            score_segmentation(with_table_rows(d.doc, segment_rules(d.doc)), d.gold, doc_name=d.name),
         ))
     return rows
 

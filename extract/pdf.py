@@ -56,6 +56,7 @@ from pathlib import Path
 from typing import Iterable
 
 from jirei.extract.forms import starts_with_field
+from jirei.extract.pdf_tables import TableRows, case_table_rows, join_wrapped
 from jirei.extract.text import normalise
 from jirei.records import Document, IngestError, Page, sha256_bytes
 
@@ -227,7 +228,7 @@ class _Line:
 
     __slots__ = (
         "chars", "o", "x0", "x1", "top", "bottom", "text", "size", "bold", "n", "n_bold",
-        "sizes", "fams", "heading", "zone", "cells", "spread",
+        "sizes", "fams", "heading", "zone", "cells", "row", "spread",
     )  # fmt: skip
 
     def __init__(self, chars: list[_Ch], o: str):
@@ -237,6 +238,7 @@ class _Line:
         self.heading = 0
         self.zone = ""
         self.cells: list[_Line] = []  # pieces of a row merged by _merge_rows
+        self.row = False  # a row of a case table (`pdf_tables`), written `cell | cell | …`
         self.spread = 0.0  # even extra spacing between glyphs (em): a justified line stretched
         self._box()
 
@@ -888,7 +890,7 @@ def _merge_rows(lines: list[_Line]) -> list[_Line]:
     underlined blank) become one line, its pieces separated by a space."""
     out: list[_Line] = []
     for ln in lines:
-        if out and _same_row(out[-1], ln):
+        if out and not ln.row and not out[-1].row and _same_row(out[-1], ln):
             prev = out[-1]
             row = _Line.__new__(_Line)
             row.chars = []
@@ -899,6 +901,7 @@ def _merge_rows(lines: list[_Line]) -> list[_Line]:
             row.heading = 0
             row.zone = prev.zone if prev.zone == ln.zone else ""
             row.cells = (prev.cells or [prev]) + [ln]
+            row.row = False
             row.spread = 0.0
             fams = [a + b for a, b in zip(prev.fams, ln.fams)]
             _set_style(row, prev.sizes + ln.sizes, prev.n_bold + ln.n_bold, fams)
@@ -973,6 +976,11 @@ def _page_text(lines: list[_Line]) -> list[tuple[str, _Line]]:
     for k in range(1, n):
         a, b = lines[k - 1], lines[k]
         em = max(a.size, 1.0)
+        if a.row or b.row:  # a case table's rows, one per line, apart from the text around them
+            seps.append("\n" if a.row and b.row else "\n\n")
+            prev_joined = False
+            opened = b
+            continue
         if same_block[k]:
             prev = lines[k - 2] if k >= 2 and same_block[k - 1] else None
             sep = _join(a, b, em, measure[k - 1], framed[k - 1], run[k - 1], prev, prev_joined)
@@ -1455,13 +1463,43 @@ def _read_page(page) -> tuple[list[_Line], int, str | None]:
         return [], images, "no text layer (needs OCR)"
     if unmapped > max(5, 0.2 * (len(chars) + unmapped)):
         note = f"{unmapped} glyphs without Unicode mapping were dropped"
-    lines = _build_lines(chars)
+    tables = case_table_rows(page)
+    rows = _table_lines(tables, chars)
+    if tables:
+        chars = [c for c in chars if not any(t.holds(c.x0, c.top, c.x1, c.bottom) for t in tables)]
+    lines = (_build_lines(chars) if chars else []) + rows
     rules = _Rules(page)
     ordered = _order(lines, rules)
     _mark_zones(ordered, page.height)
     for ln in ordered:
         ln.freeze()
     return ordered, images, note
+
+
+def _table_lines(tables: list[TableRows], chars: list[_Ch]) -> list[_Line]:
+    """One line per row of each case table, boxed as the row, styled by its glyphs."""
+    def inside(box, cs):
+        x0, top, x1, bottom = box
+        return [c for c in cs if x0 <= (c.x0 + c.x1) / 2 <= x1 and top <= (c.top + c.bottom) / 2 <= bottom]
+
+    out = []
+    for table in tables:
+        for box, cells in table.rows:
+            glyphs = inside(box, chars)
+            if not glyphs:
+                continue
+            texts = []
+            for cell in cells:
+                lines = _build_lines(inside(cell, glyphs)) if cell else []
+                lines.sort(key=lambda ln: (ln.top, ln.x0))
+                texts.append(join_wrapped([ln.text for ln in lines]))
+            ln = _Line(glyphs, H)
+            ln.x0, ln.top, ln.x1, ln.bottom = box
+            _style(ln)
+            ln.text = " | ".join(texts)
+            ln.row = True
+            out.append(ln)
+    return out
 
 
 def _assemble(pieces: list[tuple[str, _Line]], boxes: list | None = None) -> tuple[str, dict[int, int]]:

@@ -54,6 +54,20 @@ def load_gold_dir(folder: str | Path) -> list[Gold]:
     return [load_gold(p) for p in sorted(Path(folder).glob("*.json"))]
 
 
+def _find_loose(text: str, needle: str, start: int) -> tuple[int, int]:
+    """(start, end) of `needle` in `text` from `start`, exactly, else with its line breaks and spaces
+    free to be present or not: a reader that joins a table cell's wrapped lines (or breaks a line
+    another reader kept) still holds the same end. (-1, -1) when absent."""
+    at = text.find(needle, start)
+    if at >= 0:
+        return at, at + len(needle)
+    chars = [re.escape(ch) for ch in needle if not ch.isspace()]
+    if not chars:
+        return -1, -1
+    m = re.compile(r"\s*".join(chars)).search(text, start)
+    return (m.start(), m.end()) if m else (-1, -1)
+
+
 def gold_spans(text: str, gold: Gold) -> list[tuple[int, int]]:
     """Each gold case's span in a document's normalised `text`: from its heading to the end of
     the first occurrence of its `end` after it (corpus/segmentation/README.md). The entity and
@@ -65,9 +79,9 @@ def gold_spans(text: str, gold: Gold) -> list[tuple[int, int]]:
         start = text.find(heading, cursor)
         if start < 0:
             raise ValueError(f"{gold.doc}: gold heading not found in text: {g.heading[:40]}")
-        stop = text.find(end, start)
+        stop, stop_end = _find_loose(text, end, start)
         if stop < 0:
             raise ValueError(f"{gold.doc}: gold end not found after heading: {g.heading[:40]}")
-        spans.append((start, stop + len(end)))
+        spans.append((start, stop_end))
         cursor = start + len(heading)
     return spans

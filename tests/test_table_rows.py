@@ -99,3 +99,52 @@ def test_tables_that_list_no_cases_stay_with_the_segmenter(tmp_path: Path):
     cases = segment(ingest(path))
     assert len(cases) == 2 and not any(c.layout == "table-rows" for c in cases)
     assert "サンプル農園" in cases[0].title and "鳥取大学" in cases[1].title
+
+
+def _programmes_html(kpi: bool = False) -> str:
+    rows = [line.strip("|").split("|") for line in PROGRAMMES.splitlines() if line.startswith("| ") or line.startswith("| No")]
+    cells = "".join(
+        "<tr>" + "".join(f"<{'th' if i == 0 else 'td'}>{c.strip()}</{'th' if i == 0 else 'td'}>" for c in row) + "</tr>"
+        for i, row in enumerate(rows)
+    )
+    kpi_table = (
+        "<h2>① 株式会社サンプル農園:耕作放棄地を活かした果樹栽培(静岡県浜松市)</h2>"
+        "<p>浜松市の耕作放棄地を借り受け、2021年から果樹栽培を始めた。収穫体験には年間3千人が訪れる。</p>"
+        "<table><tr><th>指標</th><th>2021年度</th><th>2022年度</th></tr>"
+        "<tr><td>来訪者数</td><td>1,200人</td><td>3,000人</td></tr><tr><td>雇用</td><td>2人</td><td>5人</td></tr></table>"
+    ) if kpi else ""
+    return (
+        "<html><head><meta charset='utf-8'><style>body{font-family:'Noto Sans CJK JP';font-size:10pt}"
+        "table{border-collapse:collapse;width:100%}th,td{border:1px solid #000;padding:3pt;vertical-align:top}"
+        "td:last-child{width:45%}</style></head><body>"
+        "<h1>令和5年度 地域づくり活動事例一覧</h1><p>県内で取り組まれている地域づくり活動を紹介します。</p>"
+        f"<table>{cells}</table><p>問合せ先:鳥取県地域づくり推進課 0857-26-7000</p>{kpi_table}</body></html>"
+    )
+
+
+def test_a_ruled_table_in_a_pdf_gives_one_case_per_row(tmp_path: Path):
+    from tests.pdf_fixtures import chromium_missing_reason, render_pdf
+
+    if chromium_missing_reason():
+        pytest.skip(chromium_missing_reason())
+    pdf = render_pdf(_programmes_html(), tmp_path / "programmes.pdf")
+    doc = ingest(pdf)
+    # the table reaches the text as one `cell | cell` line per row, wrapped cells joined
+    assert "| 1 | NPO法人まちづくり鳥取 | 鳥取市 | 空き家を改修して" not in doc.text
+    assert "1 | NPO法人まちづくり鳥取 | 鳥取市 | 空き家を改修してシェアオフィスとし、移住者の起業を支援している。" in doc.text
+    _check_programmes(segment(doc), doc)
+
+
+def test_a_ruled_kpi_table_in_a_pdf_stays_in_its_case(tmp_path: Path):
+    from tests.pdf_fixtures import chromium_missing_reason, render_pdf
+
+    if chromium_missing_reason():
+        pytest.skip(chromium_missing_reason())
+    pdf = render_pdf(_programmes_html(kpi=True), tmp_path / "programmes-kpi.pdf")
+    doc = ingest(pdf)
+    assert "指標 | 2021年度" not in doc.text  # no organisation or title column: read as the page reads it
+    cases = segment(doc)
+    assert [c.title for c in cases if c.layout == "table-rows"] == [
+        "NPO法人まちづくり鳥取", "株式会社ひかり農園", "米子商工会議所", "智頭町観光協会"]
+    assert not any("来訪者数" in c.text or "サンプル農園" in c.text for c in cases if c.layout == "table-rows")
+    assert "来訪者数 1,200人 3,000人" in doc.text

@@ -86,3 +86,59 @@ def test_a_heading_marked_as_continued_stays_in_its_case(tmp_path):
     assert "サンプル農園" in cases[0].title and "鳥取大学" in cases[1].title
     assert "年間3千人" in cases[0].text and "(続き)" in cases[0].text  # text is normalised (NFKC)
     assert "2021年" not in cases[1].text
+
+
+def _topic_titles(name: str) -> list[str]:
+    return [c.title for c in _topic_cases(ingest(PDFS / name))]
+
+
+@pytest.mark.skipif(not PDFS.is_dir(), reason=f"real PDFs not found at {PDFS}")
+def test_notice_pages_of_a_newsletter_are_no_case():
+    # the guideline's notices (vehicle tax, bid results, the police's and the health centre's
+    # columns, new staff) open pages of the village newsletter: one-entry-per-page leaves them out
+    titles = _topic_titles("otoineppu_kouhou_2021-04.pdf")
+    assert titles, "the newsletter is paged by topic"
+    for notice in ("自動車税", "入札", "警察", "保健福祉センター", "採用職員"):
+        assert not any(notice in t for t in titles), (notice, titles)
+    assert any("宗谷本線" in t for t in titles)
+
+
+@pytest.mark.skipif(not PDFS.is_dir(), reason=f"real PDFs not found at {PDFS}")
+def test_a_strategy_reads_its_goals_not_its_chapters():
+    # `I.` `II.` `III.` open chapters (purpose, viewpoints, overview) above the goals `1.`–`4.`;
+    # the contents page is spaced out (`目 次`)
+    titles = _topic_titles("otoineppu_sogosenryaku.pdf")
+    assert [t[:2] for t in titles] == ["1.", "2.", "3.", "4."], titles
+
+
+def test_a_model_that_opens_its_cases_mid_page_has_not_read_a_topic_paged_document():
+    from jirei.records import Document, Page
+
+    pages, text = [], ""
+    for n, (title, sub) in enumerate([("観光DXの推進", "現状と課題"), ("移住支援の強化", "現状と課題"),
+                                       ("高校の魅力化", "現状と課題"), ("農業の担い手育成", "現状と課題")], start=1):
+        page = f"{title}\n\n本村では、{title}に取り組んでいる。\n\n［{sub}］\n\n村の人口は減り続けている。"
+        start = len(text) + (2 if text else 0)
+        text = f"{text}\n\n{page}" if text else page
+        pages.append(Page(number=n, start=start, end=len(text)))
+    doc = Document(doc_id="x", name="strategy.pdf", path="strategy.pdf", kind="pdf", text=text, pages=pages)
+    out = outline(doc)
+    heads = topic_pages(out)
+    assert len(heads) == 4
+    mid_page = ["B" if "現状と課題" in b.text else "I" for b in out.blocks]
+    assert under_read(out, mid_page)
+    on_pages = ["B" if i in heads else "I" for i in range(len(out.blocks))]
+    assert not under_read(out, on_pages)
+
+
+@pytest.mark.skipif(not PDFS.is_dir(), reason=f"real PDFs not found at {PDFS}")
+def test_legal_texts_hold_no_case():
+    from jirei.extract.segment import segment
+    from jirei.extract.segment.patterns import is_legal_text
+
+    for name in ("mhlw_model_shugyo_kisoku_R4-11.pdf", "mhlw_kokuji_vertical_0000196314.pdf"):
+        doc = ingest(PDFS / name)
+        assert is_legal_text(doc.text), name
+        assert segment(doc) == [], name
+    for name in ("otoineppu_kouhou_2021-04.pdf", "otoineppu_sogosenryaku.pdf"):
+        assert not is_legal_text(ingest(PDFS / name).text), name

@@ -23,6 +23,7 @@ from .casebook import CasebookRules
 from .fallback import FallbackRules
 from .headed import HeadedReportRules
 from .lines import Line, split_lines
+from .patterns import is_legal_text
 from .slides import SlideDeckRules
 
 RULE_SETS: list[RuleSet] = [CasebookRules(), SlideDeckRules(), HeadedReportRules()]
@@ -107,6 +108,8 @@ def segment_crf(doc: Document, segmenter) -> list[Case]:
     topic page instead, with `layout` `pages+<rule set>`."""
     from .crf import tags_from_labels, topic_page_labels, under_read
 
+    if is_legal_text(doc.text):
+        return []  # the guideline's legal texts (work rules, official notices) hold no case
     out, feats, name, prior = document_features(doc)
     labels = segmenter.label(feats)
     decided = "crf"

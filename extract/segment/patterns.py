@@ -62,6 +62,37 @@ def paren_tail(text: str) -> str | None:
 # recruitment, contents, editors' columns. The rule sets and the CRF's page floor each add their own.
 NON_CASE_HEAD_WORDS = r"お知らせ|おしらせ|問い?合わせ|問合せ|募集|カレンダー|行事予定|編集後記|目次"
 
+# What corpus/segmentation/README.md ("Not cases in newsletters, strategies and administrative
+# documents") lists as no case, as heading words: an administration's notices (taxes, pensions,
+# insurance, registers, bids, health and police advice, weather, clinic hours), staff greetings,
+# routine ceremonies, population counters, the cover note, and a strategy's framework chapters.
+# Specific forms only: `ふるさと納税` or `健康づくり` head real initiatives.
+NOTICE_HEAD_WORDS = (
+    r"自動車税|住民税|固定資産税|[市町村県]民税|納期限|確定申告|税の申告|国民年金|年金事務所|国民健康保険|"
+    r"介護保険料|後期高齢者医療|戸籍|住民票|マイナンバー|入札|結果公表|採用職員|職員紹介|自衛官|審査員|"
+    r"入学生|検診|健診|予防接種|ワクチン接種|警察|交番|交通安全|防犯|特殊詐欺|気象|診療|休診|"
+    r"[むまち]らの人口|人口の動き|人口と世帯|交通事故|今月の表紙|表紙|ごあいさつ|就任|卒業式|卒園式|入学式|引退|掲示板|センターだより|"
+    r"策定の趣旨|趣旨|対象期間|計画期間|位置づけ|位置付け|評価・検証|検証の仕組み|基本的な視点|基本的な考え方|全体像|施策体系"
+)
+
+
+_ARTICLE_REF = re.compile(r"第\s*[0-9０-９一二三四五六七八九十百]+\s*条")
+
+
+def is_legal_text(text: str) -> bool:
+    """Is a document a legal text (work rules, an official notice, a regulation), which holds no
+    case (corpus/segmentation/README.md)? It cites its own articles (`第N条`) throughout: at least
+    20 times and 5 times per 10,000 characters; a report quoting a law does so a few times."""
+    n = len(_ARTICLE_REF.findall(text))
+    return n >= 20 and n * 10_000 >= 5 * len(text)
+
+
+def is_notice_head(text: str) -> bool:
+    """Does a heading title matter that is no case (NON_CASE_HEAD_WORDS, NOTICE_HEAD_WORDS)?
+    Spaces are ignored: PDFs space out display headings (`目 次`)."""
+    flat = re.sub(r"\s+", "", text)
+    return bool(re.search(NON_CASE_HEAD_WORDS + "|" + NOTICE_HEAD_WORDS, flat))
+
 
 def names_org_or_place(fragment: str) -> bool:
     """Does a short fragment name an organisation or a place (not e.g. `分野別`, `2023年11月設立`)?"""
