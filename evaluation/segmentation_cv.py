@@ -44,7 +44,13 @@ class DevDoc:
     template: str  # how it is laid out ("text", a rendering template, "real")
     doc: Document
     gold: Gold
-    kind: str  # "seed text" | "rendered" | "real PDF"
+    kind: str  # "seed text" | "rendered" | "layout" | "real PDF" | "real text" | "synthetic"
+
+    @property
+    def trains(self) -> bool:
+        """Does the CRF learn from it? A real PDF's text twin is only scored (its content trains
+        through the PDF)."""
+        return self.kind != "real text"
 
 
 def _comparable_index(text: str) -> tuple[str, list[int]]:
@@ -194,8 +200,17 @@ def development_documents(
     for gold in golds + real:
         if gold.doc.endswith(".pdf") and pdfs is not None and (Path(pdfs) / gold.doc).is_file():
             path = Path(pdfs) / gold.doc
-            docs.append(DevDoc(path.name, Path(gold.doc).stem, "real", _ingest(path), gold, "real PDF"))
+            pdf = _ingest(path)
+            docs.append(DevDoc(path.name, Path(gold.doc).stem, "real", pdf, gold, "real PDF"))
+            docs.append(DevDoc(f"{path.name} as text", Path(gold.doc).stem, "real-text", as_text(pdf), gold,
+                               "real text"))
     return docs
+
+
+def as_text(doc: Document) -> Document:
+    """A real PDF's text as a plain-text report (no pages, no typography): how a newsletter or a
+    report exported or pasted as text reaches Jirei."""
+    return replace(doc, kind="text", name=Path(doc.name).stem + ".txt", pages=[], line_levels={}, page_boxes=[])
 
 
 def heldout_documents(seeds: Path, renderings: Path | None, gold_dir: Path, layouts: Path | None = None) -> list[DevDoc]:
@@ -221,6 +236,7 @@ def train_segmenter(docs: list[DevDoc], path: Path) -> dict:
 
     from jirei.extract.segment.crf import DEFAULT_PARAMS, label_counts, train
 
+    docs = [d for d in docs if d.trains]
     for d in docs:  # the held-out rule, enforced where the model is fitted
         if "heldout" in d.name or "part II" in d.name or d.source in ("003", "004"):
             raise ValueError(f"{d.name}: held-out document in the segmenter's training data")
@@ -316,7 +332,7 @@ def format_cv_table(rows: list[CVRow], title: str, routes: dict | None = None) -
         )
     if routes:
         chosen = micro(routed_rows(rows, routes))
-        how = ", ".join(f"{kind}: {route['path']}" for kind, route in routes.items() if kind != "declared")
+        how = ", ".join(f"{kind}: {route['path']}" for kind, route in routes.items() if not kind.startswith("declared"))
         lines.append(
             f"{'overall, as segment() routes':<57} {'':>4} | "
             f"{chosen['P']:>6.3f} {chosen['R']:>5.3f} {chosen['F1']:>5.3f} {chosen['ends']:>5.3f} |  ({how})"
@@ -355,25 +371,36 @@ def document_kind(doc: Document) -> str:
     return choose_rule_set(split_lines(doc)).name
 
 
-def route_for(routes: dict[str, dict], kind: str) -> str:
-    """The path for a document claimed by rule set `kind`: its own evidence, else the pooled
-    evidence of all declared layouts (for a declared one), else the CRF."""
-    if kind in routes:
-        return routes[kind]["path"]
-    if kind != "fallback" and "declared" in routes:
-        return routes["declared"]["path"]
+def route_key(doc: Document) -> str:
+    """The kind of document a route is chosen for: the rule set that claims it, and `/text` for
+    what is not a PDF (no pages, no typography: the evidence of PDFs does not carry over)."""
+    kind = document_kind(doc)
+    return kind if doc.kind == "pdf" else f"{kind}/text"
+
+
+def route_for(routes: dict[str, dict], key: str) -> str:
+    """The path for a document of route key `key`: its own evidence, else the pooled evidence of
+    all declared layouts of its medium (for a declared one), else the CRF."""
+    if key in routes:
+        return routes[key]["path"]
+    kind, _, medium = key.partition("/")
+    pooled = "declared" + (f"/{medium}" if medium else "")
+    if kind != "fallback" and pooled in routes:
+        return routes[pooled]["path"]
     return "crf"
 
 
 def choose_routes(rows: list[CVRow]) -> dict[str, dict]:
     """Per document kind (the rule set that claims it; `declared` pools every declared layout),
     the path with the better pooled left-out F1: the CRF or the rule sets (ties go to the CRF)."""
-    kinds = {id(r): document_kind(r.doc.doc) for r in rows}
+    keys = {id(r): route_key(r.doc.doc) for r in rows}
     groups: dict[str, list[CVRow]] = {}
     for r in rows:
-        groups.setdefault(kinds[id(r)], []).append(r)
-        if kinds[id(r)] != "fallback":
-            groups.setdefault("declared", []).append(r)
+        key = keys[id(r)]
+        groups.setdefault(key, []).append(r)
+        kind, _, medium = key.partition("/")
+        if kind != "fallback":
+            groups.setdefault("declared" + (f"/{medium}" if medium else ""), []).append(r)
     routes: dict[str, dict] = {}
     for kind, subset in sorted(groups.items()):
         crf, rules = micro([r.crf for r in subset]), micro([r.rules for r in subset])
@@ -403,7 +430,7 @@ def cross_validate(docs: list[DevDoc], work: Path) -> list[CVRow]:
     for i, d in enumerate(docs):
         if d.kind == "synthetic":
             continue
-        train_idx = [j for j, o in enumerate(docs) if j != i and not _group_out(d, o)]
+        train_idx = [j for j, o in enumerate(docs) if j != i and o.trains and not _group_out(d, o)]
         model = work / f"cv-{i}.crfsuite"
         train([seqs[j] for j in train_idx], model)
         cases = with_table_rows(d.doc, segment_crf(d.doc, Segmenter(model)))
@@ -418,7 +445,7 @@ def cross_validate(docs: list[DevDoc], work: Path) -> list[CVRow]:
 
 def routed_rows(rows: list[CVRow], routes: dict[str, dict]) -> list[SegmentationScore]:
     """What `segment()` gives each left-out document once the routes are applied."""
-    return [r.crf if route_for(routes, document_kind(r.doc.doc)) == "crf" else r.rules for r in rows]
+    return [r.crf if route_for(routes, route_key(r.doc.doc)) == "crf" else r.rules for r in rows]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -482,7 +509,7 @@ def run_train_segmenter(args) -> int:
         card, rows = fit_with_evidence(docs, Path(args.models), Path(tmp))
     print(format_cv_table(rows, "leave-one-document-out (development documents)", card["routes"]))
     print(f"\nwrote {Path(args.models) / 'segmenter.crfsuite'} and segmenter_card.json "
-          f"({len(docs)} training documents; routes: "
+          f"({sum(d.trains for d in docs)} training documents; routes: "
           + ", ".join(f"{k} -> {v['path']}" for k, v in card["routes"].items()) + ")")
     return 0
 

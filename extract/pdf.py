@@ -1355,15 +1355,17 @@ def read_pdf(path: str | Path) -> Document:
                 raise IngestError(spath, _open_error(exc)) from exc
             if not pages:
                 raise IngestError(spath, "not a readable PDF (no pages found: truncated or damaged)")
+            table_columns = None  # columns of the case table the previous page ended with
             for page in pages:
                 n = page.page_number
                 page_sizes.append((round(float(page.width), 1), round(float(page.height), 1)))
                 try:
-                    lines, images, note = _read_page(page)
+                    lines, images, note, table_columns = _read_page(page, table_columns)
                 except Exception as exc:  # one broken content stream must not lose the file
                     if _open_error(exc).startswith("encrypted"):
                         raise IngestError(spath, "encrypted PDF (password protected)") from exc
                     lines, images, note = [], 0, f"unreadable content ({type(exc).__name__}; needs OCR)"
+                    table_columns = None
                 finally:
                     page.close()
                 page_lines.append(lines)
@@ -1450,20 +1452,22 @@ def _ocr_pages(data: bytes, page_ocr: list[bool], warnings_out: list[str]) -> di
     return found
 
 
-def _read_page(page) -> tuple[list[_Line], int, str | None]:
-    """Ordered lines of one page, its number of images, and a warning (or None). A page
-    without text gets a warning whether or not it has images (a note means: needs OCR)."""
+def _read_page(page, table_columns: int | None = None) -> tuple[list[_Line], int, str | None, int | None]:
+    """Ordered lines of one page, its number of images, a warning (or None), and the number of
+    columns of the case table it ends with (None if none; `table_columns` is the previous page's,
+    see `pdf_tables`). A page without text gets a warning whether or not it has images (a note
+    means: needs OCR)."""
     raw = page.chars
     images = len(page.images)
     chars, unmapped = _load_chars(raw, page.width, page.height)
     note = None
     if not chars:
         if unmapped:
-            return [], images, f"{unmapped} glyphs without Unicode mapping, no readable text (needs OCR)"
-        return [], images, "no text layer (needs OCR)"
+            return [], images, f"{unmapped} glyphs without Unicode mapping, no readable text (needs OCR)", None
+        return [], images, "no text layer (needs OCR)", None
     if unmapped > max(5, 0.2 * (len(chars) + unmapped)):
         note = f"{unmapped} glyphs without Unicode mapping were dropped"
-    tables = case_table_rows(page)
+    tables = case_table_rows(page, table_columns)
     rows = _table_lines(tables, chars)
     if tables:
         chars = [c for c in chars if not any(t.holds(c.x0, c.top, c.x1, c.bottom) for t in tables)]
@@ -1473,7 +1477,7 @@ def _read_page(page) -> tuple[list[_Line], int, str | None]:
     _mark_zones(ordered, page.height)
     for ln in ordered:
         ln.freeze()
-    return ordered, images, note
+    return ordered, images, note, (tables[-1].columns if tables else None)
 
 
 def _table_lines(tables: list[TableRows], chars: list[_Ch]) -> list[_Line]:

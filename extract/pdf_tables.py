@@ -36,6 +36,8 @@ Box = tuple[float, float, float, float]  # x0, top, x1, bottom
 class TableRows:
     box: Box
     rows: list[tuple[Box, list[Box | None]]]  # (row box, its cells' boxes), header first
+    columns: int
+    header: bool = True  # False: the table continues the previous page's, data rows only
 
     def holds(self, x0: float, top: float, x1: float, bottom: float) -> bool:
         """Is a glyph's centre inside the table?"""
@@ -56,22 +58,29 @@ def join_wrapped(parts: list[str]) -> str:
     return out.replace("|", "/")
 
 
-def case_table_rows(page) -> list[TableRows]:
+def case_table_rows(page, continued_columns: int | None = None) -> list[TableRows]:
+    """The page's case tables, top to bottom. `continued_columns`: the number of columns of a case
+    table the previous page ended with; the page's first table, with that many columns and no
+    header row, continues it (a list printed over several pages with its header only once), and
+    all its rows are data rows."""
     if len(page.lines) + len(page.rects) < MIN_RULES:
         return []
     found = []
-    for table in page.find_tables():
+    for n, table in enumerate(sorted(page.find_tables(), key=lambda t: t.bbox[1])):
         boxes = [row.bbox for row in table.rows]
         texts = table.extract()
-        if len(texts) < 3 or len(texts) != len(boxes):
+        if len(texts) != len(boxes) or not texts:
             continue
         rows = [[join_wrapped((c or "").split("\n")) for c in row] for row in texts]
+        columns = len(rows[0])
         keys = {field_key(h) for h in rows[0] if h}
-        if not {"organisation", "title"} & keys:
-            continue
-        data = [r for r in rows[1:] if any(r)]
-        if len(data) < 2 or not any(len(c) >= MIN_PROSE for r in data for c in r):
+        headed = bool({"organisation", "title"} & keys)
+        continues = n == 0 and not headed and columns == continued_columns and not keys - {None}
+        data = [r for r in (rows if continues else rows[1:]) if any(r)]
+        prose = any(len(c) >= MIN_PROSE for r in data for c in r)
+        if not (headed and len(data) >= 2 and prose) and not (continues and data and prose):
             continue
         cells = [[tuple(c) if c else None for c in row.cells] for row in table.rows]
-        found.append(TableRows(tuple(table.bbox), [(tuple(b), c) for b, c, r in zip(boxes, cells, rows) if any(r)]))
+        found.append(TableRows(tuple(table.bbox), [(tuple(b), c) for b, c, r in zip(boxes, cells, rows) if any(r)],
+                               columns, header=not continues))
     return found

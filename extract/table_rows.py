@@ -14,7 +14,9 @@ with the same number of cells (at least two). Its first line is the header, a ma
 organisation or the title (`団体名`, `事業者名`, `取組名`, `事業名` …, the labels of
 `jirei.extract.forms.FIELD_LABELS`) and the table has at least two data rows, at least one of whose
 cells holds prose (15 characters or more) — a KPI or budget table names no organisation, and a
-table of names alone holds no initiative.
+table of names alone holds no initiative. A table printed over several pages is one table: a run of
+the same number of cells right after it (only blank lines, a page break, between) whose first line
+repeats its header or names no field at all continues it.
 
 Each row becomes a case whose text is the row's line; its title is the title cell, else the
 organisation cell. The cells under known headers are the row's declared fields (`Case.declared`,
@@ -94,16 +96,23 @@ def case_tables(doc: Document) -> list[CaseTable]:
         if cells and current and len(cells) == len(current[-1][2]):
             current.append((start, end, cells))
             continue
-        if len(current) >= MIN_LINES:
+        if current:
             runs.append(current)
         current = [(start, end, cells)] if cells else []
-    if len(current) >= MIN_LINES:
+    if current:
         runs.append(current)
-    tables = []
+    tables: list[CaseTable] = []
     for run in runs:
         header = [text[a:b] for a, b in run[0][2]]
         keys = [field_key(h) for h in header]
-        if not {"organisation", "title"} & set(keys):
+        last = tables[-1] if tables else None
+        # a table printed over several pages: its header repeated on each, or given once
+        follows = last is not None and not text[last.end : run[0][0]].strip() and len(keys) == len(last.keys)
+        if follows and (keys == last.keys or not any(keys)):
+            last.rows += [Row(s, e, cells) for s, e, cells in run[0 if not any(keys) else 1 :]]
+            last.end = run[-1][1]
+            continue
+        if len(run) < MIN_LINES or not {"organisation", "title"} & set(keys):
             continue
         rows = [Row(s, e, cells) for s, e, cells in run[1:]]
         prose = any(b - a >= MIN_PROSE for r in rows for a, b in r.cells)

@@ -59,3 +59,20 @@ def test_markdown_report_heading_without_a_named_body_is_an_entry_not_a_section(
     cases = segment(ingest(path))
     assert [c.title[:4] for c in cases] == ["② 丸紅", "関西発ス", "② 住友", "こどもの"]
     assert all(c.section == ["地域協創の取組事例"] for c in cases)
+
+
+def test_a_newsletter_as_plain_text_gives_its_articles():
+    # the same newsletter without pages or typography (as a text export reaches Jirei): each
+    # article opens with a catch line over the event's name, over prose reporting the event
+    from jirei.evaluation.segmentation_cv import as_text
+
+    doc = as_text(ingest(PDFS / "otoineppu_kouhou_2023-09.pdf"))
+    cases = segment(doc)
+    assert {c.layout for c in cases} == {"fallback"}
+    titles = [c.title for c in cases]
+    for catch in ("夏の新たな風物詩", "自分だけの小物づくり", "美味しいパンの秘密", "デコ盛り"):
+        assert sum(catch in t for t in titles) == 1, (catch, titles)
+    festival = next(c for c in cases if "夏の新たな風物詩" in c.title)
+    assert "納涼まつり" in festival.text and "パン作り" not in festival.text
+    # contact lines and banner words open no article
+    assert not any("☎" in t or t.strip() in ("kurashi", "topics") for t in titles)

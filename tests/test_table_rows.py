@@ -148,3 +148,28 @@ def test_a_ruled_kpi_table_in_a_pdf_stays_in_its_case(tmp_path: Path):
         "NPO法人まちづくり鳥取", "株式会社ひかり農園", "米子商工会議所", "智頭町観光協会"]
     assert not any("来訪者数" in c.text or "サンプル農園" in c.text for c in cases if c.layout == "table-rows")
     assert "来訪者数 1,200人 3,000人" in doc.text
+
+
+def test_a_ruled_table_over_several_pages_stays_one_list(tmp_path: Path):
+    # a long programme list: Chromium prints the header row once, the rows run over three pages
+    from tests.pdf_fixtures import chromium_missing_reason, render_pdf
+
+    if chromium_missing_reason():
+        pytest.skip(chromium_missing_reason())
+    towns = ["鳥取市", "米子市", "倉吉市", "境港市", "智頭町", "八頭町", "湯梨浜町", "琴浦町", "北栄町", "大山町",
+             "南部町", "伯耆町", "日南町", "日野町", "江府町", "岩美町", "若桜町", "三朝町"]
+    rows = "".join(
+        f"<tr><td>{i}</td><td>{t}まちづくり協議会</td><td>{t}</td><td>"
+        + f"{t}の空き家を改修して交流拠点とし、移住者と地域住民が集う催しを毎月開いている。" * 3 + "</td></tr>"
+        for i, t in enumerate(towns, start=1))
+    html = (
+        "<html><head><meta charset='utf-8'><style>body{font-family:'Noto Sans CJK JP';font-size:11pt}"
+        "table{border-collapse:collapse;width:100%}td{border:1px solid #000;padding:4pt;vertical-align:top}"
+        "tr{break-inside:avoid}</style></head><body><h1>地域づくり活動事例一覧</h1><table>"
+        "<tr><td>No.</td><td>団体名</td><td>所在地</td><td>取組の概要</td></tr>" + rows + "</table></body></html>")
+    doc = ingest(render_pdf(html, tmp_path / "long-list.pdf"))
+    assert len(doc.pages) >= 3
+    cases = segment(doc)
+    assert [c.title for c in cases] == [f"{t}まちづくり協議会" for t in towns]
+    assert {c.layout for c in cases} == {"table-rows"}
+    assert cases[-1].declared["place"]["value"] == towns[-1]

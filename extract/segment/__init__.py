@@ -53,7 +53,10 @@ def layout_names() -> list[str]:
 
 
 def segment_rules(doc: Document, layout: str | None = None) -> list[Case]:
-    """Entries as the rule sets alone give them (the chosen or the named rule set)."""
+    """Entries as the rule sets alone give them (the chosen or the named rule set); none for a
+    legal text unless a rule set is named."""
+    if layout is None and is_legal_text(doc.text):
+        return []
     lines = split_lines(doc)
     rule_set = rule_set_named(layout) if layout else choose_rule_set(lines)
     return assemble(doc, lines, rule_set.tag(lines), rule_set.name)
@@ -142,8 +145,16 @@ def _segment_by_route(doc: Document, model: str | Path | None) -> list[Case]:
     lines = split_lines(doc)
     rule_set = choose_rule_set(lines)
     routes = segmenter.routes
-    route = routes.get(rule_set.name) or (routes.get("declared") if rule_set is not FALLBACK else None) or {}
+    # routes are chosen per medium: `<rule set>` for PDFs, `<rule set>/text` for the rest (a model
+    # card without the latter: the PDFs' route, whose evidence check then rules on text)
+    suffix = "" if doc.kind == "pdf" else "/text"
+    route = (routes.get(rule_set.name + suffix)
+             or (routes.get("declared" + suffix) if rule_set is not FALLBACK else None)
+             or routes.get(rule_set.name)
+             or (routes.get("declared") if rule_set is not FALLBACK else None) or {})
     if route.get("path", "crf") == "rules" or not _evidence_for_kind(route, doc):
+        if is_legal_text(doc.text):
+            return []
         return assemble(doc, lines, rule_set.tag(lines), rule_set.name)
     return segment_crf(doc, segmenter)
 

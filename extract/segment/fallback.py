@@ -10,7 +10,7 @@ families that enclose it become sections. With no such family it tries slide-sty
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from .base import Role, Tag
 from .casebook import tag_prose_cases
@@ -25,6 +25,7 @@ from .patterns import (
     ORG_WORDS,
     PAREN_NUMBER,
     ROMAN_SECTION,
+    is_notice_head,
     is_short_phrase,
     names_org_or_place,
     paren_tail,
@@ -37,11 +38,17 @@ _END_MARK = re.compile(r"^以\s*上$")
 _PLACE_NAME = re.compile(r"[\u4e00-\u9fff]{1,5}(?:都|道|府|県|市|区|町|村)(?![\u4e00-\u9fff]{0,1}(?:民|長|政|内|外|場|議))")
 # Families that are headings only by position or decoration: they must name who/where.
 _WEAK_KINDS = {"standalone", "symbol", "bracket"}
+# Share of a weak family's heads (with a body) that must open articles for the family to be read
+# as a newsletter's article heads.
+ARTICLE_SHARE = 0.25
 # Outer families first: when two families qualify, the outer one encloses the other.
 _ORDER = ["roman", "dot_num", "paren_num", "numbered", "circled", "bracket", "symbol", "standalone"]
 
 
-def _kind(lines: list[Line], i: int) -> str | None:
+def _kind(lines: list[Line], i: int, blocks: bool = True) -> str | None:
+    """The heading family of line `i`, or None. `blocks`: a short line opening a block of up to
+    three short lines counts as standing alone (a newsletter's catch line over its title); else
+    only a line alone between gaps does."""
     line = lines[i]
     c = strip_marks(line.content)
     if not c:
@@ -63,10 +70,23 @@ def _kind(lines: list[Line], i: int) -> str | None:
     if _SYMBOL_HEAD.match(c) and is_short_phrase(c, 50):
         return "symbol"
     before = i == 0 or lines[i - 1].blank
-    after = i + 1 >= len(lines) or lines[i + 1].blank
-    if before and after and is_short_phrase(c, 40) and not line.bullet and not NOISE_LINE.match(c):
+    if before and _head_block(lines, i, 3 if blocks else 1):
         return "standalone"
     return None
+
+
+def _head_block(lines: list[Line], i: int, most: int = 3) -> bool:
+    """Does a short line standing after a gap open a block of at most `most` short lines with a gap
+    after it? A newsletter's article head is often a catch line over the event's name
+    (`夏の新たな風物詩!` / `森と匠の村ふるさと納涼まつり`)."""
+    for j in range(i, min(i + most, len(lines))):
+        line = lines[j]
+        c = strip_marks(line.content)
+        if not is_short_phrase(c, 40) or line.bullet or NOISE_LINE.match(c):
+            return False
+        if j + 1 >= len(lines) or lines[j + 1].blank:
+            return True
+    return False
 
 
 def _names_someone(text: str) -> bool:
@@ -97,14 +117,26 @@ def _body(lines: list[Line], i: int, stop: set[int]) -> str:
     return "".join(parts)
 
 
-def _article(lines: list[Line], i: int, stop: set[int]) -> bool:
-    """A head over prose that names who or where, under a head that is no notice: an article about
-    an initiative (a newsletter's heads rarely name anyone themselves)."""
-    if _NOTICE_HEAD.search(lines[i].content):
+_CONTACT = re.compile(r"☎|TEL|電話|\d{1,4}[-‐]\d{3,4}")
+# An event reported as held, as a newsletter opens its articles: `8月17日(木)、…が行われました`.
+_EVENT_DATE = re.compile(r"\d{1,2}月\s*\d{1,2}日")
+_EVENT = re.compile(r"(?:行われ|開催され|開催し|実施され|実施し|開かれ|締結し|訪れ)(?:ました|、)")
+
+
+def _article(lines: list[Line], i: int, stop: set[int], repeated: frozenset[str] = frozenset()) -> bool:
+    """A head over prose that names who or where, or reports an event held (a village newsletter
+    leaves its village unnamed), under a head that is no notice: an article about an initiative
+    (a newsletter's heads rarely name anyone themselves)."""
+    head = strip_marks(lines[i].content)
+    if _NOTICE_HEAD.search(head) or is_notice_head(head) or _CONTACT.search(head):
         return False
+    if len(re.findall(r"[ぁ-ゖァ-ヶー\u4e00-\u9fff]", head)) < 4 or head in repeated:
+        return False  # a banner word (`kurashi`, `topics`), a label (`会期`, `[現状と課題]` each time)
     body = _body(lines, i, stop)
     lead = body[:300]
-    return body.count("。") >= 2 and len(body) >= 50 and (_names_someone(lead) or bool(_ACTOR.search(lead)))
+    return body.count("。") >= 2 and len(body) >= 50 and (
+        _names_someone(lead) or bool(_ACTOR.search(lead))
+        or (bool(_EVENT_DATE.search(lead[:80])) and bool(_EVENT.search(lead[:300]))))
 
 
 def _body_chars(lines: list[Line], i: int, stop: set[int]) -> int:
@@ -130,13 +162,17 @@ class FallbackRules:
         return 0.5  # chosen only when no declared layout scores
 
     def tag(self, lines: list[Line]) -> list[Tag]:
-        kinds = {i: k for i in range(len(lines)) if (k := _kind(lines, i))}
+        kinds = {i: k for i in range(len(lines)) if (k := _kind(lines, i, self.articles))}
         heads = set(kinds)
+        seen = Counter(strip_marks(lines[i].content) for i in heads)
+        repeated = frozenset(t for t, n in seen.items() if n > 1)
         by_kind: dict[str, list[int]] = defaultdict(list)
         for i, k in kinds.items():
             by_kind[k].append(i)
 
         best, best_score = None, 0.0
+        by_articles: set[str] = set()
+        article_kinds: set[str] = set()  # weak families with two articles or more
         for k, idx in by_kind.items():
             with_body = [i for i in idx if _body_chars(lines, i, heads) >= 20]
             if len(with_body) < 2:
@@ -147,10 +183,15 @@ class FallbackRules:
                 # head articles (prose naming who or where), as in a newsletter
                 if not self.articles:
                     continue
-                articles = sum(1 for i in with_body if _article(lines, i, heads))
-                if articles < 2 or articles / len(with_body) < 0.5:
+                articles = sum(1 for i in with_body if _article(lines, i, heads, repeated))
+                if articles >= 2:
+                    article_kinds.add(k)
+                # a newsletter's lines standing alone are mostly captions, names and banners:
+                # a family is read as articles when enough of its heads open one
+                if articles < 2 or articles / len(with_body) < ARTICLE_SHARE:
                     continue
                 named = articles
+                by_articles.add(k)
             score = len(with_body) * (1 + named / len(with_body))
             if score > best_score:
                 best, best_score = k, score
@@ -159,14 +200,21 @@ class FallbackRules:
         if best is not None:
             rank = self._rank(best)
             strict = self._named_share(lines, by_kind[best]) >= 0.6
+            # a newsletter marks some articles (`◇`) and not others: read as articles, every weak
+            # family's article heads open cases
+            readers = {best} | (article_kinds if best in by_articles else set())
             for i, k in kinds.items():
-                if k == best:
+                if k in readers:
                     # a head with no body is a contents line or a list item, not a case; in a
                     # family that mostly names who/where, a head naming no one is commentary
                     # between cases: both close the open case
-                    named = _names_someone(lines[i].content) or (self.articles and _article(lines, i, heads))
+                    article = self.articles and _article(lines, i, heads, repeated)
+                    named = _names_someone(lines[i].content) or article
                     has_body = _body_chars(lines, i, heads) >= 20
-                    notice = self.articles and _NOTICE_HEAD.search(lines[i].content) is not None
+                    notice = self.articles and (_NOTICE_HEAD.search(lines[i].content) is not None
+                                                or is_notice_head(lines[i].content))
+                    if best in by_articles and not notice and not (has_body and article):
+                        continue  # a caption, a name or a sub-head inside an article: its text
                     case = has_body and (named or not strict) and not notice
                     tags[i] = Tag(Role.CASE) if case else Tag(Role.STOP)
                 elif self._rank(k) < rank:
