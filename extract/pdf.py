@@ -836,8 +836,6 @@ def _starts_with_marker(text: str) -> bool:
     return not (after and after in "」』)）、。,，")
 
 
-
-
 def _is_katakana(ch: str) -> bool:
     return "\u30a1" <= ch <= "\u30fa" or ch == "ー"
 
@@ -984,15 +982,12 @@ def _page_text(lines: list[_Line]) -> list[tuple[str, _Line]]:
         if same_block[k]:
             prev = lines[k - 2] if k >= 2 and same_block[k - 1] else None
             sep = _join(a, b, em, measure[k - 1], framed[k - 1], run[k - 1], prev, prev_joined)
-            if "\n" in sep:
-                pass
-            elif _stretched_short(a, b):
-                sep = "\n"  # stretched to the measure: it ends at a manual line break
-            elif _next_would_fit(a, b, edge[k - 1]):
-                sep = "\n"  # b's first character had room at a's end: a did not wrap
-            elif _SYMBOL_MARK.match(opened.text) and _title_shape(b.text):
-                sep = "\n"  # a heading printed right under a list item that fills its line
-            elif _leaves_hanging_item(opened, a, b, em):
+            if "\n" not in sep and (
+                _stretched_short(a, b)  # stretched to the measure: it ends at a manual break
+                or _next_would_fit(a, b, edge[k - 1])  # b's first character had room after a
+                or (_SYMBOL_MARK.match(opened.text) and _title_shape(b.text))  # a title under a `・` item
+                or _leaves_hanging_item(opened, a, b, em)  # back at a hanging item's mark
+            ):
                 sep = "\n"
             if _paragraph_space(a, b, pitch.get(a.size)):
                 sep = "\n\n"  # a paragraph's spacing: a paragraph break, as a blank line
