@@ -109,12 +109,12 @@ def segment_crf(doc: Document, segmenter) -> list[Case]:
     """Entries as the CRF labels the outline; where it opens cases on too few pages of a document
     paged by topic (slides, case sheets, newsletters in a layout it has not learned), one entry per
     topic page instead, with `layout` `pages+<rule set>`."""
-    from .crf import tags_from_labels, topic_page_labels, under_read
+    from .crf import tags_from_labels, topic_page_labels, under_read, without_notice_cases
 
     if is_legal_text(doc.text):
         return []  # the guideline's legal texts (work rules, official notices) hold no case
     out, feats, name, prior = document_features(doc)
-    labels = segmenter.label(feats)
+    labels = without_notice_cases(out, segmenter.label(feats))
     decided = "crf"
     if under_read(out, labels):
         labels, decided = topic_page_labels(out), "pages"

@@ -420,6 +420,17 @@ def topic_pages(outline: Outline) -> list[int]:
     return heads
 
 
+def without_notice_cases(outline: Outline, labels: list[str]) -> list[str]:
+    """The model's labels, except that a case it opens at a heading the guideline lists as no case
+    (a notice, a staff greeting, a strategy's framework chapter: `patterns.is_notice_head`) is
+    closed there instead: the notice's text belongs to no case."""
+    out = list(labels)
+    for i, (b, lab) in enumerate(zip(outline.blocks, labels)):
+        if lab == "B" and b.kind is BlockKind.HEADING and is_notice_head(b.text[:40]):
+            out[i] = "O"
+    return out
+
+
 def under_read(outline: Outline, labels: list[str]) -> bool:
     """Has the model missed a topic-paged document's layout? It has when it opens cases on too few
     of its pages, or when it opens no more cases than there are topic pages and fewer than a third

@@ -64,12 +64,13 @@ NON_CASE_HEAD_WORDS = r"お知らせ|おしらせ|問い?合わせ|問合せ|募
 
 # What corpus/segmentation/README.md ("Not cases in newsletters, strategies and administrative
 # documents") lists as no case, as heading words: an administration's notices (taxes, pensions,
-# insurance, registers, bids, health and police advice, weather, clinic hours), staff greetings,
+# insurance, registers, bids, published figures, requests to residents, health and police advice,
+# weather, clinic hours), staff greetings,
 # routine ceremonies, population counters, the cover note, and a strategy's framework chapters.
 # Specific forms only: `ふるさと納税` or `健康づくり` head real initiatives.
 NOTICE_HEAD_WORDS = (
     r"自動車税|住民税|固定資産税|[市町村県]民税|納期限|確定申告|税の申告|国民年金|年金事務所|国民健康保険|"
-    r"介護保険料|後期高齢者医療|戸籍|住民票|マイナンバー|入札|結果公表|採用職員|職員紹介|自衛官|審査員|"
+    r"介護保険料|後期高齢者医療|戸籍|住民票|マイナンバー|入札|結果公表|状況の公表|ご活用ください|ご協力ください|ご注意ください|のお願い|採用職員|職員紹介|自衛官|審査員|"
     r"入学生|検診|健診|予防接種|ワクチン接種|警察|交番|交通安全|防犯|特殊詐欺|気象|診療|休診|"
     r"[むまち]らの人口|人口の動き|人口と世帯|交通事故|今月の表紙|表紙|ごあいさつ|就任|卒業式|卒園式|入学式|引退|掲示板|センターだより|"
     r"策定の趣旨|趣旨|対象期間|計画期間|位置づけ|位置付け|評価・検証|検証の仕組み|基本的な視点|基本的な考え方|全体像|施策体系"
