@@ -12,6 +12,12 @@ thinc computes dense layers with its own gemm (blis), which is slower here than 
 `_use_numpy_blas` swaps the ops of every layer for `BlasOps`. Entities come out identical
 (compared on the first 12,000 characters of seed 004) at about 1.7x the speed.
 
+The statistical NER decodes through `GreedyEntityRecognizer`: the same trained `ner` component,
+the same transitions, driven from Python while holding the GIL. spaCy's own greedy loop runs
+without the GIL, and its state accessors (compiled with Cython 3) take and drop the GIL on every
+call: with 758 NER moves checked at every step, that locking was four fifths of the NER's time.
+Entities come out identical (`tests/test_entities.py` compares the two decoders).
+
 Sudachi refuses inputs over ~49 KB, so long texts go through `chunk_text` first.
 """
 
@@ -55,9 +61,65 @@ def _use_numpy_blas(nlp) -> None:
             node.ops = ops
 
 
+class GreedyEntityRecognizer:
+    """A pipeline component decoding with a trained spaCy `ner` component (an
+    `EntityRecognizer`, greedy, beam width 1) from Python: the model scores every unfinished
+    state of a batch at once, and `transition_states` applies the best valid move to each, as
+    spaCy's `greedy_parse` does, but with the GIL held (see the module docstring)."""
+
+    def __init__(self, ner):
+        self.ner = ner
+
+    def __call__(self, doc):
+        self.annotate([doc])
+        return doc
+
+    def pipe(self, docs, batch_size: int = 128):
+        from spacy.util import minibatch
+
+        for batch in minibatch(docs, size=batch_size):
+            self.annotate(batch)
+            yield from batch
+
+    def annotate(self, docs: list) -> None:
+        ner = self.ner
+        if not any(len(doc) for doc in docs):
+            ner.set_annotations(docs, ner.moves.init_batch(docs))
+            return
+        ner._ensure_labels_are_added(docs)
+        states = ner.moves.init_batch(docs)
+        model = ner.model.predict(docs)
+        todo = [state for state in states if not state.is_final()]
+        while todo:
+            todo = ner.transition_states(todo, model.predict(todo))
+        model.clear_memory()
+        ner.set_annotations(docs, states)
+
+
+def _register_greedy_ner() -> None:
+    from spacy.language import Language
+
+    if not Language.has_factory("jirei_greedy_ner"):
+        Language.factory("jirei_greedy_ner")(lambda nlp, name: GreedyEntityRecognizer(nlp.get_pipe("ner")))
+
+
+def use_greedy_ner(nlp) -> None:
+    """Put `GreedyEntityRecognizer` in the place of `nlp`'s `ner` component (same name)."""
+    _register_greedy_ner()
+    nlp.add_pipe("jirei_greedy_ner", after="ner")
+    nlp.remove_pipe("ner")
+    nlp.rename_pipe("jirei_greedy_ner", "ner")
+
+
 @functools.lru_cache(maxsize=None)
 def load_pipeline(ner: bool = True):
     """The ja_ginza pipeline Jirei uses, loaded once per process (per value of `ner`)."""
+    return build_pipeline(ner=ner)
+
+
+def build_pipeline(ner: bool = True, greedy_ner: bool = True):
+    """A new ja_ginza pipeline as `load_pipeline` gives it; `greedy_ner=False` keeps spaCy's own
+    NER decoding (the tests compare the two)."""
     import spacy
 
     exclude = list(UNUSED_COMPONENTS)
@@ -70,6 +132,8 @@ def load_pipeline(ner: bool = True):
         # entry point (pyproject.toml), so the ground floor never imports the stages.
         nlp.add_pipe("jirei_organisation_rules", before="ner")
         nlp.add_pipe("jirei_entity_fixes", after="ner")
+        if greedy_ner:
+            use_greedy_ner(nlp)
     return nlp
 
 
