@@ -2,7 +2,9 @@
 
 Two pipelines, each loaded once per process:
 - `load_pipeline(ner=False)`: the Sudachi tokenizer only (surface, lemma, POS tag, static word
-  vectors). Tokenising runs at tens of thousands of chars/s; this is what the classifier needs.
+  vectors). Tokenising runs at tens of thousands of chars/s; this is what the classifier needs
+  (`tokenise_chunks` gives the same tokens from the NER pipeline without running its components,
+  so a process that has that loaded needs no second pipeline).
 - `load_pipeline(ner=True)`: tokenizer + tok2vec + ner, with Jirei's organisation rules before the
   statistical NER and its fixes after it (the registered factories `jirei_organisation_rules`
   and `jirei_entity_fixes` of `jirei.extract.organisations`). The dependency parser, morphologizer and
@@ -166,6 +168,13 @@ def chunk_text(text: str, max_bytes: int = CHUNK_BYTES) -> list[tuple[int, str]]
         chunks.append((start, text[start:end]))
         start = end
     return chunks
+
+
+def tokenise_chunks(nlp, texts: Iterable[str]) -> Iterator[list[tuple[int, object]]]:
+    """For each text, the list of (offset, spaCy Doc) over its chunks, tokenised only (Sudachi:
+    surface, lemma, POS tag; no component of `nlp` runs)."""
+    for text in texts:
+        yield [(off, nlp.make_doc(chunk)) for off, chunk in chunk_text(text)]
 
 
 def pipe_chunks(nlp, texts: Iterable[str], batch_size: int = 16) -> Iterator[list[tuple[int, object]]]:
