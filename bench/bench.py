@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'jirei extract (model load incl.)':<34} {r['jirei_wall']:>8.1f} {r['chars'] / r['jirei_wall']:>9.0f} {r['jirei_peak_mb']:>8.0f}")
         print(f"{'stock nlp.pipe (model load incl.)':<34} {r['stock_wall']:>8.1f} {r['chars'] / r['stock_wall']:>9.0f} {r['stock_peak_mb']:>8.0f}")
         print(f"{'stock nlp.pipe (pipe only)':<34} {r['stock_pipe']:>8.1f} {r['chars'] / r['stock_pipe']:>9.0f}")
-        print(f"jirei / stock wall time: {r['jirei_wall'] / r['stock_wall']:.2f} (goal <= 0.50); "
+        print(f"jirei / stock wall time: {r['jirei_wall'] / r['stock_wall']:.2f} (goal <= 0.40); "
               f"peak MB of jirei is the largest of its processes")
 
     if seeds:
