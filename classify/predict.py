@@ -79,6 +79,14 @@ def declared_labels(case: Case, taxonomy: Taxonomy) -> DeclaredLabels:
     return DeclaredLabels(pillar=pillar, theme=theme)
 
 
+def case_features(cases: list[Case], sentences: bool = True, sentence_chars: int | None = None) -> numpy.ndarray:
+    """The classifiers' input rows for `cases` (`features.feature_matrix` of each case's title
+    and text). The heavy part of labelling (GiNZA, e5); `CaseClassifier.feature_settings` says
+    which settings its models need."""
+    return model_files.single_threaded(feature_matrix)(
+        [case_input(c.title, c.text) for c in cases], sentences=sentences, sentence_chars=sentence_chars)
+
+
 def _score(p: float) -> float:
     return round(float(p), SCORE_DIGITS)
 
@@ -118,12 +126,19 @@ class CaseClassifier:
     def version(self) -> str:
         return self.models.version
 
+    @property
+    def feature_settings(self) -> dict[str, Any]:
+        """What `case_features` needs to compute these models' inputs (plain values: a worker
+        process computes them without loading the models)."""
+        return {"sentences": self.models.uses_sentences, "sentence_chars": self.models.sentence_chars}
+
     @model_files.single_threaded
-    def predict(self, cases: list[Case]) -> list[CasePrediction]:
-        """Predictions from each case's title and text (never its section)."""
+    def predict(self, cases: list[Case], features: numpy.ndarray | None = None) -> list[CasePrediction]:
+        """Predictions from each case's title and text (never its section). `features`: the rows
+        `case_features(cases, **self.feature_settings)` gives, computed elsewhere (a worker)."""
         if not cases:
             return []
-        X = feature_matrix([case_input(c.title, c.text) for c in cases], sentences=self.models.uses_sentences)
+        X = features if features is not None else case_features(cases, **self.feature_settings)
         cuts = self.models.thresholds
         pillar_probs = model_files.scale_pillars(self.models.pillar.predict_proba(X), cuts.pillar_temperature)
         theme_probs = self.models.theme.predict_proba(X)
@@ -150,11 +165,12 @@ class CaseClassifier:
                                       needs_review=unsure))
         return out
 
-    def classify(self, cases: list[Case]) -> None:
-        """Fill pillar, pillars, theme, action_items, needs_review and declared_pillar in place.
+    def classify(self, cases: list[Case], features: numpy.ndarray | None = None) -> None:
+        """Fill pillar, pillars, theme, action_items, needs_review and declared_pillar in place
+        (`features`: as for `predict`).
 
         `declared_pillar` carries the declared theme (if any) under "theme"."""
-        for case, pred in zip(cases, self.predict(cases)):
+        for case, pred in zip(cases, self.predict(cases, features)):
             top = pred.pillars[0]
             case.pillar = {"label": top["label"], "score": top["score"], "source": "model", "model": self.version}
             case.pillars = pred.pillars

@@ -349,7 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=os.cpu_count() or 1,
         metavar="N",
-        help="processes running GiNZA's NER, each loading the model once (default: all cores, %(default)s)",
+        help="processes running GiNZA's NER and the classifier's features (lemmas, e5), each loading the "
+             "models once (default: all cores, %(default)s)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no per-document progress on standard error")
     p.set_defaults(func=cmd_extract)

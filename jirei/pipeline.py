@@ -17,13 +17,20 @@ stores and the evaluations. Each step is a typed, swappable callable (the Protoc
 
 Nothing heavy loads before `load()`: argument checks come first. A pipeline holding worker
 processes is closed with `close()` (or used as a context manager).
+
+With `ner_workers` > 1 the two heavy steps of a document, GiNZA's NER (entities) and the
+classifier's features (GiNZA lemmas and the e5 embedding), run in `StageWorkers` processes,
+both at once and each split over the workers, so every core works on every document; this
+process keeps reading, segmenting, the rules and the (cheap) classifiers. The workers start
+loading when the pipeline loads, beside this process's own loading.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Callable, Protocol, runtime_checkable
 
 from jirei import paths
 from jirei.extract.ocr import flag_ocr_cases
@@ -49,7 +56,7 @@ class Recogniser(Protocol):
 class Labeller(Protocol):
     version: str
 
-    def classify(self, cases: list[Case]) -> list[Case]: ...
+    def classify(self, cases: list[Case], features=None) -> list[Case]: ...
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,99 @@ class KnownMentions:
         return [self.known[t] for t in texts]
 
 
+def _interleaved(n: int, parts: int) -> list[list[int]]:
+    """Indices 0..n-1 dealt round-robin into `parts` slices (long and short texts balance)."""
+    return [idx for idx in (list(range(i, n, parts)) for i in range(parts)) if idx]
+
+
+class StageWorkers:
+    """Worker processes for a pipeline's heavy steps (see the module docstring): each loads, once,
+    GiNZA's NER pipeline (`ner`) and the classifier's tokenizer and e5 encoder (`features`: the
+    `CaseClassifier.feature_settings`), then shares the machine's BLAS threads with the others."""
+
+    def __init__(self, workers: int, ner: bool, features: dict | None):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.workers = workers
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_stage_worker_init, initargs=(ner, features, threads))
+        # One task per worker starts them all now, so they load while this process loads.
+        for _ in range(workers):
+            self._pool.submit(_stage_worker_ready)
+
+    def _map(self, func, texts: list[str], *args) -> Callable[[], list]:
+        slices = _interleaved(len(texts), self.workers)
+        futures = [self._pool.submit(func, [texts[j] for j in idx], *args) for idx in slices]
+
+        def result() -> list:
+            out: list = [None] * len(texts)
+            for idx, future in zip(slices, futures):
+                for j, value in zip(idx, future.result()):
+                    out[j] = value
+            return out
+
+        return result
+
+    def mentions(self, texts: list[str]) -> list[list[dict]]:
+        """A `Recogniser`: entity mentions of `texts`, split over the workers."""
+        return self._map(_stage_mentions, texts)()
+
+    def submit_features(self, cases: list[Case], settings: dict) -> Callable[[], object]:
+        """Start computing the classifier's input rows for `cases` in the workers; the returned
+        function waits for them (a matrix, rows in the order of `cases`)."""
+        import numpy
+
+        from jirei.classify.features import case_input
+
+        rows = self._map(_stage_features, [case_input(c.title, c.text) for c in cases], settings)
+        return lambda: numpy.array(rows(), dtype=object).reshape(len(cases), -1)
+
+    def close(self) -> None:
+        self._pool.shutdown(cancel_futures=True)
+
+
+def _stage_worker_init(ner: bool, features: dict | None, threads: int) -> None:
+    import signal
+
+    from threadpoolctl import threadpool_limits
+
+    # Ctrl-C reaches the whole process group: the parent stops the pool and says so.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        if ner:
+            from jirei.nlp import load_pipeline
+
+            load_pipeline(ner=True)
+        if features is not None:
+            from jirei.classify import features as classify_features
+
+            classify_features.tokenizer()
+            if features.get("sentences"):
+                classify_features.sentence_encoder()
+    except Exception:
+        return  # raised again by the worker's first task (an initializer that raises breaks the pool)
+    threadpool_limits(limits=threads)
+
+
+def _stage_worker_ready() -> bool:
+    return True
+
+
+def _stage_mentions(texts: list[str]) -> list[list[dict]]:
+    from jirei.extract.entities import entity_mentions
+    from jirei.nlp import load_pipeline
+
+    return entity_mentions(load_pipeline(ner=True), texts)
+
+
+def _stage_features(texts: list[str], settings: dict) -> list:
+    from jirei.classify.features import feature_matrix
+
+    return list(feature_matrix(texts, sentences=settings["sentences"], sentence_chars=settings["sentence_chars"]))
+
+
 class PipelineError(RuntimeError):
     """A worker could not load GiNZA or the classifier: a batch stops, no document is blamed."""
 
@@ -117,12 +217,13 @@ class Pipeline:
     """The configured steps; see the module docstring."""
 
     def __init__(self, config: PipelineConfig, *, ingest: Ingester, segment: Segmenter,
-                 recognise: Recogniser | None, labeller: Labeller | None):
+                 recognise: Recogniser | None, labeller: Labeller | None, workers: StageWorkers | None = None):
         self.config = config
         self.ingest = ingest
         self._segment = segment
         self.recognise = recognise
         self.labeller = labeller
+        self.workers = workers
 
     @classmethod
     def load(cls, config: PipelineConfig | None = None) -> "Pipeline":
@@ -134,16 +235,21 @@ class Pipeline:
 
         config = config or PipelineConfig()
         labeller = check_models(config.models_dir) if config.labels else None
+        workers = None
+        if config.ner_workers > 1 and (config.entities == "ner" or labeller is not None):
+            workers = StageWorkers(config.ner_workers, ner=config.entities == "ner",
+                                   features=labeller.feature_settings if labeller is not None else None)
         recognise: Recogniser | None = None
         if config.entities == "ner":
-            recognise = MentionRecogniser(config.ner_workers)
+            recognise = workers.mentions if workers is not None else MentionRecogniser(1)
         elif config.entities == "rules":
             recognise = RulesOnly()
 
         def segment_document(document: Document) -> list[Case]:
             return segment(document, layout=config.layout)
 
-        return cls(config, ingest=ingest, segment=segment_document, recognise=recognise, labeller=labeller)
+        return cls(config, ingest=ingest, segment=segment_document, recognise=recognise, labeller=labeller,
+                   workers=workers)
 
     # --- the steps --------------------------------------------------------------------------------
 
@@ -161,15 +267,21 @@ class Pipeline:
             extract_entities(document, cases, recognise, doc_date=self.config.doc_date)
         return cases
 
-    def label(self, cases: list[Case]) -> list[Case]:
+    def label(self, cases: list[Case], features=None) -> list[Case]:
+        """Labels for `cases`; `features`: their classifier input rows, computed already."""
         if self.labeller is not None:
-            self.labeller.classify(cases)
+            self.labeller.classify(cases, features)
         return cases
 
     def finish(self, document: Document, cases: list[Case], recognise: Recogniser | None = None) -> list[Case]:
         """Entities and labels for segmented cases. Cases read from OCR'd pages need a reviewer,
-        whatever the model says (set after the labeller, which sets `needs_review` too)."""
-        self.label(self.add_entities(document, cases, recognise))
+        whatever the model says (set after the labeller, which sets `needs_review` too). With
+        worker processes, the label features are computed beside the NER."""
+        features = None
+        if self.labeller is not None and self.workers is not None and cases:
+            features = self.workers.submit_features(cases, self.labeller.feature_settings)
+        self.add_entities(document, cases, recognise)
+        self.label(cases, features() if features is not None else None)
         flag_ocr_cases(document, cases)
         return cases
 
@@ -192,6 +304,9 @@ class Pipeline:
         close = getattr(self.recognise, "close", None)
         if close is not None:
             close()
+        if self.workers is not None:
+            self.workers.close()
+            self.workers = None
 
     def __enter__(self) -> "Pipeline":
         return self

@@ -104,7 +104,7 @@ def test_retraining_reproduces_the_committed_models(taxonomy, rows, classifier, 
     assert new_cv.keys() == old_cv.keys()
     for key, value in old_cv.items():
         assert new_cv[key] == (pytest.approx(value, rel=1e-6) if isinstance(value, float) else value), key
-    X = feature_matrix([case_input(h.heading, h.text) for h in held_out[:20]])
+    X = feature_matrix([case_input(h.heading, h.text) for h in held_out[:20]], sentence_chars=classifier.models.sentence_chars)
     for name in ("pillar", "theme", "items"):
         assert numpy.allclose(getattr(retrained, name).predict_proba(X),
                               getattr(classifier.models, name).predict_proba(X), rtol=0, atol=1e-5), name

@@ -11,7 +11,7 @@ from jirei.extract.entities import MentionRecogniser, extract_entities
 from jirei.extract.ingest import ingest
 from jirei.extract.segment import segment, segment_rules
 from jirei.extract.years import stated_years
-from jirei.nlp import SUDACHI_MAX_BYTES, chunk_text, load_pipeline
+from jirei.nlp import SUDACHI_MAX_BYTES, GreedyEntityRecognizer, build_pipeline, chunk_text, load_pipeline
 
 
 @pytest.fixture(scope="module")
@@ -305,6 +305,27 @@ def test_a_case_longer_than_sudachis_limit_goes_through(seeds_dir, nlp):
     whole[0].text, whole[0].span = doc.text, (0, len(doc.text))
     extract_entities(doc, whole, MentionRecogniser(1, nlp=nlp))
     assert {"日立製作所", "日本電信電話"} <= {o["name"] for o in whole[0].organisations}
+
+
+# --- the NER decoder ----------------------------------------------------------------------------------
+
+
+def test_greedy_ner_finds_what_spacys_decoder_finds(seeds_dir, nlp):
+    """Jirei's NER decoding (the trained component driven from Python) gives spaCy's own
+    decoder's entities, offsets and labels, on the slide deck and the start of the chamber report."""
+    assert isinstance(nlp.get_pipe("ner"), GreedyEntityRecognizer)
+    spacys = build_pipeline(ner=True, greedy_ner=False)
+    assert type(spacys.get_pipe("ner")).__name__ == "EntityRecognizer"
+    text = ingest(next(seeds_dir.glob("003_*.txt"))).text + ingest(next(seeds_dir.glob("004_*.txt"))).text[:12000]
+    chunks = [c for _, c in chunk_text(text, 2000)]
+
+    def entities(pipeline):
+        return [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in pipeline.pipe(chunks, batch_size=16)]
+
+    ours = entities(nlp)
+    assert sum(map(len, ours)) > 400
+    assert {"Company", "City", "Province"} <= {label for doc in ours for _, _, label in doc}
+    assert ours == entities(spacys)
 
 
 # --- scores against the gold ------------------------------------------------------------------------
