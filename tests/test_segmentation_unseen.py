@@ -76,3 +76,12 @@ def test_a_newsletter_as_plain_text_gives_its_articles():
     assert "納涼まつり" in festival.text and "パン作り" not in festival.text
     # contact lines and banner words open no article
     assert not any("☎" in t or t.strip() in ("kurashi", "topics") for t in titles)
+
+
+def test_notices_open_no_case_in_a_newsletter():
+    # staff greetings, requests to residents and published figures share the pages of the
+    # articles; whatever path reads the newsletter, none of them is a case
+    cases = segment(ingest(PDFS / "otoineppu_kouhou_2021-04.pdf"))
+    assert cases
+    for notice in ("採用職員", "ご活用ください", "の公表", "自動車税", "入札"):
+        assert not any(notice in c.title for c in cases), (notice, [c.title for c in cases])
