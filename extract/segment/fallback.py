@@ -86,7 +86,14 @@ def _head_block(lines: list[Line], i: int, most: int = 3) -> bool:
             return False
         if j + 1 >= len(lines) or lines[j + 1].blank:
             return True
+        if j == i and (c[0] in "(（" or len(_WORD_CHARS.findall(c)) < 4):
+            return False  # a caption or a sign (`×`) over more lines: slide text, no head
+        if len(_WORD_CHARS.findall(lines[j + 1].content)) < 4:
+            return False
     return False
+
+
+_WORD_CHARS = re.compile(r"[ぁ-ゖァ-ヶー\u4e00-\u9fffA-Za-z]")
 
 
 def _names_someone(text: str) -> bool:
