@@ -1,0 +1,89 @@
+"""The reviewer queue's reads on a real store of copied seed reports (so that margins tie across
+copies, as they do on a large store): the previous and next case of every case agree with the
+queue's own order under each filter, and the queries read along an index without sorting."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from jirei.store import CaseQuery, Store
+from jirei.webapp.sample_store import build_store
+
+from conftest import seed_file
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture(scope="module")
+def template_db(tmp_path_factory, seeds_dir: Path) -> Path:
+    db = tmp_path_factory.mktemp("queue-store") / "jirei.db"
+    build_store(db, [seed_file("001", seeds_dir), seed_file("004", seeds_dir)], copies=3)
+    return db
+
+
+@pytest.fixture()
+def store(template_db: Path, tmp_path: Path):
+    copy = tmp_path / "jirei.db"
+    shutil.copy(template_db, copy)
+    with Store(copy) as s:
+        yield s
+
+
+def _review(store: Store, case_ids: list[str]) -> None:
+    for case_id in case_ids:
+        version = store.case(case_id)["version"]
+        store.set_fields(case_id, {"review_status": "reviewed"}, "r1", source="reviewer:r1",
+                         expected_version=version)
+
+
+def _filters(store: Store) -> list[CaseQuery]:
+    pillars = sorted(store.key_counts("pillar"))
+    assert len(pillars) >= 3  # the seeds' cases spread over the pillars
+    return ([CaseQuery(order="queue")] + [CaseQuery(pillar=p, order="queue") for p in pillars]
+            + [CaseQuery(pillar=pillars[0], reviewed=False, order="queue"), CaseQuery(item=3, order="queue"),
+               CaseQuery(item=3, order="queue", sparse=True)])
+
+
+def test_previous_and_next_case_follow_the_queue_order_under_every_filter(store: Store):
+    ids = store.iter_case_ids()
+    margins = [r["margin"] for r in store.queue_page(CaseQuery(order="queue"))]
+    assert len(margins) - len(set(margins)) > len(ids) // 2  # copies: most margins are shared
+    _review(store, ids[::7])  # reviewed cases go to the end of the queue
+    for query in _filters(store):
+        order = [r["case_id"] for r in store.queue_page(query)]
+        assert order, query
+        inside = set(order)
+        for i, case_id in enumerate(order):
+            nb = store.queue_neighbours(query, case_id)
+            assert nb == {"inside": True, "prev": order[i - 1] if i else None,
+                          "next": order[i + 1] if i + 1 < len(order) else None}, (query, i)
+        outside = next((c for c in ids if c not in inside), None)
+        if outside is not None:
+            assert store.queue_neighbours(query, outside)["inside"] is False
+
+
+def test_the_next_case_is_an_index_seek_without_a_sort(store: Store):
+    """The seeks that hold the first columns of the queue key equal order by the rest only:
+    SQLite keeps such a seek on the index instead of sorting the whole range behind it."""
+    case_id = store.iter_case_ids()[5]
+    plans: list[str] = []
+    original = store._seek
+
+    def traced(db, base, params, key, *, after):
+        statements = []
+        db.set_trace_callback(statements.append)
+        try:
+            return original(db, base, params, key, after=after)
+        finally:
+            db.set_trace_callback(None)
+            for sql in statements:
+                plans.extend(r[3] for r in db.execute("EXPLAIN QUERY PLAN " + sql.replace("?", "NULL")))
+
+    store._seek = traced
+    pillar = store.case(case_id)["pillar"]["label"]
+    store.queue_neighbours(CaseQuery(pillar=pillar, order="queue"), case_id)
+    store.queue_neighbours(CaseQuery(order="queue"), case_id)
+    assert plans and not [p for p in plans if "TEMP B-TREE" in p], plans
