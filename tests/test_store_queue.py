@@ -87,3 +87,45 @@ def test_the_next_case_is_an_index_seek_without_a_sort(store: Store):
     store.queue_neighbours(CaseQuery(pillar=pillar, order="queue"), case_id)
     store.queue_neighbours(CaseQuery(order="queue"), case_id)
     assert plans and not [p for p in plans if "TEMP B-TREE" in p], plans
+
+
+def _scored(store: Store, lo: float, hi: float) -> set[str]:
+    """The cases whose pillar (as case_values holds it) has a probability in [lo, hi]."""
+    records, _ = store.query_cases(CaseQuery())
+    return {r["case_id"] for r in records if r.get("pillar") and r["pillar"].get("score") is not None
+            and lo <= r["pillar"]["score"] <= hi}
+
+
+def test_probability_filter_under_every_sort_matches_the_pillar_values(store: Store):
+    expected = _scored(store, 0.3, 0.6)
+    assert 0 < len(expected) < store.case_count()
+    for order in ["queue", *Store.QUEUE_SORTS]:
+        walked = [r["case_id"] for r in store.queue_page(CaseQuery(score_min=0.3, score_max=0.6, order=order))]
+        as_set = [r["case_id"] for r in store.queue_page(CaseQuery(score_min=0.3, score_max=0.6, order=order,
+                                                                   sparse=True))]
+        assert set(walked) == expected and walked == as_set, order
+    # a reviewer's pillar replaces the model's, and its probability with it (kept by the triggers)
+    case_id = sorted(expected)[0]
+    version = store.case(case_id)["version"]
+    store.set_fields(case_id, {"pillar": {"label": "live"}}, "r1", source="reviewer:r1", expected_version=version)
+    assert case_id not in {r["case_id"] for r in store.queue_page(CaseQuery(score_min=0.3, score_max=0.6))}
+    assert _scored(store, 0.3, 0.6) == expected - {case_id}
+
+
+def test_a_store_of_schema_7_gets_the_pillar_probability_on_its_cases(tmp_path: Path, seeds_dir: Path, monkeypatch):
+    import jirei.store as store_module
+
+    db = tmp_path / "v7.db"
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 7)
+    build_store(db, [seed_file("004", seeds_dir)])
+    with Store(db) as old:
+        assert old.schema_version() == 7
+        assert "pillar_score" not in {r[1] for r in old.conn.execute("PRAGMA table_info(cases)")}
+    monkeypatch.undo()
+    with Store(db) as new:
+        assert new.schema_version() == store_module.SCHEMA_VERSION
+        rows = new.conn.execute("SELECT c.pillar_score, v.score FROM cases c JOIN case_values v "
+                                "ON v.case_id = c.case_id AND v.field = 'pillar' AND v.position = 0").fetchall()
+        assert rows and all(r[0] == r[1] for r in rows)
+        expected = _scored(new, 0.0, 0.5)
+        assert expected and {r["case_id"] for r in new.queue_page(CaseQuery(score_max=0.5))} == expected
