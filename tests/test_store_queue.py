@@ -129,3 +129,53 @@ def test_a_store_of_schema_7_gets_the_pillar_probability_on_its_cases(tmp_path: 
         assert rows and all(r[0] == r[1] for r in rows)
         expected = _scored(new, 0.0, 0.5)
         assert expected and {r["case_id"] for r in new.queue_page(CaseQuery(score_max=0.5))} == expected
+
+
+def test_writers_of_one_process_take_turns_without_sqlite_busy_waits(store: Store):
+    """Sixteen connections of one process save at once with SQLite's busy timeout at zero: none
+    gets "database is locked", because they queue on the process's writer lock, and every save
+    is there with its history. A session's passing state is committed without an fsync of its
+    own, and the connection is back to synchronous = FULL after it."""
+    import threading
+
+    store.add_user("r1", "reviewer", "hash")
+    tokens = [f"{i:064x}" for i in range(16)]
+    for token in tokens:
+        store.start_session(token, "r1", "127.0.0.1", "2999-01-01T00:00:00.000+00:00", purge_before="")
+    case_ids = store.iter_case_ids()[:len(tokens)]
+    stores = [Store(store.path, create=False) for _ in tokens]
+    for s in stores:
+        s.conn.execute("PRAGMA busy_timeout = 0")
+    errors: list[Exception] = []
+    start = threading.Barrier(len(stores))
+
+    def work(s: Store, token: str, case_id: str) -> None:
+        start.wait()
+        try:
+            for n in range(6):
+                version = s.case(case_id)["version"]
+                s.set_fields(case_id, {"pillar": {"label": ("live", "work")[n % 2]}}, "r1", source="reviewer:r1",
+                             expected_version=version)
+                s.push_flash(token, "ok", f"saved {n}")
+                s.clear_flash(token)
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=args) for args in zip(stores, tokens, case_ids)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert errors == []
+        for s in stores:
+            assert s.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL again
+        for token, case_id in zip(tokens, case_ids):
+            assert store.session(token)["flash"] == []
+            assert store.case(case_id)["pillar"]["label"] == "work"
+            assert len([h for h in store.history(case_id) if h["field"] == "pillar" and h["who"] == "r1"]) == 6
+        stores[0].push_flash(tokens[0], "ok", "seen by another connection")
+        assert store.session(tokens[0])["flash"] == [["ok", "seen by another connection"]]
+    finally:
+        for s in stores:
+            s.close()
