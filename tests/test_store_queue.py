@@ -179,3 +179,32 @@ def test_writers_of_one_process_take_turns_without_sqlite_busy_waits(store: Stor
     finally:
         for s in stores:
             s.close()
+
+
+def test_slow_queue_counts_come_back_at_once_and_are_made_again_in_the_background(store: Store):
+    """A count that takes long (here: every count, SLOW_COUNT_MS = 0) is not made again while a
+    page waits after the store changed: the page gets the last count, a background thread counts
+    again. Counts cheaper than SLOW_COUNT_MS (those of a small store) are always exact."""
+    import time
+
+    from jirei.webapp.app import QueueCounts
+    from jirei.webapp.filters import QueueFilters
+
+    exact, slow = QueueCounts(store.path), QueueCounts(store.path)
+    slow.SLOW_COUNT_MS, slow.REFRESH_SECONDS = 0.0, 0.0
+    everything = QueueFilters()
+    try:
+        before = store.queue_counts(CaseQuery())
+        assert exact.get(store, everything) == before == slow.get(store, everything)
+        _review(store, store.iter_case_ids()[:3])
+        after = store.queue_counts(CaseQuery())
+        assert after["reviewed"] == before["reviewed"] + 3
+        assert exact.get(store, everything) == after
+        assert slow.get(store, everything) == before  # the last count, at once
+        deadline = time.monotonic() + 20
+        while slow.get(store, everything) != after and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert slow.get(store, everything) == after
+    finally:
+        exact.close()
+        slow.close()
