@@ -292,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         run_phase("warmup", [lambda c=c, r=r: [c.timed("GET", queue_url(c, r, k)) for k in range(16)]
                              for c, r in zip(clients, rngs)], res)
         cpu_before = _cpu_seconds(server.pid)
+        client_before = time.process_time()
 
         wall = {}
         wall["pages"] = run_phase("pages", [lambda c=c, r=r: page_requests(c, r, ids, args.pages, "pages", res)
@@ -315,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
         wall["mixed"] = run_phase("mixed", writers + readers, res)
         mixed_saves = res.saves - saves_phase
         cpu_used = _cpu_seconds(server.pid) - cpu_before
+        client_used = time.process_time() - client_before
     finally:
         server.terminate()
         try:
@@ -340,6 +342,8 @@ def main(argv: list[str] | None = None) -> int:
     locked = server_log.count("database is locked")
     errors = server_log.count("Traceback")
     requests = sum(len(v) for (p, _), v in res.latency.items() if p != "warmup")
+    print(f"clients' CPU (this process, same cores): {client_used:.1f} s = {1000 * client_used / requests:.1f} ms per "
+          "request")
     print(f"server CPU: {cpu_used:.1f} s for {requests} requests = {1000 * cpu_used / requests:.1f} ms per request; "
           f"machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"failed requests: {len(res.failures)}; 'database is locked' in server log: {locked}; "

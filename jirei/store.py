@@ -324,7 +324,9 @@ BEGIN UPDATE cases SET pillar_key = NULL WHERE case_id = old.case_id; END;
     # reads the index alone, never the case rows, whose texts sit before those columns (a row
     # read is an overflow chain). `cases_by_id` does the same for a set of cases looked up by id
     # (the filters that keep few cases), and case_values_key carries the case id, so that such
-    # a set is read from the index alone.
+    # a set is read from the index alone. `documents_current`: the queries leave out the cases of
+    # older document versions as a set of those documents' ids, instead of a lookup of each
+    # case's document (counting the whole queue: 79 ms to 10 ms).
     8: """
 ALTER TABLE cases ADD COLUMN pillar_score REAL;
 UPDATE cases SET pillar_score = (SELECT v.score FROM case_values v WHERE v.case_id = cases.case_id
@@ -356,6 +358,7 @@ CREATE INDEX cases_by_id ON cases(case_id, doc_id, review_status, needs_review, 
                                   pillar_score);
 DROP INDEX case_values_key;
 CREATE INDEX case_values_key ON case_values(field, key, case_id);
+CREATE INDEX documents_current ON documents(current, doc_id);
 """,
 }
 
@@ -836,7 +839,8 @@ class Store:
             return f"c.case_id IN (SELECT v.case_id FROM case_values v WHERE {condition})"
 
         if not q.all_versions:
-            clauses.append("d.current = 1")
+            # a set of the (few) older versions' ids, from an index: no lookup of each case's document
+            clauses.append("c.doc_id NOT IN (SELECT doc_id FROM documents WHERE current = 0)")
         if q.doc_id:
             clauses.append("c.doc_id LIKE ?")
             params.append(q.doc_id + "%")
@@ -1169,9 +1173,6 @@ class Store:
     # The review queue's order as a row value: unreviewed first, then cases the model flagged, then
     # the smallest margin between the two best pillars; the same order as query_cases(order='queue').
     _QUEUE_KEY = "(c.review_status = 'reviewed'), 1 - c.needs_review, coalesce(c.margin, 1), c.case_id"
-    # SQLite joins in the written order after CROSS JOIN: cases first, read along cases_queue_order
-    # (left to itself the planner starts from documents and sorts). Elsewhere read it as JOIN.
-    _QUEUE_JOIN = "CROSS JOIN documents d ON d.doc_id = c.doc_id"
 
     def set_fields(self, case_id: str, changes: dict[str, Any], who: str, *, source: str | None = None,
                    model_version: str | None = None, expected_version: int | None = None,
@@ -1222,7 +1223,7 @@ class Store:
         under `query`'s filters, and whether the filters keep the case itself. Read along the
         queue index: no count, no sort, whatever the store's size."""
         where, params = self._where(query, along_index=not query.sparse)
-        base = f"FROM cases c {self._QUEUE_JOIN} {where}{' AND ' if where else 'WHERE '}"
+        base = f"FROM cases c {where}{' AND ' if where else 'WHERE '}"
         with self.snapshot() as db:
             key = db.execute(f"SELECT {self._QUEUE_KEY} FROM cases c WHERE c.case_id = ?", (case_id,)).fetchone()
             if key is None:
@@ -1262,7 +1263,7 @@ class Store:
         if exclude:
             clauses.append("c.case_id != ?")
             params = params + [exclude]
-        row = self.conn.execute(f"SELECT c.case_id FROM cases c {self._QUEUE_JOIN} WHERE {' AND '.join(clauses)} "
+        row = self.conn.execute(f"SELECT c.case_id FROM cases c WHERE {' AND '.join(clauses)} "
                                 f"ORDER BY {self._QUEUE_KEY} LIMIT 1", params).fetchone()
         return row[0] if row else None
 
@@ -1307,11 +1308,11 @@ class Store:
                     params = [query.score_min if query.score_min is not None else -1.0,
                               query.score_max if query.score_max is not None else 2.0] + params
                 sql = (f"SELECT c.case_id FROM case_values pv CROSS JOIN cases c ON c.case_id = pv.case_id "
-                       f"{self._QUEUE_JOIN} WHERE pv.field = 'pillar' {scored}{cond} "
+                       f"WHERE pv.field = 'pillar' {scored}{cond} "
                        f"ORDER BY {self.QUEUE_SORTS[query.order]} LIMIT ? OFFSET ?")
             else:
                 order = self.QUEUE_SORTS.get(query.order, self._QUEUE_KEY)
-                sql = f"SELECT c.case_id FROM cases c {self._QUEUE_JOIN} {where} ORDER BY {order} LIMIT ? OFFSET ?"
+                sql = f"SELECT c.case_id FROM cases c {where} ORDER BY {order} LIMIT ? OFFSET ?"
             # Two steps: the page's case ids, found and sorted along indexes alone (a filter that keeps
             # a set of cases sorts only their ids), then the shown columns of the page's cases.
             ids = [r[0] for r in db.execute(sql, params + limit)]
@@ -1349,7 +1350,7 @@ class Store:
         where, params = self._where(query)
         row = self.conn.execute(
             "SELECT count(*), coalesce(sum(c.review_status = 'reviewed'), 0), coalesce(sum(c.needs_review), 0) "
-            f"FROM cases c JOIN documents d USING (doc_id) {where}", params).fetchone()
+            f"FROM cases c {where}", params).fetchone()
         return {"total": row[0], "reviewed": row[1], "needs_review": row[2]}
 
     def document_meta(self, doc_id: str) -> dict | None:
