@@ -34,6 +34,7 @@ database could stand behind the same methods later.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -41,6 +42,7 @@ import resource
 import secrets
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -575,10 +577,9 @@ class Store:
         transaction; the next durable commit fsyncs the WAL with it). A power cut may lose it,
         never corrupt anything; each such commit then costs microseconds instead of an fsync,
         and the write lock is held that much shorter."""
-        # Writers of this process queue on a lock first: handed on the moment a commit ends, where
-        # SQLite's busy handler polls with sleeps growing to 100 ms (at 16 clients that saving, a
-        # save waited hundreds of milliseconds for a lock free most of the time). Other processes
-        # still queue on the busy timeout; the same thread may take it again (RLock).
+        # Writers queue for their turn first (_WriterQueue): handed on the moment a commit ends,
+        # where SQLite's busy handler polls with sleeps growing to 100 ms (16 clients saving: a
+        # save waited hundreds of milliseconds for a lock that was free most of the time).
         queued = self._writers.acquire(timeout=BUSY_TIMEOUT_MS / 1000)
         if not durable:
             self.conn.execute("PRAGMA synchronous = NORMAL")
@@ -2070,15 +2071,66 @@ def _statements(script: str) -> list[str]:
     return out
 
 
-_WRITER_QUEUES: dict[str, threading.RLock] = {}
+class _WriterQueue:
+    """The turn of one process's write transactions on one store, and the turn among processes.
+
+    Threads of this process queue on an RLock (handed on the moment a commit ends; the same
+    thread may take it again). The thread holding it then takes an exclusive flock on the file
+    `<store>.write-lock` beside the store, which other processes' writers (`jirei serve --workers
+    N`, `jirei batch`) take the same way: a waiting process tries again every half millisecond
+    instead of sleeping in SQLite's busy handler, whose sleeps grow to 100 ms. Where that file
+    cannot be made (a read-only folder) or the turn does not come within the busy timeout, the
+    transaction goes on to SQLite's own locking as before; nothing else ever depends on it."""
+
+    def __init__(self, path: str):
+        self.lock = threading.RLock()
+        self.file = f"{path}.write-lock"
+        self._depth = 0
+        self._fd: int | None = None
+        self._locked = False
+
+    def acquire(self, timeout: float) -> bool:
+        if not self.lock.acquire(timeout=timeout):
+            return False
+        self._depth += 1
+        if self._depth == 1:
+            self._locked = self._lock_file(time.monotonic() + timeout)
+        return True
+
+    def release(self) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._locked:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            self._locked = False
+        self.lock.release()
+
+    def _lock_file(self, deadline: float) -> bool:
+        if self._fd is None:
+            try:
+                self._fd = os.open(self.file, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError:
+                return False
+        while True:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(0.0005)
+            except OSError:
+                return False
+
+
+_WRITER_QUEUES: dict[str, _WriterQueue] = {}
 _WRITER_QUEUES_LOCK = threading.Lock()
 
 
-def _writer_queue(path: Path) -> threading.RLock:
-    """The lock the write transactions of this process on the store at `path` take in turn."""
+def _writer_queue(path: Path) -> _WriterQueue:
+    """The writer queue of this process for the store at `path`."""
     key = os.path.realpath(path)
     with _WRITER_QUEUES_LOCK:
-        return _WRITER_QUEUES.setdefault(key, threading.RLock())
+        return _WRITER_QUEUES.setdefault(key, _WriterQueue(key))
 
 
 def _check_path(path: Path, *, create: bool) -> None:

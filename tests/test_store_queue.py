@@ -208,3 +208,41 @@ def test_slow_queue_counts_come_back_at_once_and_are_made_again_in_the_backgroun
     finally:
         exact.close()
         slow.close()
+
+
+WRITER = """
+import sys
+from jirei.store import Store
+path, case_id, go = sys.argv[1], sys.argv[2], float(sys.argv[3])
+import time
+s = Store(path, create=False)
+s.conn.execute("PRAGMA busy_timeout = 0")
+while time.time() < go:
+    time.sleep(0.001)
+for n in range(15):
+    version = s.case(case_id)["version"]
+    s.set_fields(case_id, {"pillar": {"label": ("live", "work")[n % 2]}}, "r1", source="reviewer:r1",
+                 expected_version=version)
+print("ok")
+"""
+
+
+def test_writers_of_several_processes_take_turns_on_the_lock_file(store: Store):
+    """Three processes save at once with SQLite's busy timeout at zero: none gets "database is
+    locked", because each takes its turn on `<store>.write-lock` first (as the worker processes
+    of `jirei serve --workers N` do)."""
+    import subprocess
+    import sys
+    import time
+
+    store.add_user("r1", "reviewer", "hash")
+    case_ids = store.iter_case_ids()[:3]
+    go = f"{time.time() + 3:.3f}"
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(store.path), c, go], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for c in case_ids]
+    results = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 and out.strip() == "ok" for p, (out, _) in zip(procs, results)), results
+    assert Path(f"{store.path}.write-lock").exists()
+    for case_id in case_ids:
+        history = [h for h in store.history(case_id) if h["field"] == "pillar" and h["who"] == "r1"]
+        assert len(history) == 15 and store.case(case_id)["pillar"]["label"] == "live"

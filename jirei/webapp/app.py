@@ -15,7 +15,9 @@ fails validation is shown again as it was sent, with the errors.
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import queue
 import re
 import tempfile
@@ -437,6 +439,22 @@ def create_app(db_path: str | Path, *, secret_key: str | None = None, https_only
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.jirei = state
     return app
+
+
+SERVE_ENV = "JIREI_SERVE_APP"  # the settings `jirei serve --workers N` hands to its worker processes
+
+
+def app_from_environment() -> Starlette:
+    """The app of one worker process of `jirei serve --workers N` (uvicorn's app factory). The
+    settings are the JSON `jirei serve` puts in the environment variable JIREI_SERVE_APP before it
+    starts the workers; the key of the CSRF tokens is the file beside the store that `jirei serve`
+    made first, so every worker signs and checks with the same key. Everything else the workers
+    share is in the store: sessions and their messages, the case data and its change counter
+    (which the queue counts of each worker follow), the active model."""
+    settings = json.loads(os.environ[SERVE_ENV])
+    secret, _ = auth.session_secret(settings["db"])
+    return create_app(settings["db"], secret_key=secret, https_only=settings["https_only"],
+                      models_dir=settings["models"], runs_file=settings["runs"], seeds_dir=settings["seeds"])
 
 
 LOGIN_REASONS = {
