@@ -4,8 +4,8 @@ Builds a store of at least --cases cases from the shared seeds: the seed reports
 pipeline once, then are stored again and again under distinct doc_ids
 (`jirei.webapp.sample_store.copy_of`) with `Store.save_documents`, many documents per
 transaction (100,000 cases in about a minute, no NLP per copy). Starts `jirei serve` in its own
-process (uvicorn, one worker), and runs --clients concurrent clients (threads, one httpx
-client and one logged-in reviewer each) through three phases:
+process (uvicorn, --workers processes: 2 by default), and runs --clients concurrent clients
+(threads, one httpx client and one logged-in reviewer each) through three phases:
 
   pages   queue pages (no filter, a pillar, a prefecture, a search, unreviewed only, later
           pages, the filters by score, margin, model version, reviewer, notes, disagreement,
@@ -244,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think", type=float, default=0.0, metavar="MS",
                         help="mean pause of a client between its requests, as a reviewer reading (exponential; "
                              "default: %(default)s: none, each client sends its next request at once)")
+    parser.add_argument("--workers", type=int, default=2, metavar="N",
+                        help="server processes (`jirei serve --workers N`, default: %(default)s)")
     args = parser.parse_args(argv)
 
     from jirei.store import CaseQuery, Store
@@ -274,7 +276,8 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with log.open("w") as log_fh:
         server = subprocess.Popen([sys.executable, "-m", "jirei.webapp", "serve", "--db", str(db), "--port", str(port),
-                                   "--log-level", "warning"], stdout=log_fh, stderr=subprocess.STDOUT, env=env,
+                                   "--workers", str(args.workers), "--log-level", "warning"],
+                                  stdout=log_fh, stderr=subprocess.STDOUT, env=env,
                                   cwd=str(REPO))
     base = f"http://127.0.0.1:{port}"
     try:
@@ -292,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         run_phase("warmup", [lambda c=c, r=r: [c.timed("GET", queue_url(c, r, k)) for k in range(16)]
                              for c, r in zip(clients, rngs)], res)
         cpu_before = _cpu_seconds(server.pid)
+        client_before = time.process_time()
 
         wall = {}
         wall["pages"] = run_phase("pages", [lambda c=c, r=r: page_requests(c, r, ids, args.pages, "pages", res)
@@ -315,6 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         wall["mixed"] = run_phase("mixed", writers + readers, res)
         mixed_saves = res.saves - saves_phase
         cpu_used = _cpu_seconds(server.pid) - cpu_before
+        client_used = time.process_time() - client_before
     finally:
         server.terminate()
         try:
@@ -324,7 +329,8 @@ def main(argv: list[str] | None = None) -> int:
     server_log = log.read_text(encoding="utf-8", errors="replace")
 
     think = f"{args.think:.0f} ms mean pause between a client's requests" if args.think else "no pause between requests"
-    print(f"\n{args.clients} clients ({think}), loopback, one server process (uvicorn, threads), {n_cases:,} cases")
+    processes = "one server process" if args.workers == 1 else f"{args.workers} server processes"
+    print(f"\n{args.clients} clients ({think}), loopback, {processes} (uvicorn, threads), {n_cases:,} cases")
     print(f"{'phase':<7} {'kind':<6} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for (phase, kind), values in sorted(res.latency.items()):
         if phase == "warmup":
@@ -340,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
     locked = server_log.count("database is locked")
     errors = server_log.count("Traceback")
     requests = sum(len(v) for (p, _), v in res.latency.items() if p != "warmup")
+    print(f"clients' CPU (this process, same cores): {client_used:.1f} s = {1000 * client_used / requests:.1f} ms per "
+          "request")
     print(f"server CPU: {cpu_used:.1f} s for {requests} requests = {1000 * cpu_used / requests:.1f} ms per request; "
           f"machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"failed requests: {len(res.failures)}; 'database is locked' in server log: {locked}; "
@@ -365,12 +373,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc), or 0 where there is none."""
+    """User + system CPU time so far of a process and its live children (the server's worker
+    processes; Linux /proc), or 0 where there is none."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        children = [int(c) for task in Path(f"/proc/{pid}/task").iterdir()
+                    for c in (task / "children").read_text().split()]
     except (OSError, IndexError, ValueError):
         return 0.0
+    return own + sum(_cpu_seconds(c) for c in children)
 
 
 def _wait_ready(base: str, server: subprocess.Popen, timeout: float = 60.0) -> None:

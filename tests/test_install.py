@@ -31,7 +31,8 @@ def wheel_env(tmp_path_factory) -> dict:
     # The checkout is copied without its virtualenv and caches, as a code host would serve it.
     src = tmp / "src"
     shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(".venv", ".git", "out", ".pytest_cache", "build",
-                                                              "*.egg-info", "__pycache__", "*.db", "*.session-key"))
+                                                              "*.egg-info", "__pycache__", "*.db", "*.session-key",
+                                                              "*.write-lock"))
     built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(tmp / "dist"), str(src)], cwd=tmp)
     if built.returncode != 0:
         if "Could not find a version" in built.stderr or "Failed to establish" in built.stderr:

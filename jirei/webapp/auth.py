@@ -232,14 +232,24 @@ def session_secret(db_path: str | Path) -> tuple[str, str]:
     except FileNotFoundError:
         pass
     key = secrets.token_urlsafe(48)
+    # written whole under a temporary name, then linked into place: a process starting at the same
+    # moment finds either no file or the complete key, never an empty one
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first
-        return path.read_text(encoding="ascii").strip(), str(path)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError:
         return key, "generated for this run (the folder of the store is not writable)"
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(key + "\n")
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(key + "\n")
+        try:
+            os.link(temporary, path)
+        except FileExistsError:  # another process made it first: its key is the key
+            return path.read_text(encoding="ascii").strip(), str(path)
+        except OSError:
+            return key, "generated for this run (the folder of the store is not writable)"
+    finally:
+        temporary.unlink(missing_ok=True)
     return key, str(path)
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import getpass
 import ipaddress
+import json
+import os
 import sys
+from pathlib import Path
 
 from jirei import paths
 from jirei.evaluation.runs import DEFAULT_RUNS_FILE
@@ -24,8 +27,10 @@ It binds to 127.0.0.1 unless --host says otherwise. Sessions are kept in the sto
 password is set again, when the user is disabled, after 2 hours idle and 12 hours after login.
 The key of the CSRF tokens is kept in <db>.session-key beside the store, made on the first start.
 Behind an HTTPS proxy add --https-only: the cookie is then sent over HTTPS only and pages carry
-Strict-Transport-Security. One process; requests run in threads, each with its own store
-connection.
+Strict-Transport-Security. One process unless --workers N; requests run in threads, each with
+its own store connection. With --workers N the processes share everything through the store
+(sessions, messages, case data) and the session key file; failed logins are counted in each
+process.
 
 examples:
   jirei serve --db jirei.db
@@ -63,7 +68,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from jirei.store import Store, StoreError
 
     from . import auth
-    from .app import create_app
+    from .app import SERVE_ENV, create_app
 
     try:
         with Store(args.db, create=False) as store:
@@ -84,6 +89,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 2
     secret, where = auth.session_secret(args.db)
     print(f"session key: {where}", file=sys.stderr)
+    if args.workers > 1:
+        if not Path(where).is_file():
+            print(f"jirei: error: --workers {args.workers}: the workers share the session key through a file beside "
+                  f"the store, and {Path(args.db).resolve().parent} is not writable; run one worker",
+                  file=sys.stderr)
+            return 2
+        os.environ[SERVE_ENV] = json.dumps({"db": str(Path(args.db).resolve()), "https_only": args.https_only,
+                                            "models": args.models, "runs": args.runs, "seeds": args.seeds})
+        uvicorn.run("jirei.webapp.app:app_from_environment", factory=True, host=args.host, port=args.port,
+                    workers=args.workers, log_level=args.log_level, proxy_headers=args.https_only,
+                    server_header=False)
+        return 0
     app = create_app(args.db, secret_key=secret, https_only=args.https_only, models_dir=args.models,
                      runs_file=args.runs, seeds_dir=args.seeds)
     uvicorn.run(app, host=args.host, port=args.port, workers=1, log_level=args.log_level,
@@ -169,6 +186,12 @@ def _bind_problem(host: str, port: int) -> str | None:
     return None
 
 
+def _workers(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 64:
+        raise argparse.ArgumentTypeError(f"{value!r}: a number of processes from 1 to 64")
+    return int(value)
+
+
 def _port(value: str) -> int:
     if not value.isdigit() or not 0 < int(value) < 65536:
         raise argparse.ArgumentTypeError(f"{value!r}: expected a port number 1-65535")
@@ -191,6 +214,9 @@ def add_webapp_parsers(sub) -> None:
     p.add_argument("--https-only", action="store_true",
                    help="send the session cookie over HTTPS only and add Strict-Transport-Security (behind a "
                         "TLS proxy, whose X-Forwarded headers are then trusted)")
+    p.add_argument("--workers", type=_workers, default=1, metavar="N",
+                   help="server processes (default: %(default)s); each runs requests in threads, all share the "
+                        "store, its sessions and the session key file")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
                    help="server log level (default: %(default)s)")
     p.set_defaults(func=cmd_serve)
