@@ -142,3 +142,14 @@ def test_legal_texts_hold_no_case():
         assert segment(doc) == [], name
     for name in ("otoineppu_kouhou_2021-04.pdf", "otoineppu_sogosenryaku.pdf"):
         assert not is_legal_text(ingest(PDFS / name).text), name
+
+
+@pytest.mark.skipif(not PDFS.is_dir(), reason=f"real PDFs not found at {PDFS}")
+def test_the_gold_reading_of_a_real_document_never_falls_back_to_pages():
+    # newsletters open most articles mid-page; a strategy's measures open pages: read right, neither
+    # may be taken for a model that missed the layout
+    for gold_path in sorted((paths.REPO / "corpus" / "segmentation" / "pdfs").glob("*.json")):
+        gold = load_gold(gold_path)
+        doc = ingest(PDFS / gold.doc)
+        out = outline(doc)
+        assert not under_read(out, gold_labels(out, locate_gold(doc, gold))), gold.doc
