@@ -27,12 +27,13 @@ pytestmark = [
 
 
 def first_document(db: Path) -> tuple[str, list[str]]:
-    """The document with the most unreviewed cases, and those cases in queue order."""
+    """The document with the most unreviewed cases, and the first four of its queue in case-id
+    order: the order in which assignment takes turns between reviewers."""
     with Store(db) as store:
         docs = sorted((d for d in store.documents() if d["status"] == "done"), key=lambda d: -d["n_cases"])
         doc = docs[0]["doc_id"]
         rows = store.queue_page(CaseQuery(doc_id=doc, order="queue", limit=4))
-    return doc, [r["case_id"] for r in rows]
+    return doc, sorted(r["case_id"] for r in rows)
 
 
 def test_assign_my_queue_blind_second_labelling_kappa_and_adjudication(browser, base_url: str, db: Path):
