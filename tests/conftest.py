@@ -94,22 +94,25 @@ def pdfs_dir() -> Path:
     return _existing_dir(shared_path() / "pdfs", "real-PDF folder")
 
 
-def _cache_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _cache_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+               name: str = "jirei-pdfs") -> Path:
     cache = getattr(request.config, "cache", None)  # None with -p no:cacheprovider
     if cache is not None:
         try:
-            return Path(cache.mkdir("jirei-pdfs"))
+            return Path(cache.mkdir(name))
         except OSError:
             pass
-    return tmp_path_factory.mktemp("jirei-pdfs")
+    return tmp_path_factory.mktemp(name)
 
 
-def _render_cached(seed: Path, layout: str, title: str, cache_dir: Path) -> Path:
+def _render_cached(seed: Path, layout: str, title: str, cache_dir: Path, engine=pdf_fixtures) -> Path:
+    """`seed` printed in `layout` by `engine` (Chromium's `pdf_fixtures` or LibreOffice's
+    `office_pdf_fixtures`), kept in `cache_dir` while seed, layout, title and engine are unchanged."""
     text = seed.read_text(encoding="utf-8")
     key = hashlib.sha256(
         "\0".join(
             [hashlib.sha256(seed.read_bytes()).hexdigest(), layout, title,
-             pdf_fixtures.renderer_version()]
+             engine.renderer_version()]
         ).encode()
     ).hexdigest()[:16]
     out = cache_dir / f"{seed.stem}.{layout}.{key}.pdf"
@@ -118,7 +121,10 @@ def _render_cached(seed: Path, layout: str, title: str, cache_dir: Path) -> Path
     for stale in cache_dir.glob(f"{seed.stem}.{layout}.*.pdf"):
         stale.unlink(missing_ok=True)
     tmp = out.with_name(out.name + f".{os.getpid()}.tmp")
-    pdf_fixtures.render_pdf(pdf_fixtures.seed_to_html(text, layout, title), tmp)
+    if engine is pdf_fixtures:
+        pdf_fixtures.render_pdf(pdf_fixtures.seed_to_html(text, layout, title), tmp)
+    else:
+        engine.render_seed(text, title, tmp, layout)
     os.replace(tmp, out)  # atomic: parallel sessions never see half a PDF
     return out
 
@@ -146,24 +152,6 @@ def seed_pdfs(
     return {(seed.stem, layout): path for (seed, layout, _), path in zip(jobs, paths)}
 
 
-def _render_office_cached(seed: Path, layout: str, title: str, cache_dir: Path) -> Path:
-    key = hashlib.sha256(
-        "\0".join(
-            [hashlib.sha256(seed.read_bytes()).hexdigest(), layout, title,
-             office_pdf_fixtures.renderer_version()]
-        ).encode()
-    ).hexdigest()[:16]
-    out = cache_dir / f"{seed.stem}.{layout}.{key}.pdf"
-    if out.is_file() and out.stat().st_size > 0:
-        return out
-    for stale in cache_dir.glob(f"{seed.stem}.{layout}.*.pdf"):
-        stale.unlink(missing_ok=True)
-    tmp = out.with_name(out.name + f".{os.getpid()}.tmp")
-    office_pdf_fixtures.render_seed(seed.read_text(encoding="utf-8"), title, tmp, layout)
-    os.replace(tmp, out)  # atomic: parallel sessions never see half a PDF
-    return out
-
-
 @pytest.fixture(scope="session")
 def office_seed_pdfs(
     request: pytest.FixtureRequest,
@@ -178,12 +166,11 @@ def office_seed_pdfs(
     missing = sorted(p for p, s in seeds.items() if s is None)
     if missing:
         pytest.skip(f"seeds {', '.join(missing)} not found in {seeds_dir}")
-    cache = getattr(request.config, "cache", None)
-    cache_dir = Path(cache.mkdir("jirei-office-pdfs")) if cache is not None else tmp_path_factory.mktemp("jirei-office-pdfs")
+    cache_dir = _cache_dir(request, tmp_path_factory, "jirei-office-pdfs")
     out = {}
     for prefix, seed in seeds.items():
         for layout in office_pdf_fixtures.LAYOUTS:
-            out[(seed.stem, layout)] = _render_office_cached(seed, layout, PDF_SEEDS[prefix], cache_dir)
+            out[(seed.stem, layout)] = _render_cached(seed, layout, PDF_SEEDS[prefix], cache_dir, office_pdf_fixtures)
     return out
 
 
