@@ -76,6 +76,12 @@ def test_a_newsletter_as_plain_text_gives_its_articles():
     assert "納涼まつり" in festival.text and "パン作り" not in festival.text
     # contact lines and banner words open no article
     assert not any("☎" in t or t.strip() in ("kurashi", "topics") for t in titles)
+    # nor do an event's particulars (clinic hours, capacity, date and meeting place) or the
+    # issue's masthead, though they stand over bullets or alone like heads
+    from jirei.extract.segment.patterns import is_field_line
+
+    assert not any(is_field_line(t) for t in titles), titles
+    assert not any(w in t for t in titles for w in ("診療時間", "定員", "集合場所", "第588号"))
 
 
 def test_notices_open_no_case_in_a_newsletter():

@@ -13,6 +13,7 @@ from jirei.evaluation.segmentation_cv import locate_gold
 from jirei.extract.ingest import ingest
 from jirei.extract.outline import outline
 from jirei.extract.segment import assemble, rule_priors
+from jirei.extract.segment.patterns import is_field_line
 from jirei.extract.segment.crf import gold_labels, tags_from_labels, topic_page_labels, topic_pages, under_read
 
 PDFS = paths.shared_dir() / "pdfs"
@@ -153,3 +154,16 @@ def test_the_gold_reading_of_a_real_document_never_falls_back_to_pages():
         doc = ingest(PDFS / gold.doc)
         out = outline(doc)
         assert not under_read(out, gold_labels(out, locate_gold(doc, gold))), gold.doc
+
+
+def test_particulars_captions_and_mastheads_are_field_lines():
+    # lines of the real newsletters that give particulars rather than head an article
+    for line in ("■料金:1,600円(国保加入者は1,200円)", "診療時間11:30~12:30 14:00~15:50皮膚科",
+                 "定員 先着17名 ※定員になり次第、受付終了", "日時 10月21日(土) 9:00-14:30集合場所",
+                 "広報おといねっぷ令和5年9月号 第588号", "↑合同ワークショップの様子"):
+        assert is_field_line(line), line
+    # heads that merely start with such a word, and article heads, are not
+    for line in ("夏の新たな風物詩!", "対象地域の拡大に向けた連携協定", "場所づくりから始まる交流",
+                 "4月26日、砂澤ビッキ記念館開館します!", "今年も開催!2025木の手づくり展"):
+        assert not is_field_line(line), line
+

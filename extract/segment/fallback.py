@@ -25,6 +25,7 @@ from .patterns import (
     ORG_WORDS,
     PAREN_NUMBER,
     ROMAN_SECTION,
+    is_field_line,
     is_notice_head,
     is_short_phrase,
     names_org_or_place,
@@ -51,8 +52,8 @@ def _kind(lines: list[Line], i: int, blocks: bool = True) -> str | None:
     only a line alone between gaps does."""
     line = lines[i]
     c = strip_marks(line.content)
-    if not c:
-        return None
+    if not c or (blocks and is_field_line(line.content)):
+        return None  # an event's particulars or the masthead, whatever their typography
     if line.level is not None:
         return f"level{line.level}"
     if ROMAN_SECTION.match(c) and is_short_phrase(c, 80):
@@ -106,7 +107,8 @@ def _names_someone(text: str) -> bool:
 
 
 # Heads of non-case matter between articles: notices, calendars, greetings, contacts, columns.
-_NOTICE_HEAD = re.compile(NON_CASE_HEAD_WORDS + r"|予定表|あいさつ|挨拶|休診|納期|インフォメーション|information", re.I)
+_NOTICE_HEAD = re.compile(NON_CASE_HEAD_WORDS + r"|予定表|あいさつ|挨拶|休診|納期|インフォメーション|information|"
+                          r"接種|納税通知|口座振替", re.I)
 
 
 # Who acts in an article: a municipality written in kana or kanji (`みほん村では`), or a quoted name
@@ -236,13 +238,26 @@ class FallbackRules:
         # Slide-style heads (a short block over bullets) add to the heads found, so a deck that
         # mixes 【…】 heads with name-over-bullets heads loses neither.
         trial = list(tags)
-        heads = tag_bullet_heads(lines, trial)
+        heads = [h for h in tag_bullet_heads(lines, trial) if not (self.articles and self._particulars(lines, trial, h))]
         if len(heads) >= 2 and sum(_names_someone(self._head_text(lines, trial, h)) for h in heads) >= len(heads) / 2:
             tags = trial
         if best is not None or len(heads) >= 2:
             return tags
         tag_prose_cases(lines, tags, 0, len(lines), 1)
         return tags
+
+    @staticmethod
+    def _particulars(lines: list[Line], tags: list[Tag], h: int) -> bool:
+        """Is a head found over bullets a line of particulars (`定員 先着17名` over `※…`)? Then it
+        is body again, with the lines it took along."""
+        if not is_field_line(lines[h].content):
+            return False
+        tags[h] = Tag(Role.BODY)
+        for k in range(h + 1, len(lines)):
+            if tags[k].role is not Role.HEADING_MORE:
+                break
+            tags[k] = Tag(Role.BODY)
+        return True
 
     @staticmethod
     def _named_share(lines: list[Line], idx: list[int]) -> float:

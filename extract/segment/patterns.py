@@ -77,6 +77,27 @@ NOTICE_HEAD_WORDS = (
 )
 
 
+# The labels of an event's or a notice's particulars (`日時：…`, `■料金:1,600円`, `定員 先着17名`), a
+# clock time (`11:30~12:30`), and an issue's masthead (`広報…令和5年9月号 第588号`): lines that give
+# particulars or identify the issue, never the heading of a case, whatever their typography.
+_FIELD_LABEL = re.compile(
+    r"^[■□●○◆◇▼▽▶►・※◎]?\s*(?:日時|日程|期日|期間|時間|場所|会場|集合場所|集合|定員|料金|費用|参加費|受講料|"
+    r"対象者?|申込み?|申し込み|締切|締め切り|問い?合わせ先?|問合せ先?|持ち物|診療時間|診療日|受付|主催|共催|講師|"
+    r"備考|応募資格|募集人数|賃金|給与|勤務地|勤務時間|開館時間|休館日|入場料|入館料|電話|TEL|FAX|E-?mail)"
+    r"\s*(?:[：:]|\s|\d|$)", re.I)
+_CLOCK_TIME = re.compile(r"\d{1,2}\s*[:：]\s*\d{2}")
+_MASTHEAD = re.compile(r"第\s*\d+\s*号|\d+\s*月\s*号")
+# A photo's caption points at it (`↑合同ワークショップの様子`).
+_CAPTION = re.compile(r"^[↑↓←→⇧⇩⇦⇨▲]")
+
+
+def is_field_line(text: str) -> bool:
+    """Does a line give particulars (a field label, a clock time), an issue's masthead or a photo's
+    caption rather than head anything?"""
+    t = text.strip()
+    return bool(_FIELD_LABEL.match(t) or _CLOCK_TIME.search(t) or _MASTHEAD.search(t) or _CAPTION.match(t))
+
+
 _ARTICLE_REF = re.compile(r"第\s*[0-9０-９一二三四五六七八九十百]+\s*条")
 
 
