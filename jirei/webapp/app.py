@@ -350,16 +350,17 @@ def create_app(db_path: str | Path, *, secret_key: str | None = None, https_only
         def work():
             with state.pool.store() as store:
                 ctx = Ctx(request, store, None, form, state, None, auth.cookie_token(request.scope))
-                wait, why = state.throttle.wait_seconds(name, address)
+                # counted as a failure from here on, in the store every server process counts in,
+                # until the password proves right
+                wait, why = state.throttle.attempt(store, name, address)
                 if wait:
                     whom = "for this name from your address" if why == "name" else "from your address"
                     return login_form(ctx, 429, target, name, f"Too many failed logins {whom}: wait {wait} s. / "
                                                               f"ログイン失敗が多すぎます。{wait} 秒待ってください。")
                 user = auth.authenticate(store, name, password)
                 if user is None:
-                    state.throttle.failed(name, address)
                     return login_form(ctx, 401, target, name, "Wrong name or password. / 名前かパスワードが違います。")
-                state.throttle.succeeded(name, address)
+                state.throttle.succeeded(store, name, address)
                 # a new token at login: a token planted before it (session fixation) is worth nothing
                 token = auth.start_session(store, user["name"], address or None, policy)
             response = RedirectResponse(target, status_code=303)
