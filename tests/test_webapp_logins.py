@@ -2,12 +2,16 @@
 same tries (`jirei serve --workers N`, or two `jirei serve` over one file), a restart forgets
 none, a login that succeeds clears its name's count from its address (not the address's guesses
 at other names), tries sent at once never get past the limit together, and a store of schema 8
-gains the table with its data kept. Real stores of a seed report, real server processes on
+gains the table with its data kept; a login on a store that cannot be written is refused in one
+line, and the server goes on. Real stores of a seed report, real server processes on
 loopback, Starlette's test client for the in-process apps."""
 
 from __future__ import annotations
 
+import re
+import resource
 import shutil
+import signal
 import threading
 import time
 import warnings
@@ -23,7 +27,7 @@ from jirei.webapp.sample_store import add_users, build_store
 
 from conftest import seed_file
 from test_webapp import SECRET, USERS, csrf
-from test_webapp_workers import server
+from test_webapp_workers import server, server_process
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette suggests httpx2; httpx 0.28 works
@@ -200,4 +204,35 @@ def test_a_store_of_schema_8_gains_the_failed_logins_and_keeps_its_data(tmp_path
     app = create_app(db, secret_key=SECRET)
     assert try_login(client(app, "192.0.2.7"), "ben", "wrong-password") == 401
     assert try_login(client(app, "192.0.2.7"), "ben", USERS["ben"][1]) == 303
+    assert stored_failures(db) == []
+
+
+def _ignore_file_size_signal() -> None:
+    # writes past the file size limit then fail with EFBIG, as on a full disk, instead of killing the server
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def test_a_login_on_a_store_that_cannot_be_written_is_refused_in_one_line(db: Path):
+    """A login writes (its try, its session): when no file of the server may grow (a full disk,
+    by the file size limit), the login page says so in one line with 503, no traceback, and a
+    login goes through once the disk has room again."""
+    with server_process(db, preexec_fn=_ignore_file_size_signal) as (base, proc):
+        c = httpx.Client(base_url=base, follow_redirects=False, timeout=30)
+        token = csrf(c.get("/login").text)
+        with Store(db, create=False) as store:  # the WAL emptied: the next commit must grow it
+            assert tuple(store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone())[0] == 0
+        assert Path(f"{db}-wal").stat().st_size == 0
+        before = resource.prlimit(proc.pid, resource.RLIMIT_FSIZE, (0, resource.prlimit(proc.pid,
+                                                                             resource.RLIMIT_FSIZE)[1]))
+        try:
+            for password in ("guess-1", USERS["ben"][1]):
+                refused = c.post("/login", data={"name": "ben", "password": password, "csrf_token": token})
+                assert refused.status_code == 503
+                message = re.search(r'role="alert">([^<]*)<', refused.text)
+                assert message, refused.text
+                assert "No login now: the case store cannot be written (cannot write:" in message.group(1)
+                assert str(db) not in refused.text and "Traceback" not in refused.text
+        finally:
+            resource.prlimit(proc.pid, resource.RLIMIT_FSIZE, before)  # room again
+        assert try_login(c, "ben", USERS["ben"][1]) == 303
     assert stored_failures(db) == []
