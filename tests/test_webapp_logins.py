@@ -131,6 +131,11 @@ def test_the_window_passes_and_the_counts_in_the_store_stay_small(db: Path):
         assert [tuple(r) for r in rows] == [("ben", "192.0.2.1")]  # the older ones were deleted
         throttle.succeeded(store, "BEN", "192.0.2.1")
         assert store.conn.execute("SELECT count(*) FROM login_failures").fetchone()[0] == 0
+        # a name longer than any user's is counted by its first 64 characters, not kept whole
+        assert throttle.attempt(store, "X" * 100_000, "192.0.2.1") == (0, "")
+        assert throttle.attempt(store, "x" * 64 + "y", "192.0.2.1") == (0, "")
+        assert throttle.attempt(store, "x" * 64 + "z", "192.0.2.1") == (1, "name")
+        assert [r[0] for r in store.conn.execute("SELECT name FROM login_failures")] == ["x" * 64] * 2
 
 
 def test_two_server_processes_share_the_count_and_a_restart_keeps_it(db: Path):

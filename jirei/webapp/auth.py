@@ -104,7 +104,8 @@ class LoginThrottle:
     server process of `jirei serve --workers N` counts the same tries, and a restart forgets
     none. A try is counted as failed when it begins (`attempt`), in the same write transaction
     that checks the limits, and forgotten when it succeeds (`succeeded`): tries sent at once to
-    different processes cannot get past a limit together. Names count case-blind."""
+    different processes cannot get past a limit together. Names count case-blind, by their first
+    64 characters (no user name is longer; a guesser's megabyte name is not kept whole)."""
 
     def __init__(self, limit: int = 5, window: float = 300.0, address_limit: int = 20):
         self.limit, self.window, self.address_limit = limit, window, address_limit
@@ -122,13 +123,13 @@ class LoginThrottle:
         ("name": this name from this address; "address": every name from it). Reads only."""
         at = datetime.now(timezone.utc)
         since = _stamp(at - timedelta(seconds=self.window))
-        return self._wait(store.login_failures(name.lower(), address, since), at)
+        return self._wait(store.login_failures(_counted(name), address, since), at)
 
     def attempt(self, store, name: str, address: str = "") -> tuple[int, str]:
         """As `wait_seconds`; when the answer is 0 (go on), this try is counted as a failed
         login until `succeeded` is called for it."""
         at = datetime.now(timezone.utc)
-        counted, counts = store.login_attempt(name.lower(), address, at=_stamp(at),
+        counted, counts = store.login_attempt(_counted(name), address, at=_stamp(at),
                                               since=_stamp(at - timedelta(seconds=self.window)),
                                               limit=self.limit, address_limit=self.address_limit)
         return (0, "") if counted else self._wait(counts, at)
@@ -136,7 +137,12 @@ class LoginThrottle:
     def succeeded(self, store, name: str, address: str = "") -> None:
         """The pair's count starts again; the other names' failures from the address still count
         (one known password must not reset the count of guesses at other names)."""
-        store.clear_login_failures(name.lower(), address)
+        store.clear_login_failures(_counted(name), address)
+
+
+def _counted(name: str) -> str:
+    """The name a failed login is counted under."""
+    return name.lower()[:64]
 
 
 # --- sessions -------------------------------------------------------------------------------------
