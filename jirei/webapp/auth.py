@@ -135,8 +135,9 @@ class LoginThrottle:
         return (0, "") if counted else self._wait(counts, at)
 
     def succeeded(self, store, name: str, address: str = "") -> None:
-        """The pair's count starts again; the other names' failures from the address still count
-        (one known password must not reset the count of guesses at other names)."""
+        """The pair's failures are forgotten (and leave the address's count with them); the other
+        names' failures from the address still count (one known password must not reset the
+        count of guesses at other names)."""
         store.clear_login_failures(_counted(name), address)
 
 
