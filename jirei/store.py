@@ -366,9 +366,10 @@ CREATE INDEX documents_current ON documents(current, doc_id);
 """,
     # Failed logins of the reviewer app, counted here so that every server process (`jirei serve
     # --workers N`) counts the same tries and a restart forgets none: one row per failed try (the
-    # name as typed, lower-cased, at most 64 characters; the client address; when). Rows older than the window are
-    # deleted on every write, so the table holds only the tries that still count. The first
-    # index serves both counts (one address's tries, and one name's from it), the second the pruning.
+    # name as typed, lower-cased, at most 64 characters; the client address; when). Rows older
+    # than the window are deleted on every write, so the table holds only the tries that still
+    # count. The first index serves both counts (one address's tries, and one name's from it),
+    # the second the pruning.
     9: """
 CREATE TABLE login_failures (
     id      INTEGER PRIMARY KEY,
