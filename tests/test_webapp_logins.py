@@ -3,7 +3,7 @@ same tries (`jirei serve --workers N`, or two `jirei serve` over one file), a re
 none, a login that succeeds clears its name's count from its address (not the address's guesses
 at other names), tries sent at once never get past the limit together, and a store of schema 8
 gains the table with its data kept; a login on a store that cannot be written is refused in one
-line, and the server goes on. Real stores of a seed report, real server processes on
+line, and the server goes on; in Chromium, the login page says why it waits. Real stores of a seed report, real server processes on
 loopback, Starlette's test client for the in-process apps."""
 
 from __future__ import annotations
@@ -24,9 +24,11 @@ from jirei.store import Store
 from jirei.webapp import create_app
 from jirei.webapp.auth import LoginThrottle
 from jirei.webapp.sample_store import add_users, build_store
+from jirei.webapp.server_thread import serving
 
 from conftest import seed_file
 from test_webapp import SECRET, USERS, csrf
+from test_webapp_browser import CHROMIUM, browser  # noqa: F401 (the module's Chromium fixture)
 from test_webapp_workers import server, server_process
 
 with warnings.catch_warnings():
@@ -241,3 +243,29 @@ def test_a_login_on_a_store_that_cannot_be_written_is_refused_in_one_line(db: Pa
             resource.prlimit(proc.pid, resource.RLIMIT_FSIZE, before)  # room again
         assert try_login(c, "ben", USERS["ben"][1]) == 303
     assert stored_failures(db) == []
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not found (apt-get install chromium)")
+def test_chromium_shows_the_wait_after_failures_through_two_servers(browser, db: Path):
+    """Two servers over one store; a browser fails three times on one and twice on the other,
+    then the login page of either says it must wait, with the right password too."""
+    with serving(create_app(db, secret_key=SECRET)) as first, serving(create_app(db, secret_key=SECRET)) as second:
+        context = browser.new_context(locale="ja-JP")
+        page = context.new_page()
+        page.set_default_timeout(15000)
+
+        def log_in(base: str, password: str) -> str:
+            page.goto(f"{base}/login")
+            page.fill("input[name=name]", "ben")
+            page.fill("input[name=password]", password)
+            page.press("input[name=password]", "Enter")
+            page.wait_for_load_state()
+            return page.locator("[role=alert]").inner_text()
+
+        for i, base in enumerate([first, first, first, second, second]):
+            assert WRONG in log_in(base, f"guess-{i}")
+        for base in (first, second):
+            alert = log_in(base, USERS["ben"][1])
+            assert TOO_MANY in alert and "for this name from your address" in alert
+            assert re.search(r"wait \d+ s", alert) and page.url == f"{base}/login"
+        context.close()
