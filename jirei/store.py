@@ -17,6 +17,8 @@ What it holds
 - `users`, `sessions`, `drafts`: the reviewer app's accounts (argon2 hashes), its sessions (the
   sha256 of each cookie token, user, created, last seen, expiry, client address) and review forms
   kept across a login. Demoting or disabling the last active admin is refused (`LastAdminError`).
+- `login_failures`: the reviewer app's failed logins of the last few minutes (name, client
+  address, time), which every server process counts.
 - `assignments`, `blind_labels`: who labels which case (pass 1, or a blind pass 2), and the blind
   second labels with their comparison to the case's reviewed labels and any adjudication.
 - `cases_fts`: FTS5 (trigram) over the case text, kept in step by triggers.
@@ -55,7 +57,7 @@ from jirei.records import (CASE_LIST_FIELDS, CASE_SINGLE_FIELDS, CASE_VALUE_FIEL
                            REVIEW_SINGLE_FIELDS, case_id_for, empty_value)
 
 APPLICATION_ID = 0x4A495245  # "JIRE": marks a Jirei store in the SQLite header
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 BUSY_TIMEOUT_MS = 15000
 
 # Record fields kept as rows of case_values, as jirei.records declares them.
@@ -361,6 +363,22 @@ CREATE INDEX cases_by_id ON cases(case_id, doc_id, review_status, needs_review, 
 DROP INDEX case_values_key;
 CREATE INDEX case_values_key ON case_values(field, key, case_id);
 CREATE INDEX documents_current ON documents(current, doc_id);
+""",
+    # Failed logins of the reviewer app, counted here so that every server process (`jirei serve
+    # --workers N`) counts the same tries and a restart forgets none: one row per failed try (the
+    # name as typed, lower-cased, at most 64 characters; the client address; when). Rows older
+    # than the window are deleted on every write, so the table holds only the tries that still
+    # count. The first index serves both counts (one address's tries, and one name's from it),
+    # the second the pruning.
+    9: """
+CREATE TABLE login_failures (
+    id      INTEGER PRIMARY KEY,
+    name    TEXT NOT NULL,
+    address TEXT NOT NULL,
+    at      TEXT NOT NULL
+);
+CREATE INDEX login_failures_address ON login_failures(address, name, at);
+CREATE INDEX login_failures_at ON login_failures(at);
 """,
 }
 
@@ -1126,6 +1144,41 @@ class Store:
     def clear_flash(self, token_hash: str) -> None:
         with self.transaction(durable=False) as db:
             db.execute("UPDATE sessions SET flash = '[]' WHERE token_hash = ?", (token_hash,))
+
+    # --- failed logins of the reviewer app ----------------------------------------------------------
+
+    def login_failures(self, name: str, address: str, since: str) -> dict[str, tuple[int, str | None]]:
+        """The failed logins since `since`: {"name": (count, earliest) of `name` from `address`,
+        "address": (count, earliest) of every name from `address`}."""
+        return self._login_failures(self.conn, name, address, since)
+
+    @staticmethod
+    def _login_failures(db, name: str, address: str, since: str) -> dict[str, tuple[int, str | None]]:
+        pair = db.execute("SELECT count(*), min(at) FROM login_failures WHERE address = ? AND name = ? AND at >= ?",
+                          (address, name, since)).fetchone()
+        every = db.execute("SELECT count(*), min(at) FROM login_failures WHERE address = ? AND at >= ?",
+                           (address, since)).fetchone()
+        return {"name": (pair[0], pair[1]), "address": (every[0], every[1])}
+
+    def login_attempt(self, name: str, address: str, *, at: str, since: str, limit: int,
+                      address_limit: int) -> tuple[bool, dict[str, tuple[int, str | None]]]:
+        """One login try, counted as failed unless `clear_login_failures` follows: in one write
+        transaction the failures since `since` are counted and, if `name` from `address` has fewer
+        than `limit` and `address` fewer than `address_limit`, a failure at `at` is added (so tries
+        sent at once to different processes never get past the limits together). Failures
+        before `since` are deleted on the way. Returns (counted, the counts before this try)."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM login_failures WHERE at < ?", (since,))
+            counts = self._login_failures(db, name, address, since)
+            allowed = counts["name"][0] < limit and counts["address"][0] < address_limit
+            if allowed:
+                db.execute("INSERT INTO login_failures (name, address, at) VALUES (?, ?, ?)", (name, address, at))
+            return allowed, counts
+
+    def clear_login_failures(self, name: str, address: str) -> int:
+        """Forget the failed logins of `name` from `address` (a login succeeded); how many."""
+        with self.transaction() as db:
+            return db.execute("DELETE FROM login_failures WHERE address = ? AND name = ?", (address, name)).rowcount
 
     def save_draft(self, user: str, case_id: str, form: list[tuple[str, str]]) -> bool:
         """Keep a review form for `user` and the case (replacing an older one). False: no such case."""

@@ -41,12 +41,20 @@ def db(template_db: Path, tmp_path: Path) -> Path:
 @contextmanager
 def server(db: Path, *extra: str):
     """`jirei serve` in its own process (and process group) on a free loopback port."""
+    with server_process(db, *extra) as (base, _):
+        yield base
+
+
+@contextmanager
+def server_process(db: Path, *extra: str, preexec_fn=None):
+    """As `server`, yielding the address and the process; `preexec_fn` runs in the process
+    before it starts."""
     port = free_port()
     log = db.parent / f"serve-{port}.log"
     with log.open("w") as fh:
         proc = subprocess.Popen([sys.executable, "-m", "jirei.cli", "serve", "--db", str(db), "--port", str(port),
                                  "--log-level", "warning", *extra], stdout=fh, stderr=subprocess.STDOUT,
-                                cwd=str(REPO), start_new_session=True)
+                                cwd=str(REPO), start_new_session=True, preexec_fn=preexec_fn)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -59,7 +67,7 @@ def server(db: Path, *extra: str):
                 pass
             assert time.monotonic() < deadline, "the server did not start"
             time.sleep(0.2)
-        yield base
+        yield base, proc
     finally:
         os.killpg(proc.pid, signal.SIGTERM)  # the server's own group: its workers with it
         try:

@@ -350,18 +350,25 @@ def create_app(db_path: str | Path, *, secret_key: str | None = None, https_only
         def work():
             with state.pool.store() as store:
                 ctx = Ctx(request, store, None, form, state, None, auth.cookie_token(request.scope))
-                wait, why = state.throttle.wait_seconds(name, address)
-                if wait:
-                    whom = "for this name from your address" if why == "name" else "from your address"
-                    return login_form(ctx, 429, target, name, f"Too many failed logins {whom}: wait {wait} s. / "
-                                                              f"ログイン失敗が多すぎます。{wait} 秒待ってください。")
-                user = auth.authenticate(store, name, password)
-                if user is None:
-                    state.throttle.failed(name, address)
-                    return login_form(ctx, 401, target, name, "Wrong name or password. / 名前かパスワードが違います。")
-                state.throttle.succeeded(name, address)
-                # a new token at login: a token planted before it (session fixation) is worth nothing
-                token = auth.start_session(store, user["name"], address or None, policy)
+                try:
+                    # counted as a failure from here on, in the store every server process counts
+                    # in, until the password proves right
+                    wait, why = state.throttle.attempt(store, name, address)
+                    if wait:
+                        whom = "for this name from your address" if why == "name" else "from your address"
+                        return login_form(ctx, 429, target, name, f"Too many failed logins {whom}: wait {wait} s. / "
+                                                                  f"ログイン失敗が多すぎます。{wait} 秒待ってください。")
+                    user = auth.authenticate(store, name, password)
+                    if user is None:
+                        return login_form(ctx, 401, target, name,
+                                          "Wrong name or password. / 名前かパスワードが違います。")
+                    state.throttle.succeeded(store, name, address)
+                    # a new token at login: a token planted before it (session fixation) is worth nothing
+                    token = auth.start_session(store, user["name"], address or None, policy)
+                except StoreError as exc:  # a full disk, say: a login writes (its try, its session)
+                    return login_form(ctx, 503, target, name, f"No login now: the case store cannot be written "
+                                                              f"({_problem(ctx, exc)}). / ログインできません: "
+                                                              "データベースに書き込めません。")
             response = RedirectResponse(target, status_code=303)
             auth.set_session_cookie(response, token, policy, https_only)
             return response

@@ -14,7 +14,9 @@ token on every state-changing request; security headers).
 - The CSRF token is an HMAC of the cookie's token under the key in `<db>.session-key` (mode 0600,
   made on the first start); the login page gives a visitor an anonymous token first.
 - Failed logins are counted per (name, client address) and per client address: a name is slowed
-  from the address that guesses it, never locked for its owner elsewhere.
+  from the address that guesses it, never locked for its owner elsewhere. They are counted in the
+  store (table `login_failures`), so every server process counts the same tries and a restart
+  forgets none.
 """
 
 from __future__ import annotations
@@ -26,9 +28,6 @@ import hmac
 import os
 import re
 import secrets
-import threading
-import time
-from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -99,46 +98,52 @@ class LoginThrottle:
     """At most `limit` failed logins for one name from one client address, and `address_limit`
     failed logins from one address whatever the names, in `window` seconds; then that pair (or
     address) waits. Someone guessing a colleague's password slows only their own address: the
-    colleague logs in from theirs as usual. In memory: the app is one process."""
+    colleague logs in from theirs as usual.
+
+    The failures are counted in the store (table `login_failures`), not in the process: every
+    server process of `jirei serve --workers N` counts the same tries, and a restart forgets
+    none. A try is counted as failed when it begins (`attempt`), in the same write transaction
+    that checks the limits, and forgotten when it succeeds (`succeeded`): tries sent at once to
+    different processes cannot get past a limit together. Names count case-blind, by their first
+    64 characters (no user name is longer; a guesser's megabyte name is not kept whole)."""
 
     def __init__(self, limit: int = 5, window: float = 300.0, address_limit: int = 20):
         self.limit, self.window, self.address_limit = limit, window, address_limit
-        self._failures: dict[tuple, deque[float]] = {}
-        self._lock = threading.Lock()
 
-    def _recent(self, key: tuple, now: float) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
-        while times and now - times[0] > self.window:
-            times.popleft()
-        return times
-
-    def _keys(self, name: str, address: str) -> list[tuple[tuple, int]]:
-        return [(("name", name.lower(), address), self.limit), (("address", address), self.address_limit)]
-
-    def wait_seconds(self, name: str, address: str = "") -> tuple[int, str]:
-        """Seconds to wait before this name may try from this address (0: go on), and why."""
-        now = time.monotonic()
-        with self._lock:
-            for key, limit in self._keys(name, address):
-                times = self._recent(key, now)
-                if len(times) >= limit:
-                    return int(self.window - (now - times[0])) + 1, key[0]
+    def _wait(self, counts: dict, at: datetime) -> tuple[int, str]:
+        for why, limit in (("name", self.limit), ("address", self.address_limit)):
+            count, earliest = counts[why]
+            if count >= limit:
+                waited = (at - _utc(earliest)).total_seconds()
+                return max(int(self.window - waited) + 1, 1), why
         return 0, ""
 
-    def failed(self, name: str, address: str = "") -> None:
-        now = time.monotonic()
-        with self._lock:
-            if len(self._failures) > 10000:  # forget keys with no recent failure
-                for key in [k for k, v in self._failures.items() if not v or now - v[-1] > self.window]:
-                    del self._failures[key]
-            for key, _ in self._keys(name, address):
-                self._recent(key, now).append(now)
+    def wait_seconds(self, store, name: str, address: str = "") -> tuple[int, str]:
+        """Seconds to wait before this name may try from this address (0: go on), and why
+        ("name": this name from this address; "address": every name from it). Reads only."""
+        at = datetime.now(timezone.utc)
+        since = _stamp(at - timedelta(seconds=self.window))
+        return self._wait(store.login_failures(_counted(name), address, since), at)
 
-    def succeeded(self, name: str, address: str = "") -> None:
-        """The pair's count starts again; the address's does not (one known password must not
-        reset the count of guesses at other names)."""
-        with self._lock:
-            self._failures.pop(("name", name.lower(), address), None)
+    def attempt(self, store, name: str, address: str = "") -> tuple[int, str]:
+        """As `wait_seconds`; when the answer is 0 (go on), this try is counted as a failed
+        login until `succeeded` is called for it."""
+        at = datetime.now(timezone.utc)
+        counted, counts = store.login_attempt(_counted(name), address, at=_stamp(at),
+                                              since=_stamp(at - timedelta(seconds=self.window)),
+                                              limit=self.limit, address_limit=self.address_limit)
+        return (0, "") if counted else self._wait(counts, at)
+
+    def succeeded(self, store, name: str, address: str = "") -> None:
+        """The pair's failures are forgotten (and leave the address's count with them); the other
+        names' failures from the address still count (one known password must not reset the
+        count of guesses at other names)."""
+        store.clear_login_failures(_counted(name), address)
+
+
+def _counted(name: str) -> str:
+    """The name a failed login is counted under."""
+    return name.lower()[:64]
 
 
 # --- sessions -------------------------------------------------------------------------------------

@@ -29,8 +29,9 @@ The key of the CSRF tokens is kept in <db>.session-key beside the store, made on
 Behind an HTTPS proxy add --https-only: the cookie is then sent over HTTPS only and pages carry
 Strict-Transport-Security. One process unless --workers N; requests run in threads, each with
 its own store connection. With --workers N the processes share everything through the store
-(sessions, messages, case data) and the session key file; failed logins are counted in each
-process.
+(sessions, messages, case data, failed logins) and the session key file. Failed logins are
+limited to 5 per name and 20 per client address in 5 minutes, whichever process answers, and
+the count survives a restart.
 
 examples:
   jirei serve --db jirei.db
@@ -216,7 +217,7 @@ def add_webapp_parsers(sub) -> None:
                         "TLS proxy, whose X-Forwarded headers are then trusted)")
     p.add_argument("--workers", type=_workers, default=1, metavar="N",
                    help="server processes (default: %(default)s); each runs requests in threads, all share the "
-                        "store, its sessions and the session key file")
+                        "store, its sessions, the failed-login count and the session key file")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
                    help="server log level (default: %(default)s)")
     p.set_defaults(func=cmd_serve)
