@@ -5,7 +5,8 @@ Contract:
     table_cases(doc) -> list[Case]        one case per data row of those tables, `layout` "table-rows"
     with_table_rows(doc, cases) -> list[Case]
                                           `cases` with the entries a case table fills
-                                          replaced by the table's rows, in document order
+                                          replaced by the table's rows, in document order;
+                                          a lone sentence beside the table (its lead-in) dropped
 
 A table is a run of at least three consecutive lines of one shape: cells separated by `|` (markdown
 pipe tables, with or without outer pipes, and the Office readers' `a | b | c` rows) or by tabs,
@@ -163,11 +164,19 @@ def with_table_rows(doc: Document, cases: list[Case]) -> list[Case]:
     if not chosen:
         return cases
     regions = [(t.start, t.end) for t in chosen]
-    kept = [c for c in cases if not any(c.span[0] < e and s < c.span[1] for s, e in regions)]
+    kept = [c for c in cases if not any(c.span[0] < e and s < c.span[1] for s, e in regions)
+            and not _lone_sentence(c)]
     merged = sorted(kept + table_cases(doc, chosen), key=lambda c: c.span[0])
     for i, c in enumerate(merged, 1):
         c.ordinal = i
     return merged
+
+
+def _lone_sentence(case: Case) -> bool:
+    """Is an entry beside a case table one sentence and nothing more (`本ページでは…を紹介します。`)?
+    It introduces or closes the table's cases, it is none of its own."""
+    text = case.text.strip()
+    return text.endswith("。") and text.count("。") == 1 and "\n" not in text and len(text) <= 120
 
 
 def _overlap(a: tuple[int, int], b: tuple[int, int]) -> int:

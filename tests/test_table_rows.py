@@ -45,6 +45,22 @@ def test_markdown_programme_list_gives_one_case_per_row(tmp_path: Path):
     _check_programmes(segment(doc), doc)
 
 
+def test_a_casebook_pages_lead_in_and_contact_are_no_cases(tmp_path: Path):
+    # a casebook page exported as markdown: one sentence introducing the table, the table, a rule
+    # and the contact line; only the rows are cases
+    text = ("# 地域課題解決の取組事例集\n\n本ページでは、県内の事業者による地域課題解決の取組を紹介します。\n\n"
+            "| 事業者名 | 所在地 | 取組名 | 取組概要 |\n|---|---|---|---|\n"
+            "| 株式会社みなと交通 | 伊勢市 | デマンド交通「のってこ」 | 中山間地域で予約型の乗合交通を運行し、高齢者の通院や買物を支えている。 |\n"
+            "| NPO法人まちの縁側 | 津市 | こども食堂ネットワーク | 市内12か所のこども食堂を結び、食材の融通や学習支援を行っている。 |\n"
+            "| 鳥羽商工会議所 | 鳥羽市 | 海女文化の観光商品化 | 海女小屋体験を旅行商品として造成し、インバウンド客の受入れを進めている。 |\n\n"
+            "---\n\nお問い合わせ先：県地域連携部 地域支援課\n")
+    path = tmp_path / "casebook.md"
+    path.write_text(text, encoding="utf-8")
+    cases = segment(ingest(path))
+    assert [c.title for c in cases] == ["デマンド交通「のってこ」", "こども食堂ネットワーク", "海女文化の観光商品化"]
+    assert [c.declared["organisation"]["value"] for c in cases] == ["株式会社みなと交通", "NPO法人まちの縁側", "鳥羽商工会議所"]
+
+
 def test_tab_separated_list_gives_one_case_per_row(tmp_path: Path):
     rows = [line.strip("| ").split(" | ") for line in PROGRAMMES.splitlines() if line.startswith("| ") and "---" not in line]
     path = tmp_path / "programmes.txt"
