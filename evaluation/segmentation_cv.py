@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from jirei.extract.text import text_pages
 from jirei.records import Case, Document, Page
 
 from .segmentation import Gold, SegmentationScore, comparable, load_gold, load_gold_dir, score_segmentation
@@ -44,13 +45,13 @@ class DevDoc:
     template: str  # how it is laid out ("text", a rendering template, "real")
     doc: Document
     gold: Gold
-    kind: str  # "seed text" | "rendered" | "layout" | "real PDF" | "real text" | "synthetic"
+    kind: str  # "seed text" | "rendered" | "layout" | "real PDF" | "real text" | "real paged text" | "synthetic"
 
     @property
     def trains(self) -> bool:
-        """Does the CRF learn from it? A real PDF's text twin is only scored (its content trains
+        """Does the CRF learn from it? A real PDF's text twins are only scored (their content trains
         through the PDF)."""
-        return self.kind != "real text"
+        return self.kind not in ("real text", "real paged text")
 
 
 def _comparable_index(text: str) -> tuple[str, list[int]]:
@@ -204,6 +205,8 @@ def development_documents(
             docs.append(DevDoc(path.name, Path(gold.doc).stem, "real", pdf, gold, "real PDF"))
             docs.append(DevDoc(f"{path.name} as text", Path(gold.doc).stem, "real-text", as_text(pdf), gold,
                                "real text"))
+            docs.append(DevDoc(f"{path.name} as paged text", Path(gold.doc).stem, "real-paged-text",
+                               as_paged_text(pdf), gold, "real paged text"))
     return docs
 
 
@@ -211,6 +214,14 @@ def as_text(doc: Document) -> Document:
     """A real PDF's text as a plain-text report (no pages, no typography): how a newsletter or a
     report exported or pasted as text reaches Jirei."""
     return replace(doc, kind="text", name=Path(doc.name).stem + ".txt", pages=[], line_levels={}, page_boxes=[])
+
+
+def as_paged_text(doc: Document) -> Document:
+    """A real PDF's text as a converter to markdown writes it: its pages' text with a `---` line
+    between pages and no typography, read back as the text reader reads such a file."""
+    text = "\n\n---\n\n".join(doc.text[p.start : p.end].strip("\n") for p in doc.pages)
+    return replace(doc, kind="text", name=Path(doc.name).stem + ".md", text=text, pages=text_pages(text),
+                   line_levels={}, page_boxes=[])
 
 
 def heldout_documents(seeds: Path, renderings: Path | None, gold_dir: Path, layouts: Path | None = None) -> list[DevDoc]:
@@ -373,9 +384,11 @@ def document_kind(doc: Document) -> str:
 
 def route_key(doc: Document) -> str:
     """The kind of document a route is chosen for: the rule set that claims it, and `/text` for
-    what is not a PDF (no pages, no typography: the evidence of PDFs does not carry over)."""
-    kind = document_kind(doc)
-    return kind if doc.kind == "pdf" else f"{kind}/text"
+    what is not a PDF (no typography: the evidence of PDFs does not carry over), `/paged` for a text
+    file marking its pages (`jirei.extract.segment.route_medium`)."""
+    from jirei.extract.segment import route_medium
+
+    return document_kind(doc) + route_medium(doc)
 
 
 def route_for(routes: dict[str, dict], key: str) -> str:

@@ -1,12 +1,24 @@
-"""Text ingestion: encoding detection and normalisation of plain-text and markdown reports."""
+"""Text ingestion: encoding detection and normalisation of plain-text and markdown reports.
+
+Contract:
+    read_text(path) -> Document     kind "text"; heading marks stay in the text
+    text_pages(text) -> list[Page]  the parts a text marks as pages, else []
+
+Pages in text: a report exported or converted from a paged original marks its page breaks with a
+form feed (`pdftotext`) or a thematic break (`---`, `***`, `___` alone on a line after a blank line,
+as PDF-to-markdown converters write them). With at least two breaks (three parts or more), the
+parts are the document's pages (`label` "part N"), so segmentation reads a page's first heading as
+it reads a PDF's. A `---` right under a line of text is a markdown heading underline, no break.
+"""
 
 from __future__ import annotations
 
 import codecs
+import re
 from pathlib import Path
 
 from jirei.normalise import normalise  # noqa: F401  (the stages' text normalisation)
-from jirei.records import Document, IngestError, sha256_bytes
+from jirei.records import Document, IngestError, Page, sha256_bytes
 
 # Japanese offices send UTF-8, CP932 (Windows Shift_JIS) and EUC-JP; these are the only
 # encodings tried, so a detector cannot wander off to e.g. a Cyrillic code page.
@@ -52,8 +64,32 @@ def _japanese_share(text: str) -> float:
     return jp / len(text)
 
 
+_PAGE_BREAK = re.compile(r"^[ \t]*(?:-{3,}|\*{3,}|_{3,})[ \t]*$", re.M)
+MIN_BREAKS = 2
+
+
+def text_pages(text: str) -> list[Page]:
+    """The parts between a text's page breaks, as pages covering the text (each break line ends
+    the part before it); [] when the text marks fewer than MIN_BREAKS breaks."""
+    starts = [0]
+    for m in _PAGE_BREAK.finditer(text):
+        before = text[: m.start()].rstrip(" \t")
+        if before and not before.endswith("\n\n"):
+            continue  # `見出し\n---`: a heading's underline
+        if not text[starts[-1] : m.start()].strip():
+            continue  # nothing since the last break (a leading break, front matter, a double rule)
+        starts.append(min(m.end() + 1, len(text)))
+    if not text[starts[-1] :].strip():
+        starts.pop()  # a closing break with nothing after it
+    if len(starts) < MIN_BREAKS + 1:
+        return []
+    ends = starts[1:] + [len(text)]
+    return [Page(number=i, start=s, end=e, label=f"part {i}") for i, (s, e) in enumerate(zip(starts, ends), 1)]
+
+
 def read_text(path: str | Path) -> Document:
-    """Read a .txt/.md report into a Document (no pages; heading marks stay in the text)."""
+    """Read a .txt/.md report into a Document (heading marks stay in the text; pages where the text
+    marks page breaks, `text_pages`)."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -62,7 +98,7 @@ def read_text(path: str | Path) -> Document:
     if not data.strip():
         raise IngestError(str(path), "empty file")
     text, encoding = decode(data, str(path))
-    text = normalise(text)
+    text = normalise(text.replace("\f", "\n\n---\n\n"))  # a form feed is a page break
     if not text.strip():
         raise IngestError(str(path), "no text after decoding")
     return Document(
@@ -71,5 +107,6 @@ def read_text(path: str | Path) -> Document:
         path=str(path),
         kind="text",
         text=text,
+        pages=text_pages(text),
         encoding=encoding,
     )

@@ -91,3 +91,22 @@ def test_notices_open_no_case_in_a_newsletter():
     assert cases
     for notice in ("採用職員", "ご活用ください", "の公表", "自動車税", "入札"):
         assert not any(notice in c.title for c in cases), (notice, [c.title for c in cases])
+
+
+def test_a_newsletter_converted_to_paged_markdown_is_read_by_its_pages(tmp_path):
+    # the newsletter as a PDF-to-markdown converter writes it (`---` between pages): the text
+    # reader gives it pages, and it takes the route chosen for paged text (the CRF's, whose
+    # topic-page reading opens an entry on the page where each article starts)
+    from jirei.evaluation.segmentation_cv import as_paged_text
+
+    pdf = ingest(PDFS / "otoineppu_kouhou_2025-08.pdf")
+    path = tmp_path / "kouhou_2025-08.md"
+    path.write_text(as_paged_text(pdf).text, encoding="utf-8")
+    doc = ingest(path)
+    assert doc.kind == "text" and len(doc.pages) == len(pdf.pages)
+    cases = segment(doc)
+    assert cases and {c.layout.split("+")[0] for c in cases} <= {"crf", "pages"}
+    shrine = next(c for c in cases if "八幡神社祭" in c.title)
+    assert doc.pages[shrine.page - 1].label == f"part {shrine.page}"
+    assert "八幡神社" in doc.text[doc.pages[shrine.page - 1].start : doc.pages[shrine.page - 1].end]
+    assert all(doc.text[c.span[0] : c.span[1]] == c.text for c in cases)

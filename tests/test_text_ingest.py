@@ -64,3 +64,33 @@ def test_bad_text_inputs_fail_in_one_line(tmp_path: Path):
             ingest(path)
         message = str(err.value)
         assert "\n" not in message and str(path) in message and problem in message
+
+
+def test_page_breaks_of_a_converted_report_become_pages(tmp_path: Path):
+    # a newsletter converted to markdown page by page (`---` between pages), and the same text as
+    # pdftotext writes it (form feeds): three parts, each a page covering its text
+    parts = ["# 広報みほん 9月号\n\n夏の新たな風物詩!\n森と匠の村ふるさと納涼まつり",
+             "自分だけの小物づくり!\nエコミュージアムでワークショップを開催しました。",
+             "お知らせ\n\n役場からのお知らせです。"]
+    for name, sep in (("newsletter.md", "\n\n---\n\n"), ("newsletter.txt", "\f")):
+        path = tmp_path / name
+        path.write_text(sep.join(parts) + "\n", encoding="utf-8")
+        doc = read_text(path)
+        assert [p.label for p in doc.pages] == ["part 1", "part 2", "part 3"], name
+        assert doc.pages[0].start == 0 and doc.pages[-1].end == len(doc.text)
+        assert all(a.end == b.start for a, b in zip(doc.pages, doc.pages[1:]))
+        for page, part in zip(doc.pages, parts):
+            assert part.split("\n")[-1] in doc.text[page.start : page.end]
+
+
+def test_rules_and_heading_underlines_are_no_pages(tmp_path: Path):
+    # one rule marks no pages; `---` under a line is a markdown heading; front matter opens nothing
+    cases = {
+        "one_rule.md": "本文です。\n\n---\n\n問合せ先:企画課\n",
+        "setext.md": "取組A\n---\n本文A\n\n取組B\n---\n本文B\n\n取組C\n---\n本文C\n",
+        "front.md": "---\ntitle: 事例\n---\n\n本文\n\n---\n\n次\n",
+    }
+    for name, text in cases.items():
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        assert read_text(path).pages == [], name

@@ -145,9 +145,10 @@ def _segment_by_route(doc: Document, model: str | Path | None) -> list[Case]:
     lines = split_lines(doc)
     rule_set = choose_rule_set(lines)
     routes = segmenter.routes
-    # routes are chosen per medium: `<rule set>` for PDFs, `<rule set>/text` for the rest (a model
-    # card without the latter: the PDFs' route, whose evidence check then rules on text)
-    suffix = "" if doc.kind == "pdf" else "/text"
+    # routes are chosen per medium (`route_medium`): `<rule set>` for PDFs, `<rule set>/paged` for
+    # text marking its pages, `<rule set>/text` for the rest (a model card without the key: the
+    # PDFs' route, whose evidence check then rules on text)
+    suffix = route_medium(doc)
     route = (routes.get(rule_set.name + suffix)
              or (routes.get("declared" + suffix) if rule_set is not FALLBACK else None)
              or routes.get(rule_set.name)
@@ -159,6 +160,14 @@ def _segment_by_route(doc: Document, model: str | Path | None) -> list[Case]:
     return segment_crf(doc, segmenter)
 
 
+def route_medium(doc: Document) -> str:
+    """The medium a route is chosen for: "" for a PDF, "/paged" for a text file marking its pages
+    (`jirei.extract.text.text_pages`), "/text" for other text and the Office formats."""
+    if doc.kind == "pdf":
+        return ""
+    return "/paged" if doc.kind == "text" and doc.pages else "/text"
+
+
 def _evidence_for_kind(route: dict, doc: Document) -> bool:
     """Did the cross-validation that chose the CRF for this route see documents of this kind?
     The evidence must hold at least two documents of the same kind (PDF pages, or plain text),
@@ -168,8 +177,8 @@ def _evidence_for_kind(route: dict, doc: Document) -> bool:
     if documents is None:
         return True
     pdf = doc.kind == "pdf"
-    same_kind = [d for d in documents if d.split(" ")[0].endswith(".pdf") == pdf]
+    same_kind = [d for d in documents if d.split(" ")[0].endswith(".pdf") == pdf or (not pdf and " as " in d)]
     return len(same_kind) >= 2
 
 
-__all__ = ["segment", "segment_rules", "segment_crf", "load_segmenter", "forget_segmenters", "choose_rule_set", "layout_names", "RULE_SETS", "Role", "Tag", "Line"]
+__all__ = ["route_medium", "segment", "segment_rules", "segment_crf", "load_segmenter", "forget_segmenters", "choose_rule_set", "layout_names", "RULE_SETS", "Role", "Tag", "Line"]
