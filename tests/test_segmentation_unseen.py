@@ -110,3 +110,16 @@ def test_a_newsletter_converted_to_paged_markdown_is_read_by_its_pages(tmp_path)
     assert doc.pages[shrine.page - 1].label == f"part {shrine.page}"
     assert "八幡神社" in doc.text[doc.pages[shrine.page - 1].start : doc.pages[shrine.page - 1].end]
     assert all(doc.text[c.span[0] : c.span[1]] == c.text for c in cases)
+
+
+def test_no_case_opens_at_particulars_contacts_or_a_bracketed_name():
+    # the newsletter's notices carry lines the model may take for heads by their shape: clinic
+    # hours, fees, phone numbers, a venue in brackets; none opens an entry
+    from jirei.extract.segment.crf import not_a_head
+
+    for name in ("otoineppu_kouhou_2025-08.pdf", "otoineppu_kouhou_2023-09.pdf"):
+        cases = segment(ingest(PDFS / name))
+        assert cases, name
+        assert not [c.title for c in cases if not_a_head(c.title)], name
+    assert not_a_head("(名寄市民文化センター)") and not_a_head("放送大学旭川サテライトスペース☎0166-00-0000")
+    assert not not_a_head("わっしょい!わっしょい!八幡神社祭") and not not_a_head("「7月から着任しました!!」")

@@ -30,7 +30,7 @@ from jirei.extract.outline import Block, BlockKind, Outline
 
 from .base import CONTINUED, Role, Tag, bare_title
 from .lines import strip_marks
-from .patterns import NON_CASE_HEAD_WORDS, is_notice_head, names_org_or_place, paren_tail
+from .patterns import NON_CASE_HEAD_WORDS, is_field_line, is_notice_head, names_org_or_place, paren_tail
 
 LABELS = ("B", "I", "O", "S")
 # The rule sets whose roles enter as priors: the chosen (declared or fallback) one and the fallback.
@@ -427,12 +427,31 @@ def topic_pages(outline: Outline) -> list[int]:
 def without_notice_cases(outline: Outline, labels: list[str]) -> list[str]:
     """The model's labels, except that a case it opens at a heading the guideline lists as no case
     (a notice, a staff greeting, a strategy's framework chapter: `patterns.is_notice_head`) is
-    closed there instead: the notice's text belongs to no case."""
+    closed there instead: the notice's text belongs to no case. A case it opens at a line that
+    never heads one (`not_a_head`) is no case start: the line stays with the case before it."""
     out = list(labels)
     for i, (b, lab) in enumerate(zip(outline.blocks, labels)):
-        if lab == "B" and b.kind is BlockKind.HEADING and is_notice_head(b.text[:40]):
+        if lab != "B":
+            continue
+        if b.kind is BlockKind.HEADING and is_notice_head(b.text[:40]):
             out[i] = "O"
+        elif not_a_head(b.text):
+            # particulars, a contact line, a caption or a venue in brackets: they belong to what
+            # surrounds them, never open a case
+            out[i] = "I" if i > 0 and out[i - 1] in ("B", "I") else "O"
     return out
+
+
+_CONTACT_LINE = re.compile(r"☎|℡|TEL\s*[:：]?\s*\d|電話\s*[:：]?\s*\d")
+_IN_BRACKETS = re.compile(r"^[(（〈《][^()（）]{1,40}[)）〉》]$")
+
+
+def not_a_head(text: str) -> bool:
+    """Is a block's text something that never heads a case, whatever the model reads in its shape:
+    an event's particulars, an issue's masthead, a photo's caption (`patterns.is_field_line`), a
+    contact line, a name in brackets standing alone (`(名寄市民文化センター)`)?"""
+    t = text.strip()
+    return is_field_line(t[:80]) or bool(_CONTACT_LINE.search(t[:60])) or bool(_IN_BRACKETS.match(t))
 
 
 def under_read(outline: Outline, labels: list[str]) -> bool:
