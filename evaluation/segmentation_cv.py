@@ -207,6 +207,8 @@ def development_documents(
                                "real text"))
             docs.append(DevDoc(f"{path.name} as paged text", Path(gold.doc).stem, "real-paged-text",
                                as_paged_text(pdf), gold, "real paged text"))
+            docs.append(DevDoc(f"{path.name} as markdown", Path(gold.doc).stem, "real-markdown",
+                               as_paged_text(pdf, headings=True), gold, "real paged text"))
     return docs
 
 
@@ -216,10 +218,20 @@ def as_text(doc: Document) -> Document:
     return replace(doc, kind="text", name=Path(doc.name).stem + ".txt", pages=[], line_levels={}, page_boxes=[])
 
 
-def as_paged_text(doc: Document) -> Document:
+def as_paged_text(doc: Document, headings: bool = False) -> Document:
     """A real PDF's text as a converter to markdown writes it: its pages' text with a `---` line
-    between pages and no typography, read back as the text reader reads such a file."""
-    text = "\n\n---\n\n".join(doc.text[p.start : p.end].strip("\n") for p in doc.pages)
+    between pages and no typography, read back as the text reader reads such a file. `headings`:
+    the lines the PDF's typography makes headings carry markdown marks (`#` for level 1 … `####`),
+    as converters that read font sizes write them."""
+    parts = []
+    for p in doc.pages:
+        lines, at = [], p.start
+        for line in doc.text[p.start : p.end].split("\n"):
+            level = doc.line_levels.get(at) if headings and line.strip() else None
+            lines.append("#" * min(level, 4) + " " + line if level else line)
+            at += len(line) + 1
+        parts.append("\n".join(lines).strip("\n"))
+    text = "\n\n---\n\n".join(parts)
     return replace(doc, kind="text", name=Path(doc.name).stem + ".md", text=text, pages=text_pages(text),
                    line_levels={}, page_boxes=[])
 

@@ -276,10 +276,12 @@ def test_a_pdfs_corrections_feed_the_cross_document_evaluation(tmp_path: Path, p
     assert problems == [] and [p.relative_to(tmp_path / "gold").as_posix() for p in written] == \
         ["pdfs/otoineppu_kouhou_2023-09.json"]
     docs = development_documents(tmp_path / "no-seeds", tmp_path, None, tmp_path / "gold", synthetic=False)
-    # the PDF, and its text as a text report and as paged markdown (scored, never trained on)
+    # the PDF, and its text as a text report, as paged text and as markdown with heading marks
+    # (scored, never trained on)
     assert [(d.name, d.kind, d.trains) for d in docs] == [
         (pdf.name, "real PDF", True), (f"{pdf.name} as text", "real text", False),
-        (f"{pdf.name} as paged text", "real paged text", False)]
+        (f"{pdf.name} as paged text", "real paged text", False),
+        (f"{pdf.name} as markdown", "real paged text", False)]
     spans = locate_gold(docs[0].doc, docs[0].gold)
     assert len(spans) == len(docs[0].gold.cases) == len(cases)
     assert [s for s, _ in spans] == [s for s, _ in gold_spans(docs[0].doc.text, docs[0].gold)]
