@@ -405,13 +405,14 @@ def route_key(doc: Document) -> str:
 
 def route_for(routes: dict[str, dict], key: str) -> str:
     """The path for a document of route key `key`: its own evidence, else the pooled evidence of
-    all declared layouts of its medium (for a declared one), else the CRF."""
-    if key in routes:
-        return routes[key]["path"]
+    all declared layouts of its medium (for a declared one), else its kind's PDF route (and the
+    declared layouts' PDF route), else the CRF."""
     kind, _, medium = key.partition("/")
-    pooled = "declared" + (f"/{medium}" if medium else "")
-    if kind != "fallback" and pooled in routes:
-        return routes[pooled]["path"]
+    # the order `jirei.extract.segment` looks routes up in: the kind in its medium, the declared
+    # layouts pooled in its medium, the kind's PDF route, the declared layouts' PDF route
+    for k in (key, "declared" + (f"/{medium}" if medium else ""), kind, "declared"):
+        if k in routes and (k == key or not k.startswith("declared") or kind != "fallback"):
+            return routes[k]["path"]
     return "crf"
 
 
