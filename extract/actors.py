@@ -43,6 +43,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from jirei.extract import organisations as orgs
+from jirei.extract import rule_switches
 from jirei.extract import places as places_mod
 
 KINDS = ("company", "government", "chamber", "school", "association", "cooperative", "other")
@@ -387,6 +388,31 @@ class DocumentContext:
     aliases: dict[str, str] = field(default_factory=dict)  # `(以下、『実行委員会』)` → the full name
 
 
+def _title_page_municipality(front: str) -> dict | None:
+    """The municipality written most on the title pages: at least twice, and two thirds of the
+    municipality mentions there."""
+    found = [p for p in places_mod.find_places(front) if p.get("level") == "municipality" and not p.get("implied_by")]
+    # How often each municipality is written on the title pages (find_places gives first mentions).
+    counts = {p["municipality"]: front.count(p["text"]) for p in found}
+    if counts:
+        top = max(counts, key=counts.get)
+        if counts[top] >= 2 and counts[top] * 3 >= sum(counts.values()) * 2:
+            return dict(next(p for p in found if p["municipality"] == top))
+    return None
+
+
+def _kana_title_municipality(front: str) -> dict | None:
+    """A municipality written in kana next to a publication word (`広報 おといねっぷ`)."""
+    for m in re.finditer(r"(?<![ぁ-ゖ])[ぁ-ゖ]{4,10}(?![ぁ-ゖ])", front):
+        near = front[max(0, m.start() - 12): m.end() + 12]
+        if not _PUBLISHER.search(near):
+            continue
+        p = municipality_by_reading(m.group())
+        if p:
+            return dict(p, text=m.group(), span=[m.start(), m.end()])
+    return None
+
+
 def document_context(text: str, cases: list) -> DocumentContext:
     ctx = DocumentContext()
     if not cases:
@@ -395,22 +421,13 @@ def document_context(text: str, cases: list) -> DocumentContext:
     # The title pages: before the first case, and at least the opening 600 characters (a table of
     # contents the segmenter took for cases still names the document's municipality).
     front = text[: min(max(first, 600), 4000)]
-    found = [p for p in places_mod.find_places(front) if p.get("level") == "municipality" and not p.get("implied_by")]
-    # How often each municipality is written on the title pages (find_places gives first mentions).
-    counts = {p["municipality"]: front.count(p["text"]) for p in found}
-    if counts:
-        top = max(counts, key=counts.get)
-        if counts[top] >= 2 and counts[top] * 3 >= sum(counts.values()) * 2:
-            ctx.place = dict(next(p for p in found if p["municipality"] == top))
+    if rule_switches.on("places.title_page_first"):
+        # What the title page states before the first case comes first (kanji, then a kana title):
+        # a town named in the first article's body (`第22回旭川展`) is not the publisher.
+        title_page = text[:first]
+        ctx.place = _title_page_municipality(title_page) or _kana_title_municipality(title_page)
     if ctx.place is None:
-        for m in re.finditer(r"(?<![ぁ-ゖ])[ぁ-ゖ]{4,10}(?![ぁ-ゖ])", front):
-            near = front[max(0, m.start() - 12): m.end() + 12]
-            if not _PUBLISHER.search(near):
-                continue
-            p = municipality_by_reading(m.group())
-            if p:
-                ctx.place = dict(p, text=m.group(), span=[m.start(), m.end()])
-                break
+        ctx.place = _title_page_municipality(front) or _kana_title_municipality(front)
     if ctx.place is None and _PUBLISHER.search(front):
         # A prefecture's own list of programmes: its name written on the title pages, and no other.
         prefs = [p for p in places_mod.find_places(front) if p.get("level") == "prefecture" and not p.get("implied_by")]

@@ -89,3 +89,21 @@ def test_a_seed_casebook_states_no_place_for_its_cases(seeds_dir):
     first = text.index("① 日立製作所")
     ctx = actors.document_context(text, [_case(text, first, first + 200, "① 日立製作所")])
     assert ctx.place is None and not ctx.own_publication
+
+
+def test_the_title_page_outside_the_articles_names_the_publisher(pdfs_dir):
+    """The 2025-08 newsletter's first page holds its title (`広報 おといねっぷ`, in kana) and its first
+    articles; one of them names 旭川 twice (`第22回旭川展in旭川市民文化センター`). The village the
+    title page states before the first article is the document's place, not the town an article names."""
+    from jirei.extract import rule_switches
+
+    doc = ingest(pdfs_dir / "otoineppu_kouhou_2025-08.pdf")
+    start = doc.text.index("大人も全員本気な村民運動会")
+    show = doc.text.index("今年も開催!2025木の手づくり展")
+    end = doc.text.index("大盛況となりました。", show) + len("大盛況となりました。")
+    cases = [_case(doc.text, start, show, "大人も全員本気な村民運動会!"), _case(doc.text, show, end, "今年も開催!2025木の手づくり展")]
+    ctx = actors.document_context(doc.text, cases)
+    assert (ctx.place["municipality"], ctx.place["text"]) == ("音威子府村", "おといねっぷ") and ctx.own_publication
+    assert ctx.place["span"][1] <= start
+    with rule_switches.switched_off(["places.title_page_first"]):
+        assert actors.document_context(doc.text, cases).place["municipality"] == "旭川市"
