@@ -101,6 +101,70 @@ class Counts:
 
 
 @dataclass
+class YearMentionCounts:
+    """The years a case writes that are not the initiative's (the gold's `excluded_years`, with
+    their kind) and its relative years (`relative_years`): kept out of `years`, given the gold's
+    kind, resolved to the gold's year."""
+
+    excluded: int = 0
+    kept_out: int = 0
+    kind_right: int = 0
+    relative: int = 0
+    resolved: int = 0
+
+    def __iadd__(self, other: "YearMentionCounts") -> "YearMentionCounts":
+        for f in ("excluded", "kept_out", "kind_right", "relative", "resolved"):
+            setattr(self, f, getattr(self, f) + getattr(other, f))
+        return self
+
+    def as_dict(self) -> dict:
+        return {"excluded": self.excluded, "kept_out": self.kept_out, "kind_right": self.kind_right,
+                "relative": self.relative, "resolved": self.resolved}
+
+    def line(self) -> str:
+        return (f"written non-initiative years kept out of years {self.kept_out}/{self.excluded}, "
+                f"kind right {self.kind_right}/{self.excluded}; relative years resolved {self.resolved}/{self.relative}")
+
+
+def _occurrences(text: str, written: str) -> list[tuple[int, int]]:
+    out, pos = [], text.find(written)
+    while pos >= 0:
+        out.append((pos, pos + len(written)))
+        pos = text.find(written, pos + 1)
+    return out
+
+
+def score_year_mentions(case: Case, row: dict) -> YearMentionCounts:
+    """One case's written non-initiative years and relative years against the gold row. A gold
+    mention is found where its text is written in the case (the n-th listing of a text at its n-th
+    occurrence); Jirei's mention is the one whose span overlaps it."""
+    out = YearMentionCounts()
+    local = [dict(m, span=[m["span"][0] - case.span[0], m["span"][1] - case.span[0]]) for m in case.year_mentions]
+
+    def at(span: tuple[int, int] | None, relative: bool) -> dict | None:
+        if span is None:
+            return None
+        return next((m for m in local if bool(m.get("relative")) == relative
+                     and m["span"][0] < span[1] and span[0] < m["span"][1]), None)
+
+    seen: dict[str, int] = {}
+    for e in row.get("excluded_years", []):
+        out.excluded += 1
+        out.kept_out += e["year"] not in case.years
+        occ = _occurrences(case.text, e["text"])
+        m = at(occ[0] if occ else None, relative=False)
+        out.kind_right += m is not None and m.get("kind") == e["kind"] and m.get("year") == e["year"]
+    for r in row.get("relative_years", []):
+        out.relative += 1
+        occ = _occurrences(case.text, r["text"])
+        n = seen.get(r["text"], 0)
+        seen[r["text"]] = n + 1
+        m = at(occ[n] if n < len(occ) else None, relative=True)
+        out.resolved += m is not None and m.get("year") == r["year"]
+    return out
+
+
+@dataclass
 class EntityScores:
     system: str
     fields: dict[str, Counts] = field(default_factory=lambda: {f: Counts() for f in FIELDS})
@@ -112,6 +176,8 @@ class EntityScores:
     chars: int = 0
     # per document, scored with the rules developed on it switched off (RULES_DEVELOPED_ON)
     left_out: dict[str, dict[str, Counts]] = field(default_factory=dict)
+    # per document, the year mentions the gold lists apart from `years` (see `score_year_mentions`)
+    year_mentions: dict[str, "YearMentionCounts"] = field(default_factory=dict)
 
     def add(self, doc: str, fname: str, pred: set, gold: set, heading: str) -> None:
         self.fields[fname].add(pred, gold)
@@ -135,6 +201,7 @@ class EntityScores:
             # each document without the rules developed on it
             "cross_document": {f: c.as_dict() for f, c in _pooled(self, others, left_out=True).items()},
             "lead_accuracy": round(self.lead_correct / self.lead_total, 4) if self.lead_total else None,
+            "year_mentions": {d: c.as_dict() for d, c in self.year_mentions.items()},
             "seconds": round(self.seconds, 2),
             "chars": self.chars,
         }
@@ -213,6 +280,8 @@ def score_jirei(seeds: Path, golds: list[dict], doc_date: str | None = None) -> 
             pred = _pred_sets(case)
             for f in FIELDS:
                 scores.add(g["doc"], f, pred[f], gold[f], row["heading"])
+            scores.year_mentions.setdefault(g["doc"], YearMentionCounts())
+            scores.year_mentions[g["doc"]] += score_year_mentions(case, row)
             gold_lead = next((o["name"] for o in row["organisations"] if o["role"] == "lead"), None)
             if gold_lead:
                 scores.lead_total += 1
@@ -311,6 +380,15 @@ def format_table(jirei: EntityScores, baseline: EntityScores | None) -> str:
         lines.append(row("   pooled", _pooled(jirei, docs), _pooled(baseline, docs) if baseline else None))
         if any(d in jirei.left_out for d in docs):
             lines.append(row("   pooled, each without its rules", _pooled(jirei, docs, left_out=True), None))
+    if jirei.year_mentions:
+        lines.append("")
+        for title, docs in (("seeds", [d for d in jirei.year_mentions if d in RULES_WRITTEN_AGAINST]),
+                            ("real PDFs", [d for d in jirei.year_mentions if d not in RULES_WRITTEN_AGAINST])):
+            total = YearMentionCounts()
+            for d in docs:
+                total += jirei.year_mentions[d]
+            if docs:
+                lines.append(f"year mentions, {title}: {total.line()}")
     if jirei.lead_total:
         lines.append("")
         lines.append(f"lead organisation correct: {jirei.lead_correct}/{jirei.lead_total} = {jirei.lead_correct / jirei.lead_total:.3f}")

@@ -12,8 +12,9 @@ Public API
 
     ``form`` says how it is written (western, era, kanji, range, table, heading, relative …);
     ``kind`` what it is for: ``initiative``, ``statistic`` (`2020年10月時点`, `現状値(2014年度)`,
-    a budget's year, a table of figures), ``history`` (`2022年3月卒`, `2019年秋にデビューした`) or
-    ``target`` (see ``year_kind``).
+    a budget's year, a table of figures, `2010年には995人`), ``history`` (`2022年3月卒`,
+    `2019年秋にデビューした`, a cited law `(昭和22年法律第49号)`, an award won before), ``target``, or
+    ``publication`` (the issue's own date: `令和5年9月号`, `2020年11月17日 発行`) (see ``year_kind``).
 
     optional keys: ``month``, ``day``; ``end_year`` and ``end_stated`` for ranges; ``target``
     for future targets and horizons; ``antecedent`` for 同年/翌年/前年 resolved to an earlier mention.
@@ -549,8 +550,29 @@ def _heading_years(text: str) -> list[dict]:
 
 
 # What a year is for (``kind``): the initiative's own years, or a statistic's reference date,
-# an earlier event, a target. Only the initiative's years are the case's `years`.
-YEAR_KINDS = ("initiative", "statistic", "history", "target")
+# an earlier event, a target, the date of the report or issue itself. Only the initiative's years
+# are the case's `years`.
+YEAR_KINDS = ("initiative", "statistic", "history", "target", "publication")
+# `広報おといねっぷ 令和7年8月号`, `2024年3月31日発行`, `(2021年11月時点版)`: the issue's own date, printed
+# in a running header or a colophon that a case's text may hold.
+_PUBLICATION_AFTER = re.compile(r"^\s*(?:\d{1,2}\s*月\s*)?(?:\d{1,2}\s*日\s*)?(?:時点)?\s*(?:版|号|発行|発刊)(?![一-龥ぁ-ん])")
+# `2010年の人口は800人`, `2023年度の事業費は500万円`, `2019年の観光入込客数`: a figure's reference year.
+_STAT_SUBJECT_AFTER = re.compile(
+    r"^\s*(?:\d{1,2}\s*月\s*)?(?:末|度末)?\s*(?:の|における|時点の)\s*(?:総?人口|世帯数|高齢化率|出生数|転入者?数|転出者?数|"
+    r"(?:観光)?入込客?数|観光客数?|宿泊者数|来場者数|来館者数|利用者数|乗降客数|参加者数|就業者数|従業者数|事業所数|"
+    r"移住者数|売上高?|販売額|出荷額|生産額|製造品出荷額|事業費|予算額?|決算額?|歳入|歳出|交付額|寄附額|寄附件数|"
+    r"ふるさと納税(?:額|寄附額)?)")
+# `1990年の1,584人から2010年には995人`, `2019年度は3万人`: a figure given for the year.
+_FIGURE_AFTER = re.compile(
+    r"^\s*(?:\d{1,2}\s*月\s*)?(?:末|度末)?\s*(?:の|は|には|では|時点で|末で)\s*(?:約|およそ|計|延べ)?\s*[\d,.]+\s*"
+    r"(?:万|億|千)?\s*(?:人|世帯|件|円|戸|社|団体|か所|箇所|ヶ所|%|％|トン|台|泊|品目|校|名)(?![一-龥ァ-ヶ])")
+# `労働基準法(昭和22年法律第49号)`, `(平成二十年厚生労働省告示第五十九号)`, `(昭和63年3月14日付け基発150号)`:
+# the year of a cited law or notice, earlier history.
+_LAW_AFTER = re.compile(
+    r"^\s*(?:\d{1,2}\s*月\s*\d{1,2}\s*日\s*(?:付け?)?)?\s*[^\s。、()（）]{0,10}?"
+    r"(?:法律|政令|省令|府令|告示|条例|規則|通知|通達|訓令|基発)\s*(?:\d+\s*)?第?\s*[\d〇一二三四五六七八九十百千]+\s*号")
+# `2022年度グッドデザイン賞を受賞`, `2019年に…表彰を受けた`: an award won before, history of the case.
+_AWARD_CLAUSE = re.compile(r"受賞|表彰を受け|表彰され|賞を獲得|賞に選ばれ")
 # `2020年10月時点で参加企業は61法人`, `2025年5月現在`, `現状値(2014年度)`, `40人(2014年度)`, budgets.
 _STAT_AFTER = re.compile(r"^\s*(?:\d{1,2}\s*月\s*)?(?:\d{1,2}\s*日\s*)?(?:末\s*)?(?:時点|現在|調査|実績|の実績|国勢調査|統計|比)")
 _STAT_BEFORE = re.compile(r"(?:現状値|実績値|基準値|基準年|出典|資料)[\s:：]*[(（]?\s*$|[\d,.]+\s*(?:人|件|校|社|円|万円|億円|%|％|品目|事業|か所|回|組織)\s*[(（]\s*$")
@@ -578,13 +600,19 @@ def year_kind(d: dict, text: str) -> str:
         return "target"
     if d.get("form") in ("table", "table_era"):
         return "statistic" if _figures_follow(text, e) else "initiative"
-    if _STAT_AFTER.match(after) or _STAT_BEFORE.search(before):
+    if _PUBLICATION_AFTER.match(after):
+        return "publication"
+    if _STAT_AFTER.match(after) or _STAT_BEFORE.search(before) or _STAT_SUBJECT_AFTER.match(after) \
+            or _FIGURE_AFTER.match(after):
         return "statistic"
-    if _HISTORY_AFTER.match(after):
+    if _HISTORY_AFTER.match(after) or _LAW_AFTER.match(text[e:e + 40]):
         return "history"
     m = _CLAUSE_END.search(text, e, e + 40)
-    if _STAT_CLAUSE.search(text[e:m.start() if m else e + 40]):
+    clause = text[e:m.start() if m else e + 40]
+    if _STAT_CLAUSE.search(clause):
         return "statistic"
+    if _AWARD_CLAUSE.search(clause):
+        return "history"
     if _PAREN_REF.search(before) and re.match(r"^[^)）]{0,4}[)）]", after):
         return "statistic"  # `廃止候補駅(令和2年度末)`: the date a figure or list refers to
     return "initiative"

@@ -74,7 +74,8 @@ def test_fullwidth_digits_are_folded_and_spans_kept():
     ("2024(令和6)年3月31日までの間", 2024), ("令和6(2024)年度", 2024),
 ])
 def test_era_and_kanji(text, year):
-    assert years(text, "2025-10") == [year]
+    # the conversion; what the year is for is the kind's business (a cited law's year is history)
+    assert {m["year"] for m in find_year_mentions(text, "2025-10")} == {year}
 
 
 def test_era_one_mention_for_gannen_nendo():
@@ -217,6 +218,33 @@ def test_year_kind(text, kind):
     assert (ms[0]["year"] in years(text, "2025-08")) == (kind == "initiative")
 
 
+@pytest.mark.parametrize("text, kind", [
+    # the issue's own date in a running header or the colophon (village newsletters 2023-09, 2025-08)
+    ("広報おといねっぷ\n令和5年9月号 第588号\n◇印刷 (株)旭川アートプロセス", "publication"),
+    ("広報おといねっぷ\n令和7年8月号 第611号", "publication"),
+    ("2020年11月17日 発行", "publication"),
+    # a figure given for a year (the village strategy's population)
+    ("1990年の1,584人から2010年には995人(20年間で589人の減少)にまで人口が減少", "statistic"),
+    ("2023年度の事業費は500万円", "statistic"),
+    ("2019年の観光入込客数", "statistic"),
+    # the year of a cited law or notice (the MHLW model work rules and notice)
+    ("労働基準法(昭和22年法律第49号。以下「労基法」といいます。)第89条", "history"),
+    ("基本診療料の施設基準等(平成二十年厚生労働省告示第六十二号)の一部を次のように改正し", "history"),
+    ("「副業・兼業の場合における労働時間管理に係る労働基準法第38条第1項の解釈等について」(令和2年9月1日付け基発0901第3号)", "history"),
+    # an award won before
+    ("2022年度グッドデザイン賞を受賞", "history"),
+    ("2019年に地域づくり総務大臣表彰を受けた", "history"),
+    # and the initiative's own years stay
+    ("2019年に3社で協定を締結", "initiative"),
+    ("「令和元年 台風 15 号」の被災地に給水車を派遣", "initiative"),
+    ("2021年11月に開業する", "initiative"),
+])
+def test_written_years_that_are_not_the_initiatives(text, kind):
+    ms = [m for m in find_year_mentions(text, "2025-08") if not m["relative"]]
+    assert {m["kind"] for m in ms} == {kind}
+    assert bool(years(text, "2025-08")) == (kind == "initiative")
+
+
 def test_kpi_table_baseline_and_target():
     # the strategy's KPI header: the baseline is a statistic, the target year a target
     ms = find_year_mentions("現状値\n(2014年度)\n\n目標値\n(2019年度)", "2016")
@@ -277,3 +305,24 @@ def test_document_date_on_seeds(stem, date, method):
 
     info = find_document_date_info(ingest(SEEDS / f"{stem}.txt").text)
     assert (info["date"], info["method"]) == (date, method) if date else info is None
+
+
+# --- the gold's written non-initiative years and relative years, on the real PDFs -------------------
+
+def test_year_mentions_of_the_real_pdfs_against_the_gold(seeds_dir, pdfs_dir):
+    """Every year the gold lists apart from `years` (its kind) and every relative year (its resolution),
+    for the village strategy and the 2023-09 newsletter, read from the PDFs with the gold's case spans."""
+    from jirei.evaluation.entities import YearMentionCounts, gold_cases, load_entity_gold, score_year_mentions
+
+    golds = {g["doc"]: g for g in load_entity_gold()}
+    for doc, date, expected in (("otoineppu_sogosenryaku.pdf", None, (16, 16, 16, 1, 1)),
+                                ("otoineppu_kouhou_2023-09.pdf", "2023-09", (2, 2, 2, 1, 1))):
+        document, cases = gold_cases(seeds_dir, golds[doc])
+        total = YearMentionCounts()
+        for case, row in zip(cases, golds[doc]["cases"]):
+            case.year_mentions = [dict(m, span=[case.span[0] + m["span"][0], case.span[0] + m["span"][1]])
+                                  for m in find_year_mentions(case.text, date)]
+            case.years = stated_years(case.year_mentions)
+            assert case.years == row["years"], row["heading"]
+            total += score_year_mentions(case, row)
+        assert (total.excluded, total.kept_out, total.kind_right, total.relative, total.resolved) == expected, doc
