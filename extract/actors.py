@@ -470,14 +470,21 @@ def inherit(case, ctx: DocumentContext, places: list[dict], organisations: list[
             stated = p
     stated = stated or ctx.place
     places = list(places)
-    if stated is not None:
-        pref = stated.get("prefecture")
+    stated_places = [stated] if stated is not None else []
+    if not stated_places and ctx.chamber and rule_switches.on("places.chamber_report"):
+        # a local chamber's own report: its district (`豊岡商工会議所` → 豊岡市), stated where the
+        # chamber is named on the title pages
+        stated_places = [dict(p, span=list(ctx.chamber["span"])) for p in
+                         places_mod.places_implied_by_organisation(ctx.chamber["name"])]
+    if stated_places:
+        prefs = {p.get("prefecture") for p in stated_places}
         japan = [p for p in places if p.get("level") == "municipality"
-                 or (p.get("level") == "prefecture" and p.get("prefecture") != pref)]
+                 or (p.get("level") == "prefecture" and p.get("prefecture") not in prefs)]
         if not japan:
-            inherited = dict(stated)
-            inherited.update(source="document", span=list(stated["span"]))
-            places.append(inherited)
+            for p in stated_places:
+                inherited = dict(p)
+                inherited.update(source="document", span=list(p["span"]))
+                places.append(inherited)
     organisations = list(organisations)
     publisher = stated is not None and (ctx.own_publication or ctx.sections)
     # A government's own publication: its cases are its own unless another body leads them.

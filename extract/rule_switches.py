@@ -1,5 +1,5 @@
 """Named entity rules that can be switched off, so a rule is scored only on documents it was not
-developed on.
+developed on (and a test can show what a rule changes).
 
 A rule written while reading a real document's errors would flatter that document's figure. Each
 such rule has a name here; `jirei evaluate entities` scores every document with all rules, and,
@@ -25,8 +25,6 @@ RULES = {
     "places.title_page_first": "the document's own place is read first from its title page before the first "
                                "case (a town named in the first article is not the publisher)",
     "places.chamber_report": "a local chamber's own report: a case naming no place gets the chamber's city",
-    "years.relative_kind": "relative years (`同年`, `昨年一年間の…額`) get a kind like written years: "
-                           "the antecedent's or their own context's",
 }
 
 _OFF: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar("jirei_rules_off", default=frozenset())

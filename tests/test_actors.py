@@ -107,3 +107,28 @@ def test_the_title_page_outside_the_articles_names_the_publisher(pdfs_dir):
     assert ctx.place["span"][1] <= start
     with rule_switches.switched_off(["places.title_page_first"]):
         assert actors.document_context(doc.text, cases).place["municipality"] == "旭川市"
+
+
+def test_a_chambers_own_report_states_its_city_for_cases_naming_none(pdfs_dir):
+    """A local chamber's report (its title page names the chamber, no municipality): an article that
+    names no place gets the chamber's city, stated where the title page names the chamber. The
+    article is the 2023-09 newsletter's `夏の新たな風物詩!`, which names no place."""
+    from jirei.extract import rule_switches
+
+    news = ingest(pdfs_dir / "otoineppu_kouhou_2023-09.pdf").text
+    start = news.index("夏の新たな風物詩")
+    article = news[start:news.index("楽しまれていました。", start) + len("楽しまれていました。")]
+    title = "会議所だより\n豊岡商工会議所\n2025年10月号\n\n"
+    text = title + article
+    case = _case(text, len(title), len(text), "夏の新たな風物詩!")
+    ctx = actors.document_context(text, [case])
+    assert ctx.place is None and ctx.chamber["name"] == "豊岡商工会議所"
+    places, organisations = actors.inherit(case, ctx, _places(case), [])
+    assert [(p["municipality"], p["source"], p["implied_by"]) for p in places] == [("豊岡市", "document", "chamber")]
+    assert text[places[0]["span"][0]:places[0]["span"][1]] == "豊岡商工会議所"
+    assert [(o["name"], o["role"], o["source"]) for o in organisations] == [("豊岡商工会議所", "lead", "document")]
+    # a case naming its own municipality keeps it alone
+    own = [{"prefecture": "北海道", "municipality": "札幌市", "level": "municipality", "span": [len(title), len(title) + 2]}]
+    assert actors.inherit(case, ctx, own, [])[0] == own
+    with rule_switches.switched_off(["places.chamber_report"]):
+        assert actors.inherit(case, ctx, _places(case), [])[0] == []
