@@ -29,7 +29,8 @@ Public API
 Conventions (decided here, documented for the entity stage)
 -----------------------------------------------------------
 * A fiscal year is reported under its own number: 2024年度 / 令和6年度 -> year 2024, ``fiscal: True``.
-* Ranges: ``2019~2021年``, ``2019年から2021年まで`` -> one mention, ``year`` 2019, ``end_year`` 2021,
+* Ranges: ``2019~2021年``, ``2019年から2021年まで``, abbreviated eras ``H30~R2年度``, ``R6~R8``,
+  ``R5.4~R6.3`` -> one mention, ``year`` 2019, ``end_year`` 2021,
   ``end_stated: True``: both ends are stated years (the years between are not).
   Durations: ``2019年4月から5年間`` -> ``end_year`` 2024 (the last month covered is 2024年3月),
   ``2019年から5年間`` / ``2019年度から5年間`` -> 2023 (five years counted inclusively);
@@ -188,6 +189,10 @@ _PATTERNS = [
     rf"(?<![A-Za-z0-9])(?:(?P<dera>{_ERA_NAMES}){_SP}(?P<dn>元|\d{{1,2}})[./](?P<dmon>\d{{1,2}})(?:[./](?P<dday>\d{{1,2}}))?"
     rf"|(?P<dera2>[MTSHR])\.?{_SP}(?P<dn2>元|\d{{1,2}})(?P<dsep>[./])(?P<dmon2>\d{{1,2}})(?P=dsep)(?P<dday2>\d{{1,2}}))"
     rf"(?![\d/.]|[A-Za-z])",
+    # abbreviated 和暦 ranges: R6~R8, H30~R2年度, R5.4~R6.3, R6~8年度 (programme lists, slide decks)
+    rf"(?<![A-Za-z0-9])(?P<xa1>[MTSHR])\.?{_SP}(?P<xn1>元|\d{{1,2}})(?:[./](?P<xm1>\d{{1,2}}))?{_SP}(?:年度?)?{_SP}"
+    rf"[~〜～\-–—]{_SP}(?:(?P<xa2>[MTSHR])\.?{_SP}(?P<xn2>\d{{1,2}})(?:[./](?P<xm2>\d{{1,2}}))?{_SP}(?P<xfy>年度?)?"
+    rf"|(?P<xn3>\d{{1,2}}){_SP}(?P<xfy3>年度?))(?![\d.A-Za-z])",
     # abbreviated 和暦 with 年: R6年度, H30年
     rf"(?<![A-Za-z0-9])(?P<aera>[MTSHR])\.?{_SP}(?P<an>元|\d{{1,2}}){_SP}年(?P<afy>度)?{_NOT_AFTER_NEN}{_month('a')}",
     # dual notation: 2024(令和6)年3月31日, 令和6(2024)年度
@@ -289,6 +294,15 @@ def _from_match(m: re.Match, text: str) -> dict | None:
         if day and not 1 <= int(day) <= 31:
             return None
         return _base(m, text, y, "era_dotted", False, mon, day)
+    if g["xa1"]:
+        era2, n2 = (g["xa2"], g["xn2"]) if g["xa2"] else (g["xa1"], g["xn3"])
+        y1, y2 = era_to_year(g["xa1"], _num(g["xn1"]) or 0), era_to_year(era2, _num(n2) or 0)
+        months = [int(x) for x in (g["xm1"], g["xm2"]) if x]
+        if y1 is None or y2 is None or y2 < y1 or any(not 1 <= mo <= 12 for mo in months):
+            return None
+        d = _base(m, text, y1, "era_range", (g["xfy"] or g["xfy3"] or "") == "年度")
+        d["end_year"], d["end_stated"] = y2, True
+        return d
     if g["aera"]:
         y = era_to_year(g["aera"], _num(g["an"]) or 0)
         if y is None:

@@ -114,6 +114,18 @@ def test_ranges():
     assert years("令和2~4年度の3か年") == [2020, 2022]
 
 
+@pytest.mark.parametrize("text, start, end", [
+    # abbreviated eras in ranges, as programme lists and slide decks write periods
+    ("事業期間:R6~R8", 2024, 2026), ("H30~R2年度", 2018, 2020), ("R5.4~R6.3", 2023, 2024),
+    ("R6~8年度", 2024, 2026), ("R3~R5の3か年", 2021, 2023),
+])
+def test_abbreviated_era_ranges(text, start, end):
+    (m,) = find_year_mentions(text)
+    assert (m["year"], m["end_year"], m["end_stated"]) == (start, end, True)
+    assert years(text) == [start, end]
+    assert find_year_mentions("R5~R3") == [] and find_year_mentions("SR5~R6") == []
+
+
 def test_duration_end_is_computed_not_stated():
     m = one("包括共同研究を実施している(2019 年 4 月から 5 年間)。")          # 001 三菱ケミカル
     assert (m["year"], m["end_year"], m["end_stated"]) == (2019, 2024, False)
