@@ -449,17 +449,44 @@ def document_context(text: str, cases: list) -> DocumentContext:
     # `【兵庫県豊岡市】` lines outside the cases state the place of the cases below them.
     spans = sorted(c.span for c in cases)
     pos = 0
+    place_lines = rule_switches.on("places.place_title_lines")
     for line in text.splitlines(keepends=True):
         m = _SECTION_LINE.match(line)
-        if m and not any(s <= pos < e for s, e in spans):
-            ps = [p for p in places_mod.find_places(m.group(1)) if p.get("level") in ("municipality", "prefecture")]
-            if len(ps) == 1:
-                p = dict(ps[0])
-                off = pos + line.index(m.group(1))
+        if not any(s <= pos < e for s, e in spans):
+            p = None
+            if m:
+                ps = [p for p in places_mod.find_places(m.group(1)) if p.get("level") in ("municipality", "prefecture")]
+                p = dict(ps[0]) if len(ps) == 1 else None
+                body = m.group(1)
+            elif place_lines:
+                body = line.strip().strip(_TITLE_DECOR)
+                p = _qualified_municipality_line(body)
+            if p is not None:
+                off = pos + line.index(body)
                 p["span"] = [off + p["span"][0], off + p["span"][1]]
                 ctx.sections.append((pos, p))
         pos += len(line)
     return ctx
+
+
+_TITLE_DECOR = " \t\u3000■□◆◇●○◎▼▽▲△★☆・◉"
+
+
+def _qualified_municipality_line(body: str) -> dict | None:
+    """A line that is one municipality with its prefecture and nothing else (`兵庫県豊岡市`,
+    `北海道 東川町`, `東川町(北海道)`, `北海道上川郡東川町`): a case sheet's or a slide's place line."""
+    if not body or len(body) > 24:
+        return None
+    ps = places_mod.find_places(body)
+    if len(ps) != 1 or ps[0].get("level") != "municipality" or not ps[0].get("prefecture"):
+        return None
+    p = ps[0]
+    compact = re.sub(r"[\s()（）]", "", body)
+    pref, muni = p["prefecture"], p["municipality"]
+    whole = re.sub(r"\s", "", p["text"])
+    if compact in (pref + muni, muni + pref) or (whole == compact and compact.startswith(pref)):
+        return dict(p)
+    return None
 
 
 def inherit(case, ctx: DocumentContext, places: list[dict], organisations: list[dict]) -> tuple[list[dict], list[dict]]:

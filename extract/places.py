@@ -550,6 +550,8 @@ def _classify(text: str, ms: list[_M]) -> None:
         # a place qualifying the next one: 岐阜県飛騨市, 東京日比谷, 和歌山県の南紀白浜エリア
         if kind in ("pref", "pstem", "cstem", "muni", "ward") and nxt is not None and (left_ok or kind == "pref"):
             gap = text[m.end:nxt.start]
+            if kind == "pref" and gap in (" ", "\u3000", "  "):
+                gap = ""  # `北海道 東川町`, `兵庫県 豊岡市`: a case sheet's or a slide's place line
             if gap in ("", "の") and nxt.kind in ("muni", "ward", "former", "island", "district", "region", "cstem") and not (
                 nxt.kind == "region" and _starts(run, DIRECTIONS)
             ):
@@ -1020,7 +1022,20 @@ def find_places(text: str) -> list[dict]:
              and not re.match(r"から(?:も)?近[いくかけ]", text[p["span"][1]:p["span"][1] + 5])]
     if rule_switches.on("places.comparison"):
         found = _drop_comparisons(text, found)
-    return found
+    return _drop_bracketed_prefectures(text, found)
+
+
+def _drop_bracketed_prefectures(text: str, places: list[dict]) -> list[dict]:
+    """`東川町(北海道)`: a prefecture in brackets right after one of its municipalities qualifies it."""
+    out = []
+    for i, p in enumerate(places):
+        s, e = p["span"]
+        if p.get("level") == "prefecture" and text[s - 1:s] in ("(", "（") and text[e:e + 1] in (")", "）"):
+            if any(q.get("level") == "municipality" and q.get("prefecture") == p.get("prefecture")
+                   and q["span"][1] == s - 1 for q in places):
+                continue
+        out.append(p)
+    return out
 
 
 def _drop_comparisons(text: str, places: list[dict]) -> list[dict]:

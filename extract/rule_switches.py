@@ -24,6 +24,8 @@ RULES = {
                           "(`旭川展in旭川市民文化センター`) name the city where it is held",
     "places.title_page_first": "the document's own place is read first from its title page before the first "
                                "case (a town named in the first article is not the publisher)",
+    "places.place_title_lines": "a line outside every case that is one municipality with its prefecture "
+                                "(`兵庫県 豊岡市`, `東川町(北海道)`) states the place of the cases below it",
     "places.chamber_report": "a local chamber's own report: a case naming no place gets the chamber's city",
 }
 

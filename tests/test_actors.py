@@ -132,3 +132,28 @@ def test_a_chambers_own_report_states_its_city_for_cases_naming_none(pdfs_dir):
     assert actors.inherit(case, ctx, own, [])[0] == own
     with rule_switches.switched_off(["places.chamber_report"]):
         assert actors.inherit(case, ctx, _places(case), [])[0] == []
+
+
+def test_place_lines_of_case_sheets_state_the_place_of_the_cases_below(pdfs_dir):
+    """Two case sheets, each opened by a line naming one municipality with its prefecture
+    (`兵庫県 豊岡市`, `塩尻市(長野県)`), each holding an article that names no place (the 2025-08
+    newsletter's 村民運動会 and 八幡神社祭): each article gets its sheet's municipality, stated at the line."""
+    from jirei.extract import rule_switches
+
+    news = ingest(pdfs_dir / "otoineppu_kouhou_2025-08.pdf").text
+    a = news.index("大人も全員本気な村民運動会")
+    b = news.index("わっしょい!わっしょい!八幡神社祭")
+    first, second = news[a:b].strip(), news[b:news.index("お祭りを楽しみました。", b) + len("お祭りを楽しみました。")]
+    text = f"事例集\n\n■兵庫県 豊岡市\n{first}\n\n■塩尻市(長野県)\n{second}\n"
+    s1, s2 = text.index(first), text.index(second)
+    cases = [_case(text, s1, s1 + len(first), "大人も全員本気な村民運動会!"),
+             _case(text, s2, s2 + len(second), "わっしょい!わっしょい!八幡神社祭")]
+    ctx = actors.document_context(text, cases)
+    got = []
+    for case in cases:
+        places, organisations = actors.inherit(case, ctx, _places(case), [])
+        (p,) = places
+        got.append((p["municipality"], p["source"], text[p["span"][0]:p["span"][1]], organisations[0]["name"]))
+    assert got == [("豊岡市", "document", "兵庫県 豊岡市", "豊岡市"), ("塩尻市", "document", "塩尻市", "塩尻市")]
+    with rule_switches.switched_off(["places.place_title_lines"]):
+        assert actors.document_context(text, cases).sections == []

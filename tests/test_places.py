@@ -317,3 +317,14 @@ def test_a_numbered_event_named_by_its_city_is_held_there():
     from jirei.extract import rule_switches
     with rule_switches.switched_off(["places.event_venue"]):
         assert keys(text) == []
+
+
+def test_a_prefecture_spaced_or_bracketed_with_its_municipality_only_qualifies_it():
+    # the place lines of case sheets and slides; a prefecture written on its own stays
+    assert keys("北海道 東川町") == [("北海道", "東川町")]
+    assert keys("■兵庫県 豊岡市") == [("兵庫県", "豊岡市")]
+    assert keys("東川町(北海道)") == [("北海道", "東川町")]
+    assert keys("兵庫県 神戸市と大阪府 大阪市") == [("兵庫県", "神戸市"), ("大阪府", "大阪市")]
+    assert keys("東京都 杉並区・飯豊町") == [("東京都", "杉並区"), ("山形県", "飯豊町")]  # 003: a new prefecture resets
+    assert keys("神戸市(大阪府)") == [("兵庫県", "神戸市"), ("大阪府", None)]  # not its prefecture: two places
+    assert keys("長野県 の魅力") == [("長野県", None)]
