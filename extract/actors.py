@@ -374,7 +374,7 @@ def assign_roles(case, organisations: list[dict]) -> None:
 
 # --- document context ------------------------------------------------------------------------------
 
-_PUBLISHER = re.compile(r"広報|総合戦略|振興計画|総合計画|基本計画|役場|市役所|町役場|村役場|県庁|府庁|道庁|都庁|"
+_PUBLISHER = re.compile(r"広報|市報|町報|村報|区報|総合戦略|振興計画|総合計画|基本計画|役場|市役所|町役場|村役場|県庁|府庁|道庁|都庁|"
                         r"public relations|議会だより", re.I)
 _SECTION_LINE = re.compile(r"^\s*【([^】]{2,20})】\s*$")
 
@@ -413,6 +413,28 @@ def _kana_title_municipality(front: str) -> dict | None:
     return None
 
 
+# `広報東川`, `町報 ちっぷべつ`'s kanji sibling `市報 松本市`: a newsletter named after its municipality.
+_NEWSLETTER_NAME = re.compile(r"(?:広報|市報|町報|村報|区報)[\s\u3000]*([\u4e00-\u9fff々ヶ]{2,6})")
+
+
+def _newsletter_name_municipality(front: str) -> dict | None:
+    """The municipality a newsletter's name writes in kanji, with or without 市町村 (`広報東川` →
+    北海道東川町), when the name is one municipality's."""
+    for m in _NEWSLETTER_NAME.finditer(front):
+        name = m.group(1)
+        found = [p for p in places_mod.find_places(name) if p.get("level") == "municipality" and not p.get("ambiguous")]
+        if len(found) == 1 and found[0]["span"][0] == 0:
+            p = found[0]
+        else:
+            hits = places_mod.lookup_municipality(name) if not name.endswith(("市", "町", "村", "区")) else []
+            if len(hits) != 1 or hits[0].get("ambiguous"):
+                continue
+            p = dict(hits[0], text=name, span=[0, len(name)])
+        s = m.start(1) + p["span"][0]
+        return dict(p, text=front[s:s + len(p["text"])], span=[s, s + len(p["text"])])
+    return None
+
+
 def document_context(text: str, cases: list) -> DocumentContext:
     ctx = DocumentContext()
     if not cases:
@@ -425,9 +447,11 @@ def document_context(text: str, cases: list) -> DocumentContext:
         # What the title page states before the first case comes first (kanji, then a kana title):
         # a town named in the first article's body (`第22回旭川展`) is not the publisher.
         title_page = text[:first]
-        ctx.place = _title_page_municipality(title_page) or _kana_title_municipality(title_page)
+        ctx.place = (_title_page_municipality(title_page) or _kana_title_municipality(title_page)
+                     or _newsletter_name_municipality(title_page))
     if ctx.place is None:
-        ctx.place = _title_page_municipality(front) or _kana_title_municipality(front)
+        ctx.place = (_title_page_municipality(front) or _kana_title_municipality(front)
+                     or _newsletter_name_municipality(front))
     if ctx.place is None and _PUBLISHER.search(front):
         # A prefecture's own list of programmes: its name written on the title pages, and no other.
         prefs = [p for p in places_mod.find_places(front) if p.get("level") == "prefecture" and not p.get("implied_by")]

@@ -4,6 +4,8 @@ inheritance by the cases that name none."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from jirei.extract import actors
@@ -157,3 +159,20 @@ def test_place_lines_of_case_sheets_state_the_place_of_the_cases_below(pdfs_dir)
     assert got == [("豊岡市", "document", "兵庫県 豊岡市", "豊岡市"), ("塩尻市", "document", "塩尻市", "塩尻市")]
     with rule_switches.switched_off(["places.place_title_lines"]):
         assert actors.document_context(text, cases).sections == []
+
+
+def test_a_newsletter_named_after_its_municipality_in_kanji(pdfs_dir):
+    """`広報東川`, `市報松本`: the newsletter's name is its municipality's, with or without 市町村, written
+    once. The 2023-09 newsletter's title page with its kana title written in kanji (`広報 音威子府`)."""
+    doc = ingest(pdfs_dir / "otoineppu_kouhou_2023-09.pdf")
+    start = doc.text.index("夏の新たな風物詩")
+    end = doc.text.index("楽しまれていました。", start) + len("楽しまれていました。")
+    title_page = re.sub(r"おといねっぷ", "", doc.text[:start]).replace("広報", "広報 音威子府", 1)
+    text = title_page + doc.text[start:end]
+    case = _case(text, len(title_page), len(text), "夏の新たな風物詩!")
+    ctx = actors.document_context(text, [case])
+    assert (ctx.place["municipality"], ctx.place["text"]) == ("音威子府村", "音威子府") and ctx.own_publication
+    assert text[ctx.place["span"][0]:ctx.place["span"][1]] == "音威子府"
+    assert actors._newsletter_name_municipality("市報松本 No.123")["municipality"] == "松本市"
+    # a name two municipalities share decides nothing
+    assert actors._newsletter_name_municipality("町報 中川") is None and actors._newsletter_name_municipality("広報 府中") is None
