@@ -376,6 +376,9 @@ def assign_roles(case, organisations: list[dict]) -> None:
 
 _PUBLISHER = re.compile(r"広報|市報|町報|村報|区報|総合戦略|振興計画|総合計画|基本計画|役場|市役所|町役場|村役場|県庁|府庁|道庁|都庁|"
                         r"public relations|議会だより", re.I)
+# A prefecture's department signing the title page: `長野県企画振興部`, `北海道総合政策部地域振興課`.
+_GOV_OFFICE = re.compile(r"(?<![\u4e00-\u9fff])((?:北海道|東京都|(?:京都|大阪)府|[\u4e00-\u9fff]{2,3}県))"
+                         r"[\u4e00-\u9fff][\u3040-\u309f\u4e00-\u9fff]{1,9}?(?:部|局)(?:[\u4e00-\u9fff]{2,8}?(?:課|室))?(?![\u4e00-\u9fff])")
 _SECTION_LINE = re.compile(r"^\s*【([^】]{2,20})】\s*$")
 
 
@@ -452,14 +455,21 @@ def document_context(text: str, cases: list) -> DocumentContext:
     if ctx.place is None:
         ctx.place = (_title_page_municipality(front) or _kana_title_municipality(front)
                      or _newsletter_name_municipality(front))
-    if ctx.place is None and _PUBLISHER.search(front):
-        # A prefecture's own list of programmes: its name written on the title pages, and no other.
+    office = _GOV_OFFICE.search(text[:first]) if rule_switches.on("places.government_office") else None
+    if ctx.place is None and (_PUBLISHER.search(front) or office):
+        # A prefecture's own list of programmes: its name written on the title pages, and no other;
+        # twice, or once as the signature of one of its departments (`長野県企画振興部`).
         prefs = [p for p in places_mod.find_places(front) if p.get("level") == "prefecture" and not p.get("implied_by")]
-        if len({p["prefecture"] for p in prefs}) == 1 and front.count(prefs[0]["text"]) >= 2:
+        if office:
+            signed = [dict(p, text=office.group(1), span=[office.start(1), office.end(1)])
+                      for p in places_mod.find_places(office.group(1)) if p.get("level") == "prefecture"]
+            if signed and all(p["prefecture"] == signed[0]["prefecture"] for p in prefs):
+                ctx.place = signed[0]
+        elif len({p["prefecture"] for p in prefs}) == 1 and front.count(prefs[0]["text"]) >= 2:
             ctx.place = dict(prefs[0])
     if ctx.place is not None:
         ctx.place = {k: v for k, v in ctx.place.items() if k not in ("source",)}
-        ctx.own_publication = bool(_PUBLISHER.search(front))
+        ctx.own_publication = bool(_PUBLISHER.search(front) or office)
     # a chamber named inside a case (one row of a list, one article) does not publish the document
     chambers = [m for m in re.finditer(r"[^\s、。「」()（）|]{1,10}商工会議所", front)
                 if not m.group().startswith(("日本", "日商")) and not any(s <= m.start() < e for s, e in

@@ -26,6 +26,8 @@ RULES = {
                                "case (a town named in the first article is not the publisher)",
     "places.place_title_lines": "a line outside every case that is one municipality with its prefecture "
                                 "(`兵庫県 豊岡市`, `東川町(北海道)`) states the place of the cases below it",
+    "places.government_office": "a prefecture's department signing the title page (`長野県企画振興部`) makes the "
+                                "document that prefecture's own publication, its name the document's place",
     "places.chamber_report": "a local chamber's own report: a case naming no place gets the chamber's city",
 }
 

@@ -176,3 +176,24 @@ def test_a_newsletter_named_after_its_municipality_in_kanji(pdfs_dir):
     assert actors._newsletter_name_municipality("市報松本 No.123")["municipality"] == "松本市"
     # a name two municipalities share decides nothing
     assert actors._newsletter_name_municipality("町報 中川") is None and actors._newsletter_name_municipality("広報 府中") is None
+
+
+def test_a_prefectures_list_signed_by_its_department(pdfs_dir):
+    """A prefecture's list of programmes, its title page signed once by a department
+    (`長野県企画振興部`): its programmes naming no place get the prefecture, which leads them.
+    The programme is the 2025-08 newsletter's `大人も全員本気な村民運動会!`, which names no place."""
+    from jirei.extract import rule_switches
+
+    news = ingest(pdfs_dir / "otoineppu_kouhou_2025-08.pdf").text
+    a = news.index("大人も全員本気な村民運動会")
+    article = news[a:news.index("わっしょい!わっしょい!八幡神社祭")].strip()
+    title = "令和7年度 地域づくりの取組一覧\n長野県企画振興部地域振興課\n\n"
+    text = title + article
+    case = _case(text, len(title), len(text), "大人も全員本気な村民運動会!")
+    ctx = actors.document_context(text, [case])
+    assert (ctx.place["prefecture"], ctx.place["level"], ctx.own_publication) == ("長野県", "prefecture", True)
+    places, organisations = actors.inherit(case, ctx, _places(case), [])
+    assert [(p["prefecture"], p["municipality"], p["source"]) for p in places] == [("長野県", None, "document")]
+    assert (organisations[0]["name"], organisations[0]["role"], organisations[0]["kind"]) == ("長野県", "lead", "government")
+    with rule_switches.switched_off(["places.government_office"]):
+        assert actors.document_context(text, [case]).place is None
