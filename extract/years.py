@@ -14,7 +14,8 @@ Public API
     ``kind`` what it is for: ``initiative``, ``statistic`` (`2020年10月時点`, `現状値(2014年度)`,
     a budget's year, a table of figures, `2010年には995人`), ``history`` (`2022年3月卒`,
     `2019年秋にデビューした`, a cited law `(昭和22年法律第49号)`, an award won before), ``target``, or
-    ``publication`` (the issue's own date: `令和5年9月号`, `2020年11月17日 発行`) (see ``year_kind``).
+    ``publication`` (the issue's own date: `令和5年9月号`, `2020年11月17日 発行`) (see ``year_kind``);
+    relative mentions get a kind from their context too (`昨年度実績`: statistic).
 
     optional keys: ``month``, ``day``; ``end_year`` and ``end_stated`` for ranges; ``target``
     for future targets and horizons; ``antecedent`` for 同年/翌年/前年 resolved to an earlier mention.
@@ -545,7 +546,7 @@ def find_year_mentions(text: str, doc_date: str | None = None) -> list[dict]:
                 d["end_stated"] = False
                 d["end_target"] = True
         d["text"] = text[d["span"][0]:d["span"][1]]
-        d["kind"] = "initiative" if d["relative"] else year_kind(d, folded)
+        d["kind"] = year_kind(d, folded)  # relative ones too: `昨年度実績` is a statistic
         out.append(d)
         if d.get("year") is not None:
             prev = d

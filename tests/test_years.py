@@ -338,3 +338,15 @@ def test_year_mentions_of_the_real_pdfs_against_the_gold(seeds_dir, pdfs_dir):
             assert case.years == row["years"], row["heading"]
             total += score_year_mentions(case, row)
         assert (total.excluded, total.kept_out, total.kind_right, total.relative, total.resolved) == expected, doc
+
+
+def test_relative_years_get_a_kind_from_their_context_too():
+    # never in `years`; their kind says what they date
+    kinds = lambda t: [(m["text"], m["year"], m["kind"]) for m in find_year_mentions(t, "2025-08") if m["relative"]]
+    assert kinds("昨年度実績:参加者120名") == [("昨年度", 2024, "statistic")]
+    assert kinds("今年度予算で整備") == [("今年度", 2025, "statistic")]
+    assert kinds("昨年受賞した") == [("昨年", 2024, "history")]
+    # the 2025-08 and 2021-04 newsletters: the initiative's own
+    assert kinds("今年も開催!2025木の手づくり展") == [("今年", 2025, "initiative")]
+    assert kinds("昨年末に北大中川研究林様より寄託を受けました!") == [("昨年", 2024, "initiative")]
+    assert years("昨年度実績:参加者120名", "2025-08") == [] and years("今年も開催!", "2025-08") == []
