@@ -547,10 +547,18 @@ def find_year_mentions(text: str, doc_date: str | None = None) -> list[dict]:
                 d["end_target"] = True
         d["text"] = text[d["span"][0]:d["span"][1]]
         d["kind"] = year_kind(d, folded)  # relative ones too: `昨年度実績` is a statistic
+        if (d["kind"] == "initiative" and not d["relative"] and doc_month is not None and d.get("year") == doc_year
+                and d.get("month") == doc_month and "day" not in d and "end_year" not in d
+                and _line_only_date(folded, d) and not _DATE_LABEL_BEFORE.search(folded, 0, d["span"][0])):
+            d["kind"] = "publication"  # `令和7年8月` alone on a line of an August 2025 issue: its running header
         out.append(d)
         if d.get("year") is not None:
             prev = d
     return out
+
+
+# A field label on the line before a date (`日時\n2025年8月`): the date is the event's, not the issue's.
+_DATE_LABEL_BEFORE = re.compile(r"(?:日時|開催日|日程|期間|時期|開催|とき|いつ)[\s:：]*\n[ \t]*$")
 
 
 # `今年も開催!2025木の手づくり展`: a bare year that opens an event's title, in the first line only.

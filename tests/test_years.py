@@ -350,3 +350,14 @@ def test_relative_years_get_a_kind_from_their_context_too():
     assert kinds("今年も開催!2025木の手づくり展") == [("今年", 2025, "initiative")]
     assert kinds("昨年末に北大中川研究林様より寄託を受けました!") == [("昨年", 2024, "initiative")]
     assert years("昨年度実績:参加者120名", "2025-08") == [] and years("今年も開催!", "2025-08") == []
+
+
+def test_the_issues_month_alone_on_a_line_is_its_running_header():
+    # the 2025-08 newsletter's issue month printed above an article; a dated day stays the case's
+    assert [(m["year"], m["kind"]) for m in find_year_mentions("八幡神社祭\n令和7年8月\n7月22日(火)に宵宮祭", "2025-08")] == [
+        (2025, "publication")]
+    assert [m["kind"] for m in find_year_mentions("令和7年7月\n", "2025-08")] == ["initiative"]
+    assert [m["kind"] for m in find_year_mentions("2025年8月1日\n", "2025-08")] == ["initiative"]
+    assert [m["kind"] for m in find_year_mentions("令和7年8月\n", None)] == ["initiative"]  # no issue date known
+    # a field's value: the event's date
+    assert [m["kind"] for m in find_year_mentions("日時\n2025年8月\n場所", "2025-08")] == ["initiative"]
