@@ -416,7 +416,7 @@ def _kana_title_municipality(front: str) -> dict | None:
     return None
 
 
-# `広報東川`, `町報 ちっぷべつ`'s kanji sibling `市報 松本市`: a newsletter named after its municipality.
+# `広報東川`, `市報松本`, `広報 東川町`: a newsletter named after its municipality in kanji.
 _NEWSLETTER_NAME = re.compile(r"(?:広報|市報|町報|村報|区報)[\s\u3000]*([\u4e00-\u9fff々ヶ]{2,6})")
 
 
