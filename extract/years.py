@@ -29,7 +29,7 @@ Public API
 
 Conventions (decided here, documented for the entity stage)
 -----------------------------------------------------------
-* A fiscal year is reported under its own number: 2024年度 / 令和6年度 -> year 2024, ``fiscal: True``.
+* A fiscal year is reported under its own number: 2024年度 / 令和6年度 / FY2024 -> year 2024, ``fiscal: True``.
 * Ranges: ``2019~2021年``, ``2019年から2021年まで``, abbreviated eras ``H30~R2年度``, ``R6~R8``,
   ``R5.4~R6.3`` -> one mention, ``year`` 2019, ``end_year`` 2021,
   ``end_stated: True``: both ends are stated years (the years between are not).
@@ -200,6 +200,10 @@ _PATTERNS = [
     rf"(?:(?P<py>(?:18|19|20)\d{{2}}){_SP}[(（]{_SP}(?:{_ERA_NAMES}|[MTSHR]){_SP}(?:元|\d{{1,2}}|[{_KNUM}]{{1,3}}){_SP}[)）]"
     rf"|(?P<pera>{_ERA_NAMES}|[MTSHR]){_SP}(?P<pn>元|\d{{1,2}}|[{_KNUM}]{{1,3}}){_SP}[(（]{_SP}(?P<py2>(?:18|19|20)\d{{2}}){_SP}[)）])"
     rf"{_SP}年(?P<pfy>度)?{_NOT_AFTER_NEN}{_month('p')}",
+    # fiscal years written the English way on slides: FY2024
+    rf"(?<![A-Za-z0-9])FY{_SP}(?P<fyy>(?:19|20)\d{{2}})(?![\d])",
+    # the open start of an abbreviated-era period: R6.4~ (programme lists, slides)
+    rf"(?<![A-Za-z0-9])(?P<oera>[MTSHR])\.?{_SP}(?P<on>元|\d{{1,2}})[./](?P<omon>\d{{1,2}})(?={_SP}[~〜～])",
     # 西暦 ranges: 2019~2021年, 2016~18年度, 2019-2021年度
     rf"(?<![\d,.\-/])(?P<ry1>(?:18|19|20)\d{{2}}){_SP}(?:年度?)?{_SP}[~〜～\-–—―−]{_SP}(?P<ry2>(?:18|19|20)?\d{{2}}){_SP}年(?P<ryfy>度)?",
     # 西暦: 2019年, 2019 年 9 月, 2024年度, 二〇一九年
@@ -295,6 +299,13 @@ def _from_match(m: re.Match, text: str) -> dict | None:
         if day and not 1 <= int(day) <= 31:
             return None
         return _base(m, text, y, "era_dotted", False, mon, day)
+    if g["fyy"]:
+        return _base(m, text, int(g["fyy"]), "fiscal_en", True)
+    if g["oera"]:
+        y = era_to_year(g["oera"], _num(g["on"]) or 0)
+        if y is None or not _valid_month(int(g["omon"])):
+            return None
+        return _base(m, text, y, "era_dotted", False, g["omon"])
     if g["xa1"]:
         era2, n2 = (g["xa2"], g["xn2"]) if g["xa2"] else (g["xa1"], g["xn3"])
         y1, y2 = era_to_year(g["xa1"], _num(g["xn1"]) or 0), era_to_year(era2, _num(n2) or 0)
@@ -603,6 +614,7 @@ _STAT_CLAUSE = re.compile(r"予算|決算|歳入|歳出|アンケート|調査�
 _TARGET_NEAR = re.compile(r"(?:目標値|目標年度?|計画期間)[\s:：]*[(（]?\s*$|→[^\n→]{0,12}$")
 # `2019年秋にデビューした`, `2022年3月卒`, `2021年度卒`, a closure, a previous award.
 _HISTORY_AFTER = re.compile(r"^\s*(?:\d{1,2}\s*月\s*)?(?:[春夏秋冬]\s*)?(?:に|の)?\s*(?:卒|デビュー|廃止|廃線|閉校|閉鎖|休止|撤退|解散|合併|受賞|表彰)")
+_YEAR_GLOSS_BEFORE = re.compile(r"\d\s*年度?\s*[(（]\s*$")  # `2024年(令和6年)`: the same year in the other calendar
 _PAREN_REF = re.compile(r"[^\d\s(（][(（]\s*$")
 
 
@@ -636,7 +648,7 @@ def year_kind(d: dict, text: str) -> str:
         return "statistic"
     if _AWARD_CLAUSE.search(clause):
         return "history"
-    if _PAREN_REF.search(before) and re.match(r"^[^)）]{0,4}[)）]", after):
+    if _PAREN_REF.search(before) and not _YEAR_GLOSS_BEFORE.search(before) and re.match(r"^[^)）]{0,4}[)）]", after):
         return "statistic"  # `廃止候補駅(令和2年度末)`: the date a figure or list refers to
     return "initiative"
 

@@ -361,3 +361,15 @@ def test_the_issues_month_alone_on_a_line_is_its_running_header():
     assert [m["kind"] for m in find_year_mentions("令和7年8月\n", None)] == ["initiative"]  # no issue date known
     # a field's value: the event's date
     assert [m["kind"] for m in find_year_mentions("日時\n2025年8月\n場所", "2025-08")] == ["initiative"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    # slides' and programme lists' notations
+    ("FY2024から実証開始", [(2024, True, "initiative")]),
+    ("R6.4~ 運行開始", [(2024, False, "initiative")]),
+    # a year glossed in the other calendar is one year of one kind
+    ("2024年(令和6年)に開始", [(2024, False, "initiative"), (2024, False, "initiative")]),
+])
+def test_slide_notations(text, expected):
+    assert [(m["year"], m["fiscal"], m["kind"]) for m in find_year_mentions(text, "2025-10")] == expected
+    assert find_year_mentions("MFY2024") == [] and find_year_mentions("R6.13~") == []
