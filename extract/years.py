@@ -560,6 +560,7 @@ def find_year_mentions(text: str, doc_date: str | None = None) -> list[dict]:
         d["kind"] = year_kind(d, folded)  # relative ones too: `昨年度実績` is a statistic
         if (d["kind"] == "initiative" and not d["relative"] and doc_month is not None and d.get("year") == doc_year
                 and d.get("month") == doc_month and "day" not in d and "end_year" not in d
+                and folded.strip() != folded[d["span"][0]:d["span"][1]]  # a header is a line among others
                 and _line_only_date(folded, d) and not _DATE_LABEL_BEFORE.search(folded, 0, d["span"][0])):
             d["kind"] = "publication"  # `令和7年8月` alone on a line of an August 2025 issue: its running header
         out.append(d)
