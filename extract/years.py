@@ -606,6 +606,8 @@ _FIGURE_AFTER = re.compile(
 _LAW_AFTER = re.compile(
     r"^\s*(?:\d{1,2}\s*月\s*\d{1,2}\s*日\s*(?:付け?)?)?\s*[^\s。、()（）]{0,10}?"
     r"(?:法律|政令|省令|府令|告示|条例|規則|通知|通達|訓令|基発)\s*(?:\d+\s*)?第?\s*[\d〇一二三四五六七八九十百千]+\s*号")
+# `平成18年に旧A町と合併`: a merger of municipalities, earlier history.
+_MERGER_CLAUSE = re.compile(r"と(?:の)?(?:新設|編入)?合併")
 # `2022年度グッドデザイン賞を受賞`, `2019年に…表彰を受けた`: an award won before, history of the case.
 _AWARD_CLAUSE = re.compile(r"受賞|表彰を受け|表彰され|賞を獲得|賞に選ばれ")
 # `2020年10月時点で参加企業は61法人`, `2025年5月現在`, `現状値(2014年度)`, `40人(2014年度)`, budgets.
@@ -614,7 +616,9 @@ _STAT_BEFORE = re.compile(r"(?:現状値|実績値|基準値|基準年|出典|�
 _STAT_CLAUSE = re.compile(r"予算|決算|歳入|歳出|アンケート|調査では|までに\s*[\d,]+")
 _TARGET_NEAR = re.compile(r"(?:目標値|目標年度?|計画期間)[\s:：]*[(（]?\s*$|→[^\n→]{0,12}$")
 # `2019年秋にデビューした`, `2022年3月卒`, `2021年度卒`, a closure, a previous award.
-_HISTORY_AFTER = re.compile(r"^\s*(?:\d{1,2}\s*月\s*)?(?:[春夏秋冬]\s*)?(?:に|の)?\s*(?:卒|デビュー|廃止|廃線|閉校|閉鎖|休止|撤退|解散|合併|受賞|表彰)")
+_HISTORY_AFTER = re.compile(r"^\s*(?:\d{1,2}\s*月\s*)?(?:\d{1,2}\s*日\s*)?(?:末|度末)?\s*(?:[春夏秋冬]\s*)?"
+                            r"(?:に|の|で|をもって|を以て)?\s*(?:卒|デビュー|受賞|表彰|"
+                            r"(?:廃止|廃線|廃校|閉校|閉鎖|閉店|休止|撤退|解散|合併)(?=し|さ|と|後|に|。|、|$|\s))")
 _YEAR_GLOSS_BEFORE = re.compile(r"\d\s*年度?\s*[(（]\s*$")  # `2024年(令和6年)`: the same year in the other calendar
 _PAREN_REF = re.compile(r"[^\d\s(（][(（]\s*$")
 
@@ -647,7 +651,7 @@ def year_kind(d: dict, text: str) -> str:
     clause = text[e:m.start() if m else e + 40]
     if _STAT_CLAUSE.search(clause):
         return "statistic"
-    if _AWARD_CLAUSE.search(clause):
+    if _AWARD_CLAUSE.search(clause) or _MERGER_CLAUSE.search(clause):
         return "history"
     if _PAREN_REF.search(before) and not _YEAR_GLOSS_BEFORE.search(before) and re.match(r"^[^)）]{0,4}[)）]", after):
         return "statistic"  # `廃止候補駅(令和2年度末)`: the date a figure or list refers to

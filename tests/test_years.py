@@ -373,3 +373,15 @@ def test_the_issues_month_alone_on_a_line_is_its_running_header():
 def test_slide_notations(text, expected):
     assert [(m["year"], m["fiscal"], m["kind"]) for m in find_year_mentions(text, "2025-10")] == expected
     assert find_year_mentions("MFY2024") == [] and find_year_mentions("R6.13~") == []
+
+
+@pytest.mark.parametrize("text, kind", [
+    # the year a line, a school or a service closed, a merger: history (the issue's "the year a line closed")
+    ("旧国鉄天北線は1989年に廃線となった", "history"),
+    ("2021年3月末で廃止された", "history"), ("2019年3月をもって休止", "history"), ("2014年の廃校後", "history"),
+    ("平成18年に旧町と合併", "history"),
+    # a closed school put to use by the initiative: its own year
+    ("2024年に廃校を活用した施設を開設", "initiative"),
+])
+def test_closures_and_mergers_are_history(text, kind):
+    assert [m["kind"] for m in find_year_mentions(text, "2025-08")] == [kind]
