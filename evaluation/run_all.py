@@ -15,6 +15,7 @@ Figure names:
   segmentation.by_doc.<doc>.{precision,recall,f1,ends_included}
   entities.<system>.<field>.{precision,recall,f1}              system: jirei, stock_ner
   entities.<system>.by_doc.<doc>.<field>.f1
+  entities.<system>.cross_document.<field>.f1                 the real PDFs, each without its rules
   entities.jirei.lead_accuracy
   classification.<system>.<part>.<metric>                      system: jirei, char_tfidf_lr, majority;
                                                                part: all, 001_part_II, 003_slides, …
@@ -230,6 +231,9 @@ def entity_figures(entities: dict[str, dict]) -> dict[str, float]:
         for doc, fields in scores["per_doc"].items():
             for f in FIELDS:
                 figures[f"entities.{system}.by_doc.{_key(doc)}.{f}.f1"] = fields[f]["f1"]
+        # the real documents pooled, each without the rules developed on it
+        for f, counts in scores.get("cross_document", {}).items():
+            figures[f"entities.{system}.cross_document.{f}.f1"] = counts["f1"]
     return figures
 
 

@@ -43,6 +43,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from jirei.extract import organisations as orgs
+from jirei.extract import rule_switches
 from jirei.extract import places as places_mod
 
 KINDS = ("company", "government", "chamber", "school", "association", "cooperative", "other")
@@ -373,8 +374,11 @@ def assign_roles(case, organisations: list[dict]) -> None:
 
 # --- document context ------------------------------------------------------------------------------
 
-_PUBLISHER = re.compile(r"広報|総合戦略|振興計画|総合計画|基本計画|役場|市役所|町役場|村役場|県庁|府庁|道庁|都庁|"
+_PUBLISHER = re.compile(r"広報|市報|町報|村報|区報|総合戦略|振興計画|総合計画|基本計画|役場|市役所|町役場|村役場|県庁|府庁|道庁|都庁|"
                         r"public relations|議会だより", re.I)
+# A prefecture's department signing the title page: `長野県企画振興部`, `北海道総合政策部地域振興課`.
+_GOV_OFFICE = re.compile(r"(?<![\u4e00-\u9fff])((?:北海道|東京都|(?:京都|大阪)府|[\u4e00-\u9fff]{2,3}県))"
+                         r"[\u4e00-\u9fff][\u3040-\u309f\u4e00-\u9fff]{1,9}?(?:部|局)(?:[\u4e00-\u9fff]{2,8}?(?:課|室))?(?![\u4e00-\u9fff])")
 _SECTION_LINE = re.compile(r"^\s*【([^】]{2,20})】\s*$")
 
 
@@ -387,6 +391,53 @@ class DocumentContext:
     aliases: dict[str, str] = field(default_factory=dict)  # `(以下、『実行委員会』)` → the full name
 
 
+def _title_page_municipality(front: str) -> dict | None:
+    """The municipality written most on the title pages: at least twice, and two thirds of the
+    municipality mentions there."""
+    found = [p for p in places_mod.find_places(front) if p.get("level") == "municipality" and not p.get("implied_by")]
+    # How often each municipality is written on the title pages (find_places gives first mentions).
+    counts = {p["municipality"]: front.count(p["text"]) for p in found}
+    if counts:
+        top = max(counts, key=counts.get)
+        if counts[top] >= 2 and counts[top] * 3 >= sum(counts.values()) * 2:
+            return dict(next(p for p in found if p["municipality"] == top))
+    return None
+
+
+def _kana_title_municipality(front: str) -> dict | None:
+    """A municipality written in kana next to a publication word (`広報 おといねっぷ`)."""
+    for m in re.finditer(r"(?<![ぁ-ゖ])[ぁ-ゖ]{4,10}(?![ぁ-ゖ])", front):
+        near = front[max(0, m.start() - 12): m.end() + 12]
+        if not _PUBLISHER.search(near):
+            continue
+        p = municipality_by_reading(m.group())
+        if p:
+            return dict(p, text=m.group(), span=[m.start(), m.end()])
+    return None
+
+
+# `広報東川`, `市報松本`, `広報 東川町`: a newsletter named after its municipality in kanji.
+_NEWSLETTER_NAME = re.compile(r"(?:広報|市報|町報|村報|区報)[\s\u3000]*([\u4e00-\u9fff々ヶ]{2,6})")
+
+
+def _newsletter_name_municipality(front: str) -> dict | None:
+    """The municipality a newsletter's name writes in kanji, with or without 市町村 (`広報東川` →
+    北海道東川町), when the name is one municipality's."""
+    for m in _NEWSLETTER_NAME.finditer(front):
+        name = m.group(1)
+        found = [p for p in places_mod.find_places(name) if p.get("level") == "municipality" and not p.get("ambiguous")]
+        if len(found) == 1 and found[0]["span"][0] == 0:
+            p = found[0]
+        else:
+            hits = places_mod.lookup_municipality(name) if not name.endswith(("市", "町", "村", "区")) else []
+            if len(hits) != 1 or hits[0].get("ambiguous"):
+                continue
+            p = dict(hits[0], text=name, span=[0, len(name)])
+        s = m.start(1) + p["span"][0]
+        return dict(p, text=front[s:s + len(p["text"])], span=[s, s + len(p["text"])])
+    return None
+
+
 def document_context(text: str, cases: list) -> DocumentContext:
     ctx = DocumentContext()
     if not cases:
@@ -395,30 +446,30 @@ def document_context(text: str, cases: list) -> DocumentContext:
     # The title pages: before the first case, and at least the opening 600 characters (a table of
     # contents the segmenter took for cases still names the document's municipality).
     front = text[: min(max(first, 600), 4000)]
-    found = [p for p in places_mod.find_places(front) if p.get("level") == "municipality" and not p.get("implied_by")]
-    # How often each municipality is written on the title pages (find_places gives first mentions).
-    counts = {p["municipality"]: front.count(p["text"]) for p in found}
-    if counts:
-        top = max(counts, key=counts.get)
-        if counts[top] >= 2 and counts[top] * 3 >= sum(counts.values()) * 2:
-            ctx.place = dict(next(p for p in found if p["municipality"] == top))
+    if rule_switches.on("places.title_page_first"):
+        # What the title page states before the first case comes first (kanji, then a kana title):
+        # a town named in the first article's body (`第22回旭川展`) is not the publisher.
+        title_page = text[:first]
+        ctx.place = (_title_page_municipality(title_page) or _kana_title_municipality(title_page)
+                     or _newsletter_name_municipality(title_page))
     if ctx.place is None:
-        for m in re.finditer(r"(?<![ぁ-ゖ])[ぁ-ゖ]{4,10}(?![ぁ-ゖ])", front):
-            near = front[max(0, m.start() - 12): m.end() + 12]
-            if not _PUBLISHER.search(near):
-                continue
-            p = municipality_by_reading(m.group())
-            if p:
-                ctx.place = dict(p, text=m.group(), span=[m.start(), m.end()])
-                break
-    if ctx.place is None and _PUBLISHER.search(front):
-        # A prefecture's own list of programmes: its name written on the title pages, and no other.
+        ctx.place = (_title_page_municipality(front) or _kana_title_municipality(front)
+                     or _newsletter_name_municipality(front))
+    office = _GOV_OFFICE.search(text[:first]) if rule_switches.on("places.government_office") else None
+    if ctx.place is None and (_PUBLISHER.search(front) or office):
+        # A prefecture's own list of programmes: its name written on the title pages, and no other;
+        # twice, or once as the signature of one of its departments (`長野県企画振興部`).
         prefs = [p for p in places_mod.find_places(front) if p.get("level") == "prefecture" and not p.get("implied_by")]
-        if len({p["prefecture"] for p in prefs}) == 1 and front.count(prefs[0]["text"]) >= 2:
+        if office:
+            signed = [dict(p, text=office.group(1), span=[office.start(1), office.end(1)])
+                      for p in places_mod.find_places(office.group(1)) if p.get("level") == "prefecture"]
+            if signed and all(p["prefecture"] == signed[0]["prefecture"] for p in prefs):
+                ctx.place = signed[0]
+        elif len({p["prefecture"] for p in prefs}) == 1 and front.count(prefs[0]["text"]) >= 2:
             ctx.place = dict(prefs[0])
     if ctx.place is not None:
         ctx.place = {k: v for k, v in ctx.place.items() if k not in ("source",)}
-        ctx.own_publication = bool(_PUBLISHER.search(front))
+        ctx.own_publication = bool(_PUBLISHER.search(front) or office)
     # a chamber named inside a case (one row of a list, one article) does not publish the document
     chambers = [m for m in re.finditer(r"[^\s、。「」()（）|]{1,10}商工会議所", front)
                 if not m.group().startswith(("日本", "日商")) and not any(s <= m.start() < e for s, e in
@@ -432,17 +483,44 @@ def document_context(text: str, cases: list) -> DocumentContext:
     # `【兵庫県豊岡市】` lines outside the cases state the place of the cases below them.
     spans = sorted(c.span for c in cases)
     pos = 0
+    place_lines = rule_switches.on("places.place_title_lines")
     for line in text.splitlines(keepends=True):
         m = _SECTION_LINE.match(line)
-        if m and not any(s <= pos < e for s, e in spans):
-            ps = [p for p in places_mod.find_places(m.group(1)) if p.get("level") in ("municipality", "prefecture")]
-            if len(ps) == 1:
-                p = dict(ps[0])
-                off = pos + line.index(m.group(1))
+        if not any(s <= pos < e for s, e in spans):
+            p = None
+            if m:
+                ps = [p for p in places_mod.find_places(m.group(1)) if p.get("level") in ("municipality", "prefecture")]
+                p = dict(ps[0]) if len(ps) == 1 else None
+                body = m.group(1)
+            elif place_lines:
+                body = line.strip().strip(_TITLE_DECOR)
+                p = _qualified_municipality_line(body)
+            if p is not None:
+                off = pos + line.index(body)
                 p["span"] = [off + p["span"][0], off + p["span"][1]]
                 ctx.sections.append((pos, p))
         pos += len(line)
     return ctx
+
+
+_TITLE_DECOR = " \t\u3000■□◆◇●○◎▼▽▲△★☆・◉"
+
+
+def _qualified_municipality_line(body: str) -> dict | None:
+    """A line that is one municipality with its prefecture and nothing else (`兵庫県豊岡市`,
+    `北海道 東川町`, `東川町(北海道)`, `北海道上川郡東川町`): a case sheet's or a slide's place line."""
+    if not body or len(body) > 24:
+        return None
+    ps = places_mod.find_places(body)
+    if len(ps) != 1 or ps[0].get("level") != "municipality" or not ps[0].get("prefecture"):
+        return None
+    p = ps[0]
+    compact = re.sub(r"[\s()（）]", "", body)
+    pref, muni = p["prefecture"], p["municipality"]
+    whole = re.sub(r"\s", "", p["text"])
+    if compact in (pref + muni, muni + pref) or (whole == compact and compact.startswith(pref)):
+        return dict(p)
+    return None
 
 
 def inherit(case, ctx: DocumentContext, places: list[dict], organisations: list[dict]) -> tuple[list[dict], list[dict]]:
@@ -453,14 +531,21 @@ def inherit(case, ctx: DocumentContext, places: list[dict], organisations: list[
             stated = p
     stated = stated or ctx.place
     places = list(places)
-    if stated is not None:
-        pref = stated.get("prefecture")
+    stated_places = [stated] if stated is not None else []
+    if not stated_places and ctx.chamber and rule_switches.on("places.chamber_report"):
+        # a local chamber's own report: its district (`豊岡商工会議所` → 豊岡市), stated where the
+        # chamber is named on the title pages
+        stated_places = [dict(p, span=list(ctx.chamber["span"])) for p in
+                         places_mod.places_implied_by_organisation(ctx.chamber["name"])]
+    if stated_places:
+        prefs = {p.get("prefecture") for p in stated_places}
         japan = [p for p in places if p.get("level") == "municipality"
-                 or (p.get("level") == "prefecture" and p.get("prefecture") != pref)]
+                 or (p.get("level") == "prefecture" and p.get("prefecture") not in prefs)]
         if not japan:
-            inherited = dict(stated)
-            inherited.update(source="document", span=list(stated["span"]))
-            places.append(inherited)
+            for p in stated_places:
+                inherited = dict(p)
+                inherited.update(source="document", span=list(p["span"]))
+                places.append(inherited)
     organisations = list(organisations)
     publisher = stated is not None and (ctx.own_publication or ctx.sections)
     # A government's own publication: its cases are its own unless another body leads them.

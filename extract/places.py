@@ -56,6 +56,7 @@ import re
 import sqlite3
 from dataclasses import dataclass, field
 
+from jirei.extract import rule_switches
 from jirei.paths import package_dir
 
 DATA_PATH = package_dir("jirei.extract") / "place_data.json"
@@ -279,11 +280,27 @@ def _is_name_char(c: str) -> bool:
 def _run_after(text: str, pos: int, limit: int = 40) -> str:
     end = pos
     n = min(len(text), pos + limit)
+    venue = rule_switches.on("places.event_venue")
     while end < n and _is_name_char(text[end]):
         if text.startswith(("及び", "並びに"), end):  # conjunctions end a name
             break
+        if venue and end > pos and _VENUE_IN.match(text, end) and not text[end - 1].isascii():
+            break  # `旭川展in旭川市民文化センター`: `in` joins an event to its venue
         end += 1
     return text[pos:end]
+
+
+# `in` (or `IN`, `at`) between a Japanese name and the venue that follows it.
+_VENUE_IN = re.compile(r"(?:in|IN|In|at)(?=[^\x00-\x7f]|\s)")
+# `第22回旭川展`, `第3回 札幌大会`: an event's ordinal opens its name, so the place starts a word.
+_EVENT_ORDINAL_BEFORE = re.compile(r"第\s*\d{1,3}\s*回\s*$")
+# A place named only to compare or exclude: `札幌や東京等の都市にはない魅力`, `東京と比べて`,
+# `大阪よりも`, `東京以外で`.
+_COMPARISON_AFTER = re.compile(
+    r"(?:等|など|といった)?\s*(?:の|のような|のように)?\s*(?:大?都市部?|都会|大都市圏)?\s*"
+    r"(?:に(?:は|も)?(?:ない|無い|なかった)|と(?:は)?(?:比べ|比較|違[いう]|異な)|に比べ|に比較|よりも|以外)")
+# Separators and quantifiers inside a list of places: `札幌や東京`, `旭川・札幌・東京`.
+_LIST_GAP = re.compile(r"\s*(?:、|・|,|/|や|と|及び|および|または|又は)\s*")
 
 
 # Organisation-like endings: a place name followed by a word ending in one of these is part of
@@ -524,6 +541,8 @@ def _classify(text: str, ms: list[_M]) -> None:
         before = text[m.start - 1] if m.start else ""
         chained_left = prev is not None and prev.end == m.start and prev.status in ("qualifier",)
         left_ok = not before or not _is_name_char(before) or chained_left
+        if not left_ok and rule_switches.on("places.event_venue") and _EVENT_ORDINAL_BEFORE.search(text, max(0, m.start - 8), m.start):
+            left_ok = True  # `第22回旭川展`: the ordinal is not part of the name
         run = _run_after(text, m.end)
         after = text[m.end] if m.end < len(text) else ""
         kind = m.kind
@@ -531,6 +550,8 @@ def _classify(text: str, ms: list[_M]) -> None:
         # a place qualifying the next one: 岐阜県飛騨市, 東京日比谷, 和歌山県の南紀白浜エリア
         if kind in ("pref", "pstem", "cstem", "muni", "ward") and nxt is not None and (left_ok or kind == "pref"):
             gap = text[m.end:nxt.start]
+            if kind == "pref" and gap in (" ", "\u3000", "  "):
+                gap = ""  # `北海道 東川町`, `兵庫県 豊岡市`: a case sheet's or a slide's place line
             if gap in ("", "の") and nxt.kind in ("muni", "ward", "former", "island", "district", "region", "cstem") and not (
                 nxt.kind == "region" and _starts(run, DIRECTIONS)
             ):
@@ -997,8 +1018,41 @@ def find_places(text: str) -> list[dict]:
     _classify(text, ms)
     # `JR北海道`, `JR九州`: a railway company's name, not the place; `首都圏から近く`: a distance
     # that describes something, not where the case happens.
-    return [p for p in _resolve(text, ms) if not text[max(0, p["span"][0] - 2):p["span"][0]].upper().endswith("JR")
-            and not re.match(r"から(?:も)?近[いくかけ]", text[p["span"][1]:p["span"][1] + 5])]
+    found = [p for p in _resolve(text, ms) if not text[max(0, p["span"][0] - 2):p["span"][0]].upper().endswith("JR")
+             and not re.match(r"から(?:も)?近[いくかけ]", text[p["span"][1]:p["span"][1] + 5])]
+    if rule_switches.on("places.comparison"):
+        found = _drop_comparisons(text, found)
+    return _drop_bracketed_prefectures(text, found)
+
+
+def _drop_bracketed_prefectures(text: str, places: list[dict]) -> list[dict]:
+    """`東川町(北海道)`: a prefecture in brackets right after one of its municipalities qualifies it."""
+    out = []
+    for i, p in enumerate(places):
+        s, e = p["span"]
+        if p.get("level") == "prefecture" and text[s - 1:s] in ("(", "（") and text[e:e + 1] in (")", "）"):
+            if any(q.get("level") == "municipality" and q.get("prefecture") == p.get("prefecture")
+                   and q["span"][1] == s - 1 for q in places):
+                continue
+        out.append(p)
+    return out
+
+
+def _drop_comparisons(text: str, places: list[dict]) -> list[dict]:
+    """Places named only as a comparison or an exclusion, alone or as a list
+    (`札幌や東京等の都市にはない魅力`: neither 札幌 nor 東京 is where the case happens)."""
+    starts = sorted((p["span"][0], p["span"][1]) for p in places)
+    ends = dict(starts)
+
+    def list_end(end: int) -> int:
+        # walk over the rest of the list the place is in: `札幌や東京` ends after 東京
+        while True:
+            gap = _LIST_GAP.match(text, end)
+            if not gap or gap.end() not in ends:
+                return end
+            end = ends[gap.end()]
+
+    return [p for p in places if not _COMPARISON_AFTER.match(text, list_end(p["span"][1]))]
 
 
 # --------------------------------------------------------------------------------------------

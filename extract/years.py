@@ -12,8 +12,10 @@ Public API
 
     ``form`` says how it is written (western, era, kanji, range, table, heading, relative …);
     ``kind`` what it is for: ``initiative``, ``statistic`` (`2020年10月時点`, `現状値(2014年度)`,
-    a budget's year, a table of figures), ``history`` (`2022年3月卒`, `2019年秋にデビューした`) or
-    ``target`` (see ``year_kind``).
+    a budget's year, a table of figures, `2010年には995人`), ``history`` (`2022年3月卒`,
+    `2019年秋にデビューした`, a cited law `(昭和22年法律第49号)`, an award won before), ``target``, or
+    ``publication`` (the issue's own date: `令和5年9月号`, `2020年11月17日 発行`) (see ``year_kind``);
+    relative mentions get a kind from their context too (`昨年度実績`: statistic).
 
     optional keys: ``month``, ``day``; ``end_year`` and ``end_stated`` for ranges; ``target``
     for future targets and horizons; ``antecedent`` for 同年/翌年/前年 resolved to an earlier mention.
@@ -27,8 +29,9 @@ Public API
 
 Conventions (decided here, documented for the entity stage)
 -----------------------------------------------------------
-* A fiscal year is reported under its own number: 2024年度 / 令和6年度 -> year 2024, ``fiscal: True``.
-* Ranges: ``2019~2021年``, ``2019年から2021年まで`` -> one mention, ``year`` 2019, ``end_year`` 2021,
+* A fiscal year is reported under its own number: 2024年度 / 令和6年度 / FY2024 -> year 2024, ``fiscal: True``.
+* Ranges: ``2019~2021年``, ``2019年から2021年まで``, abbreviated eras ``H30~R2年度``, ``R6~R8``,
+  ``R5.4~R6.3`` -> one mention, ``year`` 2019, ``end_year`` 2021,
   ``end_stated: True``: both ends are stated years (the years between are not).
   Durations: ``2019年4月から5年間`` -> ``end_year`` 2024 (the last month covered is 2024年3月),
   ``2019年から5年間`` / ``2019年度から5年間`` -> 2023 (five years counted inclusively);
@@ -187,12 +190,20 @@ _PATTERNS = [
     rf"(?<![A-Za-z0-9])(?:(?P<dera>{_ERA_NAMES}){_SP}(?P<dn>元|\d{{1,2}})[./](?P<dmon>\d{{1,2}})(?:[./](?P<dday>\d{{1,2}}))?"
     rf"|(?P<dera2>[MTSHR])\.?{_SP}(?P<dn2>元|\d{{1,2}})(?P<dsep>[./])(?P<dmon2>\d{{1,2}})(?P=dsep)(?P<dday2>\d{{1,2}}))"
     rf"(?![\d/.]|[A-Za-z])",
+    # abbreviated 和暦 ranges: R6~R8, H30~R2年度, R5.4~R6.3, R6~8年度 (programme lists, slide decks)
+    rf"(?<![A-Za-z0-9])(?P<xa1>[MTSHR])\.?{_SP}(?P<xn1>元|\d{{1,2}})(?:[./](?P<xm1>\d{{1,2}}))?{_SP}(?:年度?)?{_SP}"
+    rf"[~〜～\-–—]{_SP}(?:(?P<xa2>[MTSHR])\.?{_SP}(?P<xn2>\d{{1,2}})(?:[./](?P<xm2>\d{{1,2}}))?{_SP}(?P<xfy>年度?)?"
+    rf"|(?P<xn3>\d{{1,2}}){_SP}(?P<xfy3>年度?))(?![\d.A-Za-z])",
     # abbreviated 和暦 with 年: R6年度, H30年
     rf"(?<![A-Za-z0-9])(?P<aera>[MTSHR])\.?{_SP}(?P<an>元|\d{{1,2}}){_SP}年(?P<afy>度)?{_NOT_AFTER_NEN}{_month('a')}",
     # dual notation: 2024(令和6)年3月31日, 令和6(2024)年度
     rf"(?:(?P<py>(?:18|19|20)\d{{2}}){_SP}[(（]{_SP}(?:{_ERA_NAMES}|[MTSHR]){_SP}(?:元|\d{{1,2}}|[{_KNUM}]{{1,3}}){_SP}[)）]"
     rf"|(?P<pera>{_ERA_NAMES}|[MTSHR]){_SP}(?P<pn>元|\d{{1,2}}|[{_KNUM}]{{1,3}}){_SP}[(（]{_SP}(?P<py2>(?:18|19|20)\d{{2}}){_SP}[)）])"
     rf"{_SP}年(?P<pfy>度)?{_NOT_AFTER_NEN}{_month('p')}",
+    # fiscal years written the English way on slides: FY2024
+    rf"(?<![A-Za-z0-9])FY{_SP}(?P<fyy>(?:19|20)\d{{2}})(?![\d])",
+    # the open start of an abbreviated-era period: R6.4~ (programme lists, slides)
+    rf"(?<![A-Za-z0-9])(?P<oera>[MTSHR])\.?{_SP}(?P<on>元|\d{{1,2}})[./](?P<omon>\d{{1,2}})(?={_SP}[~〜～])",
     # 西暦 ranges: 2019~2021年, 2016~18年度, 2019-2021年度
     rf"(?<![\d,.\-/])(?P<ry1>(?:18|19|20)\d{{2}}){_SP}(?:年度?)?{_SP}[~〜～\-–—―−]{_SP}(?P<ry2>(?:18|19|20)?\d{{2}}){_SP}年(?P<ryfy>度)?",
     # 西暦: 2019年, 2019 年 9 月, 2024年度, 二〇一九年
@@ -288,6 +299,22 @@ def _from_match(m: re.Match, text: str) -> dict | None:
         if day and not 1 <= int(day) <= 31:
             return None
         return _base(m, text, y, "era_dotted", False, mon, day)
+    if g["fyy"]:
+        return _base(m, text, int(g["fyy"]), "fiscal_en", True)
+    if g["oera"]:
+        y = era_to_year(g["oera"], _num(g["on"]) or 0)
+        if y is None or not _valid_month(int(g["omon"])):
+            return None
+        return _base(m, text, y, "era_dotted", False, g["omon"])
+    if g["xa1"]:
+        era2, n2 = (g["xa2"], g["xn2"]) if g["xa2"] else (g["xa1"], g["xn3"])
+        y1, y2 = era_to_year(g["xa1"], _num(g["xn1"]) or 0), era_to_year(era2, _num(n2) or 0)
+        months = [int(x) for x in (g["xm1"], g["xm2"]) if x]
+        if y1 is None or y2 is None or y2 < y1 or any(not 1 <= mo <= 12 for mo in months):
+            return None
+        d = _base(m, text, y1, "era_range", (g["xfy"] or g["xfy3"] or "") == "年度")
+        d["end_year"], d["end_stated"] = y2, True
+        return d
     if g["aera"]:
         y = era_to_year(g["aera"], _num(g["an"]) or 0)
         if y is None:
@@ -530,11 +557,20 @@ def find_year_mentions(text: str, doc_date: str | None = None) -> list[dict]:
                 d["end_stated"] = False
                 d["end_target"] = True
         d["text"] = text[d["span"][0]:d["span"][1]]
-        d["kind"] = "initiative" if d["relative"] else year_kind(d, folded)
+        d["kind"] = year_kind(d, folded)  # relative ones too: `昨年度実績` is a statistic
+        if (d["kind"] == "initiative" and not d["relative"] and doc_month is not None and d.get("year") == doc_year
+                and d.get("month") == doc_month and "day" not in d and "end_year" not in d
+                and folded.strip() != folded[d["span"][0]:d["span"][1]]  # a header is a line among others
+                and _line_only_date(folded, d) and not _DATE_LABEL_BEFORE.search(folded, 0, d["span"][0])):
+            d["kind"] = "publication"  # `令和7年8月` alone on a line of an August 2025 issue: its running header
         out.append(d)
         if d.get("year") is not None:
             prev = d
     return out
+
+
+# A field label on the line before a date (`日時\n2025年8月`): the date is the event's, not the issue's.
+_DATE_LABEL_BEFORE = re.compile(r"(?:日時|開催日|日程|期間|時期|開催|とき|いつ)[\s:：]*\n[ \t]*$")
 
 
 # `今年も開催!2025木の手づくり展`: a bare year that opens an event's title, in the first line only.
@@ -549,15 +585,41 @@ def _heading_years(text: str) -> list[dict]:
 
 
 # What a year is for (``kind``): the initiative's own years, or a statistic's reference date,
-# an earlier event, a target. Only the initiative's years are the case's `years`.
-YEAR_KINDS = ("initiative", "statistic", "history", "target")
+# an earlier event, a target, the date of the report or issue itself. Only the initiative's years
+# are the case's `years`.
+YEAR_KINDS = ("initiative", "statistic", "history", "target", "publication")
+# `広報おといねっぷ 令和7年8月号`, `2024年3月31日発行`, `(2021年11月時点版)`: the issue's own date, printed
+# in a running header or a colophon that a case's text may hold.
+_PUBLICATION_AFTER = re.compile(r"^\s*(?:\d{1,2}\s*月\s*)?(?:\d{1,2}\s*日\s*)?(?:時点)?\s*(?:版|号|発行|発刊)(?![一-龥ぁ-ん])")
+# `2010年の人口は800人`, `2023年度の事業費は500万円`, `2019年の観光入込客数`: a figure's reference year.
+_STAT_SUBJECT_AFTER = re.compile(
+    r"^\s*(?:\d{1,2}\s*月\s*)?(?:末|度末)?\s*(?:の|における|時点の)\s*(?:総?人口|世帯数|高齢化率|出生数|転入者?数|転出者?数|"
+    r"(?:観光)?入込客?数|観光客数?|宿泊者数|来場者数|来館者数|利用者数|乗降客数|参加者数|就業者数|従業者数|事業所数|"
+    r"移住者数|売上高?|販売額|出荷額|生産額|製造品出荷額|事業費|予算額?|決算額?|歳入|歳出|交付額|寄附額|寄附件数|"
+    r"ふるさと納税(?:額|寄附額)?)")
+# `1990年の1,584人から2010年には995人`, `2019年度は3万人`: a figure given for the year.
+_FIGURE_AFTER = re.compile(
+    r"^\s*(?:\d{1,2}\s*月\s*)?(?:末|度末)?\s*(?:の|は|には|では|時点で|末で)\s*(?:約|およそ|計|延べ)?\s*[\d,.]+\s*"
+    r"(?:万|億|千)?\s*(?:人|世帯|件|円|戸|社|団体|か所|箇所|ヶ所|%|％|トン|台|泊|品目|校|名)(?![一-龥ァ-ヶ])")
+# `労働基準法(昭和22年法律第49号)`, `(平成二十年厚生労働省告示第五十九号)`, `(昭和63年3月14日付け基発150号)`:
+# the year of a cited law or notice, earlier history.
+_LAW_AFTER = re.compile(
+    r"^\s*(?:\d{1,2}\s*月\s*\d{1,2}\s*日\s*(?:付け?)?)?\s*[^\s。、()（）]{0,10}?"
+    r"(?:法律|政令|省令|府令|告示|条例|規則|通知|通達|訓令|基発)\s*(?:\d+\s*)?第?\s*[\d〇一二三四五六七八九十百千]+\s*号")
+# `平成18年に旧A町と合併`: a merger of municipalities, earlier history.
+_MERGER_CLAUSE = re.compile(r"と(?:の)?(?:新設|編入)?合併")
+# `2022年度グッドデザイン賞を受賞`, `2019年に…表彰を受けた`: an award won before, history of the case.
+_AWARD_CLAUSE = re.compile(r"受賞|表彰を受け|表彰され|賞を獲得|賞に選ばれ")
 # `2020年10月時点で参加企業は61法人`, `2025年5月現在`, `現状値(2014年度)`, `40人(2014年度)`, budgets.
 _STAT_AFTER = re.compile(r"^\s*(?:\d{1,2}\s*月\s*)?(?:\d{1,2}\s*日\s*)?(?:末\s*)?(?:時点|現在|調査|実績|の実績|国勢調査|統計|比)")
 _STAT_BEFORE = re.compile(r"(?:現状値|実績値|基準値|基準年|出典|資料)[\s:：]*[(（]?\s*$|[\d,.]+\s*(?:人|件|校|社|円|万円|億円|%|％|品目|事業|か所|回|組織)\s*[(（]\s*$")
 _STAT_CLAUSE = re.compile(r"予算|決算|歳入|歳出|アンケート|調査では|までに\s*[\d,]+")
 _TARGET_NEAR = re.compile(r"(?:目標値|目標年度?|計画期間)[\s:：]*[(（]?\s*$|→[^\n→]{0,12}$")
 # `2019年秋にデビューした`, `2022年3月卒`, `2021年度卒`, a closure, a previous award.
-_HISTORY_AFTER = re.compile(r"^\s*(?:\d{1,2}\s*月\s*)?(?:[春夏秋冬]\s*)?(?:に|の)?\s*(?:卒|デビュー|廃止|廃線|閉校|閉鎖|休止|撤退|解散|合併|受賞|表彰)")
+_HISTORY_AFTER = re.compile(r"^\s*(?:\d{1,2}\s*月\s*)?(?:\d{1,2}\s*日\s*)?(?:末|度末)?\s*(?:[春夏秋冬]\s*)?"
+                            r"(?:に|の|で|をもって|を以て)?\s*(?:卒|デビュー|受賞|表彰|"
+                            r"(?:廃止|廃線|廃校|閉校|閉鎖|閉店|休止|撤退|解散|合併)(?=し|さ|と|後|に|。|、|$|\s))")
+_YEAR_GLOSS_BEFORE = re.compile(r"\d\s*年度?\s*[(（]\s*$")  # `2024年(令和6年)`: the same year in the other calendar
 _PAREN_REF = re.compile(r"[^\d\s(（][(（]\s*$")
 
 
@@ -578,14 +640,20 @@ def year_kind(d: dict, text: str) -> str:
         return "target"
     if d.get("form") in ("table", "table_era"):
         return "statistic" if _figures_follow(text, e) else "initiative"
-    if _STAT_AFTER.match(after) or _STAT_BEFORE.search(before):
+    if _PUBLICATION_AFTER.match(after):
+        return "publication"
+    if _STAT_AFTER.match(after) or _STAT_BEFORE.search(before) or _STAT_SUBJECT_AFTER.match(after) \
+            or _FIGURE_AFTER.match(after):
         return "statistic"
-    if _HISTORY_AFTER.match(after):
+    if _HISTORY_AFTER.match(after) or _LAW_AFTER.match(text[e:e + 40]):
         return "history"
     m = _CLAUSE_END.search(text, e, e + 40)
-    if _STAT_CLAUSE.search(text[e:m.start() if m else e + 40]):
+    clause = text[e:m.start() if m else e + 40]
+    if _STAT_CLAUSE.search(clause):
         return "statistic"
-    if _PAREN_REF.search(before) and re.match(r"^[^)）]{0,4}[)）]", after):
+    if _AWARD_CLAUSE.search(clause) or _MERGER_CLAUSE.search(clause):
+        return "history"
+    if _PAREN_REF.search(before) and not _YEAR_GLOSS_BEFORE.search(before) and re.match(r"^[^)）]{0,4}[)）]", after):
         return "statistic"  # `廃止候補駅(令和2年度末)`: the date a figure or list refers to
     return "initiative"
 

@@ -4,6 +4,8 @@ inheritance by the cases that name none."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from jirei.extract import actors
@@ -89,3 +91,109 @@ def test_a_seed_casebook_states_no_place_for_its_cases(seeds_dir):
     first = text.index("① 日立製作所")
     ctx = actors.document_context(text, [_case(text, first, first + 200, "① 日立製作所")])
     assert ctx.place is None and not ctx.own_publication
+
+
+def test_the_title_page_outside_the_articles_names_the_publisher(pdfs_dir):
+    """The 2025-08 newsletter's first page holds its title (`広報 おといねっぷ`, in kana) and its first
+    articles; one of them names 旭川 twice (`第22回旭川展in旭川市民文化センター`). The village the
+    title page states before the first article is the document's place, not the town an article names."""
+    from jirei.extract import rule_switches
+
+    doc = ingest(pdfs_dir / "otoineppu_kouhou_2025-08.pdf")
+    start = doc.text.index("大人も全員本気な村民運動会")
+    show = doc.text.index("今年も開催!2025木の手づくり展")
+    end = doc.text.index("大盛況となりました。", show) + len("大盛況となりました。")
+    cases = [_case(doc.text, start, show, "大人も全員本気な村民運動会!"), _case(doc.text, show, end, "今年も開催!2025木の手づくり展")]
+    ctx = actors.document_context(doc.text, cases)
+    assert (ctx.place["municipality"], ctx.place["text"]) == ("音威子府村", "おといねっぷ") and ctx.own_publication
+    assert ctx.place["span"][1] <= start
+    with rule_switches.switched_off(["places.title_page_first"]):
+        assert actors.document_context(doc.text, cases).place["municipality"] == "旭川市"
+
+
+def test_a_chambers_own_report_states_its_city_for_cases_naming_none(pdfs_dir):
+    """A local chamber's report (its title page names the chamber, no municipality): an article that
+    names no place gets the chamber's city, stated where the title page names the chamber. The
+    article is the 2023-09 newsletter's `夏の新たな風物詩!`, which names no place."""
+    from jirei.extract import rule_switches
+
+    news = ingest(pdfs_dir / "otoineppu_kouhou_2023-09.pdf").text
+    start = news.index("夏の新たな風物詩")
+    article = news[start:news.index("楽しまれていました。", start) + len("楽しまれていました。")]
+    title = "会議所だより\n豊岡商工会議所\n2025年10月号\n\n"
+    text = title + article
+    case = _case(text, len(title), len(text), "夏の新たな風物詩!")
+    ctx = actors.document_context(text, [case])
+    assert ctx.place is None and ctx.chamber["name"] == "豊岡商工会議所"
+    places, organisations = actors.inherit(case, ctx, _places(case), [])
+    assert [(p["municipality"], p["source"], p["implied_by"]) for p in places] == [("豊岡市", "document", "chamber")]
+    assert text[places[0]["span"][0]:places[0]["span"][1]] == "豊岡商工会議所"
+    assert [(o["name"], o["role"], o["source"]) for o in organisations] == [("豊岡商工会議所", "lead", "document")]
+    # a case naming its own municipality keeps it alone
+    own = [{"prefecture": "北海道", "municipality": "札幌市", "level": "municipality", "span": [len(title), len(title) + 2]}]
+    assert actors.inherit(case, ctx, own, [])[0] == own
+    with rule_switches.switched_off(["places.chamber_report"]):
+        assert actors.inherit(case, ctx, _places(case), [])[0] == []
+
+
+def test_place_lines_of_case_sheets_state_the_place_of_the_cases_below(pdfs_dir):
+    """Two case sheets, each opened by a line naming one municipality with its prefecture
+    (`兵庫県 豊岡市`, `塩尻市(長野県)`), each holding an article that names no place (the 2025-08
+    newsletter's 村民運動会 and 八幡神社祭): each article gets its sheet's municipality, stated at the line."""
+    from jirei.extract import rule_switches
+
+    news = ingest(pdfs_dir / "otoineppu_kouhou_2025-08.pdf").text
+    a = news.index("大人も全員本気な村民運動会")
+    b = news.index("わっしょい!わっしょい!八幡神社祭")
+    first, second = news[a:b].strip(), news[b:news.index("お祭りを楽しみました。", b) + len("お祭りを楽しみました。")]
+    text = f"事例集\n\n■兵庫県 豊岡市\n{first}\n\n■塩尻市(長野県)\n{second}\n"
+    s1, s2 = text.index(first), text.index(second)
+    cases = [_case(text, s1, s1 + len(first), "大人も全員本気な村民運動会!"),
+             _case(text, s2, s2 + len(second), "わっしょい!わっしょい!八幡神社祭")]
+    ctx = actors.document_context(text, cases)
+    got = []
+    for case in cases:
+        places, organisations = actors.inherit(case, ctx, _places(case), [])
+        (p,) = places
+        got.append((p["municipality"], p["source"], text[p["span"][0]:p["span"][1]], organisations[0]["name"]))
+    assert got == [("豊岡市", "document", "兵庫県 豊岡市", "豊岡市"), ("塩尻市", "document", "塩尻市", "塩尻市")]
+    with rule_switches.switched_off(["places.place_title_lines"]):
+        assert actors.document_context(text, cases).sections == []
+
+
+def test_a_newsletter_named_after_its_municipality_in_kanji(pdfs_dir):
+    """`広報東川`, `市報松本`: the newsletter's name is its municipality's, with or without 市町村, written
+    once. The 2023-09 newsletter's title page with its kana title written in kanji (`広報 音威子府`)."""
+    doc = ingest(pdfs_dir / "otoineppu_kouhou_2023-09.pdf")
+    start = doc.text.index("夏の新たな風物詩")
+    end = doc.text.index("楽しまれていました。", start) + len("楽しまれていました。")
+    title_page = re.sub(r"おといねっぷ", "", doc.text[:start]).replace("広報", "広報 音威子府", 1)
+    text = title_page + doc.text[start:end]
+    case = _case(text, len(title_page), len(text), "夏の新たな風物詩!")
+    ctx = actors.document_context(text, [case])
+    assert (ctx.place["municipality"], ctx.place["text"]) == ("音威子府村", "音威子府") and ctx.own_publication
+    assert text[ctx.place["span"][0]:ctx.place["span"][1]] == "音威子府"
+    assert actors._newsletter_name_municipality("市報松本 No.123")["municipality"] == "松本市"
+    # a name two municipalities share decides nothing
+    assert actors._newsletter_name_municipality("町報 中川") is None and actors._newsletter_name_municipality("広報 府中") is None
+
+
+def test_a_prefectures_list_signed_by_its_department(pdfs_dir):
+    """A prefecture's list of programmes, its title page signed once by a department
+    (`長野県企画振興部`): its programmes naming no place get the prefecture, which leads them.
+    The programme is the 2025-08 newsletter's `大人も全員本気な村民運動会!`, which names no place."""
+    from jirei.extract import rule_switches
+
+    news = ingest(pdfs_dir / "otoineppu_kouhou_2025-08.pdf").text
+    a = news.index("大人も全員本気な村民運動会")
+    article = news[a:news.index("わっしょい!わっしょい!八幡神社祭")].strip()
+    title = "令和7年度 地域づくりの取組一覧\n長野県企画振興部地域振興課\n\n"
+    text = title + article
+    case = _case(text, len(title), len(text), "大人も全員本気な村民運動会!")
+    ctx = actors.document_context(text, [case])
+    assert (ctx.place["prefecture"], ctx.place["level"], ctx.own_publication) == ("長野県", "prefecture", True)
+    places, organisations = actors.inherit(case, ctx, _places(case), [])
+    assert [(p["prefecture"], p["municipality"], p["source"]) for p in places] == [("長野県", None, "document")]
+    assert (organisations[0]["name"], organisations[0]["role"], organisations[0]["kind"]) == ("長野県", "lead", "government")
+    with rule_switches.switched_off(["places.government_office"]):
+        assert actors.document_context(text, [case]).place is None

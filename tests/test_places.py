@@ -291,3 +291,40 @@ def test_score_places():
             {"text": "パリ", "level": "abroad"}]
     pred = find_places("長野県と関西、パリ、岐阜県飛騨市")
     assert score_places(pred, gold) == (3, 1, 0)
+
+
+# --- comparisons, event venues (sentences of the real PDFs) ------------------------------------------
+
+
+def test_places_named_only_to_compare_or_exclude_are_not_places():
+    # the village strategy: 札幌 and 東京 are what the village is compared with, not where it acts
+    assert keys("同時に、利便性の高い札幌や東京等の都市にはない魅力を高め、音威子府村への人の流れを生み出す") == [
+        ("北海道", "音威子府村")]
+    assert keys("東京と比べて家賃が安い") == [] and keys("大阪に比べ") == [] and keys("東京以外で 12,000 人") == []
+    # a list of where exhibitions are held stays a list of places
+    assert keys("旭川・札幌・東京で展覧会を開催") == [("北海道", "旭川市"), ("北海道", "札幌市"), ("東京都", None)]
+    from jirei.extract import rule_switches
+    with rule_switches.switched_off(["places.comparison"]):
+        assert keys("札幌や東京等の都市にはない魅力") == [("北海道", "札幌市"), ("東京都", None)]
+
+
+def test_a_numbered_event_named_by_its_city_is_held_there():
+    # the 2025-08 newsletter: the school's exhibitions in 旭川 and 札幌
+    text = "6.28(土)・29(日)第22回旭川展in旭川市民文化センター\n7.25(金)~27(日)第46回札幌展inかでる2.7"
+    assert keys(text) == [("北海道", "旭川市"), ("北海道", "札幌市")]
+    # a place inside a title is still no place: `in` only ends the name before it
+    assert keys("産業フェアin信州") == [] and keys("「No Maps旭川」に登壇してきました") == []
+    from jirei.extract import rule_switches
+    with rule_switches.switched_off(["places.event_venue"]):
+        assert keys(text) == []
+
+
+def test_a_prefecture_spaced_or_bracketed_with_its_municipality_only_qualifies_it():
+    # the place lines of case sheets and slides; a prefecture written on its own stays
+    assert keys("北海道 東川町") == [("北海道", "東川町")]
+    assert keys("■兵庫県 豊岡市") == [("兵庫県", "豊岡市")]
+    assert keys("東川町(北海道)") == [("北海道", "東川町")]
+    assert keys("兵庫県 神戸市と大阪府 大阪市") == [("兵庫県", "神戸市"), ("大阪府", "大阪市")]
+    assert keys("東京都 杉並区・飯豊町") == [("東京都", "杉並区"), ("山形県", "飯豊町")]  # 003: a new prefecture resets
+    assert keys("神戸市(大阪府)") == [("兵庫県", "神戸市"), ("大阪府", None)]  # not its prefecture: two places
+    assert keys("長野県 の魅力") == [("長野県", None)]

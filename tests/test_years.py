@@ -74,7 +74,8 @@ def test_fullwidth_digits_are_folded_and_spans_kept():
     ("2024(令和6)年3月31日までの間", 2024), ("令和6(2024)年度", 2024),
 ])
 def test_era_and_kanji(text, year):
-    assert years(text, "2025-10") == [year]
+    # the conversion; what the year is for is the kind's business (a cited law's year is history)
+    assert {m["year"] for m in find_year_mentions(text, "2025-10")} == {year}
 
 
 def test_era_one_mention_for_gannen_nendo():
@@ -111,6 +112,18 @@ def test_ranges():
     assert years("2019年から2021年まで実施") == [2019, 2021]
     assert years("2015年度から2019年度までとします") == [2015, 2019]
     assert years("令和2~4年度の3か年") == [2020, 2022]
+
+
+@pytest.mark.parametrize("text, start, end", [
+    # abbreviated eras in ranges, as programme lists and slide decks write periods
+    ("事業期間:R6~R8", 2024, 2026), ("H30~R2年度", 2018, 2020), ("R5.4~R6.3", 2023, 2024),
+    ("R6~8年度", 2024, 2026), ("R3~R5の3か年", 2021, 2023),
+])
+def test_abbreviated_era_ranges(text, start, end):
+    (m,) = find_year_mentions(text)
+    assert (m["year"], m["end_year"], m["end_stated"]) == (start, end, True)
+    assert years(text) == [start, end]
+    assert find_year_mentions("R5~R3") == [] and find_year_mentions("SR5~R6") == []
 
 
 def test_duration_end_is_computed_not_stated():
@@ -217,6 +230,33 @@ def test_year_kind(text, kind):
     assert (ms[0]["year"] in years(text, "2025-08")) == (kind == "initiative")
 
 
+@pytest.mark.parametrize("text, kind", [
+    # the issue's own date in a running header or the colophon (village newsletters 2023-09, 2025-08)
+    ("広報おといねっぷ\n令和5年9月号 第588号\n◇印刷 (株)旭川アートプロセス", "publication"),
+    ("広報おといねっぷ\n令和7年8月号 第611号", "publication"),
+    ("2020年11月17日 発行", "publication"),
+    # a figure given for a year (the village strategy's population)
+    ("1990年の1,584人から2010年には995人(20年間で589人の減少)にまで人口が減少", "statistic"),
+    ("2023年度の事業費は500万円", "statistic"),
+    ("2019年の観光入込客数", "statistic"),
+    # the year of a cited law or notice (the MHLW model work rules and notice)
+    ("労働基準法(昭和22年法律第49号。以下「労基法」といいます。)第89条", "history"),
+    ("基本診療料の施設基準等(平成二十年厚生労働省告示第六十二号)の一部を次のように改正し", "history"),
+    ("「副業・兼業の場合における労働時間管理に係る労働基準法第38条第1項の解釈等について」(令和2年9月1日付け基発0901第3号)", "history"),
+    # an award won before
+    ("2022年度グッドデザイン賞を受賞", "history"),
+    ("2019年に地域づくり総務大臣表彰を受けた", "history"),
+    # and the initiative's own years stay
+    ("2019年に3社で協定を締結", "initiative"),
+    ("「令和元年 台風 15 号」の被災地に給水車を派遣", "initiative"),
+    ("2021年11月に開業する", "initiative"),
+])
+def test_written_years_that_are_not_the_initiatives(text, kind):
+    ms = [m for m in find_year_mentions(text, "2025-08") if not m["relative"]]
+    assert {m["kind"] for m in ms} == {kind}
+    assert bool(years(text, "2025-08")) == (kind == "initiative")
+
+
 def test_kpi_table_baseline_and_target():
     # the strategy's KPI header: the baseline is a statistic, the target year a target
     ms = find_year_mentions("現状値\n(2014年度)\n\n目標値\n(2019年度)", "2016")
@@ -277,3 +317,71 @@ def test_document_date_on_seeds(stem, date, method):
 
     info = find_document_date_info(ingest(SEEDS / f"{stem}.txt").text)
     assert (info["date"], info["method"]) == (date, method) if date else info is None
+
+
+# --- the gold's written non-initiative years and relative years, on the real PDFs -------------------
+
+def test_year_mentions_of_the_real_pdfs_against_the_gold(seeds_dir, pdfs_dir):
+    """Every year the gold lists apart from `years` (its kind) and every relative year (its resolution),
+    for the village strategy and the 2023-09 newsletter, read from the PDFs with the gold's case spans."""
+    from jirei.evaluation.entities import YearMentionCounts, gold_cases, load_entity_gold, score_year_mentions
+
+    golds = {g["doc"]: g for g in load_entity_gold()}
+    for doc, date, expected in (("otoineppu_sogosenryaku.pdf", None, (16, 16, 16, 1, 1)),
+                                ("otoineppu_kouhou_2023-09.pdf", "2023-09", (2, 2, 2, 1, 1))):
+        document, cases = gold_cases(seeds_dir, golds[doc])
+        total = YearMentionCounts()
+        for case, row in zip(cases, golds[doc]["cases"]):
+            case.year_mentions = [dict(m, span=[case.span[0] + m["span"][0], case.span[0] + m["span"][1]])
+                                  for m in find_year_mentions(case.text, date)]
+            case.years = stated_years(case.year_mentions)
+            assert case.years == row["years"], row["heading"]
+            total += score_year_mentions(case, row)
+        assert (total.excluded, total.kept_out, total.kind_right, total.relative, total.resolved) == expected, doc
+
+
+def test_relative_years_get_a_kind_from_their_context_too():
+    # never in `years`; their kind says what they date
+    kinds = lambda t: [(m["text"], m["year"], m["kind"]) for m in find_year_mentions(t, "2025-08") if m["relative"]]
+    assert kinds("昨年度実績:参加者120名") == [("昨年度", 2024, "statistic")]
+    assert kinds("今年度予算で整備") == [("今年度", 2025, "statistic")]
+    assert kinds("昨年受賞した") == [("昨年", 2024, "history")]
+    # the 2025-08 and 2021-04 newsletters: the initiative's own
+    assert kinds("今年も開催!2025木の手づくり展") == [("今年", 2025, "initiative")]
+    assert kinds("昨年末に北大中川研究林様より寄託を受けました!") == [("昨年", 2024, "initiative")]
+    assert years("昨年度実績:参加者120名", "2025-08") == [] and years("今年も開催!", "2025-08") == []
+
+
+def test_the_issues_month_alone_on_a_line_is_its_running_header():
+    # the 2025-08 newsletter's issue month printed above an article; a dated day stays the case's
+    assert [(m["year"], m["kind"]) for m in find_year_mentions("八幡神社祭\n令和7年8月\n7月22日(火)に宵宮祭", "2025-08")] == [
+        (2025, "publication")]
+    assert [m["kind"] for m in find_year_mentions("令和7年7月\n", "2025-08")] == ["initiative"]
+    assert [m["kind"] for m in find_year_mentions("2025年8月1日\n", "2025-08")] == ["initiative"]
+    assert [m["kind"] for m in find_year_mentions("令和7年8月\n", None)] == ["initiative"]  # no issue date known
+    # a field's value: the event's date
+    assert [m["kind"] for m in find_year_mentions("日時\n2025年8月\n場所", "2025-08")] == ["initiative"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    # slides' and programme lists' notations
+    ("FY2024から実証開始", [(2024, True, "initiative")]),
+    ("R6.4~ 運行開始", [(2024, False, "initiative")]),
+    # a year glossed in the other calendar is one year of one kind
+    ("2024年(令和6年)に開始", [(2024, False, "initiative"), (2024, False, "initiative")]),
+])
+def test_slide_notations(text, expected):
+    assert [(m["year"], m["fiscal"], m["kind"]) for m in find_year_mentions(text, "2025-10")] == expected
+    assert find_year_mentions("MFY2024") == [] and find_year_mentions("R6.13~") == []
+
+
+@pytest.mark.parametrize("text, kind", [
+    # the year a line, a school or a service closed, a merger: history (the issue's "the year a line closed")
+    ("旧国鉄天北線は1989年に廃線となった", "history"),
+    ("2021年3月末で廃止された", "history"), ("2019年3月をもって休止", "history"), ("2014年の廃校後", "history"),
+    ("平成18年に旧町と合併", "history"),
+    # a closed school put to use by the initiative: its own year
+    ("2024年に廃校を活用した施設を開設", "initiative"),
+])
+def test_closures_and_mergers_are_history(text, kind):
+    assert [m["kind"] for m in find_year_mentions(text, "2025-08")] == [kind]
