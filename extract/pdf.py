@@ -18,7 +18,10 @@ pages. This module builds the text itself from `page.chars` (read once per page)
    short labels aligned with the other (a table of contents, a label/value table, item
    numbers hanging above vertical text) or a single row (a label beside wrapped text); a band
    whose gaps line up with only the next few bands while the bands after it share a gutter
-   further down (a running header centred over the gutter) is read on its own first;
+   further down (a running header centred over the gutter) is read on its own first; a vertical
+   region whose columns part at a white stripe much wider than their spacing (ARTICLE_GAP,
+   ARTICLE_GAP_EM) holds articles side by side: each is read whole, its horizontal title first,
+   before the next to its left;
 5. lines are joined: a line that fills its measure and does not end a sentence, followed by a
    line at the same indent (or a hanging indent below an item mark) in the same style,
    continues without a newline and without a space (Japanese), or with one space (Latin);
@@ -710,6 +713,17 @@ def _order(lines: list[_Line], rules: _Rules, depth: int = 0) -> list[_Line]:
         out.extend(_order(rest, rules, depth + 1))
         return out
 
+    # Vertical text set as articles side by side, each in its own tiers: a stripe of white running
+    # the region's whole height between two columns, wider than the columns' spacing, parts the
+    # articles; read the right one whole, then the left (cutting at the tiers first would
+    # interleave them).
+    if o == V:
+        k = _article_gap(bands, em)
+        if k is not None:
+            right = [ln for b in bands[: k + 1] for ln in b]
+            left = [ln for b in bands[k + 1 :] for ln in b]
+            return _article(right, rules, depth) + _article(left, rules, depth)
+
     # Several bands: find runs of consecutive bands sharing a gutter and cut those into columns.
     out = []
     i = 0
@@ -773,6 +787,36 @@ def _order(lines: list[_Line], rules: _Rules, depth: int = 0) -> list[_Line]:
 
 
 _DENSE = 120  # bands in a region beyond which gutter runs are checked sparsely
+ARTICLE_GAP = 2.5  # times the median spacing of a vertical region's columns
+ARTICLE_GAP_EM = 4.0  # and at least this many ems: wider than the space before a paragraph or a title
+
+
+def _article(lines: list[_Line], rules: _Rules, depth: int) -> list[_Line]:
+    """An article of a vertical page: its horizontal title lines standing above its columns
+    first, then the rest in reading order."""
+    columns = sorted(ln.top for ln in lines if ln.o == V)
+    if not columns:
+        return _order(lines, rules, depth + 1)
+    # where the article's columns start (a masthead's few letters higher up do not count)
+    top = columns[len(columns) // 4]
+    title = sorted((ln for ln in lines if ln.o == H and ln.bottom <= top + 1.0), key=lambda ln: (ln.top, ln.x0))
+    rest = [ln for ln in lines if ln not in title]
+    return title + _order(rest, rules, depth + 1)
+
+
+def _article_gap(bands: list[list[_Line]], em: float) -> int | None:
+    """In a vertical region's columns (bands, right to left), the index of the band left of which
+    a white stripe at least ARTICLE_GAP times the median column spacing (and ARTICLE_GAP_EM ems) parts two
+    groups of at least two columns each; the widest such stripe, or None."""
+    if len(bands) < 4:
+        return None
+    gaps = [min(ln.x0 for ln in bands[k]) - max(ln.x1 for ln in bands[k + 1]) for k in range(len(bands) - 1)]
+    typical = statistics.median(gaps)
+    best = None
+    for k, g in enumerate(gaps):
+        if 1 <= k <= len(gaps) - 2 and g >= max(ARTICLE_GAP * typical, ARTICLE_GAP_EM * em) and (best is None or g > gaps[best]):
+            best = k
+    return best
 
 
 def _n_bands(lines: list[_Line], o: str) -> int:

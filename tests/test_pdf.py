@@ -197,6 +197,20 @@ def test_kouhou_vertical_pages_read_naturally(kouhou: Document):
     assert "22歳以下の卒業生を対象にした公募展形式" in p4
 
 
+def test_vertical_articles_side_by_side_are_read_one_after_the_other():
+    # otoineppu_kouhou_2021-04.pdf page 2: two vertical articles side by side under their own
+    # horizontal headings, their tiers at the same heights; the right one is read whole (heading
+    # first), then the left one, never tier by tier across both
+    doc = _doc("otoineppu_kouhou_2021-04.pdf")
+    p2 = page_text(doc, 2)
+    right = p2.index("音威子府村「みんなの駅」プロジェクト")
+    left = p2.index("「宗谷本線マイレール意識向上事業実行")
+    assert right < p2.index("本村では、これまでのJR北海道に対する国からの経営支援") < left
+    assert right < p2.index("地域内外の皆さんと一緒に考えていくことを目的としています。") < left
+    assert left < p2.index("本実行委員会は、宗谷本線を『地域の鉄道』として考え、沿線地域住民のマイレール意識向上を目指し")
+    assert left < p2.index("伊豆急行株式会社(伊豆急)の協力を得て")
+
+
 def test_kouhou_running_footer_and_page_numbers_removed(kouhou: Document):
     for page in kouhou.pages[1:]:
         text = kouhou.text[page.start : page.end]

@@ -36,7 +36,7 @@ LABELS = ("B", "I", "O", "S")
 # The rule sets whose roles enter as priors: the chosen (declared or fallback) one and the fallback.
 PRIOR_SOURCES = ("declared", "fallback")
 
-DEFAULT_PARAMS = {"c1": 0.05, "c2": 0.05, "max_iterations": 200, "feature.possible_transitions": True}
+DEFAULT_PARAMS = {"c1": 0.1, "c2": 0.01, "max_iterations": 200, "feature.possible_transitions": True}
 
 _DATE = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|[(（][月火水木金土日][)）]|\d{1,2}:\d{2}|\d{4}\s*年\s*\d{1,2}\s*月")
 _PHONE = re.compile(r"\d{2,4}\s*[-‐－]\s*\d{2,4}\s*[-‐－]\s*\d{3,4}")
