@@ -43,7 +43,7 @@ from sklearn.preprocessing import MaxAbsScaler, MultiLabelBinarizer, Normalizer
 from threadpoolctl import threadpool_limits
 
 from . import rules
-from .features import FeatureLayout, feature_matrix
+from .features import SENTENCE_VIEWS, FeatureLayout, feature_matrix
 from .taxonomy import Taxonomy
 from .training import CORRECTION_ORIGIN, TrainingRow, training_sha256
 
@@ -87,6 +87,7 @@ TEMPERATURES = tuple(round(t, 2) for t in numpy.arange(0.5, 3.01, 0.05))
 # within noise of each other; 64 is the longest prefix that keeps `jirei extract` within its
 # speed goal.
 SENTENCE_CHARS = 64
+SENTENCE_VIEW = "prefix"  # what of the input e5 reads within SENTENCE_CHARS (features.SENTENCE_VIEWS)
 
 
 @dataclass
@@ -153,6 +154,12 @@ class TrainedModels:
         trained before the prefix was introduced did)."""
         chars = self.card.get("sentence_chars")
         return int(chars) if chars else None
+
+    @property
+    def sentence_view(self) -> str:
+        """What of a case the e5 embedding reads within `sentence_chars` (`features.SENTENCE_VIEWS`;
+        models trained before views were introduced read the prefix)."""
+        return str(self.card.get("sentence_view", "prefix"))
 
 
 # --- estimators -------------------------------------------------------------------------
@@ -451,7 +458,7 @@ def train(taxonomy: Taxonomy, rows: list[TrainingRow], search: bool = True,
     given = [hp for hp in (hyperparameters, item_hyperparameters) if hp is not None]
     X = feature_matrix([r.input_text for r in rows],
                        sentences=any(hp.sentence_weight for hp in (SEARCH_GRID if search else given)),
-                       sentence_chars=SENTENCE_CHARS)
+                       sentence_chars=SENTENCE_CHARS, sentence_view=SENTENCE_VIEW)
     if search:
         hp_pillar, hp_items, search_log = _select(X, rows, item_numbers, SEARCH_GRID)
     else:
@@ -507,7 +514,8 @@ def train(taxonomy: Taxonomy, rows: list[TrainingRow], search: bool = True,
         training["held_out"] += f"; case store: {store['store']['held_out_rule']}"
         training.update(store)
     version_key = json.dumps([training["sha256"], taxonomy.sha256, asdict(hp_pillar), asdict(hp_items),
-                              thresholds.to_json(), SENTENCE_CHARS], sort_keys=True)
+                              thresholds.to_json(), SENTENCE_CHARS]
+                             + ([SENTENCE_VIEW] if SENTENCE_VIEW != "prefix" else []), sort_keys=True)
     card = {
         "model_version": f"{taxonomy.scheme}-{hashlib.sha256(version_key.encode()).hexdigest()[:8]}",
         "created_by": "jirei train",
@@ -520,6 +528,7 @@ def train(taxonomy: Taxonomy, rows: list[TrainingRow], search: bool = True,
                     f"of the input's first {SENTENCE_CHARS} characters (sentence_chars); "
                     "input = case title + text, never its section",
         "sentence_chars": SENTENCE_CHARS,
+        "sentence_view": SENTENCE_VIEW,
         "labelling_functions": [asdict(f) for f in rules.rule_report(
             [r for r in rows if r.origin in CASE_ORIGINS])],
         "estimators": {"pillar": "LogisticRegression (multinomial, class_weight=balanced)",
@@ -618,6 +627,9 @@ def load(folder: Path) -> TrainedModels:
     if not card_path.is_file():
         raise ModelFilesError(f"{card_path}: no model card (run `jirei train`)")
     card = json.loads(card_path.read_text(encoding="utf-8"))
+    view = card.get("sentence_view", "prefix")
+    if view not in SENTENCE_VIEWS:
+        raise ModelFilesError(f"{card_path}: sentence_view {view!r} is not one of {', '.join(SENTENCE_VIEWS)}")
     return TrainedModels(pillar=_load_skops(folder / PILLAR_FILE), theme=_load_skops(folder / THEME_FILE),
                          items=_load_skops(folder / ITEMS_FILE),
                          item_numbers=[int(n) for n in card["label_sets"]["action_item"]["labels"]],
@@ -649,7 +661,7 @@ def learning_curve(rows: list[TrainingRow], taxonomy: Taxonomy, hp_pillar: Hyper
     scored on the fold's held-out cases. Only training rows are read."""
     item_numbers = sorted(taxonomy.label_set("action_item").numbers)
     X = feature_matrix([r.input_text for r in rows], sentences=bool(hp_pillar.sentence_weight or hp_items.sentence_weight),
-                       sentence_chars=SENTENCE_CHARS)
+                       sentence_chars=SENTENCE_CHARS, sentence_view=SENTENCE_VIEW)
     cases, scheme = _case_and_scheme_indices(rows, lambda r: r.pillar is not None)
     y = numpy.array([rows[i].pillar for i in cases])
     mlb = MultiLabelBinarizer(classes=item_numbers)
