@@ -525,6 +525,7 @@ def train(taxonomy: Taxonomy, rows: list[TrainingRow], search: bool = True,
         training.update(store)
     version_key = json.dumps([training["sha256"], taxonomy.sha256, asdict(hp_pillar), asdict(hp_items),
                               thresholds.to_json(), SENTENCE_CHARS]
+                             # a prefix model keeps the version it had before views existed
                              + ([SENTENCE_VIEW] if SENTENCE_VIEW != "prefix" else []), sort_keys=True)
     card = {
         "model_version": f"{taxonomy.scheme}-{hashlib.sha256(version_key.encode()).hexdigest()[:8]}",
