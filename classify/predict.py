@@ -79,12 +79,14 @@ def declared_labels(case: Case, taxonomy: Taxonomy) -> DeclaredLabels:
     return DeclaredLabels(pillar=pillar, theme=theme)
 
 
-def case_features(cases: list[Case], sentences: bool = True, sentence_chars: int | None = None) -> numpy.ndarray:
+def case_features(cases: list[Case], sentences: bool = True, sentence_chars: int | None = None,
+                  sentence_view: str = "prefix") -> numpy.ndarray:
     """The classifiers' input rows for `cases` (`features.feature_matrix` of each case's title
     and text). The heavy part of labelling (GiNZA, e5); `CaseClassifier.feature_settings` says
     which settings its models need."""
     return model_files.single_threaded(feature_matrix)(
-        [case_input(c.title, c.text) for c in cases], sentences=sentences, sentence_chars=sentence_chars)
+        [case_input(c.title, c.text) for c in cases], sentences=sentences, sentence_chars=sentence_chars,
+        sentence_view=sentence_view)
 
 
 def _score(p: float) -> float:
@@ -130,7 +132,8 @@ class CaseClassifier:
     def feature_settings(self) -> dict[str, Any]:
         """What `case_features` needs to compute these models' inputs (plain values: a worker
         process computes them without loading the models)."""
-        return {"sentences": self.models.uses_sentences, "sentence_chars": self.models.sentence_chars}
+        return {"sentences": self.models.uses_sentences, "sentence_chars": self.models.sentence_chars,
+                "sentence_view": self.models.sentence_view}
 
     @model_files.single_threaded
     def predict(self, cases: list[Case], features: numpy.ndarray | None = None) -> list[CasePrediction]:

@@ -193,7 +193,8 @@ def _stage_mentions(texts: list[str]) -> list[list[dict]]:
 def _stage_features(texts: list[str], settings: dict) -> list:
     from jirei.classify.features import feature_matrix
 
-    return list(feature_matrix(texts, sentences=settings["sentences"], sentence_chars=settings["sentence_chars"]))
+    return list(feature_matrix(texts, sentences=settings["sentences"], sentence_chars=settings["sentence_chars"],
+                               sentence_view=settings.get("sentence_view", "prefix")))
 
 
 class PipelineError(RuntimeError):

@@ -13,7 +13,7 @@ import pytest
 
 from jirei import paths
 from jirei.classify import model as model_files
-from jirei.classify.features import case_input, feature_matrix
+from jirei.classify.features import SENTENCE_VIEWS, case_input, feature_matrix, sentence_pieces
 from jirei.classify.predict import CaseClassifier, declared_labels
 from jirei.classify.taxonomy import fold, load_taxonomy
 from jirei.classify.training import SplitError, case_rows, held_out_cases, training_rows, training_sha256
@@ -104,7 +104,9 @@ def test_retraining_reproduces_the_committed_models(taxonomy, rows, classifier, 
     assert new_cv.keys() == old_cv.keys()
     for key, value in old_cv.items():
         assert new_cv[key] == (pytest.approx(value, rel=1e-6) if isinstance(value, float) else value), key
-    X = feature_matrix([case_input(h.heading, h.text) for h in held_out[:20]], sentence_chars=classifier.models.sentence_chars)
+    settings = classifier.feature_settings
+    X = feature_matrix([case_input(h.heading, h.text) for h in held_out[:20]], sentence_chars=settings["sentence_chars"],
+                       sentence_view=settings["sentence_view"])
     for name in ("pillar", "theme", "items"):
         assert numpy.allclose(getattr(retrained, name).predict_proba(X),
                               getattr(classifier.models, name).predict_proba(X), rtol=0, atol=1e-5), name
@@ -155,6 +157,49 @@ def test_retraining_under_the_cards_blas_kernel_gives_the_same_bytes(classifier,
 
 
 # --- inputs and outputs -----------------------------------------------------------------
+
+def test_what_e5_reads_of_a_real_case(rows):
+    """Each sentence view of a training case's input: the prefix, the title line with the body's
+    opening sentence (blank lines dropped), three windows spread over the text; a short input
+    is read whole by every view."""
+    text = next(r.input_text for r in rows if r.key.endswith("#8") and r.key.startswith("001_"))
+    title, body = text.split("\n")[0], text.split("\n", 1)[1].strip()
+    assert sentence_pieces(text, 80, "prefix") == [text[:80]]
+    [leads] = sentence_pieces(text, 80, "leads")
+    assert len(leads) == 80 and leads.startswith(title + "\n" + body[:10])
+    assert "\n\n" not in leads and leads.split("\n")[1] == body[:80 - len(title) - 1]
+    windows = sentence_pieces(text, 81, "windows")
+    assert len(windows) == 3 and all(len(w) == 27 for w in windows)
+    assert windows[0] == text[:27] and windows[-1] == text[-27:] and windows[1] in text
+    short = next(r.input_text for r in rows if r.origin == "case" and len(r.input_text) < 200)
+    for view in SENTENCE_VIEWS:
+        assert sentence_pieces(short, 200, view) == [short]
+        assert sentence_pieces(text, None, view) == [text]
+    with pytest.raises(ValueError, match="sentence_view: unknown view 'suffix'"):
+        sentence_pieces(text, 80, "suffix")
+
+
+def test_a_card_naming_an_unknown_sentence_view_is_refused_in_one_line(tmp_path):
+    import shutil
+
+    folder = tmp_path / "models"
+    shutil.copytree(paths.MODELS, folder)
+    card = json.loads((folder / model_files.CARD_FILE).read_text(encoding="utf-8"))
+    card["sentence_view"] = "suffix"
+    (folder / model_files.CARD_FILE).write_text(json.dumps(card), encoding="utf-8")
+    with pytest.raises(model_files.ModelFilesError) as raised:
+        CaseClassifier.load(folder)
+    message = str(raised.value)
+    assert "\n" not in message and "model_card.json" in message and "sentence_view 'suffix'" in message
+
+
+def test_the_committed_models_read_what_their_card_says(classifier):
+    settings = classifier.feature_settings
+    card = classifier.models.card
+    assert settings["sentences"] and settings["sentence_chars"] == card["sentence_chars"] == model_files.SENTENCE_CHARS
+    assert settings["sentence_view"] == card.get("sentence_view", "prefix") == model_files.SENTENCE_VIEW
+    assert f"{card['sentence_chars']} characters" in card["features"]
+
 
 def test_section_is_never_classifier_input(classifier, seed_cases):
     cases = [seed_cases["001"][i] for i in (0, 19, 39, 58)] + seed_cases["004"][:2]
