@@ -612,9 +612,11 @@ _MERGER_CLAUSE = re.compile(r"と(?:の)?(?:新設|編入)?合併")
 _AWARD_CLAUSE = re.compile(r"受賞|表彰を受け|表彰され|賞を獲得|賞に選ばれ")
 # `2020年10月時点で参加企業は61法人`, `2025年5月現在`, `現状値(2014年度)`, `40人(2014年度)`, budgets.
 _STAT_AFTER = re.compile(r"^\s*(?:\d{1,2}\s*月\s*)?(?:\d{1,2}\s*日\s*)?(?:末\s*)?(?:時点|現在|調査|実績|の実績|国勢調査|統計|比)")
-_STAT_BEFORE = re.compile(r"(?:現状値|実績値|基準値|基準年|出典|資料)[\s:：]*[(（]?\s*$|[\d,.]+\s*(?:人|件|校|社|円|万円|億円|%|％|品目|事業|か所|回|組織)\s*[(（]\s*$")
+# `[\s:：#|*]*`: a label and its value may be split by markdown marks (`現状値\n#### (2014年度)`,
+# `| 現状値 | (2014年度) |`), as converters to markdown write a table or a heading line.
+_STAT_BEFORE = re.compile(r"(?:現状値|実績値|基準値|基準年|出典|資料)[\s:：#|*]*[(（]?\s*$|[\d,.]+\s*(?:人|件|校|社|円|万円|億円|%|％|品目|事業|か所|回|組織)\s*[(（]\s*$")
 _STAT_CLAUSE = re.compile(r"予算|決算|歳入|歳出|アンケート|調査では|までに\s*[\d,]+")
-_TARGET_NEAR = re.compile(r"(?:目標値|目標年度?|計画期間)[\s:：]*[(（]?\s*$|→[^\n→]{0,12}$")
+_TARGET_NEAR = re.compile(r"(?:目標値|目標年度?|計画期間)[\s:：#|*]*[(（]?\s*$|→[^\n→]{0,12}$")
 # `2019年秋にデビューした`, `2022年3月卒`, `2021年度卒`, a closure, a previous award.
 _HISTORY_AFTER = re.compile(r"^\s*(?:\d{1,2}\s*月\s*)?(?:\d{1,2}\s*日\s*)?(?:末|度末)?\s*(?:[春夏秋冬]\s*)?"
                             r"(?:に|の|で|をもって|を以て)?\s*(?:卒|デビュー|受賞|表彰|"

@@ -263,6 +263,16 @@ def test_kpi_table_baseline_and_target():
     assert [(m["year"], m["kind"]) for m in ms] == [(2014, "statistic"), (2019, "target")]
 
 
+@pytest.mark.parametrize("text", [
+    "#### 現状値\n#### (2014年度)\n\n#### 目標値\n#### (2019年度)",  # heading lines from font sizes
+    "| 現状値 | (2014年度) | 目標値 | (2019年度) |",  # a markdown table row
+])
+def test_kpi_header_as_markdown(text):
+    # the same header as converters to markdown write it: the marks do not hide the labels
+    ms = find_year_mentions(text, "2016")
+    assert [(m["year"], m["kind"]) for m in ms] == [(2014, "statistic"), (2019, "target")]
+
+
 def test_heading_year_opens_an_event_title():
     # village newsletter 2025-08: `2025木の手づくり展`; bare numbers elsewhere stay unread
     assert years("今年も開催!2025木の手づくり展\n卒業制作作品を中心に", "2025-08") == [2025]
