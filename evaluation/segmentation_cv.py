@@ -403,17 +403,12 @@ def route_key(doc: Document) -> str:
     return document_kind(doc) + route_medium(doc)
 
 
-def route_for(routes: dict[str, dict], key: str) -> str:
-    """The path for a document of route key `key`: its own evidence, else the pooled evidence of
-    all declared layouts of its medium (for a declared one), else its kind's PDF route (and the
-    declared layouts' PDF route), else the CRF."""
-    kind, _, medium = key.partition("/")
-    # the order `jirei.extract.segment` looks routes up in: the kind in its medium, the declared
-    # layouts pooled in its medium, the kind's PDF route, the declared layouts' PDF route
-    for k in (key, "declared" + (f"/{medium}" if medium else ""), kind, "declared"):
-        if k in routes and (k == key or not k.startswith("declared") or kind != "fallback"):
-            return routes[k]["path"]
-    return "crf"
+def route_for(routes: dict[str, dict], doc: Document) -> str:
+    """The path `segment()` takes for `doc` under `routes`: "crf" or "rules" (the segmenter's own
+    lookup, `jirei.extract.segment.rules_decide`)."""
+    from jirei.extract.segment import rules_decide
+
+    return "rules" if rules_decide(routes, doc, document_kind(doc)) else "crf"
 
 
 def choose_routes(rows: list[CVRow]) -> dict[str, dict]:
@@ -471,7 +466,7 @@ def cross_validate(docs: list[DevDoc], work: Path) -> list[CVRow]:
 
 def routed_rows(rows: list[CVRow], routes: dict[str, dict]) -> list[SegmentationScore]:
     """What `segment()` gives each left-out document once the routes are applied."""
-    return [r.crf if route_for(routes, route_key(r.doc.doc)) == "crf" else r.rules for r in rows]
+    return [r.crf if route_for(routes, r.doc.doc) == "crf" else r.rules for r in rows]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -31,6 +31,26 @@ def test_card_describes_the_committed_model_and_keeps_the_heldout_out():
         assert route["path"] in ("crf", "rules")
 
 
+def test_routes_are_looked_up_from_a_kind_in_its_medium_to_the_pooled_pdf_evidence(tmp_path):
+    from jirei.extract.segment import find_route, rules_decide
+    from jirei.extract.text import read_text
+
+    card = json.loads(CARD.read_text(encoding="utf-8"))
+    routes = card["routes"]
+    # a declared layout without evidence of its own in a medium takes the declared layouts' pooled route
+    assert find_route(routes, "no-such-layout", "/text") == routes["declared/text"]
+    assert find_route(routes, "no-such-layout", "") == routes["declared"]
+    # the fallback never borrows the declared layouts' evidence: without its own it is the CRF's
+    assert find_route({"declared": routes["declared"]}, "fallback", "/text") == {}
+    assert find_route(routes, "fallback", "/paged") == routes["fallback/paged"]
+    # a card chosen before media had keys: the PDFs' route, whose evidence check rules on text
+    pdf_only = {"fallback": {"path": "crf", "documents": ["a.pdf", "b.pdf"]}}
+    (tmp_path / "report.txt").write_text("令和6年度の取組\n村の事業を紹介します。\n", encoding="utf-8")
+    doc = read_text(tmp_path / "report.txt")
+    assert find_route(pdf_only, "fallback", "/text") == pdf_only["fallback"]
+    assert rules_decide(pdf_only, doc, "fallback")  # no text among the route's evidence
+
+
 @pytest.mark.slow
 def test_cv_document_prints_per_document_figures_and_beats_the_page_baseline_on_real_pdfs(
     seeds_dir, pdfs_dir, tmp_path, capsys

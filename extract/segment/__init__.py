@@ -144,20 +144,32 @@ def _segment_by_route(doc: Document, model: str | Path | None) -> list[Case]:
         return segment_rules(doc)
     lines = split_lines(doc)
     rule_set = choose_rule_set(lines)
-    routes = segmenter.routes
-    # routes are chosen per medium (`route_medium`): `<rule set>` for PDFs, `<rule set>/paged` for
-    # text marking its pages, `<rule set>/text` for the rest (a model card without the key: the
-    # PDFs' route, whose evidence check then rules on text)
-    suffix = route_medium(doc)
-    route = (routes.get(rule_set.name + suffix)
-             or (routes.get("declared" + suffix) if rule_set is not FALLBACK else None)
-             or routes.get(rule_set.name)
-             or (routes.get("declared") if rule_set is not FALLBACK else None) or {})
-    if route.get("path", "crf") == "rules" or not _evidence_for_kind(route, doc):
+    if rules_decide(segmenter.routes, doc, rule_set.name):
         if is_legal_text(doc.text):
             return []
         return assemble(doc, lines, rule_set.tag(lines), rule_set.name)
     return segment_crf(doc, segmenter)
+
+
+def find_route(routes: dict[str, dict], rule_set: str, medium: str) -> dict:
+    """The model card's route for a document that `rule_set` claims, in `medium` (`route_medium`):
+    the evidence of its own kind in that medium, else (for a declared layout) of every declared
+    layout pooled in that medium, else the same two for PDFs (a card without the medium's key);
+    {} when the card has none (the CRF decides)."""
+    declared = rule_set != FALLBACK.name
+    for key in (rule_set + medium, "declared" + medium if declared else None,
+                rule_set, "declared" if declared else None):
+        if key and routes.get(key):
+            return routes[key]
+    return {}
+
+
+def rules_decide(routes: dict[str, dict], doc: Document, rule_set: str) -> bool:
+    """Do the rule sets decide `doc`'s entries rather than the CRF? They do where the route's
+    cross-validation evidence found them better, or saw too few documents of this kind. The
+    segmenter and the evaluation's "as routed" figure both ask this."""
+    route = find_route(routes, rule_set, route_medium(doc))
+    return route.get("path", "crf") == "rules" or not _evidence_for_kind(route, doc)
 
 
 def route_medium(doc: Document) -> str:
@@ -181,4 +193,4 @@ def _evidence_for_kind(route: dict, doc: Document) -> bool:
     return len(same_kind) >= 2
 
 
-__all__ = ["route_medium", "segment", "segment_rules", "segment_crf", "load_segmenter", "forget_segmenters", "choose_rule_set", "layout_names", "RULE_SETS", "Role", "Tag", "Line"]
+__all__ = ["route_medium", "find_route", "rules_decide", "segment", "segment_rules", "segment_crf", "load_segmenter", "forget_segmenters", "choose_rule_set", "layout_names", "RULE_SETS", "Role", "Tag", "Line"]
