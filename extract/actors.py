@@ -523,6 +523,18 @@ def _qualified_municipality_line(body: str) -> dict | None:
     return None
 
 
+# A municipality speaking of itself: `本村では`, `当町として`, `わが市の`; the kind of municipality must
+# be the document's own (a 村's newsletter says 本村), and `本町` needs a topic particle, for `本町` is
+# also a district's name (`本町1丁目`, `本町の商店街`).
+_SELF_REFERENCE = re.compile(r"(?:(?:本|当|わが|我が)(村|市)|(?:当|わが|我が)(町)|本(町)(?=では|は|として|も))"
+                             r"(?=では|は|が|と|で|の|として|も|に|内|民)")
+
+
+def _refers_to_itself(text: str, place: dict) -> bool:
+    muni = place.get("municipality") or ""
+    return any((m.group(1) or m.group(2) or m.group(3)) == muni[-1:] for m in _SELF_REFERENCE.finditer(text))
+
+
 def inherit(case, ctx: DocumentContext, places: list[dict], organisations: list[dict]) -> tuple[list[dict], list[dict]]:
     """The case's places and organisations with what the document states for it added."""
     stated = None
@@ -546,6 +558,12 @@ def inherit(case, ctx: DocumentContext, places: list[dict], organisations: list[
                 inherited = dict(p)
                 inherited.update(source="document", span=list(p["span"]))
                 places.append(inherited)
+        elif rule_switches.on("places.self_reference"):
+            # the publisher speaks of itself (`本村では…`) in a case that names other towns
+            for p in stated_places:
+                if _refers_to_itself(case.text, p) and not any(places_mod.place_key(q) == places_mod.place_key(p)
+                                                              for q in places):
+                    places.append(dict(p, source="document", span=list(p["span"])))
     organisations = list(organisations)
     publisher = stated is not None and (ctx.own_publication or ctx.sections)
     # A government's own publication: its cases are its own unless another body leads them.

@@ -28,6 +28,8 @@ RULES = {
                                 "(`兵庫県 豊岡市`, `東川町(北海道)`) states the place of the cases below it",
     "places.government_office": "a prefecture's department signing the title page (`長野県企画振興部`) makes the "
                                 "document that prefecture's own publication, its name the document's place",
+    "places.self_reference": "a case that names other towns but in which the publishing municipality speaks of "
+                             "itself (`本村では`, `当町として`) has the document's place too",
     "places.chamber_report": "a local chamber's own report: a case naming no place gets the chamber's city",
 }
 

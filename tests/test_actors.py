@@ -86,6 +86,29 @@ def test_newsletter_title_page_states_the_village_and_cases_inherit_it(pdfs_dir)
     assert actors.inherit(case, ctx, own, [])[0] == own
 
 
+def test_the_publisher_speaking_of_itself_keeps_its_place_beside_other_towns(pdfs_dir):
+    """The 2021-04 newsletter's tourist-train article names the towns on the line (和寒町, 中川町) and
+    says what the village does (`本村では…特産品を販売する予定です`): the village is a place of the case
+    too. Only a municipality of the document's own kind speaks so (a 村 says 本村)."""
+    from jirei.extract import rule_switches
+
+    doc = ingest(pdfs_dir / "otoineppu_kouhou_2021-04.pdf")
+    start = doc.text.index("観光列車「花たびそうや」号が")
+    end = doc.text.index("販売する予定です。", start) + len("販売する予定です。")
+    case = _case(doc.text, start, end, "観光列車「花たびそうや」号が、")
+    ctx = actors.document_context(doc.text, [case])
+    assert ctx.place["municipality"] == "音威子府村"
+    places, _ = actors.inherit(case, ctx, _places(case), [])
+    assert {"和寒町", "中川町"} <= {p.get("municipality") for p in places}
+    (own,) = [p for p in places if p.get("municipality") == "音威子府村"]
+    assert own["source"] == "document" and doc.text[own["span"][0]:own["span"][1]] == own["text"]
+    with rule_switches.switched_off(["places.self_reference"]):
+        assert "音威子府村" not in {p.get("municipality") for p in actors.inherit(case, ctx, _places(case), [])[0]}
+    assert actors._refers_to_itself("当町としても支援します", {"municipality": "東川町"})
+    assert not actors._refers_to_itself("本村では", {"municipality": "東川町"})
+    assert not actors._refers_to_itself("本町1丁目の店舗、本町の商店街", {"municipality": "東川町"})
+
+
 def test_a_seed_casebook_states_no_place_for_its_cases(seeds_dir):
     text = ingest(next(seeds_dir.glob("001_*.txt"))).text
     first = text.index("① 日立製作所")
