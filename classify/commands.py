@@ -71,7 +71,7 @@ def _train_and_save(args: argparse.Namespace, taxonomy, rows: list, selection, s
     if selection is not None:
         cases += f" and {len(selection.corrections)} new cases from the case store"
     print(f"training on {len(rows)} rows ({cases}); scheme {taxonomy.versioned_name}; "
-          f"hyperparameter search by {model.FOLDS}-fold CV ...", file=sys.stderr)
+          "hyperparameter search by CV over whole runs of documents' cases ...", file=sys.stderr)
     run_id = store.start_run("train", {"models": str(args.models), "search": not args.no_search,
                                        "corrections": selection.count}) if store is not None else None
     status = "failed"

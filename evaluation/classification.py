@@ -287,8 +287,9 @@ def learning_curve(models_dir: Path = paths.MODELS, seeds: Path | None = None,
 
 def format_learning_curve(points) -> str:
     head = f"{'cases':>5} {'P.acc':>6} {'P.mF1':>6} {'I.top1':>6}  fits"
-    lines = ["learning curve (CV on training data: each fold's first n training cases + scheme rows, "
-             "scored on the fold's held-out training cases)", head, "-" * len(head)]
+    lines = ["learning curve (CV on training data, folds holding out whole runs of a document's cases: each "
+             "fold's first n training cases + scheme rows, scored on the fold's held-out training cases)",
+             head, "-" * len(head)]
     for p in points:
         lines.append(f"{p.cases:>5} {p.pillar_accuracy:>6.3f} {p.pillar_macro_f1:>6.3f} {p.items_top1_hit:>6.3f}  {p.fits:>4}")
     return "\n".join(lines)

@@ -421,8 +421,9 @@ def learning_curve_section(points: list[dict] | None) -> str:
             for p in points]
     return (_plots(svg(fig))
             + table(["training cases", "pillar accuracy", "pillar macro-F1", "item top-1 hit", "fits"], rows)
-            + _note("Each fold of the training CV fits on its first n training cases (a seeded shuffle) plus the "
-                    "scheme rows and scores its own held-out training cases; the held-out test documents play no part."))
+            + _note("Each fold of the training CV holds out whole runs of a document's cases, fits on its first n "
+                    "training cases (a seeded shuffle) plus the scheme rows and scores its own held-out training "
+                    "cases; the held-out test documents play no part."))
 
 
 def timing_section(timings: dict[str, float], entities: dict[str, dict]) -> str:

@@ -80,11 +80,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("candidates", nargs="*", default=DEFAULT)
     parser.add_argument("--no-cv", action="store_true", help="only the e5 cost")
-    parser.add_argument("--repeats", type=int, default=M.REPEATS,
-                        help=f"CV repeats (jirei train: {M.REPEATS}); more repeats, steadier figures")
     parser.add_argument("--no-timing", action="store_true", help="only the CV figures (tokens and chars still counted)")
     args = parser.parse_args()
-    M.REPEATS = args.repeats
     docs = bench_texts()
     print(f"seed texts: {len(docs)} documents, {sum(map(len, docs))} cases, {sum(len(t) for d in docs for t in d)} input chars")
     taxonomy = load_taxonomy()

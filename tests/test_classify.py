@@ -302,16 +302,37 @@ def test_held_out_figures_beat_both_baselines(seeds_dir):
     assert "char_tfidf_lr" in table and "003 slides" in table
 
 
+def test_cv_folds_hold_out_whole_runs_of_a_documents_cases(rows):
+    """Cases of one document share its writer and kind: CV holds out runs of a document's
+    consecutive cases together, so its figures estimate accuracy on a document not read."""
+    assert model_files.case_group("001_7db842c1dad96953#12") == "001_7db842c1dad96953/0"
+    assert model_files.case_group("001_7db842c1dad96953#13") == "001_7db842c1dad96953/1"
+    assert model_files.case_group("9f86d081884c7d65-0003") == "9f86d081884c7d65/0"  # a store's case id
+    assert model_files.case_group("theme:live.mobility") == "theme:live.mobility"
+    cases, _ = model_files._case_and_scheme_indices(rows, lambda r: r.pillar is not None)
+    folds = model_files.grouped_folds(rows, cases)
+    seen: dict[str, int] = {}
+    for k, (train, test) in enumerate(folds):
+        assert set(train).isdisjoint(test) and len(train) + len(test) == len(cases)
+        for j in test:
+            assert seen.setdefault(model_files.case_group(rows[cases[j]].key), k) == k
+    # every real document is a group of its own; seed 001 part I's 58 cases are five runs
+    assert any(g.startswith("otoineppu") for g in seen)
+    assert len([g for g in seen if g.startswith("001_")]) == 5
+
+
 # --- learning curve ---------------------------------------------------------------------
 
 def test_learning_curve_reads_training_rows_only_and_grows_to_all_cases(taxonomy, rows):
     hp = model_files.Hyperparameters(C=10.0, vector_weight=3.0)  # no sentence block: quick
     points = model_files.learning_curve(rows, taxonomy, hp, hp, step=40)
-    cases = sum(r.origin == "case" for r in rows)
-    fold_size = cases - cases // model_files.FOLDS  # training cases of a fold (the larger folds)
+    cases, _ = model_files._case_and_scheme_indices(rows, lambda r: r.pillar is not None)
+    folds = model_files.grouped_folds(rows, cases)
+    # every grouped fold holds out whole runs of a document's cases, and fits every size
+    assert len(folds) >= 5
     assert points[0].cases == 40 and [p.cases for p in points] == sorted(p.cases for p in points)
-    assert points[-1].cases in (fold_size - 1, fold_size)
+    assert points[-1].cases == min(len(train) for train, _ in folds)
     for p in points:
         assert 0 <= p.pillar_accuracy <= 1 and 0 <= p.pillar_macro_f1 <= 1 and 0 <= p.items_top1_hit <= 1
-        assert p.fits >= model_files.FOLDS
+        assert p.fits == len(folds) * model_files.REPEATS
     assert points[-1].pillar_accuracy > 0.5
