@@ -99,7 +99,7 @@ class CasePrediction:
 
     pillars: list[dict[str, Any]]  # all four, best first
     theme: dict[str, Any] | None
-    action_items: list[dict[str, Any]]  # the items at or above their cut, best first, at least one
+    action_items: list[dict[str, Any]]  # the primary item, then those near its score (`item_share`), best first
     item_scores: list[dict[str, Any]]  # all items of the scheme with calibrated scores, best first
     needs_review: bool
 
@@ -157,7 +157,7 @@ class CaseClassifier:
             theme = None
             if t_row[best_theme] >= cuts.theme and self._theme_pillar.get(theme_id) == pillars[0]["label"]:
                 theme = {"label": theme_id, "score": _score(t_row[best_theme]), "source": "model"}
-            chosen = model_files.choose_items(i_row[None, :], self.models.item_numbers, cuts.items)[0]
+            chosen = model_files.choose_items(i_row[None, :], self.models.item_numbers, cuts.items, cuts.item_share)[0]
             index = {n: j for j, n in enumerate(self.models.item_numbers)}
             items = [{"item": int(n), "score": _score(i_row[index[n]])} for n in chosen]
             ranking = [{"item": int(self.models.item_numbers[j]), "score": _score(i_row[j])}

@@ -238,6 +238,12 @@ def test_predictions_have_the_documented_shape(classifier, seed_cases, taxonomy)
         assert ranked == sorted(ranked, reverse=True) and all(0 <= x <= 1 for x in ranked)
         assert case.action_items[0] == case.item_scores[0]  # the primary item is the best-scored one
         assert all(a in case.item_scores for a in case.action_items)
+        # the others are every item scoring at least the card's share of the primary item's score
+        share = classifier.models.thresholds.item_share
+        top = case.item_scores[0]["score"]
+        near = [a for a in case.item_scores[1:] if a["score"] >= share * top - 1e-4]
+        assert [a["item"] for a in case.action_items[1:]] == [a["item"] for a in near][:len(case.action_items) - 1]
+        assert len(case.action_items) - 1 >= len([a for a in near if a["score"] >= share * top + 1e-4])
         if case.theme is not None:
             assert case.theme["label"] in theme_ids and case.theme["source"] == "model"
             assert taxonomy.label_set("theme").by_id(case.theme["label"]).get("pillar") == case.pillar["label"]
