@@ -67,6 +67,8 @@ FAMILIES: list[tuple[str, re.Pattern]] = [
     ("banner", BANNER),
 ]
 _BULLET_MARK = re.compile(r"^[・•‣∙]")
+# `---`, `***`, `___`: a markdown thematic break (a converter's page break), never content.
+_THEMATIC_BREAK = re.compile(r"^(?:-{3,}|\*{3,}|_{3,})$")
 _TABLE_SEP = re.compile(r"\t|\s{3,}|\u3000{2,}|\s\|\s")
 _FIELD = re.compile(r"^([^：:\s]{1,12})\s*[：:]\s*(\S.*)$")
 _SENTENCE_END = re.compile(r"[。．！？!?]\s*$")
@@ -178,7 +180,8 @@ def outline(doc: Document) -> Outline:
         field_m = _FIELD.match(c)
         if c.startswith("|") or len(_TABLE_SEP.split(c.strip())) >= 3:
             kind = BlockKind.TABLE_ROW
-        elif line.is_page_number or FOOTNOTE.match(c) or (NOISE_LINE.match(c) and not fam):
+        elif line.is_page_number or FOOTNOTE.match(c) or (NOISE_LINE.match(c) and not fam) \
+                or _THEMATIC_BREAK.match(line.raw.strip()):
             kind = BlockKind.NOISE
         elif field_m and not fam and len(field_m.group(1)) <= 6 and len(c) <= 80 and not (before_blank and after_blank):
             # `実施主体:伊那市`, `日時:10月21日`: a labelled value inside a block, not a heading

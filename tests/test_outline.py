@@ -81,3 +81,19 @@ def test_tables_fields_bullets_and_sub_headings(tmp_path: Path):
     assert len(bullet.lines) == 2  # the wrapped line stays with its bullet
     assert sum(b.kind is BlockKind.TABLE_ROW for b in out.blocks) == 2
     assert (BlockKind.HEADING, "問合せ先") in kinds
+
+
+def test_a_converters_page_breaks_are_noise_not_heading_candidates(pdfs_dir: Path):
+    """The village strategy as PDF-to-markdown converters write it (`---` between pages, `#` marks
+    from font sizes): the break lines are noise, so a page's opening head is no longer preceded by a
+    heading candidate and the breaks weigh in no heading family's statistics."""
+    from jirei.evaluation.segmentation_cv import as_paged_text
+
+    doc = as_paged_text(ingest(pdfs_dir / "otoineppu_sogosenryaku.pdf"), headings=True)
+    out = outline(doc)
+    _covers_every_line_once(out)
+    breaks = [b for b in out.blocks if b.text.strip() == "---"]
+    assert len(breaks) >= len(doc.pages) - 1  # an empty page (no text layer) leaves two breaks in a row
+    assert all(b.kind is BlockKind.NOISE for b in breaks)
+    measure = next(b for b in out.blocks if b.text.startswith("3.高校を軸とした人の流れの促進"))
+    assert measure.kind is BlockKind.HEADING and measure.page_first
