@@ -67,8 +67,9 @@ FAMILIES: list[tuple[str, re.Pattern]] = [
     ("banner", BANNER),
 ]
 _BULLET_MARK = re.compile(r"^[・•‣∙]")
-# `---`, `***`, `___`: a markdown thematic break (a converter's page break), never content.
-_THEMATIC_BREAK = re.compile(r"^(?:-{3,}|\*{3,}|_{3,})$")
+# `---`, `***`, `___`: a markdown thematic break (a converter's page break), and `![図1](p3.png)`: a
+# markdown image reference (converters write one per picture); never content.
+_THEMATIC_BREAK = re.compile(r"^(?:-{3,}|\*{3,}|_{3,}|!\[[^\]]*\]\([^)]*\))$")
 _TABLE_SEP = re.compile(r"\t|\s{3,}|\u3000{2,}|\s\|\s")
 _FIELD = re.compile(r"^([^：:\s]{1,12})\s*[：:]\s*(\S.*)$")
 _SENTENCE_END = re.compile(r"[。．！？!?]\s*$")

@@ -97,3 +97,18 @@ def test_a_converters_page_breaks_are_noise_not_heading_candidates(pdfs_dir: Pat
     assert all(b.kind is BlockKind.NOISE for b in breaks)
     measure = next(b for b in out.blocks if b.text.startswith("3.高校を軸とした人の流れの促進"))
     assert measure.kind is BlockKind.HEADING and measure.page_first
+
+
+def test_markdown_image_references_are_noise(pdfs_dir: Path, tmp_path: Path):
+    """Converters to markdown write a picture as `![...](file)`: the line is noise, not a short
+    line standing alone that could head a case. The 2023-09 newsletter's first article, as such a
+    converter writes it."""
+    text = ingest(pdfs_dir / "otoineppu_kouhou_2023-09.pdf").text
+    start = text.index("夏の新たな風物詩")
+    article = text[start:text.index("\n\n", start + 200)]
+    path = tmp_path / "kouhou.md"
+    path.write_text(f"![](images/p2-1.png)\n\n## {article}\n\n![写真: 納涼まつり](images/p2-2.png)\n", encoding="utf-8")
+    out = outline(ingest(path))
+    images = [b for b in out.blocks if b.text.startswith("![")]
+    assert len(images) == 2 and all(b.kind is BlockKind.NOISE for b in images)
+    assert any(b.kind is BlockKind.HEADING and b.text.startswith("夏の新たな風物詩") for b in out.blocks)
