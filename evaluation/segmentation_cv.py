@@ -45,13 +45,13 @@ class DevDoc:
     template: str  # how it is laid out ("text", a rendering template, "real")
     doc: Document
     gold: Gold
-    kind: str  # "seed text" | "rendered" | "layout" | "real PDF" | "real text" | "real paged text" | "synthetic"
+    kind: str  # "seed text" | "rendered" | "layout" | "real PDF" | "real text" | "real paged text" | "real markdown" | "synthetic"
 
     @property
     def trains(self) -> bool:
         """Does the CRF learn from it? A real PDF's text twins are only scored (their content trains
         through the PDF)."""
-        return self.kind not in ("real text", "real paged text")
+        return self.kind not in ("real text", "real paged text", "real markdown")
 
 
 def _comparable_index(text: str) -> tuple[str, list[int]]:
@@ -209,6 +209,8 @@ def development_documents(
                                as_paged_text(pdf), gold, "real paged text"))
             docs.append(DevDoc(f"{path.name} as markdown", Path(gold.doc).stem, "real-markdown",
                                as_paged_text(pdf, headings=True), gold, "real paged text"))
+            docs.append(DevDoc(f"{path.name} as unpaged markdown", Path(gold.doc).stem, "real-unpaged-markdown",
+                               as_paged_text(pdf, headings=True, breaks=False), gold, "real markdown"))
     return docs
 
 
@@ -218,11 +220,12 @@ def as_text(doc: Document) -> Document:
     return replace(doc, kind="text", name=Path(doc.name).stem + ".txt", pages=[], line_levels={}, page_boxes=[])
 
 
-def as_paged_text(doc: Document, headings: bool = False) -> Document:
+def as_paged_text(doc: Document, headings: bool = False, breaks: bool = True) -> Document:
     """A real PDF's text as a converter to markdown writes it: its pages' text with a `---` line
     between pages and no typography, read back as the text reader reads such a file. `headings`:
     the lines the PDF's typography makes headings carry markdown marks (`#` for level 1 … `####`),
-    as converters that read font sizes write them."""
+    as converters that read font sizes write them. `breaks` False: pages joined by a blank line
+    only (a converter that drops page breaks)."""
     parts = []
     for p in doc.pages:
         lines, at = [], p.start
@@ -231,7 +234,7 @@ def as_paged_text(doc: Document, headings: bool = False) -> Document:
             lines.append("#" * min(level, 4) + " " + line if level else line)
             at += len(line) + 1
         parts.append("\n".join(lines).strip("\n"))
-    text = "\n\n---\n\n".join(parts)
+    text = ("\n\n---\n\n" if breaks else "\n\n").join(parts)
     return replace(doc, kind="text", name=Path(doc.name).stem + ".md", text=text, pages=text_pages(text),
                    line_levels={}, page_boxes=[])
 

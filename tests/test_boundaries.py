@@ -281,7 +281,8 @@ def test_a_pdfs_corrections_feed_the_cross_document_evaluation(tmp_path: Path, p
     assert [(d.name, d.kind, d.trains) for d in docs] == [
         (pdf.name, "real PDF", True), (f"{pdf.name} as text", "real text", False),
         (f"{pdf.name} as paged text", "real paged text", False),
-        (f"{pdf.name} as markdown", "real paged text", False)]
+        (f"{pdf.name} as markdown", "real paged text", False),
+        (f"{pdf.name} as unpaged markdown", "real markdown", False)]
     spans = locate_gold(docs[0].doc, docs[0].gold)
     assert len(spans) == len(docs[0].gold.cases) == len(cases)
     assert [s for s, _ in spans] == [s for s, _ in gold_spans(docs[0].doc.text, docs[0].gold)]

@@ -80,3 +80,21 @@ def test_cv_document_prints_per_document_figures_and_beats_the_page_baseline_on_
     assert pooled(routed) > pooled("page")
     # the held-out seeds were scored by a model fitted on the development documents only
     assert {r["doc"] for r in result["heldout"]} >= {"003_a912029e63bdb806.txt", "004_1e7916743c47c828.txt"}
+
+
+def test_the_medium_a_text_file_is_routed_by(tmp_path):
+    """A text file marking page breaks is paged text; one without them but with markdown heading
+    marks (a converter that reads font sizes) is markdown; other text is text. Each has its own
+    route in the card, chosen by the cross-validation on the real PDFs' twins in that medium."""
+    from jirei.extract.segment import find_route, route_medium
+    from jirei.extract.text import read_text
+
+    article = "## 夏の新たな風物詩!\n\n8月17日、第1回目となる納涼まつりが行われました。\n\n"
+    (tmp_path / "paged.md").write_text("\n---\n\n".join([article] * 3), encoding="utf-8")
+    (tmp_path / "unpaged.md").write_text(article * 3, encoding="utf-8")
+    (tmp_path / "plain.txt").write_text(article.replace("## ", "") * 3, encoding="utf-8")
+    media = [route_medium(read_text(tmp_path / n)) for n in ("paged.md", "unpaged.md", "plain.txt")]
+    assert media == ["/paged", "/markdown", "/text"]
+    routes = json.loads(CARD.read_text(encoding="utf-8"))["routes"]
+    documents = find_route(routes, "fallback", "/markdown")["documents"]
+    assert documents and all(d.endswith("as unpaged markdown") for d in documents)

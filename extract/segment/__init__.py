@@ -12,6 +12,7 @@ decides (`segment_rules`). A new layout is added by writing a rule set (a `name`
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from jirei.extract.forms import form_cases
@@ -172,12 +173,23 @@ def rules_decide(routes: dict[str, dict], doc: Document, rule_set: str) -> bool:
     return route.get("path", "crf") == "rules" or not _evidence_for_kind(route, doc)
 
 
+# A text file without page breaks is markdown with headings when at least this many lines carry
+# heading marks (`## 見出し`): converters that read font sizes write them.
+MARKDOWN_HEADINGS_MIN = 3
+_MARKDOWN_HEADING = re.compile(r"^#{1,6}[ \t]+\S", re.M)
+
+
 def route_medium(doc: Document) -> str:
     """The medium a route is chosen for: "" for a PDF, "/paged" for a text file marking its pages
-    (`jirei.extract.text.text_pages`), "/text" for other text and the Office formats."""
+    (`jirei.extract.text.text_pages`), "/markdown" for an unpaged text file with markdown heading
+    marks (at least MARKDOWN_HEADINGS_MIN), "/text" for other text and the Office formats."""
     if doc.kind == "pdf":
         return ""
-    return "/paged" if doc.kind == "text" and doc.pages else "/text"
+    if doc.kind == "text" and doc.pages:
+        return "/paged"
+    if doc.kind == "text" and len(_MARKDOWN_HEADING.findall(doc.text)) >= MARKDOWN_HEADINGS_MIN:
+        return "/markdown"
+    return "/text"
 
 
 def _evidence_for_kind(route: dict, doc: Document) -> bool:
