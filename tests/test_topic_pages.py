@@ -167,3 +167,22 @@ def test_particulars_captions_and_mastheads_are_field_lines():
                  "4月26日、砂澤ビッキ記念館開館します!", "今年も開催!2025木の手づくり展"):
         assert not is_field_line(line), line
 
+
+
+def test_a_cases_part_labels_never_open_a_case(pdfs_dir):
+    """The village strategy as markdown without page breaks (no page to fall back on): its measures'
+    part labels (`[現状と課題]`, `[具体的な施策]`, `<主な事業>`), printed once per measure, are
+    never case starts, whatever the model reads in their shape."""
+    from jirei.evaluation.segmentation_cv import as_paged_text
+    from jirei.extract.outline import outline
+    from jirei.extract.segment import route_medium, segment
+    from jirei.extract.segment.crf import part_labels
+
+    doc = as_paged_text(ingest(pdfs_dir / "otoineppu_sogosenryaku.pdf"), headings=True, breaks=False)
+    assert route_medium(doc) == "/markdown"
+    out = outline(doc)
+    labels = {out.blocks[i].text for i in part_labels(out)}
+    assert {"[現状と課題]", "[具体的な施策]", "<主な事業>"} <= labels
+    assert not any("1.村の振興" in t or "4.高校生参加" in t for t in labels)  # the measures themselves
+    titles = [c.title for c in segment(doc)]
+    assert titles and not any(t.strip() in labels for t in titles)

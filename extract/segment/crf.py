@@ -430,16 +430,33 @@ def without_notice_cases(outline: Outline, labels: list[str]) -> list[str]:
     closed there instead: the notice's text belongs to no case. A case it opens at a line that
     never heads one (`not_a_head`) is no case start: the line stays with the case before it."""
     out = list(labels)
+    parts = part_labels(outline)
     for i, (b, lab) in enumerate(zip(outline.blocks, labels)):
         if lab != "B":
             continue
         if b.kind is BlockKind.HEADING and is_notice_head(b.text[:40]):
             out[i] = "O"
-        elif not_a_head(b.text):
+        elif not_a_head(b.text) or i in parts:
             # particulars, a contact line, a caption or a venue in brackets: they belong to what
             # surrounds them, never open a case
             out[i] = "I" if i > 0 and out[i - 1] in ("B", "I") else "O"
     return out
+
+
+# A case's part labels print once per case: a mark of a case's parts (`[現状と課題]`, `✓概要`,
+# `＜KPI＞`) on the same text this many times or more labels parts, whatever the model reads.
+PART_LABEL_REPEATS = 3
+
+
+def part_labels(outline: Outline) -> set[int]:
+    """Blocks that label a part of a case: heading candidates in a part-label family
+    (SUB_HEAD_FAMILIES) whose text recurs PART_LABEL_REPEATS times or more. A case's own name never
+    recurs so often; a title repeated on a case's continuation slides is not in those families."""
+    seen: dict[str, list[int]] = defaultdict(list)
+    for i, b in enumerate(outline.blocks):
+        if b.kind is BlockKind.HEADING and b.family in SUB_HEAD_FAMILIES:
+            seen[re.sub(r"\s", "", b.text)].append(i)
+    return {i for idx in seen.values() if len(idx) >= PART_LABEL_REPEATS for i in idx}
 
 
 _CONTACT_LINE = re.compile(r"☎|℡|TEL\s*[:：]?\s*\d|電話\s*[:：]?\s*\d")
