@@ -273,10 +273,10 @@ def item_scores(gold: list[tuple[int, ...]], predicted: list[list[int]], item_nu
 
 @dataclass
 class OutOfFold:
-    """Out-of-fold probabilities for the labelled cases, one array per CV repeat."""
+    """Out-of-fold probabilities for the labelled cases (one row per case, one column per class)."""
 
     classes: list
-    probs: list[numpy.ndarray]
+    probs: numpy.ndarray
 
 
 def _case_and_scheme_indices(rows: list[TrainingRow], wanted) -> tuple[list[int], list[int]]:
@@ -317,7 +317,7 @@ def out_of_fold_single(X: numpy.ndarray, rows: list[TrainingRow], target: str, h
         model = single_label_pipeline(hp).fit(X[fit_rows], [getattr(rows[i], target) for i in fit_rows])
         cols = [classes.index(c) for c in model.classes_]
         probs[numpy.ix_(test, cols)] = model.predict_proba(X[[cases[j] for j in test]])
-    return OutOfFold(classes=classes, probs=[probs])
+    return OutOfFold(classes=classes, probs=probs)
 
 
 def out_of_fold_items(X: numpy.ndarray, rows: list[TrainingRow], item_numbers: list[int], hp: Hyperparameters) -> OutOfFold:
@@ -330,20 +330,16 @@ def out_of_fold_items(X: numpy.ndarray, rows: list[TrainingRow], item_numbers: l
             warnings.simplefilter("ignore", UserWarning)
             model = multi_label_pipeline(hp).fit(X[fit_rows], mlb.fit_transform([rows[i].items for i in fit_rows]))
         probs[test] = model.predict_proba(X[[cases[j] for j in test]])
-    return OutOfFold(classes=item_numbers, probs=[probs])
+    return OutOfFold(classes=item_numbers, probs=probs)
 
 
 def pillar_metrics(oof: OutOfFold, gold: list[str]) -> dict[str, float]:
     y = numpy.array(gold)
-    acc, f1, ece, loss = [], [], [], []
-    for probs in oof.probs:
-        pred = numpy.array(oof.classes)[probs.argmax(axis=1)]
-        acc.append(accuracy_score(y, pred))
-        f1.append(f1_score(y, pred, average="macro", zero_division=0))
-        ece.append(expected_calibration_error(probs, pred == y))
-        loss.append(log_loss(y, numpy.clip(probs, 1e-9, 1), labels=oof.classes))
-    return {"accuracy": float(numpy.mean(acc)), "macro_f1": float(numpy.mean(f1)),
-            "ece": float(numpy.mean(ece)), "log_loss": float(numpy.mean(loss))}
+    pred = numpy.array(oof.classes)[oof.probs.argmax(axis=1)]
+    return {"accuracy": float(accuracy_score(y, pred)),
+            "macro_f1": float(f1_score(y, pred, average="macro", zero_division=0)),
+            "ece": float(expected_calibration_error(oof.probs, pred == y)),
+            "log_loss": float(log_loss(y, numpy.clip(oof.probs, 1e-9, 1), labels=oof.classes))}
 
 
 def tune_item_thresholds(oof: OutOfFold, gold: list[tuple[int, ...]]) -> dict[int, float]:
@@ -352,12 +348,10 @@ def tune_item_thresholds(oof: OutOfFold, gold: list[tuple[int, ...]]) -> dict[in
     items = oof.classes
     mlb = MultiLabelBinarizer(classes=items)
     y = mlb.fit_transform(gold)
-    probs = numpy.vstack(oof.probs)
-    y_rep = numpy.vstack([y] * len(oof.probs))
-    gold_rep = list(gold) * len(oof.probs)
+    probs = oof.probs
 
     def micro(t: float) -> float:
-        return item_scores(gold_rep, choose_items(probs, items, {i: t for i in items}), items)["micro_f1"]
+        return item_scores(gold, choose_items(probs, items, {i: t for i in items}), items)["micro_f1"]
 
     shared = max(THRESHOLD_GRID, key=lambda t: (round(micro(t), 6), t))
     cuts = {}
@@ -365,15 +359,15 @@ def tune_item_thresholds(oof: OutOfFold, gold: list[tuple[int, ...]]) -> dict[in
         if y[:, j].sum() < MIN_POSITIVES_FOR_OWN_THRESHOLD:
             cuts[item] = shared
             continue
-        scores = [(round(f1_score(y_rep[:, j], probs[:, j] >= t, zero_division=0), 6), t) for t in THRESHOLD_GRID]
+        scores = [(round(f1_score(y[:, j], probs[:, j] >= t, zero_division=0), 6), t) for t in THRESHOLD_GRID]
         cuts[item] = max(scores)[1]
     return cuts
 
 
 def item_metrics(oof: OutOfFold, gold: list[tuple[int, ...]], cuts: dict[int, float],
                  share: float | None = None) -> dict[str, float]:
-    runs = [item_scores(gold, choose_items(p, oof.classes, cuts, share), oof.classes) for p in oof.probs]
-    return {k: float(numpy.mean([r[k] for r in runs])) for k in runs[0]}
+    return {k: float(v) for k, v in item_scores(gold, choose_items(oof.probs, oof.classes, cuts, share),
+                                                 oof.classes).items()}
 
 
 ITEM_SHARES = tuple(round(t, 2) for t in numpy.arange(0.3, 1.001, 0.05))
@@ -387,10 +381,14 @@ def fit_item_share(oof: OutOfFold, gold: list[tuple[int, ...]]) -> float:
     return float(max(ITEM_SHARES, key=lambda t: (round(item_metrics(oof, gold, {}, t)["micro_f1"], 6), t)))
 
 
+def _confidence_and_hits(oof: OutOfFold, gold: list[str]) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """Per case: the top probability, and whether the top class is the gold one."""
+    return oof.probs.max(axis=1), numpy.array(oof.classes)[oof.probs.argmax(axis=1)] == numpy.array(gold)
+
+
 def review_cut(oof: OutOfFold, gold: list[str]) -> float:
     """Lowest top-probability cut above which OOF pillar accuracy reaches the target."""
-    conf = numpy.concatenate([p.max(axis=1) for p in oof.probs])
-    right = numpy.concatenate([numpy.array(oof.classes)[p.argmax(axis=1)] == numpy.array(gold) for p in oof.probs])
+    conf, right = _confidence_and_hits(oof, gold)
     for t in THRESHOLD_GRID:
         kept = conf >= t
         if kept.any() and right[kept].mean() >= REVIEW_TARGET_ACCURACY:
@@ -400,8 +398,7 @@ def review_cut(oof: OutOfFold, gold: list[str]) -> float:
 
 def theme_cut(oof: OutOfFold, gold: list[str]) -> float:
     """Lowest theme-probability cut above which OOF theme precision reaches the target."""
-    conf = numpy.concatenate([p.max(axis=1) for p in oof.probs])
-    right = numpy.concatenate([numpy.array(oof.classes)[p.argmax(axis=1)] == numpy.array(gold) for p in oof.probs])
+    conf, right = _confidence_and_hits(oof, gold)
     for t in THRESHOLD_GRID:
         kept = conf >= t
         if kept.sum() >= 5 and right[kept].mean() >= THEME_TARGET_PRECISION:
@@ -412,8 +409,7 @@ def theme_cut(oof: OutOfFold, gold: list[str]) -> float:
 def fit_temperature(oof: OutOfFold, gold: list[str]) -> float:
     """The temperature minimising the out-of-fold pillar log loss (ties: the one nearest 1)."""
     def loss(t: float) -> float:
-        return float(numpy.mean([log_loss(gold, numpy.clip(scale_pillars(p, t), 1e-9, 1), labels=oof.classes)
-                                 for p in oof.probs]))
+        return float(log_loss(gold, numpy.clip(scale_pillars(oof.probs, t), 1e-9, 1), labels=oof.classes))
     return float(min(TEMPERATURES, key=lambda t: (round(loss(t), 6), abs(t - 1.0))))
 
 
@@ -421,19 +417,19 @@ def fit_item_calibration(oof: OutOfFold, gold: list[tuple[int, ...]]) -> tuple[f
     """Platt scaling (a, b) of the items' out-of-fold probabilities, pooled over all items (item 10
     has almost no case of its own; a pooled fit gives it the others' calibration)."""
     y = MultiLabelBinarizer(classes=oof.classes).fit_transform(gold)
-    p = numpy.clip(numpy.vstack(oof.probs), 1e-9, 1 - 1e-9)
+    p = numpy.clip(oof.probs, 1e-9, 1 - 1e-9)
     z = numpy.log(p / (1 - p)).reshape(-1, 1)
-    target = numpy.vstack([y] * len(oof.probs)).reshape(-1)
+    target = y.reshape(-1)
     platt = LogisticRegression(C=1e6, max_iter=5000).fit(z, target)
     return round(float(platt.coef_[0, 0]), 6), round(float(platt.intercept_[0]), 6)
 
 
 def calibrated_pillars(oof: OutOfFold, temperature: float) -> OutOfFold:
-    return OutOfFold(oof.classes, [scale_pillars(p, temperature) for p in oof.probs])
+    return OutOfFold(oof.classes, scale_pillars(oof.probs, temperature))
 
 
 def calibrated_items(oof: OutOfFold, calibration: tuple[float, float]) -> OutOfFold:
-    return OutOfFold(oof.classes, [calibrate_items(p, calibration) for p in oof.probs])
+    return OutOfFold(oof.classes, calibrate_items(oof.probs, calibration))
 
 
 # --- training ---------------------------------------------------------------------------
@@ -544,7 +540,7 @@ def train(taxonomy: Taxonomy, rows: list[TrainingRow], search: bool = True,
     mlb = MultiLabelBinarizer(classes=item_numbers)
     items_model = multi_label_pipeline(hp_items).fit(X[idx], mlb.fit_transform([rows[i].items for i in idx]))
 
-    theme_acc = float(numpy.mean([accuracy_score(theme_gold, numpy.array(theme_oof.classes)[p.argmax(1)]) for p in theme_oof.probs]))
+    theme_acc = float(accuracy_score(theme_gold, numpy.array(theme_oof.classes)[theme_oof.probs.argmax(1)]))
     cv = {
         "protocol": f"grouped CV over the {len(pillar_gold)} training cases (each fold holds out whole runs of up "
                     f"to {GROUP_RUN} consecutive cases of a document); "
