@@ -186,3 +186,32 @@ def test_a_cases_part_labels_never_open_a_case(pdfs_dir):
     assert not any("1.村の振興" in t or "4.高校生参加" in t for t in labels)  # the measures themselves
     titles = [c.title for c in segment(doc)]
     assert titles and not any(t.strip() in labels for t in titles)
+
+
+@pytest.mark.skipif(not PDFS.is_dir(), reason=f"real PDFs not found at {PDFS}")
+def test_a_model_that_opened_too_few_cases_keeps_its_mid_page_articles():
+    # the 2023-09 newsletter as a converter writes it (`---` page breaks, `####` heads): page 3 holds
+    # three articles. A model that opened only those three has opened too few for twelve topic
+    # pages; the pages' reading then keeps them beside each page's opening head.
+    from jirei.evaluation.segmentation_cv import as_paged_text
+    from jirei.extract.segment.crf import too_few_opened
+
+    doc = as_paged_text(ingest(PDFS / "otoineppu_kouhou_2023-09.pdf"), headings=True)
+    out = outline(doc)
+    articles = ("自分だけの小物づくり", "美味しいパンの秘密", "おと高卒業生と、デコ盛り")
+    model = ["B" if b.text.startswith(articles) else "I" for b in out.blocks]
+    assert model.count("B") == 3 and too_few_opened(out, model)
+    labels = topic_page_labels(out, model)
+    opened = [b.text for b, lab in zip(out.blocks, labels) if lab == "B"]
+    assert all(any(t.startswith(a) for t in opened) for a in articles), opened
+    assert any(t.startswith("夏の新たな風物詩") for t in opened)  # page 2's opening head
+    # without the model's reading, only each page's opening head opens a case
+    plain = [b.text for b, lab in zip(out.blocks, topic_page_labels(out)) if lab == "B"]
+    assert not any(t.startswith("美味しいパンの秘密") for t in plain)
+
+
+def test_an_annotation_never_heads_a_case():
+    from jirei.extract.segment.crf import not_a_head
+
+    assert not_a_head("※運行車両が急遽変更となる場合があります。")
+    assert not not_a_head("観光列車「花たびそうや」号が、")

@@ -461,14 +461,18 @@ def part_labels(outline: Outline) -> set[int]:
 
 _CONTACT_LINE = re.compile(r"☎|℡|TEL\s*[:：]?\s*\d|電話\s*[:：]?\s*\d")
 _IN_BRACKETS = re.compile(r"^[(（〈《][^()（）]{1,40}[)）〉》]$")
+# a reference mark opens an annotation to what precedes it (`※運行車両が変更となる場合があります。`)
+_ANNOTATION = re.compile(r"^[※＊*]")
 
 
 def not_a_head(text: str) -> bool:
     """Is a block's text something that never heads a case, whatever the model reads in its shape:
     an event's particulars, an issue's masthead, a photo's caption (`patterns.is_field_line`), a
-    contact line, a name in brackets standing alone (`(名寄市民文化センター)`)?"""
+    contact line, a name in brackets standing alone (`(名寄市民文化センター)`), an annotation
+    (`※…`)?"""
     t = text.strip()
-    return is_field_line(t[:80]) or bool(_CONTACT_LINE.search(t[:60])) or bool(_IN_BRACKETS.match(t))
+    return (is_field_line(t[:80]) or bool(_CONTACT_LINE.search(t[:60])) or bool(_IN_BRACKETS.match(t))
+            or bool(_ANNOTATION.match(t)))
 
 
 def under_read(outline: Outline, labels: list[str]) -> bool:
@@ -514,7 +518,14 @@ def section_dividers(page_heads: list[Block]) -> list[bool]:
     return out
 
 
-def topic_page_labels(outline: Outline) -> list[str]:
+def too_few_opened(outline: Outline, labels: list[str]) -> bool:
+    """The first of `under_read`'s two cases: the model opened cases on too few of the topic pages
+    (its mid-page starts may still be right; it has not read that the pages open cases)."""
+    heads = topic_pages(outline)
+    return bool(heads) and sum(lab == "B" for lab in labels) < UNDER_READ_SHARE * len(heads)
+
+
+def topic_page_labels(outline: Outline, model_labels: list[str] | None = None) -> list[str]:
     """One case per topic page: `B` at each page's opening heading, unless it repeats the previous
     page's title (a continuation slide, `（続き）`, `(2/3)`), which folds into the case before it.
     Pages about no case are `O` to their end: the cover (the first page, with little besides its
@@ -546,6 +557,12 @@ def topic_page_labels(outline: Outline) -> list[str]:
             continue
         labels[i] = "B"
         previous = title
+    if model_labels is not None:
+        # the model's own starts inside a topic page's case (a newsletter page of two or three
+        # articles) stand beside the pages' opening heads; never at a mark that labels a case's parts
+        for i, (b, lab) in enumerate(zip(blocks, model_labels)):
+            if lab == "B" and labels[i] == "I" and not b.page_first and b.family not in SUB_HEAD_FAMILIES:
+                labels[i] = "B"
     first = next((i for i, lab in enumerate(labels) if lab == "B"), len(labels))
     labels[:first] = ["O"] * first
     return labels
