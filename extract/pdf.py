@@ -32,7 +32,9 @@ pages. This module builds the text itself from `page.chars` (read once per page)
    new line. A sentence running from the foot of one column to the head of the next is
    joined (not after a numbered heading);
 6. running headers/footers (lines repeating in the top or bottom tenth of 3+ pages, digits
-   ignored) and bare page numbers there are dropped;
+   ignored) and bare page numbers there are dropped; a title-size line atop one run of at most
+   five consecutive pages (a case's title repeated over the slides it runs over) is kept once,
+   where the run starts;
 7. heading levels come from typography (size above the body size, bold weight, overprint,
    a Gothic face in a Mincho document), 1 = the largest style.
 
@@ -1248,6 +1250,34 @@ def _mark_zones(lines: list[_Line], height: float) -> None:
             ln.zone = "bottom"
 
 
+# A case's title repeated atop the slides or pages it runs over (at most this many, one after the
+# other) is no running header: set larger than the body, it is kept where the run starts and its
+# repeats dropped, so the continuation pages fold into the case instead of the case losing its head.
+TITLE_RUN_MAX = 5
+TITLE_SIZE = 1.12  # a title is set this much larger than the body (as `_heading_levels` reads it)
+
+
+def _title_runs(pages: list[list[_Line]]) -> dict[tuple[str, str], int]:
+    """Top-margin lines set in a title size whose pages are one run of consecutive pages (no more
+    than TITLE_RUN_MAX): key -> the page index where the run starts."""
+    sizes: Counter = Counter()
+    seen: dict[tuple[str, str], list[int]] = {}
+    big: dict[tuple[str, str], float] = {}
+    for idx, lines in enumerate(pages):
+        for ln in lines:
+            sizes[ln.size] += len(ln.text)
+            if ln.zone == "top":
+                key = (ln.zone, _margin_key(ln.text))
+                if not seen.setdefault(key, []) or seen[key][-1] != idx:
+                    seen[key].append(idx)
+                big[key] = max(big.get(key, 0.0), ln.size)
+    if not sizes:
+        return {}
+    body = sizes.most_common(1)[0][0]
+    return {key: idx[0] for key, idx in seen.items()
+            if len(idx) <= TITLE_RUN_MAX and idx[-1] - idx[0] == len(idx) - 1 and big[key] >= TITLE_SIZE * body}
+
+
 def _drop_running(pages: list[list[_Line]]) -> int:
     """Remove running headers/footers and bare page numbers in place; returns lines removed."""
     counts: Counter = Counter()
@@ -1260,6 +1290,7 @@ def _drop_running(pages: list[list[_Line]]) -> int:
     # Three pages with the same line in the same margin make it a running header/footer
     # (a chapter's running head may cover only a few pages of a long report).
     threshold = 3 if n_text_pages >= 4 else None
+    titles = _title_runs(pages) if threshold is not None else {}
     removed = 0
     for idx, lines in enumerate(pages):
         keep = []
@@ -1268,7 +1299,8 @@ def _drop_running(pages: list[list[_Line]]) -> int:
                 if _is_page_number(ln.text):
                     removed += 1
                     continue
-                if threshold is not None and counts[(ln.zone, _margin_key(ln.text))] >= threshold:
+                key = (ln.zone, _margin_key(ln.text))
+                if threshold is not None and counts[key] >= threshold and titles.get(key) != idx:
                     removed += 1
                     continue
             keep.append(ln)

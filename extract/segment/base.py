@@ -83,7 +83,8 @@ def assemble(doc: Document, lines: list[Line], tags: list[Tag], layout: str) -> 
 
     for line, tag in zip(lines, tags):
         role = tag.role
-        if role is Role.CASE and current is not None and continues(line.content, title_of(current)):
+        if role is Role.CASE and current is not None and (
+                continues(line.content, title_of(current)) or repeats_title(doc, line, lines[current["head"]])):
             role = Role.BODY  # a slide or page titled as the open case's continuation stays in it
         if role is Role.CASE:
             close()
@@ -123,6 +124,19 @@ def continues(heading: str, title: str) -> bool:
         return False
     bare, previous = bare_title(heading), bare_title(title)
     return not bare or (len(bare) >= 4 and previous.startswith(bare)) or bare == previous
+
+
+REPEATED_TITLE_MIN = 6  # shorter repeated heads (`概要`, `活動報告`) may well open cases of their own
+
+
+def repeats_title(doc: Document, line: Line, head: Line) -> bool:
+    """Does `line` repeat the open case's heading line `head` on a later page (a slide deck's title
+    printed again atop each slide a case runs over, without a continuation mark)?"""
+    bare = bare_title(line.content)
+    if len(bare) < REPEATED_TITLE_MIN or bare != bare_title(head.content):
+        return False
+    page, head_page = doc.page_at(line.start), doc.page_at(head.start)
+    return page is not None and head_page is not None and page > head_page
 
 
 def join_wrapped(parts) -> str:
