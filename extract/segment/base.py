@@ -17,6 +17,7 @@ from typing import Protocol
 from jirei.records import Case, Document
 
 from .lines import Line, strip_marks
+from .patterns import part_label_lines
 
 
 class Role(Enum):
@@ -81,8 +82,11 @@ def assemble(doc: Document, lines: list[Line], tags: list[Tag], layout: str) -> 
         )
         current = None
 
+    parts = part_label_lines([ln.content for ln in lines])
     for line, tag in zip(lines, tags):
         role = tag.role
+        if role is Role.CASE and line.index in parts:
+            role = Role.BODY if current is not None else Role.NOISE  # a part of a case never opens one
         if role is Role.CASE and current is not None and (
                 continues(line.content, title_of(current)) or repeats_title(doc, line, lines[current["head"]])):
             role = Role.BODY  # a slide or page titled as the open case's continuation stays in it

@@ -158,3 +158,29 @@ def same_subject(a: str | None, b: str | None) -> bool:
     if not a or not b:
         return False
     return a in b or b in a or a[:3] == b[:3]
+
+
+# A case's parts are labelled in brackets at the head of a line (`【民】`, `【官】`, `≪KPI≫`,
+# `＜課題＞`, `［現状と課題］`): the same short label opens a part of every case. A label that opens
+# this many lines or more labels parts, unless what follows it on the line names an organisation or
+# a place (`【まちづくり】三重県伊勢市`: a theme tag on the case's own head).
+PART_LABEL_LINES_MIN = 3
+_LEAD_LABEL = re.compile(r"^(?:【([^】]{1,8})】|[≪《<＜〈]([^≫》>＞〉]{1,8})[≫》>＞〉]|[［\[]([^］\]]{1,8})[］\]])\s*(.*)$")
+
+
+def part_label_lines(contents: list[str]) -> set[int]:
+    """Indices of the lines (given by their content) that open with a case's part label."""
+    found: dict[str, list[tuple[int, str]]] = {}
+    for i, text in enumerate(contents):
+        m = _LEAD_LABEL.match(text.strip())
+        if m:
+            label = re.sub(r"\s", "", next(g for g in m.groups()[:3] if g))
+            found.setdefault(label, []).append((i, m.group(4).strip()))
+    out: set[int] = set()
+    for occurrences in found.values():
+        if len(occurrences) < PART_LABEL_LINES_MIN:
+            continue
+        for i, rest in occurrences:
+            if not rest or rest.endswith("。") or not names_org_or_place(paren_tail(rest) or rest):
+                out.add(i)
+    return out

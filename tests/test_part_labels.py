@@ -1,0 +1,94 @@
+"""Sub-headings inside a case never become cases: a government case sheet's `【民】`/`【官】` boxes and
+`≪KPI≫` box under its `【県市】` title, and a programme list's check-mark items (`✓概要`, `✓補助対象者`)
+under each programme's name, whatever decides the document's entries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jirei.extract.ingest import ingest
+from jirei.extract.segment import segment
+from jirei.extract.segment.patterns import part_label_lines
+
+A4 = ("@page { size: A4; margin: 16mm; } body { font-size: 10.5pt; line-height: 1.6; } "
+      "h2 { font-size: 15pt; margin: 6mm 0 3mm 0; } .chk { font-weight: bold; margin-top: 2mm; } "
+      ".pg { break-after: page; }")
+
+SHEETS = [
+    ("兵庫県豊岡市", "演劇のまちづくり", ["専門職大学の開学", "国際演劇祭の開催"],
+     "観光協会が公演の運営を担う。", "市が稽古場と宿泊施設を整備した。", "来場者数 年間2万人"),
+    ("三重県伊勢市", "観光DXで周遊を促す", ["来訪者データの分析", "周遊アプリの開発"],
+     "地元の交通事業者がアプリを運営する。", "市がデータ基盤を整えた。", "周遊率 30%"),
+    ("北海道上士幌町", "ドローン配送で買物を支える", ["物流拠点の整備", "高齢者世帯への配送"],
+     "物流会社が運航を受託している。", "町が配送拠点を設けた。", "配送件数 年間1,000件"),
+]
+
+PROGRAMMES = [
+    ("とっとり週1副社長", "鳥取県", "県外の副業人材と県内企業をつなぎ、週1日から経営課題の解決に参加してもらう。",
+     "県内に本社を置く中小企業", "マッチング費用の2分の1、上限30万円"),
+    ("移住支援金", "長野県", "東京圏から県内に移住し、就業または起業した人に支援金を支給する。",
+     "東京23区に5年以上在住していた人", "単身60万円、世帯100万円"),
+    ("ふるさとワーキングホリデー", "北海道", "都市部の若者が一定期間道内で働き、地域の人と交流する機会を提供する。",
+     "18歳以上の学生・社会人", "交通費の一部を補助"),
+    ("空き店舗活用補助", "富山県高岡市", "中心市街地の空き店舗に出店する事業者の改装費を補助する。",
+     "新たに出店する個人・法人", "改装費の3分の2、上限200万円"),
+]
+
+
+def _sheets_html() -> str:
+    pages = []
+    for place, title, subs, private, public, kpi in SHEETS:
+        body = "".join(f"<p>○{s}</p><p>{s}に取り組み、地域の事業者と連携して成果を上げている。</p>" for s in subs)
+        pages.append(f'<div class="pg"><h2>【{place}】{title}</h2>{body}<p><b>【民】</b>{private}</p>'
+                     f"<p><b>【官】</b>{public}</p><p><b>≪KPI≫</b>{kpi}</p><p><b>今後の取組</b></p>"
+                     "<p>近隣市町村への展開を目指す。</p></div>")
+    return f'<html><head><meta charset="utf-8"><style>{A4}</style></head><body>{"".join(pages)}</body></html>'
+
+
+def _programmes_html() -> str:
+    parts = []
+    for i, (name, place, gist, who, amount) in enumerate(PROGRAMMES):
+        parts.append(f'<h2>{name}({place})</h2><div class="chk">✓概要</div><p>{gist}</p>'
+                     f'<div class="chk">✓補助対象者</div><p>{who}</p>'
+                     f'<div class="chk">✓補助対象・補助限度額</div><p>{amount}</p>')
+        if i % 2:
+            parts.append('<div class="pg"></div>')
+    return (f'<html><head><meta charset="utf-8"><style>{A4}</style></head><body>'
+            f'<h1>地方創生に関する支援制度一覧</h1>{"".join(parts)}</body></html>')
+
+
+def _render(html: str, path: Path) -> Path:
+    from tests.pdf_fixtures import chromium_missing_reason, render_pdf
+
+    if chromium_missing_reason():
+        pytest.skip(chromium_missing_reason())
+    return render_pdf(html, path)
+
+
+def test_a_case_sheets_boxes_stay_in_its_case(tmp_path: Path):
+    cases = segment(ingest(_render(_sheets_html(), tmp_path / "sheets.pdf")))
+    assert [c.title for c in cases] == [f"【{place}】{title}" for place, title, *_ in SHEETS]
+    for case, (_, _, _, private, public, kpi) in zip(cases, SHEETS):
+        assert private in case.text and public in case.text and kpi.replace(" ", "") in case.text.replace(" ", "")
+        assert case.text.rstrip().endswith("近隣市町村への展開を目指す。")
+
+
+def test_a_programme_lists_check_mark_items_stay_in_their_programme(tmp_path: Path):
+    cases = segment(ingest(_render(_programmes_html(), tmp_path / "programmes.pdf")))
+    assert [c.title for c in cases] == [f"{name}({place})" for name, place, *_ in PROGRAMMES]
+    for case, (*_, amount) in zip(cases, PROGRAMMES):
+        assert "✓補助対象者" in case.text and case.text.rstrip().endswith(amount)
+
+
+def test_part_labels_are_labels_that_open_many_lines_and_name_no_one():
+    lines = [
+        "【兵庫県豊岡市】演劇のまちづくり", "【民】観光協会が公演の運営を担う。", "【官】市が稽古場を整備した。",
+        "【三重県伊勢市】観光DXで周遊を促す", "【民】交通事業者が運営する。", "【官】市がデータ基盤を整えた。",
+        "【北海道上士幌町】ドローン配送", "【民】物流会社が受託している。", "【官】", "≪KPI≫配送件数",
+        # a theme tag on the cases' own heads recurs too, but what follows it names a place
+        "【まちづくり】三重県伊勢市", "【まちづくり】北海道上士幌町", "【まちづくり】兵庫県豊岡市",
+    ]
+    parts = part_label_lines(lines)
+    assert parts == {1, 2, 4, 5, 7, 8}
