@@ -75,6 +75,11 @@ _FIELD = re.compile(r"^([^：:\s]{1,12})\s*[：:]\s*(\S.*)$")
 _SENTENCE_END = re.compile(r"[。．！？!?]\s*$")
 
 
+def is_break_or_picture(text: str) -> bool:
+    """A markdown thematic break (`---`) or image reference (`![…](…)`): layout, never content."""
+    return bool(_THEMATIC_BREAK.match(text.strip()))
+
+
 def family_of(text: str) -> str | None:
     for name, rx in FAMILIES:
         if rx.match(text):

@@ -26,11 +26,12 @@ import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from jirei.extract.outline import Block, BlockKind, Outline
+from jirei.extract.outline import Block, BlockKind, Outline, is_break_or_picture
 
-from .base import CONTINUED, Role, Tag, bare_title
+from .base import CONTINUED, REPEATED_TITLE_MIN, Role, Tag, bare_title, continues
 from .lines import strip_marks
-from .patterns import NON_CASE_HEAD_WORDS, is_field_line, is_notice_head, names_org_or_place, paren_tail
+from .patterns import (NON_CASE_HEAD_WORDS, is_field_line, is_framing_head, is_notice_head, names_org_or_place,
+                       paren_tail)
 
 LABELS = ("B", "I", "O", "S")
 # The rule sets whose roles enter as priors: the chosen (declared or fallback) one and the fallback.
@@ -381,6 +382,9 @@ def tags_from_labels(outline: Outline, labels: list[str], prior: list[Tag]) -> l
             tags[first] = Tag(Role.STOP)
             for li in b.lines[1:]:
                 tags[li] = Tag(Role.NOISE)
+        elif is_break_or_picture(b.text):
+            for li in b.lines:
+                tags[li] = Tag(Role.NOISE)  # a converter's page break or picture: never an entry's end
         else:
             for li in b.lines:
                 r = prior[li].role
@@ -426,7 +430,8 @@ def topic_pages(outline: Outline) -> list[int]:
 
 def without_notice_cases(outline: Outline, labels: list[str]) -> list[str]:
     """The model's labels, except that a case it opens at a heading the guideline lists as no case
-    (a notice, a staff greeting, a strategy's framework chapter: `patterns.is_notice_head`) is
+    (a notice, a staff greeting, a strategy's framework chapter: `patterns.is_notice_head`), or at
+    a heading that frames a talk (its contents, a definition, a trend: `patterns.is_framing_head`), is
     closed there instead: the notice's text belongs to no case. A case it opens at a line that
     never heads one (`not_a_head`) is no case start: the line stays with the case before it."""
     out = list(labels)
@@ -434,12 +439,42 @@ def without_notice_cases(outline: Outline, labels: list[str]) -> list[str]:
     for i, (b, lab) in enumerate(zip(outline.blocks, labels)):
         if lab != "B":
             continue
-        if b.kind is BlockKind.HEADING and is_notice_head(b.text[:40]):
+        if b.kind is BlockKind.HEADING and (is_notice_head(b.text[:40]) or is_framing_head(b.text[:40])):
             out[i] = "O"
         elif not_a_head(b.text) or i in parts:
             # particulars, a contact line, a caption or a venue in brackets: they belong to what
             # surrounds them, never open a case
             out[i] = "I" if i > 0 and out[i - 1] in ("B", "I") else "O"
+    return out
+
+
+CONTINUATION_LOOKBACK_PAGES = 3  # a case titled `…(続き)` began at most this many pages before
+
+
+def with_continued_cases(outline: Outline, labels: list[str]) -> list[str]:
+    """A heading marked as a continuation (`…(続き)`, `(2/3)`), or repeating a heading of an earlier
+    page exactly (`base.repeats_title`), proves that the heading it continues opened a case: where the model left that heading outside any case (after a run of pages about no
+    case, a cover or contents) and opened the case only at its continuation, the case opens at the
+    heading it continues, and the continuation stays inside it."""
+    out = list(labels)
+    blocks = outline.blocks
+    for i, (b, lab) in enumerate(zip(blocks, labels)):
+        if lab != "B" or b.kind is not BlockKind.HEADING:
+            continue
+        marked, title = bool(CONTINUED.search(b.text)), bare_title(b.text)
+        if not marked and (len(title) < REPEATED_TITLE_MIN or b.page is None):
+            continue
+        for j in range(i - 1, -1, -1):
+            bj = blocks[j]
+            if b.page is not None and bj.page is not None and b.page - bj.page > CONTINUATION_LOOKBACK_PAGES:
+                break
+            if out[j] == "B":
+                break  # a case is open: `assemble` folds the continuation into it if it continues it
+            if bj.kind is BlockKind.HEADING and (
+                    continues(b.text, bj.text) if marked else bare_title(bj.text) == title and bj.page != b.page):
+                out[j] = "B"
+                out[j + 1 : i + 1] = ["I"] * (i - j)
+                break
     return out
 
 
@@ -549,7 +584,7 @@ def topic_page_labels(outline: Outline, model_labels: list[str] | None = None) -
         body = sum(len(b.text) for b in blocks[i + 1 : page_end[i]] if b.kind is not BlockKind.HEADING)
         # the guideline's notices are no case whoever they name (`名寄警察署`); the broader words only
         # when no one is named (not `①日立製作所:データ駆動型…`)
-        off_topic = is_notice_head(text) or (
+        off_topic = is_notice_head(text) or is_framing_head(bare_title(text)) or (
             _NOT_A_CASE_PAGE.search(re.sub(r"\s+", "", text)) and not names_someone(text))
         if off_topic or (n == 0 and blocks[i].page == blocks[0].page and body < 80):
             labels[i : page_end[i]] = ["O"] * (page_end[i] - i)

@@ -184,3 +184,17 @@ def part_label_lines(contents: list[str]) -> set[int]:
             if not rest or rest.endswith("。") or not names_org_or_place(paren_tail(rest) or rest):
                 out.add(i)
     return out
+
+
+# Slides and pages that frame a talk or report rather than present a case: its contents (`本日の内容`,
+# `アジェンダ`), a definition (`関係人口とは`) and a trend (`地方の人口の推移`). Read on the heading
+# alone, spaces and marks removed; a heading that names an organisation or a place is never framing.
+_FRAMING_HEAD = re.compile(r"^(?:本日の)?(?:内容|アジェンダ|agenda|目次|もくじ|構成)$|^.{1,24}とは[?？]?$|の推移$", re.I)
+
+
+_NAMES_PLACE = re.compile(r"[\u4e00-\u9fff]{1,5}(?:都|道|府|県|市|区|町|村)(?![\u4e00-\u9fff]?(?:民|長|政|内|外|場|議|立))")
+
+
+def is_framing_head(text: str) -> bool:
+    flat = re.sub(r"\s+", "", text)
+    return bool(_FRAMING_HEAD.search(flat)) and not names_org_or_place(flat) and not _NAMES_PLACE.search(flat)

@@ -1,0 +1,93 @@
+"""A lecture deck on regional cases: a cover, its contents, a statistics slide, a definition slide,
+three cases over two slides each (the second titled `…(続き)`, with `主なソフト事業` and `今後の取組`
+sub-heads), a contact slide and a closing slide. Only the three cases are entries, each ending on its
+continuation slide."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jirei.extract.ingest import ingest
+from jirei.extract.segment import segment
+from jirei.extract.segment.patterns import is_framing_head
+
+CSS = """
+@page { size: 254mm 142.875mm; margin: 0; }
+.slide { width: 254mm; height: 142.875mm; box-sizing: border-box; padding: 9mm 14mm 12mm 14mm;
+         position: relative; break-after: page; overflow: hidden; font-size: 13pt; line-height: 1.5; }
+.bar { color: #0b5394; font-weight: bold; font-size: 20pt; border-bottom: 2pt solid #0b5394; margin-bottom: 4mm; }
+.sub { font-weight: bold; font-size: 14pt; margin-top: 2mm; }
+.foot { position: absolute; bottom: 4mm; right: 10mm; font-size: 9pt; color: #666; }
+h1 { font-size: 30pt; color: #0b5394; margin-top: 20mm; }
+"""
+
+CASES = [
+    ("北海道東川町 写真の町による移住促進",
+     ["写真文化を核に、国際写真フェスティバルを30年以上続けている。", "移住者向けの住宅を町が整備し、人口は20年で約15%増えた。"],
+     "写真甲子園の開催、留学生の受け入れ", "町外の企業と連携し、テレワーク拠点を整える。"),
+    ("島根県海士町 高校魅力化プロジェクト",
+     ["島外から生徒を募る「島留学」を2008年に始めた。", "公営塾を設け、生徒数は約2倍になった。"],
+     "地域学の授業、島体験生制度", "卒業生が島に戻る仕組みをつくる。"),
+    ("徳島県神山町 サテライトオフィスの誘致",
+     ["光ファイバー網を生かし、IT企業のサテライトオフィスを誘致した。", "古民家を改修し、16社が進出している。"],
+     "アーティスト・イン・レジデンス", "高専を開校し、起業人材を育てる。"),
+]
+
+
+def _deck_html() -> str:
+    slides = []
+
+    def slide(inner: str) -> None:
+        slides.append(f'<div class="slide">{inner}<div class="foot">{len(slides) + 1}</div></div>')
+
+    slide("<h1>地域の稼ぐ力を高める取組</h1><p>令和6年度 地方創生セミナー</p>")
+    slide('<div class="bar">本日の内容</div><p>1. 地方の現状</p><p>2. 先進事例の紹介</p><p>3. 支援制度</p>')
+    slide('<div class="bar">地方の人口の推移</div><p>2020年 1億2,615万人</p><p>2050年 1億469万人(推計)</p>'
+          '<p>出典:総務省「国勢調査」</p>')
+    slide('<div class="bar">関係人口とは</div><p>移住した「定住人口」でもなく、観光に来た「交流人口」でもない、'
+          "地域と多様に関わる人々を指す言葉。</p>")
+    for title, body, soft, plan in CASES:
+        slide(f'<div class="bar">{title}</div>' + "".join(f"<p>{p}</p>" for p in body)
+              + f'<div class="sub">主なソフト事業</div><p>{soft}</p>')
+        slide(f'<div class="bar">{title}(続き)</div><div class="sub">今後の取組</div><p>{plan}</p>')
+    slide('<div class="bar">お問い合わせ先</div><p>内閣府 地方創生推進事務局 TEL 03-1234-5678</p>')
+    slide("<h1>ご清聴ありがとうございました</h1>")
+    return (f'<!doctype html><html lang="ja"><head><meta charset="utf-8"><style>{CSS}</style></head>'
+            f'<body>{"".join(slides)}</body></html>')
+
+
+def test_only_the_cases_of_a_lecture_deck_are_entries(tmp_path: Path):
+    from tests.pdf_fixtures import chromium_missing_reason, render_pdf
+
+    if chromium_missing_reason():
+        pytest.skip(chromium_missing_reason())
+    cases = segment(ingest(render_pdf(_deck_html(), tmp_path / "deck.pdf")))
+    assert [c.title for c in cases] == [t.replace(" ", "") for t, *_ in CASES]
+    for case, (_, _, soft, plan) in zip(cases, CASES):
+        assert soft in case.text and case.text.rstrip().endswith(plan)
+
+
+def test_framing_heads():
+    for head in ("本日の内容", "アジェンダ", "Agenda", "関係人口とは", "関係人口とは?", "地方の人口の推移"):
+        assert is_framing_head(head), head
+    for head in ("北海道東川町 写真の町による移住促進", "東川町の人口の推移", "とは言え始めた朝市", "取組内容"):
+        assert not is_framing_head(head), head
+
+
+def test_the_same_deck_as_converted_markdown(tmp_path: Path):
+    # a converter's markdown: `---` between slides, each slide's title as a heading, the case's title
+    # repeated on its second slide without a continuation mark
+    parts = ["# 地域の稼ぐ力を高める取組\n\n令和6年度 地方創生セミナー", "## 本日の内容\n\n1. 地方の現状\n2. 先進事例の紹介",
+             "## 関係人口とは\n\n移住した「定住人口」でもなく、観光に来た「交流人口」でもない、地域と多様に関わる人々を指す言葉。"]
+    for title, body, soft, plan in CASES:
+        parts.append(f"## {title}\n\n" + "\n".join(body) + f"\n\n### 主なソフト事業\n\n{soft}")
+        parts.append(f"## {title}\n\n### 今後の取組\n\n{plan}")
+    parts.append("## お問い合わせ先\n\n内閣府 地方創生推進事務局 TEL 03-1234-5678")
+    path = tmp_path / "deck.md"
+    path.write_text("\n\n---\n\n".join(parts) + "\n", encoding="utf-8")
+    cases = segment(ingest(path))
+    assert [c.title for c in cases] == [t for t, *_ in CASES]
+    for case, (_, _, soft, plan) in zip(cases, CASES):
+        assert soft in case.text and case.text.endswith(plan)  # the page break after it is no part of it
