@@ -91,3 +91,17 @@ def test_the_same_deck_as_converted_markdown(tmp_path: Path):
     assert [c.title for c in cases] == [t for t, *_ in CASES]
     for case, (_, _, soft, plan) in zip(cases, CASES):
         assert soft in case.text and case.text.endswith(plan)  # the page break after it is no part of it
+
+
+def test_the_rule_sets_open_no_case_at_a_framing_head(tmp_path: Path):
+    from jirei.extract.segment import segment_rules
+
+    path = tmp_path / "talk.md"
+    path.write_text(
+        "# 地方創生セミナー\n\n## 本日の内容\n\n1. 地方の現状\n2. 先進事例\n\n## 関係人口とは\n\n"
+        "移住した「定住人口」でもなく、観光に来た「交流人口」でもない、地域と多様に関わる人々を指す言葉。\n\n"
+        "## 北海道東川町 写真の町による移住促進\n\n写真文化を核に、国際写真フェスティバルを30年以上続けている。\n\n"
+        "## 島根県海士町 高校魅力化プロジェクト\n\n島外から生徒を募る「島留学」を2008年に始めた。\n", encoding="utf-8")
+    cases = segment_rules(ingest(path))
+    assert [c.title for c in cases] == ["北海道東川町 写真の町による移住促進", "島根県海士町 高校魅力化プロジェクト"]
+    assert "関係人口とは" not in cases[0].text

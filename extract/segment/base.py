@@ -17,7 +17,7 @@ from typing import Protocol
 from jirei.records import Case, Document
 
 from .lines import Line, strip_marks
-from .patterns import part_label_lines
+from .patterns import is_framing_head, part_label_lines
 
 
 class Role(Enum):
@@ -87,6 +87,8 @@ def assemble(doc: Document, lines: list[Line], tags: list[Tag], layout: str) -> 
         role = tag.role
         if role is Role.CASE and line.index in parts:
             role = Role.BODY if current is not None else Role.NOISE  # a part of a case never opens one
+        elif role is Role.CASE and is_framing_head(bare_title(line.content)):
+            role = Role.STOP  # a talk's contents, a definition, a trend: matter about no case
         if role is Role.CASE and current is not None and (
                 continues(line.content, title_of(current)) or repeats_title(doc, line, lines[current["head"]])):
             role = Role.BODY  # a slide or page titled as the open case's continuation stays in it
