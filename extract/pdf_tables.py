@@ -1,10 +1,13 @@
-"""Ruled tables of a PDF page whose rows are cases (programme lists, operator lists).
+"""Tables of a PDF page whose rows are cases (programme lists, operator lists).
 
 Contract:
     case_table_rows(page) -> list[TableRows]
 
-- Input: a pdfplumber page. Only pages with ruling lines are looked at (a table drawn with rules:
-  pdfplumber's `find_tables`, lines strategy); nothing else is read.
+- Input: a pdfplumber page. A table drawn with rules is found by pdfplumber's `find_tables`
+  (lines strategy) on pages with ruling lines. On a page with no ruled case table whose text names
+  an organisation or title column (`団体名`, `事業名` …), a table set by alignment alone (borderless,
+  or with rules between rows only) is found by the text strategy: its rows, a row whose first cell
+  is empty joined to the row before it (a wrapped cell), under the header line right above them.
 - A table is a case table by the test of `jirei.extract.table_rows`: its first row is a header one
   of whose cells names the organisation or the title (`事業名`, `実施主体`, `団体名` …:
   `jirei.extract.forms.field_key`), it has at least two data rows, and a data cell holds prose.
@@ -22,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from jirei.extract.forms import field_key
+from jirei.extract.forms import FIELD_LABELS, field_key
 from jirei.extract.table_rows import MIN_PROSE
 
 MIN_RULES = 6  # ruling segments on a page before tables are looked for
@@ -62,7 +65,13 @@ def case_table_rows(page, continued_columns: int | None = None) -> list[TableRow
     """The page's case tables, top to bottom. `continued_columns`: the number of columns of a case
     table the previous page ended with; the page's first table, with that many columns and no
     header row, continues it (a list printed over several pages with its header only once), and
-    all its rows are data rows."""
+    all its rows are data rows. A page with no ruled case table may hold one drawn without
+    vertical rules (`unruled_case_tables`)."""
+    found = _ruled_case_tables(page, continued_columns)
+    return found or unruled_case_tables(page)
+
+
+def _ruled_case_tables(page, continued_columns: int | None) -> list[TableRows]:
     if len(page.lines) + len(page.rects) < MIN_RULES:
         return []
     found = []
@@ -84,3 +93,92 @@ def case_table_rows(page, continued_columns: int | None = None) -> list[TableRow
         found.append(TableRows(tuple(table.bbox), [(tuple(b), c) for b, c, r in zip(boxes, cells, rows) if any(r)],
                                columns, header=not continues))
     return found
+
+
+# A table drawn without vertical rules (borderless, or with horizontal rules only) is found by the
+# alignment of its words (pdfplumber's text strategy), and only on a page whose text names a field
+# that heads a case table's column (`団体名`, `事業名`, … of `jirei.extract.forms`).
+_TEXT_TABLES = {"vertical_strategy": "text", "horizontal_strategy": "text"}
+_KEY_LABELS = tuple(lab for key in ("organisation", "title") for lab in FIELD_LABELS[key])
+HEADER_REACH = 2.5  # the header line lies within this many line heights above the rows found
+
+
+def unruled_case_tables(page) -> list[TableRows]:
+    """Case tables whose columns are drawn by alignment alone: the rows pdfplumber's text strategy
+    finds (a row whose first cell is empty continues the row before it: a wrapped cell), under a
+    header line just above them that names an organisation or title column; the same test of a
+    case table as for ruled ones (two data rows, a cell of prose)."""
+    text = "".join(c["text"] for c in page.chars)
+    if not any(lab in text for lab in _KEY_LABELS):
+        return []
+    found = []
+    for table in page.find_tables(table_settings=_TEXT_TABLES):
+        got = _unruled_table(page, table)
+        if got is not None:
+            found.append(got)
+    return sorted(found, key=lambda t: t.box[1])
+
+
+def _unruled_table(page, table) -> TableRows | None:
+    texts = table.extract()
+    if not texts or len(texts) != len(table.rows):
+        return None
+    ncol = len(texts[0])
+    if ncol < 2:
+        return None
+    # columns: from each column's leftmost cell to the next column's start
+    lefts = [min((r.cells[i][0] for r in table.rows if r.cells[i]), default=None) for i in range(ncol)]
+    if any(x is None for x in lefts):
+        return None
+    x0, top, x1, bottom = table.bbox
+    spans = [(lefts[i], lefts[i + 1] if i + 1 < ncol else x1) for i in range(ncol)]
+    # records: a row whose first cell is empty continues the record before it
+    records: list[list] = []  # [top, bottom, [texts]]
+    for row, cells in zip(table.rows, texts):
+        cells = [(c or "").strip() for c in cells]
+        if not any(cells):
+            continue
+        if cells[0] or not records:
+            if not cells[0]:
+                return None
+            records.append([row.bbox[1], row.bbox[3], [[c] for c in cells]])
+        else:
+            rec = records[-1]
+            rec[1] = row.bbox[3]
+            for i, c in enumerate(cells):
+                rec[2][i].append(c)
+    header = _header_above(page, top, x0, x1, spans)
+    if header is None or len(records) < 2:
+        return None
+    h_top, h_bottom, h_cells = header
+    keys = {field_key(h) for h in h_cells if h}
+    joined = [[join_wrapped(parts) for parts in rec[2]] for rec in records]
+    if not ({"organisation", "title"} & keys) or not any(len(c) >= MIN_PROSE for r in joined for c in r):
+        return None
+    gap = 1.0  # points between rows, so a glyph on a boundary belongs to one row
+    rows: list[tuple[Box, list[Box | None]]] = [
+        ((x0, h_top, x1, h_bottom), [(a, h_top, b, h_bottom) for a, b in spans])]
+    for i, (r_top, r_bottom, _) in enumerate(records):
+        r_bottom = min(r_bottom, records[i + 1][0] - gap) if i + 1 < len(records) else r_bottom
+        rows.append(((x0, r_top, x1, r_bottom), [(a, r_top, b, r_bottom) for a, b in spans]))
+    return TableRows((x0, h_top, x1, rows[-1][0][3]), rows, ncol)
+
+
+def _header_above(page, top: float, x0: float, x1: float, spans) -> tuple[float, float, list[str]] | None:
+    """The line of words right above the rows (within HEADER_REACH line heights), split by column:
+    (its top, its bottom, one text per column), or None."""
+    words = [w for w in page.extract_words(keep_blank_chars=False)
+             if w["bottom"] <= top + 0.5 and x0 - 2 <= (w["x0"] + w["x1"]) / 2 <= x1 + 2]
+    if not words:
+        return None
+    nearest = max(words, key=lambda w: w["bottom"])
+    height = nearest["bottom"] - nearest["top"]
+    if top - nearest["bottom"] > HEADER_REACH * height:
+        return None
+    line = sorted((w for w in words if abs(w["top"] - nearest["top"]) <= height / 2), key=lambda w: w["x0"])
+    cells = [""] * len(spans)
+    for w in line:
+        centre = (w["x0"] + w["x1"]) / 2
+        i = max((k for k, (a, _) in enumerate(spans) if a - height <= centre), default=0)
+        cells[i] += w["text"]
+    return min(w["top"] for w in line) - 0.5, max(w["bottom"] for w in line) + 0.5, cells
