@@ -92,3 +92,21 @@ def test_part_labels_are_labels_that_open_many_lines_and_name_no_one():
     ]
     parts = part_label_lines(lines)
     assert parts == {1, 2, 4, 5, 7, 8}
+
+
+def test_a_plain_text_casebooks_numbered_cases_keep_their_sub_heads(tmp_path: Path):
+    # `事例N 名称(県市)` over a subtitle line and `【概要】` `【成果】` `【今後の展開】` sub-heads, in a text
+    # file without marks: the sub-heads are the cases' bodies, not heads that leave them empty
+    cases = [("株式会社みらい農園", "長野県伊那市", "耕作放棄地を活用したワイン用ぶどうの栽培", "醸造所の建設を計画している。"),
+             ("北陸信用金庫", "富山県高岡市", "事業承継マッチング", "近隣の金融機関と連携を広げる。"),
+             ("NPO法人さとやま", "岡山県西粟倉村", "森林資源を生かしたローカルベンチャー育成", "育成プログラムを他地域に展開する。")]
+    parts = ["地域活性化事例集 2024\n\n1. 働く\n"]
+    for n, (org, place, title, plan) in enumerate(cases, 1):
+        parts.append(f"事例{n} {org}({place})\n\n{title}\n\n【概要】\n{org}が{place}で2020年に始めた取組である。\n\n"
+                     f"【成果】\n地元の雇用が生まれた。\n\n【今後の展開】\n{plan}\n")
+    path = tmp_path / "casebook.txt"
+    path.write_text("\n".join(parts), encoding="utf-8")
+    got = segment(ingest(path))
+    assert [c.title for c in got] == [f"事例{n} {org}({place})" for n, (org, place, _, _) in enumerate(cases, 1)]
+    for case, (_, _, title, plan) in zip(got, cases):
+        assert title in case.text and case.text.rstrip().endswith(plan)

@@ -42,6 +42,9 @@ _WEAK_KINDS = {"standalone", "symbol", "bracket"}
 # Share of a weak family's heads (with a body) that must open articles for the family to be read
 # as a newsletter's article heads.
 ARTICLE_SHARE = 0.25
+# Numbered families: a numbered head (`事例1`, `①`, `1.`) heads what follows it up to the next of its
+# number, whatever sub-heads lie between.
+_NUMBERED_KINDS = {"roman", "dot_num", "paren_num", "numbered", "circled"}
 # Outer families first: when two families qualify, the outer one encloses the other.
 _ORDER = ["roman", "dot_num", "paren_num", "numbered", "circled", "bracket", "symbol", "standalone"]
 
@@ -182,8 +185,15 @@ class FallbackRules:
         best, best_score = None, 0.0
         by_articles: set[str] = set()
         article_kinds: set[str] = set()  # weak families with two articles or more
+        # a numbered head's body runs to the next head of its own family or one enclosing it: the
+        # sub-heads inside a case (`耕作放棄地を活用した…` under `事例1 …`, `【概要】`) are its body
+        def stops(kind: str) -> set[int]:
+            return {j for j, k in kinds.items() if self._rank(k) <= self._rank(kind)}
+
         for k, idx in by_kind.items():
-            with_body = [i for i in idx if _body_chars(lines, i, heads) >= 20]
+            within = stops(k)
+            with_body = [i for i in idx if _body_chars(lines, i, heads) >= 20
+                         or (self.articles and k in _NUMBERED_KINDS and _body_chars(lines, i, within) >= 20)]
             if len(with_body) < 2:
                 continue
             named = sum(1 for i in with_body if _names_someone(lines[i].content))
@@ -219,7 +229,8 @@ class FallbackRules:
                     # between cases: both close the open case
                     article = self.articles and _article(lines, i, heads, repeated)
                     named = _names_someone(lines[i].content) or article
-                    has_body = _body_chars(lines, i, heads) >= 20
+                    has_body = _body_chars(lines, i, heads) >= 20 or (
+                        self.articles and k in _NUMBERED_KINDS and _body_chars(lines, i, stops(k)) >= 20)
                     notice = self.articles and (_NOTICE_HEAD.search(lines[i].content) is not None
                                                 or is_notice_head(lines[i].content))
                     if best in by_articles and not notice and not (has_body and article):
