@@ -165,7 +165,16 @@ def _left_edge(doc: Doc, head_start: int, limit: int = 8) -> int:
     i = head_start
     while i > 0 and head_start - i < limit and _is_name_token(doc[i - 1]):
         i -= 1
-    return i
+    return _after_case_number(doc, i, head_start)
+
+
+def _after_case_number(doc: Doc, start: int, end: int) -> int:
+    """`start`, moved past a case number opening the span (`事例1`, `事例 1`, `Case 2`): no part of a name."""
+    if start < end and _CASE_NUMBER.fullmatch(doc[start].text.strip()):
+        return start + 1
+    if start + 1 < end and _CASE_WORD.fullmatch(doc[start].text) and doc[start + 1].text.isdigit():
+        return start + 2
+    return start
 
 
 _HIRAGANA = re.compile(r"[\u3041-\u309f]+")
@@ -226,6 +235,12 @@ def _label_for(head: str) -> str:
     return "Organization_Other"
 
 
+# A case number before the heading's name (`事例1 試作食品株式会社：…`, `取組3`, `Case 2`); PDFs often
+# drop the space, so the number would otherwise start the organisation's name.
+_CASE_NUMBER = re.compile(r"^(?:事例|取組み?|ケース|Case|CASE|No\.?)\s*\d{1,3}\s*[.:、)]?\s*")
+_CASE_WORD = re.compile(r"事例|取組み?|ケース|Case|CASE|No\.?")
+
+
 def _colon_heading_names(doc: Doc) -> list[Span]:
     """`② 日本電信電話:交通・観光…`: a short name opening a line (after an ordinal or bullet) and
     followed by a colon is the organisation of a casebook entry."""
@@ -238,6 +253,7 @@ def _colon_heading_names(doc: Doc) -> list[Span]:
             continue
         while start < i and ORDINAL_OR_BULLET.fullmatch(doc[start].text):
             start += 1
+        start = _after_case_number(doc, start, i)  # `事例1 日立製作所:…`
         # A proper noun or a Latin/katakana word in it: `出典:`, `構成:` are labels, not names.
         names_something = any(t.pos_ == "PROPN" or _is_latin_or_katakana(t.text) for t in doc[start:i])
         if start < i and len(doc[start:i].text) <= 30 and names_something:
@@ -338,6 +354,7 @@ def fix_entities(doc: Doc, *, consistent_labels: bool = True) -> Doc:
         start, label = ent.start, ent.label_
         while start < ent.end - 1 and (doc[start].is_space or ORDINAL_OR_BULLET.fullmatch(doc[start].text)):
             start += 1
+        start = _after_case_number(doc, start, ent.end - 1)
         name = doc[start : ent.end].text
         if label in {"Product_Other", "Person", "Name_Other", "Facility_Other"} and has_org_head(name):
             label = "Organization_Other"
@@ -383,7 +400,7 @@ def _strip_heading(title: str) -> str:
     t = re.sub(r"^#+\s*", "", title.strip())
     t = ORDINAL_OR_BULLET.sub("", t).strip()  # before NFKC turns ② into 2
     t = unicodedata.normalize("NFKC", t).strip()
-    return t
+    return _CASE_NUMBER.sub("", t).strip()
 
 
 def organisations_from_heading(title: str, is_place, is_org_name) -> tuple[list[str], list[str]]:

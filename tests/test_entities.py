@@ -101,6 +101,23 @@ def test_ner_fixes_ordinal_and_mislabelled_company(nlp):
     assert {e.text: e.label_ for e in doc.ents}.get("浅井農園") in orgs.ORG_LABELS
 
 
+def test_a_case_number_is_no_part_of_the_organisations_name(nlp, tmp_path):
+    # a slide deck's `事例1` before the name, its space often lost in a PDF's text
+    heads = {"事例1試作食品株式会社:規格外果実の加工による産地支援(山梨県笛吹市)": "試作食品株式会社",
+             "事例 2 見本観光協会:古民家を活かした分散型ホテル(兵庫県丹波篠山市)": "見本観光協会",
+             "事例3 株式会社みらい農園:ワイン用ぶどうの栽培(長野県伊那市)": "株式会社みらい農園"}
+    path = tmp_path / "deck.txt"
+    path.write_text("".join(f"{h}\n\n地域の事業者と連携し、2021年から取組を続けている。\n\n" for h in heads), encoding="utf-8")
+    doc = ingest(path)
+    cases = extract_entities(doc, segment(doc), MentionRecogniser(1, nlp=nlp))
+    assert [c.title for c in cases] == list(heads)
+    for case, lead_name in zip(cases, heads.values()):
+        assert not any(n.startswith(("事例", "1", "2", "3")) for n in _names(case)), _names(case)
+        lead = case.organisations[0]
+        assert (lead["name"], lead["role"]) == (lead_name, "lead")
+        assert doc.text[lead["span"][0] : lead["span"][1]] == lead_name
+
+
 # --- organisations per case (heading shapes) ------------------------------------------------------
 
 
