@@ -190,7 +190,23 @@ def _hiragana_word_start(doc: Doc, start: int) -> int:
     the left edge stops at the last piece it calls a noun. When the span starts inside such a
     run and the whole run stands after punctuation, a particle or a line start, the run is
     the name's beginning."""
-    if start == 0 or not _HIRAGANA.fullmatch(doc[start].text):
+    if start == 0:
+        return start
+    if not _HIRAGANA.fullmatch(doc[start].text):
+        # the name's hiragana part stands right before the span (`・みほん建設株式会社`, which
+        # Sudachi cuts `みほ|ん|建設`): taken only after punctuation or a line start, never a particle
+        prev = doc[start - 1]
+        if prev.whitespace_ or not _HIRAGANA.fullmatch(prev.text) or prev.text in _PARTICLES:
+            return start
+        j = start - 1
+        while j > 0 and _HIRAGANA.fullmatch(doc[j - 1].text) and doc[j - 1].text not in _PARTICLES \
+                and not doc[j - 1].whitespace_:
+            j -= 1
+        run = doc[j:start].text
+        before = doc[j - 1] if j > 0 else None
+        if len(run) <= 6 and (before is None or before.is_punct or before.is_space or before.pos_ == "SYM"
+                              or before.text in _STOP_TOKENS or "\n" in before.text):
+            return j
         return start
     j = start
     while (j > 0 and _HIRAGANA.fullmatch(doc[j - 1].text) and doc[j - 1].text not in _PARTICLES
@@ -280,6 +296,7 @@ def find_rule_organisations(doc: Doc) -> list[Span]:
                 spans.append(Span(doc, i, end, label="Company"))
             else:  # `丸栄株式会社`: the legal form follows the name
                 start = _left_edge(doc, i)
+                start = _hiragana_word_start(doc, start) if start < i else start
                 if start < i:
                     spans.append(Span(doc, start, i + 1, label="Company"))
             continue

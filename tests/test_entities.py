@@ -90,6 +90,15 @@ def test_legal_forms_and_heads_become_entities(nlp):
     assert "七尾商工会議所" in rule_texts  # provenance: the rule set it, not the model
 
 
+def test_a_name_that_begins_in_hiragana_keeps_its_beginning(nlp):
+    # Sudachi cuts `みほん` into `みほ|ん` (a given name and a particle): the name still starts after the
+    # `・` or `、` before it; a real particle (`の`, `と`) still ends the word before a name
+    doc = nlp("町と地元の工務店・みほん建設株式会社が協力し、みほん町そば生産組合と一緒に地元のそば生産組合も参加した。")
+    rule_texts = {s.text for s in doc.spans["jirei_rules"]}
+    assert {"みほん建設株式会社", "みほん町そば生産組合"} <= rule_texts, rule_texts
+    assert not any(t.startswith(("の", "地元の")) for t in rule_texts), rule_texts
+
+
 def test_ner_fixes_ordinal_and_mislabelled_company(nlp):
     # 001: the stock model tags 三菱商事 Product_Other here, and elsewhere keeps the ordinal inside
     doc = nlp("③ 三菱商事:スマートシティにおける多様なデータ連携による課題解決")
