@@ -111,12 +111,13 @@ def segment_crf(doc: Document, segmenter) -> list[Case]:
     paged by topic (slides, case sheets, newsletters in a layout it has not learned), one entry per
     topic page instead, with `layout` `pages+<rule set>`."""
     from .crf import (tags_from_labels, too_few_opened, topic_page_labels, under_read, with_continued_cases,
+                      with_reported_articles,
                       without_notice_cases)
 
     if is_legal_text(doc.text):
         return []  # the guideline's legal texts (work rules, official notices) hold no case
     out, feats, name, prior = document_features(doc)
-    labels = with_continued_cases(out, without_notice_cases(out, segmenter.label(feats)))
+    labels = with_reported_articles(out, with_continued_cases(out, without_notice_cases(out, segmenter.label(feats))))
     decided = "crf"
     if under_read(out, labels):
         keep = labels if too_few_opened(out, labels) else None

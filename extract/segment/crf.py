@@ -448,6 +448,33 @@ def without_notice_cases(outline: Outline, labels: list[str]) -> list[str]:
     return out
 
 
+# An event reported as held, as a newsletter opens an article: `8月1日(木)、…が開設されました`.
+_REPORTED_EVENT = re.compile(r"\d{1,2}月\s*\d{1,2}日.{0,80}?(?:行われ|開催され|開かれ|実施され|開設され|締結さ|オープンし)")
+
+
+def with_reported_articles(outline: Outline, labels: list[str]) -> list[str]:
+    """A heading the model left outside any case (`O`, as it often does right after a notice) opens
+    a case when it sits at the level of cases the model opened and the text under it reports an
+    event held (`8月1日(木)、…が開設されました`), unless it is a notice or a framing head."""
+    blocks = outline.blocks
+    levels = {head_key(b) for b, lab in zip(blocks, labels) if lab == "B"} - {None}
+    out = list(labels)
+    for i, b in enumerate(blocks):
+        if out[i] != "O" or b.kind is not BlockKind.HEADING or head_key(b) not in levels:
+            continue
+        if is_notice_head(b.text[:40]) or is_framing_head(b.text[:40]) or not_a_head(b.text):
+            continue
+        nxt = next((j for j in range(i + 1, min(i + 4, len(blocks))) if blocks[j].kind is not BlockKind.HEADING), None)
+        if nxt is None or not _REPORTED_EVENT.search(blocks[nxt].text[:200]):
+            continue
+        out[i] = "B"
+        for j in range(i + 1, len(blocks)):
+            if blocks[j].kind is BlockKind.HEADING or out[j] != "O":
+                break
+            out[j] = "I"
+    return out
+
+
 CONTINUATION_LOOKBACK_PAGES = 3  # a case titled `…(続き)` began at most this many pages before
 
 
