@@ -187,7 +187,7 @@ def outline(doc: Document) -> Outline:
         if c.startswith("|") or len(_TABLE_SEP.split(c.strip())) >= 3:
             kind = BlockKind.TABLE_ROW
         elif line.is_page_number or FOOTNOTE.match(c) or (NOISE_LINE.match(c) and not fam) \
-                or _THEMATIC_BREAK.match(line.raw.strip()):
+                or is_break_or_picture(line.raw):
             kind = BlockKind.NOISE
         elif field_m and not fam and len(field_m.group(1)) <= 6 and len(c) <= 80 and not (before_blank and after_blank):
             # `実施主体:伊那市`, `日時:10月21日`: a labelled value inside a block, not a heading

@@ -111,15 +111,16 @@ def unruled_case_tables(page) -> list[TableRows]:
     text = "".join(c["text"] for c in page.chars)
     if not any(lab in text for lab in _KEY_LABELS):
         return []
-    found = []
+    found, words = [], None
     for table in page.find_tables(table_settings=_TEXT_TABLES):
-        got = _unruled_table(page, table)
+        words = page.extract_words() if words is None else words  # once per page, for the headers
+        got = _unruled_table(words, table)
         if got is not None:
             found.append(got)
     return sorted(found, key=lambda t: t.box[1])
 
 
-def _unruled_table(page, table) -> TableRows | None:
+def _unruled_table(words: list[dict], table) -> TableRows | None:
     texts = table.extract()
     if not texts or len(texts) != len(table.rows):
         return None
@@ -138,16 +139,16 @@ def _unruled_table(page, table) -> TableRows | None:
         cells = [(c or "").strip() for c in cells]
         if not any(cells):
             continue
-        if cells[0] or not records:
-            if not cells[0]:
-                return None
+        if cells[0]:
             records.append([row.bbox[1], row.bbox[3], [[c] for c in cells]])
+        elif not records:
+            return None  # the first row found continues nothing
         else:
             rec = records[-1]
             rec[1] = row.bbox[3]
             for i, c in enumerate(cells):
                 rec[2][i].append(c)
-    header = _header_above(page, top, x0, x1, spans)
+    header = _header_above(words, top, x0, x1, spans)
     if header is None or len(records) < 2:
         return None
     h_top, h_bottom, h_cells = header
@@ -164,11 +165,11 @@ def _unruled_table(page, table) -> TableRows | None:
     return TableRows((x0, h_top, x1, rows[-1][0][3]), rows, ncol)
 
 
-def _header_above(page, top: float, x0: float, x1: float, spans) -> tuple[float, float, list[str]] | None:
-    """The line of words right above the rows (within HEADER_REACH line heights), split by column:
-    (its top, its bottom, one text per column), or None."""
-    words = [w for w in page.extract_words(keep_blank_chars=False)
-             if w["bottom"] <= top + 0.5 and x0 - 2 <= (w["x0"] + w["x1"]) / 2 <= x1 + 2]
+def _header_above(page_words: list[dict], top: float, x0: float, x1: float,
+                  spans) -> tuple[float, float, list[str]] | None:
+    """The line of the page's words right above the rows (within HEADER_REACH line heights), split
+    by column: (its top, its bottom, one text per column), or None."""
+    words = [w for w in page_words if w["bottom"] <= top + 0.5 and x0 - 2 <= (w["x0"] + w["x1"]) / 2 <= x1 + 2]
     if not words:
         return None
     nearest = max(words, key=lambda w: w["bottom"])

@@ -334,6 +334,16 @@ def seed_to_html(text: str, layout: str, title: str) -> str:
 
 
 # --------------------------------------------------------------------------- render
+def render_pdf_or_skip(html_text: str, out_pdf: Path) -> Path:
+    """`render_pdf`, or skip the calling test naming what is missing (Chromium, a CJK font)."""
+    import pytest
+
+    reason = chromium_missing_reason()
+    if reason:
+        pytest.skip(reason)
+    return render_pdf(html_text, out_pdf)
+
+
 def render_pdf(html_text: str, out_pdf: Path) -> Path:
     """Print *html_text* to *out_pdf* with headless Chromium; returns *out_pdf*.
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from jirei.extract.ingest import ingest
 from jirei.extract.segment import segment
 from jirei.extract.segment.patterns import is_framing_head
@@ -59,11 +57,9 @@ def _deck_html() -> str:
 
 
 def test_only_the_cases_of_a_lecture_deck_are_entries(tmp_path: Path):
-    from tests.pdf_fixtures import chromium_missing_reason, render_pdf
+    from tests.pdf_fixtures import render_pdf_or_skip
 
-    if chromium_missing_reason():
-        pytest.skip(chromium_missing_reason())
-    cases = segment(ingest(render_pdf(_deck_html(), tmp_path / "deck.pdf")))
+    cases = segment(ingest(render_pdf_or_skip(_deck_html(), tmp_path / "deck.pdf")))
     assert [c.title for c in cases] == [t.replace(" ", "") for t, *_ in CASES]
     for case, (_, _, soft, plan) in zip(cases, CASES):
         assert soft in case.text and case.text.rstrip().endswith(plan)

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from jirei.extract.ingest import ingest
 from jirei.extract.segment import segment
 
@@ -40,11 +38,9 @@ def _newsletter_html() -> str:
 
 
 def test_the_article_after_a_notice_is_an_entry(tmp_path: Path):
-    from tests.pdf_fixtures import chromium_missing_reason, render_pdf
+    from tests.pdf_fixtures import render_pdf_or_skip
 
-    if chromium_missing_reason():
-        pytest.skip(chromium_missing_reason())
-    cases = segment(ingest(render_pdf(_newsletter_html(), tmp_path / "news.pdf")))
+    cases = segment(ingest(render_pdf_or_skip(_newsletter_html(), tmp_path / "news.pdf")))
     titles = [c.title for c in cases]
     assert titles == [t for t, _, _ in ARTICLES], titles
     assert "A2木工品の販路を広げ" in cases[1].text.replace(" ", "")  # the interview stays one article

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from jirei.extract.ingest import ingest
 from jirei.extract.segment import segment
 from jirei.extract.segment.patterns import part_label_lines
@@ -60,11 +58,9 @@ def _programmes_html() -> str:
 
 
 def _render(html: str, path: Path) -> Path:
-    from tests.pdf_fixtures import chromium_missing_reason, render_pdf
+    from tests.pdf_fixtures import render_pdf_or_skip
 
-    if chromium_missing_reason():
-        pytest.skip(chromium_missing_reason())
-    return render_pdf(html, path)
+    return render_pdf_or_skip(html, path)
 
 
 def test_a_case_sheets_boxes_stay_in_its_case(tmp_path: Path):

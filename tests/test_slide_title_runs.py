@@ -52,11 +52,9 @@ def _deck_html() -> str:
 
 @pytest.fixture(scope="module")
 def deck(tmp_path_factory) -> Path:
-    from tests.pdf_fixtures import chromium_missing_reason, render_pdf
+    from tests.pdf_fixtures import render_pdf_or_skip
 
-    if chromium_missing_reason():
-        pytest.skip(chromium_missing_reason())
-    return render_pdf(_deck_html(), tmp_path_factory.mktemp("deck") / "deck.pdf")
+    return render_pdf_or_skip(_deck_html(), tmp_path_factory.mktemp("deck") / "deck.pdf")
 
 
 def test_a_title_repeated_over_a_cases_slides_is_kept_once(deck):

@@ -195,14 +195,12 @@ def test_a_ruled_table_over_several_pages_stays_one_list(tmp_path: Path):
 def test_a_table_drawn_without_vertical_rules_gives_one_case_per_row(tmp_path: Path, rules: str):
     # a programme list set by alignment alone: no rules, rules between rows only, or a shaded header;
     # the summary column wraps over two or three lines
-    from tests.pdf_fixtures import chromium_missing_reason, render_pdf
+    from tests.pdf_fixtures import render_pdf_or_skip
 
-    if chromium_missing_reason():
-        pytest.skip(chromium_missing_reason())
     css = {"none": "th,td{border:none;padding:3pt;vertical-align:top}",
            "horizontal": "th,td{border:none;border-bottom:1px solid #000;padding:3pt;vertical-align:top}",
            "shaded header": "th,td{border:none;padding:3pt;vertical-align:top} tr:first-child{background:#ddd}"}[rules]
     html = _programmes_html().replace("th,td{border:1px solid #000;padding:3pt;vertical-align:top}", css)
-    doc = ingest(render_pdf(html, tmp_path / "programmes.pdf"))
+    doc = ingest(render_pdf_or_skip(html, tmp_path / "programmes.pdf"))
     assert "1 | NPO法人まちづくり鳥取 | 鳥取市 | 空き家を改修してシェアオフィスとし、移住者の起業を支援している。" in doc.text
     _check_programmes(segment(doc), doc)

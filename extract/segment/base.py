@@ -135,11 +135,17 @@ def continues(heading: str, title: str) -> bool:
 REPEATED_TITLE_MIN = 6  # shorter repeated heads (`概要`, `活動報告`) may well open cases of their own
 
 
+def same_title(text: str, head: str) -> bool:
+    """Does a heading repeat another exactly (REPEATED_TITLE_MIN characters or more, marks and
+    spaces aside)?"""
+    bare = bare_title(text)
+    return len(bare) >= REPEATED_TITLE_MIN and bare == bare_title(head)
+
+
 def repeats_title(doc: Document, line: Line, head: Line) -> bool:
     """Does `line` repeat the open case's heading line `head` on a later page (a slide deck's title
     printed again atop each slide a case runs over, without a continuation mark)?"""
-    bare = bare_title(line.content)
-    if len(bare) < REPEATED_TITLE_MIN or bare != bare_title(head.content):
+    if not same_title(line.content, head.content):
         return False
     page, head_page = doc.page_at(line.start), doc.page_at(head.start)
     return page is not None and head_page is not None and page > head_page

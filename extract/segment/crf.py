@@ -28,10 +28,10 @@ from pathlib import Path
 
 from jirei.extract.outline import Block, BlockKind, Outline, is_break_or_picture
 
-from .base import CONTINUED, REPEATED_TITLE_MIN, Role, Tag, bare_title, continues
+from .base import CONTINUED, Role, Tag, bare_title, continues, same_title
 from .lines import strip_marks
-from .patterns import (NON_CASE_HEAD_WORDS, is_field_line, is_framing_head, is_notice_head, names_org_or_place,
-                       paren_tail)
+from .patterns import (NAMES_PLACE, NON_CASE_HEAD_WORDS, PART_LABEL_REPEATS, is_field_line, is_framing_head,
+                       is_notice_head, names_org_or_place, paren_tail)
 
 LABELS = ("B", "I", "O", "S")
 # The rule sets whose roles enter as priors: the chosen (declared or fallback) one and the fallback.
@@ -43,7 +43,6 @@ _DATE = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|[(（][月火水木金土日]
 _PHONE = re.compile(r"\d{2,4}\s*[-‐－]\s*\d{2,4}\s*[-‐－]\s*\d{3,4}")
 _SENTENCE_END = re.compile(r"[。．！？!?]\s*$")
 _COLON_TITLE = re.compile(r"^[^：:]{2,40}[：:]\s*\S")
-_PLACE = re.compile(r"[\u4e00-\u9fff]{1,5}(?:都|道|府|県|市|区|町|村)(?![\u4e00-\u9fff]?(?:民|長|政|内|外|場|議|立))")
 _ORG = re.compile(r"株式会社|有限会社|\(株\)|㈱|商工会議所|商工会|協議会|大学|機構|財団|法人|協会|組合|銀行|金庫|センター|研究所|ホールディングス|グループ|連合会|役場|庁|省")
 # Words that head matter around cases in many report kinds (contacts, notices, agendas, summaries,
 # KPIs, policy points, references). The model learns from the data how much each one weighs.
@@ -73,7 +72,7 @@ def names_someone(text: str) -> bool:
     tail = paren_tail(t)
     if tail and names_org_or_place(tail):
         return True
-    return bool(_ORG.search(t) or _PLACE.search(t))
+    return bool(_ORG.search(t) or NAMES_PLACE.search(t))
 
 
 def head_key(b: Block) -> str | None:
@@ -480,16 +479,17 @@ CONTINUATION_LOOKBACK_PAGES = 3  # a case titled `…(続き)` began at most thi
 
 def with_continued_cases(outline: Outline, labels: list[str]) -> list[str]:
     """A heading marked as a continuation (`…(続き)`, `(2/3)`), or repeating a heading of an earlier
-    page exactly (`base.repeats_title`), proves that the heading it continues opened a case: where the model left that heading outside any case (after a run of pages about no
-    case, a cover or contents) and opened the case only at its continuation, the case opens at the
-    heading it continues, and the continuation stays inside it."""
+    page exactly (`base.same_title`), proves that the heading it continues opened a case: where the
+    model left that heading outside any case (after a run of pages about no case, a cover or
+    contents) and opened the case only at its continuation, the case opens at the heading it
+    continues, and the continuation stays inside it."""
     out = list(labels)
     blocks = outline.blocks
     for i, (b, lab) in enumerate(zip(blocks, labels)):
         if lab != "B" or b.kind is not BlockKind.HEADING:
             continue
-        marked, title = bool(CONTINUED.search(b.text)), bare_title(b.text)
-        if not marked and (len(title) < REPEATED_TITLE_MIN or b.page is None):
+        marked = bool(CONTINUED.search(b.text))
+        if not marked and b.page is None:
             continue
         for j in range(i - 1, -1, -1):
             bj = blocks[j]
@@ -498,7 +498,7 @@ def with_continued_cases(outline: Outline, labels: list[str]) -> list[str]:
             if out[j] == "B":
                 break  # a case is open: `assemble` folds the continuation into it if it continues it
             if bj.kind is BlockKind.HEADING and (
-                    continues(b.text, bj.text) if marked else bare_title(bj.text) == title and bj.page != b.page):
+                    continues(b.text, bj.text) if marked else same_title(b.text, bj.text) and bj.page != b.page):
                 out[j] = "B"
                 out[j + 1 : i + 1] = ["I"] * (i - j)
                 break
@@ -506,10 +506,7 @@ def with_continued_cases(outline: Outline, labels: list[str]) -> list[str]:
 
 
 # A case's part labels print once per case: a mark of a case's parts (`[現状と課題]`, `✓概要`,
-# `＜KPI＞`) on the same text this many times or more labels parts, whatever the model reads.
-PART_LABEL_REPEATS = 3
-
-
+# `＜KPI＞`) on the same text PART_LABEL_REPEATS times or more labels parts, whatever the model reads.
 def part_labels(outline: Outline) -> set[int]:
     """Blocks that label a part of a case: heading candidates in a part-label family
     (SUB_HEAD_FAMILIES) whose text recurs PART_LABEL_REPEATS times or more. A case's own name never

@@ -187,13 +187,10 @@ class FallbackRules:
         article_kinds: set[str] = set()  # weak families with two articles or more
         # a numbered head's body runs to the next head of its own family or one enclosing it: the
         # sub-heads inside a case (`耕作放棄地を活用した…` under `事例1 …`, `【概要】`) are its body
-        def stops(kind: str) -> set[int]:
-            return {j for j, k in kinds.items() if self._rank(k) <= self._rank(kind)}
-
+        stops = {k: {j for j, kj in kinds.items() if self._rank(kj) <= self._rank(k)} for k in by_kind}
         for k, idx in by_kind.items():
-            within = stops(k)
             with_body = [i for i in idx if _body_chars(lines, i, heads) >= 20
-                         or (self.articles and k in _NUMBERED_KINDS and _body_chars(lines, i, within) >= 20)]
+                         or (self.articles and k in _NUMBERED_KINDS and _body_chars(lines, i, stops[k]) >= 20)]
             if len(with_body) < 2:
                 continue
             named = sum(1 for i in with_body if _names_someone(lines[i].content))
@@ -230,7 +227,7 @@ class FallbackRules:
                     article = self.articles and _article(lines, i, heads, repeated)
                     named = _names_someone(lines[i].content) or article
                     has_body = _body_chars(lines, i, heads) >= 20 or (
-                        self.articles and k in _NUMBERED_KINDS and _body_chars(lines, i, stops(k)) >= 20)
+                        self.articles and k in _NUMBERED_KINDS and _body_chars(lines, i, stops[k]) >= 20)
                     notice = self.articles and (_NOTICE_HEAD.search(lines[i].content) is not None
                                                 or is_notice_head(lines[i].content))
                     if best in by_articles and not notice and not (has_body and article):

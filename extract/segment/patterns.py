@@ -162,9 +162,9 @@ def same_subject(a: str | None, b: str | None) -> bool:
 
 # A case's parts are labelled in brackets at the head of a line (`【民】`, `【官】`, `≪KPI≫`,
 # `＜課題＞`, `［現状と課題］`): the same short label opens a part of every case. A label that opens
-# this many lines or more labels parts, unless what follows it on the line names an organisation or
-# a place (`【まちづくり】三重県伊勢市`: a theme tag on the case's own head).
-PART_LABEL_LINES_MIN = 3
+# PART_LABEL_REPEATS lines or more labels parts, unless what follows it on the line names an
+# organisation or a place (`【まちづくり】三重県伊勢市`: a theme tag on the case's own head).
+PART_LABEL_REPEATS = 3
 _LEAD_LABEL = re.compile(r"^(?:【([^】]{1,8})】|[≪《<＜〈]([^≫》>＞〉]{1,8})[≫》>＞〉]|[［\[]([^］\]]{1,8})[］\]])\s*(.*)$")
 
 
@@ -178,7 +178,7 @@ def part_label_lines(contents: list[str]) -> set[int]:
             found.setdefault(label, []).append((i, m.group(4).strip()))
     out: set[int] = set()
     for occurrences in found.values():
-        if len(occurrences) < PART_LABEL_LINES_MIN:
+        if len(occurrences) < PART_LABEL_REPEATS:
             continue
         for i, rest in occurrences:
             if not rest or rest.endswith("。") or not names_org_or_place(paren_tail(rest) or rest):
@@ -192,9 +192,11 @@ def part_label_lines(contents: list[str]) -> set[int]:
 _FRAMING_HEAD = re.compile(r"^(?:本日の)?(?:内容|アジェンダ|agenda|目次|もくじ|構成)$|^.{1,24}とは[?？]?$|の推移$", re.I)
 
 
-_NAMES_PLACE = re.compile(r"[\u4e00-\u9fff]{1,5}(?:都|道|府|県|市|区|町|村)(?![\u4e00-\u9fff]?(?:民|長|政|内|外|場|議|立))")
+# A municipality or prefecture named anywhere in a text (`東川町の…`), not a word built on one
+# (`町民`, `市長`, `県内`, `村立`).
+NAMES_PLACE = re.compile(r"[\u4e00-\u9fff]{1,5}(?:都|道|府|県|市|区|町|村)(?![\u4e00-\u9fff]?(?:民|長|政|内|外|場|議|立))")
 
 
 def is_framing_head(text: str) -> bool:
     flat = re.sub(r"\s+", "", text)
-    return bool(_FRAMING_HEAD.search(flat)) and not names_org_or_place(flat) and not _NAMES_PLACE.search(flat)
+    return bool(_FRAMING_HEAD.search(flat)) and not names_org_or_place(flat) and not NAMES_PLACE.search(flat)
