@@ -10,7 +10,7 @@ Contract:
   is empty joined to the row before it (a wrapped cell), under the header line right above them.
 - A table is a case table by the test of `jirei.extract.table_rows`: its first row is a header one
   of whose cells names the organisation or the title (`事業名`, `実施主体`, `団体名` …:
-  `jirei.extract.forms.field_key`), it has at least two data rows, and a data cell holds prose.
+  `jirei.extract.forms.column_keys`), it has at least two data rows, and a data cell holds prose.
   Budget, KPI and timetable tables name no organisation or title and are left to the page reader.
 - Output per case table: its box and, per row (header first), the row's box and its cells' boxes.
 - The PDF reader (`extract/pdf.py`) reads each cell's glyphs as it reads a page, joins the cell's
@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from jirei.extract.forms import FIELD_LABELS, field_key
+from jirei.extract.forms import FIELD_LABELS, column_keys
 from jirei.extract.table_rows import MIN_PROSE
 
 MIN_RULES = 6  # ruling segments on a page before tables are looked for
@@ -82,7 +82,7 @@ def _ruled_case_tables(page, continued_columns: int | None) -> list[TableRows]:
             continue
         rows = [[join_wrapped((c or "").split("\n")) for c in row] for row in texts]
         columns = len(rows[0])
-        keys = {field_key(h) for h in rows[0] if h}
+        keys = set(column_keys([h or "" for h in rows[0]]))
         headed = bool({"organisation", "title"} & keys)
         continues = n == 0 and not headed and columns == continued_columns and not keys - {None}
         data = [r for r in (rows if continues else rows[1:]) if any(r)]
@@ -152,7 +152,7 @@ def _unruled_table(words: list[dict], table) -> TableRows | None:
     if header is None or len(records) < 2:
         return None
     h_top, h_bottom, h_cells = header
-    keys = {field_key(h) for h in h_cells if h}
+    keys = set(column_keys([h or "" for h in h_cells]))
     joined = [[join_wrapped(parts) for parts in rec[2]] for rec in records]
     if not ({"organisation", "title"} & keys) or not any(len(c) >= MIN_PROSE for r in joined for c in r):
         return None

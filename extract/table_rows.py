@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from jirei.extract.forms import CONTACT, field_key
+from jirei.extract.forms import CONTACT, column_keys
 from jirei.records import Case, Document
 
 MIN_LINES = 3  # header + two rows
@@ -105,7 +105,7 @@ def case_tables(doc: Document) -> list[CaseTable]:
     tables: list[CaseTable] = []
     for run in runs:
         header = [text[a:b] for a, b in run[0][2]]
-        keys = [field_key(h) for h in header]
+        keys = column_keys(header)
         last = tables[-1] if tables else None
         # a table printed over several pages: its header repeated on each, or given once
         follows = last is not None and not text[last.end : run[0][0]].strip() and len(keys) == len(last.keys)

@@ -204,3 +204,40 @@ def test_a_table_drawn_without_vertical_rules_gives_one_case_per_row(tmp_path: P
     doc = ingest(render_pdf_or_skip(html, tmp_path / "programmes.pdf"))
     assert "1 | NPO法人まちづくり鳥取 | 鳥取市 | 空き家を改修してシェアオフィスとし、移住者の起業を支援している。" in doc.text
     _check_programmes(segment(doc), doc)
+
+
+# A prefecture's list of its towns' programmes, headed with bare column names no form uses
+# (`市町村` for who runs it, `事業` for its title).
+TOWN_PROGRAMMES = (
+    "# 移住・定住支援の取組(令和5年度)\n\n"
+    "| 市町村 | 事業 | 内容 | 開始年度 |\n|:--|:--|:--|:--|\n"
+    "| 中川町 | お試し暮らし住宅 | 移住希望者が最長1か月滞在できる住宅を用意し、仕事体験とあわせて提供する。 | 2019 |\n"
+    "| 音威子府村 | 木工技術者の育成 | 美術工芸高校の卒業生が村内で木工の仕事を続けられるよう工房を貸し出す。 | 2021 |\n"
+    "| 美深町 | 子育て世帯の家賃補助 | 町内に転入した子育て世帯に月2万円を最長3年補助する。 | 2020 |\n"
+)
+TOWN_TITLES = ["お試し暮らし住宅", "木工技術者の育成", "子育て世帯の家賃補助"]
+
+
+def test_a_list_headed_with_bare_column_names_gives_one_case_per_row(tmp_path: Path):
+    path = tmp_path / "towns.md"
+    path.write_text(TOWN_PROGRAMMES, encoding="utf-8")
+    doc = ingest(path)
+    cases = segment(doc)
+    assert [c.title for c in cases] == TOWN_TITLES
+    assert [c.declared["organisation"]["value"] for c in cases] == ["中川町", "音威子府村", "美深町"]
+    assert [c.declared["period"]["value"] for c in cases] == ["2019", "2021", "2020"]
+
+
+def test_a_ruled_pdf_table_headed_with_bare_column_names_gives_one_case_per_row(tmp_path: Path):
+    from tests.pdf_fixtures import render_pdf_or_skip
+
+    rows = [line.strip("|").split("|") for line in TOWN_PROGRAMMES.splitlines() if line.startswith("| ")]
+    cells = "".join("<tr>" + "".join(f"<td>{c.strip()}</td>" for c in row) + "</tr>" for row in rows)
+    html = ("<html><head><meta charset='utf-8'><style>body{font-family:'Noto Sans CJK JP';font-size:10pt}"
+            "table{border-collapse:collapse;width:100%}td{border:1px solid #000;padding:3pt;vertical-align:top}"
+            "td:nth-child(3){width:50%}</style></head><body><h1>移住・定住支援の取組(令和5年度)</h1>"
+            f"<table>{cells}</table></body></html>")
+    doc = ingest(render_pdf_or_skip(html, tmp_path / "towns.pdf"))
+    cases = segment(doc)
+    assert [c.title for c in cases] == TOWN_TITLES
+    assert {c.layout for c in cases} == {"table-rows"}
