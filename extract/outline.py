@@ -73,6 +73,10 @@ _THEMATIC_BREAK = re.compile(r"^(?:-{3,}|\*{3,}|_{3,}|!\[[^\]]*\]\([^)]*\))$")
 _TABLE_SEP = re.compile(r"\t|\s{3,}|\u3000{2,}|\s\|\s")
 _FIELD = re.compile(r"^([^：:\s]{1,12})\s*[：:]\s*(\S.*)$")
 _SENTENCE_END = re.compile(r"[。．！？!?]\s*$")
+# A headline may end with `！` or `？` (`夏の新たな風物詩！`, `新年度が始まりました！`) where prose
+# would: a short line that stands alone after a blank line and ends so is a headline, not a sentence.
+_PROSE_END = re.compile(r"[。．]\s*$")
+HEADLINE_MAX = 30
 
 
 def is_break_or_picture(text: str) -> bool:
@@ -138,14 +142,44 @@ def _is_heading_candidate(
         return False
     short = is_short_phrase(c, 40)
     if short and before_blank and (after_blank or (next_line is not None and (next_line.bullet or next_line.level is None))):
-        # a short phrase opening a group of lines: a slide title, a name over bullets
-        return not _SENTENCE_END.search(c)
+        # a short phrase opening a group of lines: a slide title, a name over bullets, a headline
+        return not _SENTENCE_END.search(c) or (len(c) <= HEADLINE_MAX and not _PROSE_END.search(c))
     if short and prev is not None and prev.bullet and not prev.continues and next_line is not None and next_line.bullet:
         # two-column rendering leaves no gap between a bullet's last line and the next head,
         # which then shows as a name with its place or organisation in parentheses
         tail = paren_tail(c)
         return bool(tail and names_org_or_place(tail))
     return False
+
+
+def _is_short_tail(c: str) -> bool:
+    return 0 < len(c) <= 40 and not _PROSE_END.search(c) and not c.endswith(("、", ","))
+
+
+def _headline_broken_at_comma(line: Line, c: str, lines: list[Line], i: int, page_starts: set[int]) -> bool:
+    """A text file's headline the writer broke after a comma (`観光列車「花たびそうや」号が、` /
+    `春の宗谷本線を駆け抜けます！`): two short lines standing alone between blank lines."""
+    if line.level is not None or len(c) > HEADLINE_MAX or not c.endswith(("、", ",")) or i + 1 >= len(lines):
+        return False
+    nxt = lines[i + 1]
+    after = lines[i + 2] if i + 2 < len(lines) else None
+    return (
+        not nxt.blank and nxt.level is None and nxt.start not in page_starts
+        and _is_short_tail(strip_marks(nxt.content))
+        and (after is None or after.blank or after.start in page_starts)
+    )
+
+
+def _is_subtitle(cur: Block, line: Line, c: str, kind: BlockKind, before_blank: bool, after_blank: bool,
+                 new_page: bool) -> bool:
+    """The second line of a text file's headline: right under a one-line heading candidate that has
+    no typographic or markdown level, short, not a sentence, and closing its group of lines."""
+    return (
+        cur.kind is BlockKind.HEADING and cur.heading is not None and cur.heading.level is None
+        and len(cur.lines) == 1 and cur.lines[0] == line.index - 1
+        and line.level is None and not line.bullet and not before_blank and not new_page and after_blank
+        and kind in (BlockKind.PARAGRAPH, BlockKind.HEADING) and _is_short_tail(c)
+    )
 
 
 def outline(doc: Document) -> Outline:
@@ -196,8 +230,22 @@ def outline(doc: Document) -> Outline:
             kind = BlockKind.HEADING
         elif line.bullet or _BULLET_MARK.match(c):
             kind = BlockKind.BULLET
+        elif before_blank and _headline_broken_at_comma(line, c, lines, i, page_starts):
+            kind = BlockKind.HEADING
         else:
             kind = BlockKind.PARAGRAPH
+        if (
+            cur is not None
+            and _is_subtitle(cur, line, c, kind, before_blank, after_blank, new_page)
+        ):
+            # a text file's two-line headline (`JR宗谷本線の` / `未来を語るワークショップ`): one heading
+            cur.lines.append(i)
+            cur.end = line.start + len(line.raw.rstrip())
+            cur.text += c
+            h = cur.heading
+            cur.heading = HeadingEvidence(h.level, h.family, h.bold, h.indent, cur.blank_before, h.page_first)
+            prev_line = line
+            continue
         # A line continues the open paragraph or bullet when no blank line, page edge or heading
         # separates them and the open block did not end its sentence.
         if (

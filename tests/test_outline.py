@@ -112,3 +112,27 @@ def test_markdown_image_references_are_noise(pdfs_dir: Path, tmp_path: Path):
     images = [b for b in out.blocks if b.text.startswith("![")]
     assert len(images) == 2 and all(b.kind is BlockKind.NOISE for b in images)
     assert any(b.kind is BlockKind.HEADING and b.text.startswith("夏の新たな風物詩") for b in out.blocks)
+
+
+def test_a_text_newsletters_headlines_are_heading_candidates(tmp_path: Path):
+    # a village newsletter saved as text: headlines end with `！` or `♪`, run over two lines (a
+    # subtitle under them, or broken after a comma), and stand between blank lines
+    text = (
+        "夏の新たな風物詩！\n森と匠の村ふるさと納涼まつり\n\n"
+        "8月17日（木）、第1回目となる納涼まつりが開催されました。村内外から約300人が訪れました。\n\n"
+        "観光列車「花たびそうや」号が、\n春の宗谷本線を駆け抜けます！\n\n"
+        "この春、宗谷本線にて観光列車が運行されます。沿線各地域でおもてなしを行います。\n\n"
+        "おと高卒業生と、デコ盛り♪\n\n"
+        "8月29日（火）、公民館教室が行われ、12人が参加しました。とても楽しかったです！\n"
+        "次回もぜひご参加ください。\n"
+    )
+    path = tmp_path / "kouhou.txt"
+    path.write_text(text, encoding="utf-8")
+    out = outline(ingest(path))
+    _covers_every_line_once(out)
+    heads = [b.text for b in out.blocks if b.kind is BlockKind.HEADING]
+    assert heads == ["夏の新たな風物詩!森と匠の村ふるさと納涼まつり",  # the reader folds full-width `！`
+                     "観光列車「花たびそうや」号が、春の宗谷本線を駆け抜けます!", "おと高卒業生と、デコ盛り♪"]
+    assert all(b.heading.standalone for b in out.blocks if b.kind is BlockKind.HEADING)
+    # prose that ends with `！` stays a paragraph
+    assert any(b.kind is BlockKind.PARAGRAPH and b.text.startswith("8月29日") and len(b.lines) == 2 for b in out.blocks)
