@@ -101,3 +101,69 @@ def test_the_rule_sets_open_no_case_at_a_framing_head(tmp_path: Path):
     cases = segment_rules(ingest(path))
     assert [c.title for c in cases] == ["北海道東川町 写真の町による移住促進", "島根県海士町 高校魅力化プロジェクト"]
     assert "関係人口とは" not in cases[0].text
+
+
+# A second deck: cases numbered `事例N`, each continued on a slide titled `事例N …(続き)` whose
+# `■成果` / `■今後の展開` sub-heads the rule sets read as sections, and a divider slide holding
+# nothing but its title.
+NUMBERED_CASES = [
+    ("株式会社信州りんご舎", "長野県小布施町", ["規格外品が年間30トン廃棄されていた"],
+     ["2019年に加工場を開設しシードルとジャムを製造", "地元農家20戸と契約し全量買取"], ["通年雇用12人を創出"]),
+    ("NPO法人ひだまり", "岡山県真庭市", ["子育て世帯の孤立", "中心部の空き家の増加"],
+     ["空き家を改修し一時預かりと学習支援を実施"], ["年間延べ4,000人が利用", "移住した子育て世帯は5年で38世帯"]),
+    ("三陸観光協同組合", "岩手県釜石市", ["震災後の観光客の減少"],
+     ["漁師と連携した定置網体験ツアーを造成", "修学旅行の受入れを開始"], ["体験客は年間6,500人"]),
+]
+LAST_LINE = "近隣地域への展開を検討している"
+
+
+def _numbered_slides() -> list[tuple[str, list[str]]]:
+    slides = [("地域の担い手がつくる新しい仕事", ["2024年度 地域づくりセミナー"]),
+              ("本日の内容", ["1. 地方の現状", "2. 取組事例", "3. まとめ"]),
+              ("地方の人口の推移", ["2010年 1億2,806万人", "地方圏は年0.8%の減少が続く"]),
+              ("2. 取組事例", [])]
+    for i, (org, place, background, actions, results) in enumerate(NUMBERED_CASES, 1):
+        slides.append((f"事例{i} {org}({place})", ["■背景", *background, "■取組内容", *actions]))
+        slides.append((f"事例{i} {org}(続き)", ["■成果", *results, "■今後の展開", LAST_LINE]))
+    return slides + [("まとめ", ["地域資源を仕事に変える", "行政と民間の役割分担"]), ("ご清聴ありがとうございました", [])]
+
+
+def _check_numbered(cases) -> None:
+    assert [c.title.replace(" ", "") for c in cases] == [
+        f"事例{i}{org}({place})" for i, (org, place, *_rest) in enumerate(NUMBERED_CASES, 1)]
+    for c, (_org, _place, _b, _a, results) in zip(cases, NUMBERED_CASES):
+        assert results[-1] in c.text and c.text.rstrip().endswith(LAST_LINE)  # the continued slide stays in
+        assert "まとめ" not in c.text
+
+
+def test_a_numbered_deck_keeps_each_continued_slide_and_skips_its_divider(tmp_path: Path):
+    from jirei.extract.segment import load_segmenter, segment_crf
+    from tests.pdf_fixtures import render_pdf_or_skip
+
+    slides = "".join(
+        f'<div class="slide"><div class="bar">{title}</div>'
+        + "".join(f'<div class="sub">{p}</div>' if p.startswith("■") else f"<p>{p}</p>" for p in paras)
+        + f'<div class="foot">{n}</div></div>' for n, (title, paras) in enumerate(_numbered_slides(), 1))
+    html = (f'<!doctype html><html lang="ja"><head><meta charset="utf-8"><style>{CSS}</style></head>'
+            f"<body>{slides}</body></html>")
+    doc = ingest(render_pdf_or_skip(html, tmp_path / "numbered-deck.pdf"))
+    _check_numbered(segment(doc))
+    # the model's reading too, where it falls back to one case per topic page
+    _check_numbered(segment_crf(doc, load_segmenter(None)))
+
+
+def test_the_numbered_deck_as_powerpoint(tmp_path: Path):
+    import pytest
+
+    pptx = pytest.importorskip("pptx")
+    prs = pptx.Presentation()
+    for title, paras in _numbered_slides():
+        slide = prs.slides.add_slide(prs.slide_layouts[1])
+        slide.shapes.title.text = title
+        frame = slide.placeholders[1].text_frame
+        frame.text = paras[0] if paras else ""
+        for p in paras[1:]:
+            frame.add_paragraph().text = p
+    path = tmp_path / "numbered-deck.pptx"
+    prs.save(path)
+    _check_numbered(segment(ingest(path)))

@@ -9,6 +9,7 @@ pages, section paths and ids are computed.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
 from dataclasses import dataclass
 from enum import Enum
@@ -83,16 +84,30 @@ def assemble(doc: Document, lines: list[Line], tags: list[Tag], layout: str) -> 
         current = None
 
     parts = part_label_lines([ln.content for ln in lines])
+    page_titles = _page_title_lines(doc, lines)
+    folded_depth: int | None = None  # the depth of a continuation heading folded into the open case
     for line, tag in zip(lines, tags):
         role = tag.role
         if role is Role.CASE and line.index in parts:
             role = Role.BODY if current is not None else Role.NOISE  # a part of a case never opens one
-        elif role is Role.CASE and is_framing_head(bare_title(line.content)):
-            role = Role.STOP  # a talk's contents, a definition, a trend: matter about no case
-        if role is Role.CASE and current is not None and (
+        elif (role is Role.CASE or line.index in page_titles) and is_framing_head(bare_title(line.content)):
+            # a talk's contents, a definition, a trend, its summary or closing: matter about no
+            # case, whether a heading or the title a slide or page opens with
+            role = Role.STOP
+        if role in (Role.CASE, Role.SECTION) and current is not None and (
                 continues(line.content, title_of(current)) or repeats_title(doc, line, lines[current["head"]])):
-            role = Role.BODY  # a slide or page titled as the open case's continuation stays in it
+            # a slide or page titled as the open case's continuation stays in it, and so do the
+            # sub-headings under that title (`■成果` on the continued slide)
+            if role is Role.SECTION:
+                folded_depth = max(tag.level, 1)
+            role = Role.BODY
+        elif role is Role.SECTION and folded_depth is not None:
+            if current is not None and max(tag.level, 1) > folded_depth:
+                role = Role.BODY
+            else:
+                folded_depth = None
         if role is Role.CASE:
+            folded_depth = None
             close()
             current = {"head": line.index, "last": line.index, "title_lines": [line.index]}
         elif role is Role.HEADING_MORE:
@@ -111,6 +126,21 @@ def assemble(doc: Document, lines: list[Line], tags: list[Tag], layout: str) -> 
                 current["last"] = line.index
     close()
     return cases
+
+
+def _page_title_lines(doc: Document, lines: list[Line]) -> set[int]:
+    """The first non-blank line of each page of a paged document (slides, PDF pages)."""
+    if len(doc.pages) < 3:
+        return set()
+    starts = [ln.start for ln in lines]
+    out: set[int] = set()
+    for page in doc.pages:
+        k = bisect_left(starts, page.start)
+        while k < len(lines) and lines[k].start < page.end and lines[k].blank:
+            k += 1
+        if k < len(lines) and lines[k].start < page.end:
+            out.add(lines[k].index)
+    return out
 
 
 # A heading that says it continues the page before: `（続き）`, `(続)`, `(2/3)`, `（その2）`.

@@ -588,7 +588,8 @@ def topic_page_labels(outline: Outline, model_labels: list[str] | None = None) -
     """One case per topic page: `B` at each page's opening heading, unless it repeats the previous
     page's title (a continuation slide, `（続き）`, `(2/3)`), which folds into the case before it.
     Pages about no case are `O` to their end: the cover (the first page, with little besides its
-    heading) and pages headed as statistics, contents, notices, contacts or a closing."""
+    heading), a page holding nothing but its heading (a divider) and pages headed as statistics,
+    contents, notices, contacts or a closing."""
     blocks = outline.blocks
     labels = ["I"] * len(blocks)
     previous = None
@@ -610,7 +611,9 @@ def topic_page_labels(outline: Outline, model_labels: list[str] | None = None) -
         # when no one is named (not `①日立製作所:データ駆動型…`)
         off_topic = is_notice_head(text) or is_framing_head(bare_title(text)) or (
             _NOT_A_CASE_PAGE.search(re.sub(r"\s+", "", text)) and not names_someone(text))
-        if off_topic or (n == 0 and blocks[i].page == blocks[0].page and body < 80):
+        # a page holding its heading alone (a section's divider slide, `2. 取組事例`) is no case
+        alone = all(b.kind is BlockKind.NOISE for b in blocks[i + 1 : page_end[i]])
+        if off_topic or alone or (n == 0 and blocks[i].page == blocks[0].page and body < 80):
             labels[i : page_end[i]] = ["O"] * (page_end[i] - i)
             previous = None
             continue

@@ -187,9 +187,13 @@ def part_label_lines(contents: list[str]) -> set[int]:
 
 
 # Slides and pages that frame a talk or report rather than present a case: its contents (`本日の内容`,
-# `アジェンダ`), a definition (`関係人口とは`) and a trend (`地方の人口の推移`). Read on the heading
-# alone, spaces and marks removed; a heading that names an organisation or a place is never framing.
-_FRAMING_HEAD = re.compile(r"^(?:本日の)?(?:内容|アジェンダ|agenda|目次|もくじ|構成)$|^.{1,24}とは[?？]?$|の推移$", re.I)
+# `アジェンダ`), a definition (`関係人口とは`), a trend (`地方の人口の推移`) and its close (`まとめ`,
+# `ご清聴ありがとうございました`). Read on the heading alone, spaces and marks removed; a heading that
+# names an organisation or a place is never framing.
+_FRAMING_HEAD = re.compile(
+    r"^(?:本日の)?(?:内容|アジェンダ|agenda|目次|もくじ|構成)$|^.{1,24}とは[?？]?$|の推移$"
+    r"|^(?:まとめ|おわりに|終わりに|さいごに|最後に|結びに|ご清聴ありがとうございま(?:した|す)|thankyou(?:foryourattention)?)[。.!！]?$",
+    re.I)
 
 
 # A municipality or prefecture named anywhere in a text (`東川町の…`), not a word built on one

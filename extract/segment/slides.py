@@ -14,12 +14,14 @@ from __future__ import annotations
 import re
 
 from .base import Role, Tag
-from .lines import Line
+from .lines import Line, strip_marks
 from .patterns import BANNER, BRACKET_HEAD, CIRCLED, NOISE_LINE, PAREN_NUMBER, is_short_phrase, names_org_or_place, paren_tail
 
 _PART_TITLE = re.compile(rf"^[{CIRCLED}].{{1,20}}編$")
 _STOP = re.compile(r"^(?:凡例|参考資料\s*\d*|目次|出典[:：].*)$")
 _MAX_HEAD_LINES = 3
+# A part's label as a marked line of its own: `■背景`, `■取組内容`, `◆成果と課題` (short, no punctuation).
+_PART_LABEL = re.compile(r"^[^\s、。,.:：]{1,10}$")
 
 
 def _bracket_case(content: str) -> bool:
@@ -49,8 +51,10 @@ def tag_bullet_heads(lines: list[Line], tags: list[Tag]) -> list[int]:
         ):
             run_start -= 1
         above = lines[run_start - 1] if run_start > 0 else None
+        under_label = False  # the run sits right under a labelled part (`■背景`): it is that part's text
         if above is not None and not above.blank and (above.bullet or tags[run_start - 1].role is Role.BODY):
             run_start += 1  # the first line continues the text above it
+            under_label = above.bullet and _PART_LABEL.match(strip_marks(above.content).strip()) is not None
         elif above is not None and above.blank:
             prev = next((lines[k] for k in range(run_start - 1, -1, -1) if not lines[k].blank), None)
             if prev is not None and prev.continues and tags[prev.index].role is Role.BODY:
@@ -58,6 +62,12 @@ def tag_bullet_heads(lines: list[Line], tags: list[Tag]) -> list[int]:
         head = [lines[k] for k in range(run_start, b)]
         if not head or not all(is_short_phrase(h.content, 45) for h in head):
             continue
+        if under_label:
+            # the items under `■背景` (a slide's list without marks) unless they read as a name with
+            # its place or organisation in parentheses
+            tail = paren_tail("".join(h.content for h in head))
+            if not (tail and names_org_or_place(tail)):
+                continue
         tags[run_start] = Tag(Role.CASE)
         for k in range(run_start + 1, b):
             tags[k] = Tag(Role.HEADING_MORE)
