@@ -106,3 +106,35 @@ def test_a_plain_text_casebooks_numbered_cases_keep_their_sub_heads(tmp_path: Pa
     assert [c.title for c in got] == [f"事例{n} {org}({place})" for n, (org, place, _, _) in enumerate(cases, 1)]
     for case, (_, _, title, plan) in zip(got, cases):
         assert title in case.text and case.text.rstrip().endswith(plan)
+
+
+FIELD_PROGRAMMES = [
+    ("地域おこし協力隊推進事業", "総務省", "都市地域から過疎地域等に生活の拠点を移した者を地域おこし協力隊員として委嘱し、地域協力活動を行う。",
+     "地方公共団体", "隊員1人あたり480万円を上限に特別交付税措置"),
+    ("地方創生推進交付金", "内閣府", "地方公共団体が地方版総合戦略に基づき実施する自主的・主体的な事業を複数年度にわたり支援する。",
+     "都道府県・市町村", "事業費の2分の1"),
+    ("中小企業事業承継・引継ぎ補助金", "中小企業庁", "事業承継を契機として経営革新等に取り組む中小企業者を支援する。",
+     "中小企業者・個人事業主", "補助率2分の1以内、上限600万円"),
+    ("ふるさと起業家支援プロジェクト", "総務省", "ふるさと納税を活用して地域で起業する者を地方公共団体が支援する取組に対し、特別交付税措置を講じる。",
+     "地方公共団体", "起業家への補助金の2分の1"),
+]
+
+
+def test_a_one_page_programme_list_of_labelled_fields_gives_one_case_per_programme(tmp_path: Path):
+    # each programme a `■` head over `所管:` `概要:` `対象:` `補助率等:` lines, a notice box between two of
+    # them and a contact at the end: a layout the segmenter's model opens no case in
+    from tests.pdf_fixtures import render_pdf_or_skip
+
+    parts = ["<h1>地方創生関連の支援制度(令和6年度)</h1><p>地域の取組に活用できる主な国の支援制度を紹介します。</p>"]
+    for i, (name, ministry, gist, who, rate) in enumerate(FIELD_PROGRAMMES):
+        parts.append(f"<h2>■ {name}</h2><p>所管:{ministry}</p><p>概要:{gist}</p><p>対象:{who}</p><p>補助率等:{rate}</p>")
+        if i == 1:
+            parts.append("<div><b>お知らせ</b><br>各制度の公募期間は年度により異なります。最新の情報は各省庁のホームページで"
+                         "ご確認ください。</div>")
+    parts.append("<h2>問合せ先</h2><p>〇〇県 地域振興課 TEL 000-000-0000</p>")
+    html = f'<html><head><meta charset="utf-8"><style>{A4}</style></head><body>{"".join(parts)}</body></html>'
+    cases = segment(ingest(render_pdf_or_skip(html, tmp_path / "field-programmes.pdf")))
+    assert [c.title.lstrip("■ ") for c in cases] == [p[0] for p in FIELD_PROGRAMMES]
+    for c, (_name, _ministry, _gist, _who, rate) in zip(cases, FIELD_PROGRAMMES):
+        assert c.text.endswith(rate)  # the notice and the contact are in no programme
+    assert cases[0].layout.startswith("rules+")  # the rule set decided where the model opened no case

@@ -106,6 +106,9 @@ def forget_segmenters() -> None:
     _SEGMENTERS.clear()
 
 
+RULES_FLOOR_MIN = 2  # cases the rule set must find where the model opened none
+
+
 def segment_crf(doc: Document, segmenter) -> list[Case]:
     """Entries as the CRF labels the outline; where it opens cases on too few pages of a document
     paged by topic (slides, case sheets, newsletters in a layout it has not learned), one entry per
@@ -121,6 +124,14 @@ def segment_crf(doc: Document, segmenter) -> list[Case]:
     if under_read(out, labels):
         keep = labels if too_few_opened(out, labels) else None
         labels, decided = topic_page_labels(out, keep), "pages"
+    elif "B" not in labels:
+        # the model opened no case at all, as it does on a layout unlike any it learned from (a
+        # list of programmes whose heads carry only `概要:` `対象:` fields), and the document is not
+        # paged by topic: where the rule set that claims it finds cases, they stand
+        rule_set = choose_rule_set(out.lines)
+        cases = assemble(doc, out.lines, rule_set.tag(out.lines), f"rules+{rule_set.name}")
+        if len(cases) >= RULES_FLOOR_MIN:
+            return cases
     return assemble(doc, out.lines, tags_from_labels(out, labels, prior), f"{decided}+{name}")
 
 

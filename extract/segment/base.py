@@ -18,7 +18,7 @@ from typing import Protocol
 from jirei.records import Case, Document
 
 from .lines import Line, strip_marks
-from .patterns import is_framing_head, part_label_lines
+from .patterns import is_framing_head, is_notice_label, part_label_lines
 
 
 class Role(Enum):
@@ -94,6 +94,8 @@ def assemble(doc: Document, lines: list[Line], tags: list[Tag], layout: str) -> 
             # a talk's contents, a definition, a trend, its summary or closing: matter about no
             # case, whether a heading or the title a slide or page opens with
             role = Role.STOP
+        elif role is Role.BODY and current is not None and is_notice_label(line.content):
+            role = Role.STOP  # a notice's or contact's label alone on its line ends the open case
         if role in (Role.CASE, Role.SECTION) and current is not None and (
                 continues(line.content, title_of(current)) or repeats_title(doc, line, lines[current["head"]])):
             # a slide or page titled as the open case's continuation stays in it, and so do the

@@ -109,6 +109,16 @@ def is_legal_text(text: str) -> bool:
     return n >= 20 and n * 10_000 >= 5 * len(text)
 
 
+# A notice's or a contact's label alone on its line (`お知らせ`, `【問合せ先】`).
+_NOTICE_LABEL = re.compile(r"^[【\[〈<≪■◆●]?(?:お知らせ|おしらせ|お問い?合わ?せ(?:先)?|問い?合わ?せ先?)[】\]〉>≫]?$")
+
+
+def is_notice_label(text: str) -> bool:
+    """Is a line a notice's or contact's label and nothing else? It ends the case above it, set
+    right under the case's last line or not: what follows is a notice or a contact, not the case."""
+    return bool(_NOTICE_LABEL.match(re.sub(r"\s+", "", text)))
+
+
 def is_notice_head(text: str) -> bool:
     """Does a heading title matter that is no case (NON_CASE_HEAD_WORDS, NOTICE_HEAD_WORDS)?
     Spaces are ignored: PDFs space out display headings (`目 次`)."""
