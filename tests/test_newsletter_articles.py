@@ -1,6 +1,7 @@
 """A village newsletter whose articles and notices alternate: the article that follows a notice is
 still an entry when its text reports an event held (`8月1日(木)、…が開設されました`), and an
-interview's `Q1`/`A1` lines stay in their article."""
+interview's `Q1`/`A1` lines stay in their article. The same holds for a newsletter converted to
+markdown, and, read one case per page, as paged plain text."""
 
 from __future__ import annotations
 
@@ -46,3 +47,84 @@ def test_the_article_after_a_notice_is_an_entry(tmp_path: Path):
     assert "A2木工品の販路を広げ" in cases[1].text.replace(" ", "")  # the interview stays one article
     assert cases[2].text.rstrip().endswith("初日は200人が訪れました。")
     assert not any("献血" in c.text or "休日当番医" in c.text for c in cases)
+
+
+# The same kind of newsletter as a converter writes it to markdown: its masthead and issue number,
+# `-----` between pages, `##` articles, a page of notices (`## お知らせ`, a tax deadline, a calendar
+# table), an article after them whose first sentence reports an activity (`…を体験しました`), and
+# the editor's column.
+NEWSLETTER_MD = """\
+# 広報みほん村 2024年10月号
+
+**No.712**
+
+## 特集 秋の収穫祭に1,200人
+
+10月6日(日)、村民広場で第15回秋の収穫祭が開催されました。村内の農家12戸が新米や野菜を販売し、村外からも多くの来場者が訪れました。
+
+今年はみほん村観光協会が初めてキッチンカーを誘致し、地元食材を使ったメニューが人気を集めました。
+
+-----
+
+## 空き家バンクで3世帯が移住
+
+村が2022年に始めた空き家バンクを通じて、今年度は3世帯8人が移住しました。改修費の補助(上限100万円)も好評です。
+
+移住した田中さんは「子育てしやすい環境が決め手でした」と話しています。
+
+## 地域おこし協力隊が着任しました
+
+9月1日付けで、地域おこし協力隊として佐藤美咲さんが着任しました。特産品のブランド化と通販サイトの運営を担当します。
+
+-----
+
+## お知らせ
+
+### 住民税の納期限について
+
+第3期の納期限は10月31日(木)です。口座振替の方は前日までに残高をご確認ください。
+
+問合せ先:税務係 ☎ 0000-00-0000
+
+### 11月の行事予定
+
+| 日付 | 行事 | 場所 |
+|---|---|---|
+| 11/3 | 文化祭 | 公民館 |
+| 11/12 | 健康教室 | 保健センター |
+
+-----
+
+## みほん小学校で稲刈り体験
+
+9月26日(木)、みほん小学校の5年生が学校田で稲刈りを体験しました。JAみほんの職員が鎌の使い方を指導し、児童たちは約1アールの稲を刈り取りました。
+
+収穫した米は、12月の餅つき大会で使う予定です。
+
+## 編集後記
+
+朝晩の冷え込みが厳しくなってきました。体調管理にお気をつけください。
+"""
+NEWSLETTER_ARTICLES = ["特集 秋の収穫祭に1,200人", "空き家バンクで3世帯が移住", "地域おこし協力隊が着任しました",
+                       "みほん小学校で稲刈り体験"]
+
+
+def test_a_markdown_newsletters_articles_are_its_entries(tmp_path: Path):
+    path = tmp_path / "kouhou-2024-10.md"
+    path.write_text(NEWSLETTER_MD, encoding="utf-8")
+    cases = segment(ingest(path))
+    assert [c.title for c in cases] == NEWSLETTER_ARTICLES
+    assert cases[-1].text.rstrip().endswith("12月の餅つき大会で使う予定です。")  # not the editor's column
+
+
+def test_the_newsletter_as_paged_plain_text_skips_its_masthead_and_notices(tmp_path: Path):
+    # without heading marks the model falls back to one case per page; the masthead (`広報… 10月号`,
+    # `No.712`) heads no article and the editor's column is no part of the last one
+    import re
+
+    path = tmp_path / "kouhou-2024-10.txt"
+    path.write_text(re.sub(r"(?m)^#+ ", "", NEWSLETTER_MD).replace("**", ""), encoding="utf-8")
+    cases = segment(ingest(path))
+    assert cases[0].title == NEWSLETTER_ARTICLES[0]
+    assert cases[-1].title == NEWSLETTER_ARTICLES[-1] and "編集後記" not in cases[-1].text
+    assert not any("納期限" in c.text or "文化祭" in c.text for c in cases)

@@ -30,7 +30,7 @@ from jirei.extract.outline import Block, BlockKind, Outline, is_break_or_picture
 
 from .base import CONTINUED, Role, Tag, bare_title, continues, same_title
 from .lines import strip_marks
-from .patterns import (NAMES_PLACE, NON_CASE_HEAD_WORDS, PART_LABEL_REPEATS, is_field_line, is_framing_head,
+from .patterns import (NAMES_PLACE, NON_CASE_HEAD_WORDS, PART_LABEL_REPEATS, is_field_line, is_framing_head, is_masthead,
                        is_notice_head, names_org_or_place, paren_tail)
 
 LABELS = ("B", "I", "O", "S")
@@ -447,8 +447,9 @@ def without_notice_cases(outline: Outline, labels: list[str]) -> list[str]:
     return out
 
 
-# An event reported as held, as a newsletter opens an article: `8月1日(木)、…が開設されました`.
-_REPORTED_EVENT = re.compile(r"\d{1,2}月\s*\d{1,2}日.{0,80}?(?:行われ|開催され|開かれ|実施され|開設され|締結さ|オープンし)")
+# An event reported as held, as a newsletter opens an article: `8月1日(木)、…が開設されました`,
+# `9月26日(木)、…稲刈りを体験しました` (a date, then an event or activity held, in the same sentence).
+_REPORTED_EVENT = re.compile(r"\d{1,2}月\s*\d{1,2}日[^。]{0,80}?(?:行われ|開催され|開かれ|実施され|開設され|締結さ|オープンし|開催し|実施し|行いま|開きま|体験し|参加し|交流し|完成し|学びま)")
 
 
 def with_reported_articles(outline: Outline, labels: list[str]) -> list[str]:
@@ -597,28 +598,46 @@ def topic_page_labels(outline: Outline, model_labels: list[str] | None = None) -
     page_end = {i: next((j for j in range(i + 1, len(blocks)) if blocks[j].page_first), len(blocks)) for i in heads}
     dividers = section_dividers([blocks[i] for i in heads])
     for n, i in enumerate(heads):
+        end = page_end[i]
         if dividers[n]:
-            labels[i : page_end[i]] = ["O"] * (page_end[i] - i)
+            labels[i : end] = ["O"] * (end - i)
             previous = None
             continue
+        if is_masthead(blocks[i].text):
+            # an issue's masthead (`広報みほん村 2024年10月号`) heads no article: the page's next
+            # heading opens its case
+            j = next((k for k in range(i + 1, end)
+                      if blocks[k].kind is BlockKind.HEADING and not is_masthead(blocks[k].text)), None)
+            if j is None:
+                continue
+            labels[i:j] = ["O"] * (j - i)
+            i = j
         text = blocks[i].text
         title = bare_title(text)
         # a continuation page: marked so, or titled with the previous title (or a shortened one)
         if previous and (CONTINUED.search(text) or (len(title) >= 6 and previous.startswith(title))):
             continue
-        body = sum(len(b.text) for b in blocks[i + 1 : page_end[i]] if b.kind is not BlockKind.HEADING)
+        body = sum(len(b.text) for b in blocks[i + 1 : end] if b.kind is not BlockKind.HEADING)
         # the guideline's notices are no case whoever they name (`名寄警察署`); the broader words only
         # when no one is named (not `①日立製作所:データ駆動型…`)
         off_topic = is_notice_head(text) or is_framing_head(bare_title(text)) or (
             _NOT_A_CASE_PAGE.search(re.sub(r"\s+", "", text)) and not names_someone(text))
         # a page holding its heading alone (a section's divider slide, `2. 取組事例`) is no case
-        alone = all(b.kind is BlockKind.NOISE for b in blocks[i + 1 : page_end[i]])
+        alone = all(b.kind is BlockKind.NOISE for b in blocks[i + 1 : end])
         if off_topic or alone or (n == 0 and blocks[i].page == blocks[0].page and body < 80):
-            labels[i : page_end[i]] = ["O"] * (page_end[i] - i)
+            labels[i : end] = ["O"] * (end - i)
             previous = None
             continue
         labels[i] = "B"
         previous = title
+    # a notice or an editor's column under a page's article (`お知らせ`, `編集後記`) is no part of it
+    for k, b in enumerate(blocks):
+        if labels[k] == "I" and b.kind is BlockKind.HEADING and is_notice_head(b.text[:40]):
+            labels[k] = "O"
+            for m in range(k + 1, len(blocks)):
+                if blocks[m].kind is BlockKind.HEADING or labels[m] != "I":
+                    break
+                labels[m] = "O"
     if model_labels is not None:
         # the model's own starts inside a topic page's case (a newsletter page of two or three
         # articles) stand beside the pages' opening heads; never at a mark that labels a case's parts

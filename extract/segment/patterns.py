@@ -86,9 +86,14 @@ _FIELD_LABEL = re.compile(
     r"備考|応募資格|募集人数|賃金|給与|勤務地|勤務時間|開館時間|休館日|入場料|入館料|電話|TEL|FAX|E-?mail)"
     r"\s*(?:[：:]|\s|\d|$)", re.I)
 _CLOCK_TIME = re.compile(r"\d{1,2}\s*[:：]\s*\d{2}")
-_MASTHEAD = re.compile(r"第\s*\d+\s*号|\d+\s*月\s*号")
+_MASTHEAD = re.compile(r"第\s*\d+\s*号|\d+\s*月\s*号|^\s*(?:No|NO|Vol|VOL)\.?\s*\d+\s*$")
 # A photo's caption points at it (`↑合同ワークショップの様子`).
 _CAPTION = re.compile(r"^[↑↓←→⇧⇩⇦⇨▲]")
+
+
+def is_masthead(text: str) -> bool:
+    """Is a line an issue's masthead (`広報みほん村 2024年10月号`, `第712号`)?"""
+    return bool(_MASTHEAD.search(text)) and len(text.strip()) <= 40
 
 
 def is_field_line(text: str) -> bool:
