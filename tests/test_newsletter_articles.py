@@ -128,3 +128,23 @@ def test_the_newsletter_as_paged_plain_text_skips_its_masthead_and_notices(tmp_p
     assert cases[0].title == NEWSLETTER_ARTICLES[0]
     assert cases[-1].title == NEWSLETTER_ARTICLES[-1] and "編集後記" not in cases[-1].text
     assert not any("納期限" in c.text or "文化祭" in c.text for c in cases)
+
+
+def test_a_paged_text_newsletters_second_article_on_a_page_is_an_entry(tmp_path: Path):
+    # one case per page is the model's reading of this paged plain text; a page's second article
+    # opens its own entry when its first sentence reports an event held, a column's banner does not
+    pages = [
+        "広報みほん村 2024年11月号\n\n文化祭に300人\n\n11月3日(日)、公民館で第40回文化祭が開催されました。"
+        "書道や陶芸の作品120点が並び、"
+        "子どもたちの合唱や郷土芸能の発表もありました。来場者は昨年より50人多く、会場は一日中にぎわいました。",
+        "森の学校で木工教室\n\n11月9日(土)、森の学校で親子木工教室が開かれました。12組がまな板づくりを体験しました。\n\n"
+        "kurashi\n\n11月10日(日)、消防団の秋季訓練が行われました。\n\n"
+        "特産そばの新蕎麦まつり\n\n11月17日(日)、道の駅で新蕎麦まつりが開催されました。約500食が売れました。",
+        "高校生が村長と意見交換\n\n11月20日(水)、おと高の生徒会と村長の意見交換会が行われました。",
+        "図書館に新刊コーナー\n\n11月25日(月)、村立図書館に新刊コーナーを開設しました。",
+    ]
+    path = tmp_path / "kouhou-2024-11.txt"
+    path.write_text("\n\n---\n\n".join(pages) + "\n", encoding="utf-8")
+    cases = segment(ingest(path))
+    assert [c.title for c in cases] == ["文化祭に300人", "森の学校で木工教室", "特産そばの新蕎麦まつり",
+                                        "高校生が村長と意見交換", "図書館に新刊コーナー"]

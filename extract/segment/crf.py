@@ -452,6 +452,18 @@ def without_notice_cases(outline: Outline, labels: list[str]) -> list[str]:
 _REPORTED_EVENT = re.compile(r"\d{1,2}月\s*\d{1,2}日[^。]{0,80}?(?:行われ|開催され|開かれ|実施され|開設され|締結さ|オープンし|開催し|実施し|行いま|開きま|体験し|参加し|交流し|完成し|学びま)")
 
 
+def reports_event(blocks: list[Block], i: int, reach: int = 3) -> bool:
+    """Is heading `i` an article's head: not a notice, framing or part label, and the text under
+    it (the first block that is no heading, at most `reach` blocks on) reports an event held?"""
+    b = blocks[i]
+    if is_notice_head(b.text[:40]) or is_framing_head(b.text[:40]) or not_a_head(b.text):
+        return False
+    if _ROMANISED_BANNER.match(b.text.strip()):
+        return False  # a column's banner in romanised lower case (`kurashi`, `topics`) heads a column, not an article
+    nxt = next((j for j in range(i + 1, min(i + 1 + reach, len(blocks))) if blocks[j].kind is not BlockKind.HEADING), None)
+    return nxt is not None and _REPORTED_EVENT.search(blocks[nxt].text[:200]) is not None
+
+
 def with_reported_articles(outline: Outline, labels: list[str]) -> list[str]:
     """A heading the model left outside any case (`O`, as it often does right after a notice) opens
     a case when it sits at the level of cases the model opened and the text under it reports an
@@ -462,10 +474,7 @@ def with_reported_articles(outline: Outline, labels: list[str]) -> list[str]:
     for i, b in enumerate(blocks):
         if out[i] != "O" or b.kind is not BlockKind.HEADING or head_key(b) not in levels:
             continue
-        if is_notice_head(b.text[:40]) or is_framing_head(b.text[:40]) or not_a_head(b.text):
-            continue
-        nxt = next((j for j in range(i + 1, min(i + 4, len(blocks))) if blocks[j].kind is not BlockKind.HEADING), None)
-        if nxt is None or not _REPORTED_EVENT.search(blocks[nxt].text[:200]):
+        if not reports_event(blocks, i):
             continue
         out[i] = "B"
         for j in range(i + 1, len(blocks)):
@@ -523,6 +532,7 @@ _CONTACT_LINE = re.compile(r"☎|℡|TEL\s*[:：]?\s*\d|電話\s*[:：]?\s*\d")
 _IN_BRACKETS = re.compile(r"^[(（〈《][^()（）]{1,40}[)）〉》]$")
 # a reference mark opens an annotation to what precedes it (`※運行車両が変更となる場合があります。`)
 _ANNOTATION = re.compile(r"^[※＊*]")
+_ROMANISED_BANNER = re.compile(r"^[a-z]{3,15}$")
 
 
 def not_a_head(text: str) -> bool:
@@ -638,6 +648,12 @@ def topic_page_labels(outline: Outline, model_labels: list[str] | None = None) -
                 if blocks[m].kind is BlockKind.HEADING or labels[m] != "I":
                     break
                 labels[m] = "O"
+    # a heading right over text that reports an event held opens an article of its own inside a
+    # page's case (a newsletter page of two articles), as `with_reported_articles` reads the
+    # model's labels; a banner over the heading (`topics`) does not
+    for k, b in enumerate(blocks):
+        if labels[k] == "I" and b.kind is BlockKind.HEADING and not b.page_first and reports_event(blocks, k, reach=1):
+            labels[k] = "B"
     if model_labels is not None:
         # the model's own starts inside a topic page's case (a newsletter page of two or three
         # articles) stand beside the pages' opening heads; never at a mark that labels a case's parts
