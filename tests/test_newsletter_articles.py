@@ -148,3 +148,18 @@ def test_a_paged_text_newsletters_second_article_on_a_page_is_an_entry(tmp_path:
     cases = segment(ingest(path))
     assert [c.title for c in cases] == ["文化祭に300人", "森の学校で木工教室", "特産そばの新蕎麦まつり",
                                         "高校生が村長と意見交換", "図書館に新刊コーナー"]
+
+
+def test_the_newsletter_as_unpaged_plain_text_keeps_its_article_after_the_notices(tmp_path: Path):
+    # plain text without page breaks is the rule sets' to read; the article after the notices
+    # reports an activity in the active voice (`…稲刈りを体験しました`)
+    import re
+
+    text = re.sub(r"(?m)^-----\n\n", "", re.sub(r"(?m)^#+ ", "", NEWSLETTER_MD).replace("**", ""))
+    path = tmp_path / "kouhou-2024-10-unpaged.txt"
+    path.write_text(text, encoding="utf-8")
+    doc = ingest(path)
+    assert not doc.pages
+    cases = segment(doc)
+    assert cases[0].title == NEWSLETTER_ARTICLES[0] and cases[-1].title == NEWSLETTER_ARTICLES[-1]
+    assert "編集後記" not in cases[-1].text and not any("納期限" in c.text for c in cases)

@@ -30,7 +30,7 @@ from jirei.extract.outline import Block, BlockKind, Outline, is_break_or_picture
 
 from .base import CONTINUED, Role, Tag, bare_title, continues, same_title
 from .lines import strip_marks
-from .patterns import (NAMES_PLACE, NON_CASE_HEAD_WORDS, PART_LABEL_REPEATS, is_field_line, is_framing_head, is_masthead,
+from .patterns import (EVENT_HELD, NAMES_PLACE, NON_CASE_HEAD_WORDS, PART_LABEL_REPEATS, is_field_line, is_framing_head, is_masthead,
                        is_notice_head, names_org_or_place, paren_tail)
 
 LABELS = ("B", "I", "O", "S")
@@ -449,7 +449,7 @@ def without_notice_cases(outline: Outline, labels: list[str]) -> list[str]:
 
 # An event reported as held, as a newsletter opens an article: `8月1日(木)、…が開設されました`,
 # `9月26日(木)、…稲刈りを体験しました` (a date, then an event or activity held, in the same sentence).
-_REPORTED_EVENT = re.compile(r"\d{1,2}月\s*\d{1,2}日[^。]{0,80}?(?:行われ|開催され|開かれ|実施され|開設され|締結さ|オープンし|開催し|実施し|行いま|開きま|体験し|参加し|交流し|完成し|学びま)")
+_REPORTED_EVENT = re.compile(rf"\d{{1,2}}月\s*\d{{1,2}}日[^。]{{0,80}}?(?:{EVENT_HELD})")
 
 
 def reports_event(blocks: list[Block], i: int, reach: int = 3) -> bool:

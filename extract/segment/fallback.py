@@ -18,6 +18,7 @@ from .lines import Line, strip_marks
 from .patterns import (
     BRACKET_HEAD,
     CIRCLED_ITEM,
+    EVENT_HELD,
     FOOTNOTE,
     NOISE_LINE,
     NON_CASE_HEAD_WORDS,
@@ -132,7 +133,7 @@ def _body(lines: list[Line], i: int, stop: set[int]) -> str:
 _CONTACT = re.compile(r"☎|TEL|電話|\d{1,4}[-‐]\d{3,4}")
 # An event reported as held, as a newsletter opens its articles: `8月17日(木)、…が行われました`.
 _EVENT_DATE = re.compile(r"\d{1,2}月\s*\d{1,2}日")
-_EVENT = re.compile(r"(?:行われ|開催され|開催し|実施され|実施し|開かれ|締結し|訪れ)(?:ました|、)")
+_EVENT = re.compile(rf"(?:{EVENT_HELD})(?:ました|した|、)")
 
 
 def _article(lines: list[Line], i: int, stop: set[int], repeated: frozenset[str] = frozenset()) -> bool:

@@ -91,6 +91,12 @@ _MASTHEAD = re.compile(r"第\s*\d+\s*号|\d+\s*月\s*号|^\s*(?:No|NO|Vol|VOL)\.
 _CAPTION = re.compile(r"^[↑↓←→⇧⇩⇦⇨▲]")
 
 
+# Verbs that report an event or activity held, as a newsletter's article opens (`…が開催されました`,
+# `…稲刈りを体験しました`), passive or active.
+EVENT_HELD = (r"行われ|開催され|開催し|開かれ|開きま|実施され|実施し|開設され|開設し|締結さ|締結し|オープンし|"
+              r"訪れ|行いま|体験し|参加し|交流し|完成し|学びま")
+
+
 def is_masthead(text: str) -> bool:
     """Is a line an issue's masthead (`広報みほん村 2024年10月号`, `第712号`)?"""
     return bool(_MASTHEAD.search(text)) and len(text.strip()) <= 40
