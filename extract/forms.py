@@ -55,10 +55,11 @@ _BY_LABEL = {lab: key for key, labs in FIELD_LABELS.items() for lab in labs}
 _ALT = "|".join(re.escape(lab) for lab in sorted(_BY_LABEL, key=len, reverse=True))
 _PREFIX = r"^[ \t]*(?:#{1,6}[ \t]*)?(?:[-*+][ \t]+)?(?:\*\*)?(?:[■◆●◇□▪・○◎▶▼★※][ \t]*)?" \
           r"(?:\d{1,2}[.)][ \t]*|\(\d{1,2}\)[ \t]*|[①-⑳][ \t]*)?[【\[<〈《]?[ \t]*"
-# `label:value` (value may be empty) or a label alone on its line (its value follows).
+# `label:value` (value may be empty), `label | value` (a two-column table's row as the readers write
+# it) or a label alone on its line (its value follows).
 _FIELD_LINE = re.compile(
     _PREFIX + r"(?P<label>" + _ALT + r")[ \t]*(?:\([^)]{0,20}\))?[ \t]*[】\]>〉》]?(?:\*\*)?[ \t]*"
-    r"(?:(?P<colon>[::])[ \t]*(?P<value>.*?)|[ \t]+(?P<spaced>[^ \t:].*?))?[ \t]*$"
+    r"(?:(?P<colon>[::｜|])[ \t]*(?P<value>.*?)|[ \t]+(?P<spaced>[^ \t:|｜].*?))?[ \t]*$"
 )
 # A table row read from a PDF may lose the gap between label and value (`企業・団体名日立製作所`):
 # only names of four or more characters ending in 名/名称 are read glued to their value.
