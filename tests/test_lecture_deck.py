@@ -167,3 +167,25 @@ def test_the_numbered_deck_as_powerpoint(tmp_path: Path):
     path = tmp_path / "numbered-deck.pptx"
     prs.save(path)
     _check_numbered(segment(ingest(path)))
+
+
+def test_a_slide_of_two_cases_under_a_list_label(tmp_path: Path):
+    # two `【県市】` cases side by side on each slide, the slides titled `事例紹介(1)`, `事例紹介(2)`:
+    # the next slide's label is no part of the case before it
+    from tests.pdf_fixtures import render_pdf_or_skip
+
+    pairs = [[("北海道上士幌町", "ドローン配送で買物を支える", "物流会社と連携し2021年から定期配送している。"),
+              ("三重県伊勢市", "観光DXで周遊を促す", "来訪者データを分析し周遊アプリを開発した。")],
+             [("兵庫県豊岡市", "演劇のまちづくり", "専門職大学を2021年に開学した。"),
+              ("徳島県神山町", "サテライトオフィスの誘致", "光ファイバー網を生かし16社が進出した。")]]
+    slides = ['<div class="slide"><h1>地方創生の取組事例</h1><p>全国の特色ある取組を紹介します。</p></div>']
+    for n, pair in enumerate(pairs, 1):
+        boxes = "".join(f'<div style="flex:1;border:1pt solid #0b5394;padding:3mm"><div class="sub">【{place}】{title}</div>'
+                        f"<p>{text}</p></div>" for place, title, text in pair)
+        slides.append(f'<div class="slide"><div class="bar">事例紹介({n})</div><div style="display:flex;gap:6mm">{boxes}</div>'
+                      f'<div class="foot">{n + 1}</div></div>')
+    html = (f'<!doctype html><html lang="ja"><head><meta charset="utf-8"><style>{CSS}</style></head>'
+            f'<body>{"".join(slides)}</body></html>')
+    cases = segment(ingest(render_pdf_or_skip(html, tmp_path / "pairs.pdf")))
+    assert [c.title for c in cases] == [f"【{p}】{t}" for pair in pairs for p, t, _ in pair]
+    assert not any("事例紹介" in c.text for c in cases)

@@ -208,12 +208,14 @@ def part_label_lines(contents: list[str]) -> set[int]:
 
 
 # Slides and pages that frame a talk or report rather than present a case: its contents (`本日の内容`,
-# `アジェンダ`), a definition (`関係人口とは`), a trend (`地方の人口の推移`) and its close (`まとめ`,
-# `ご清聴ありがとうございました`). Read on the heading alone, spaces and marks removed; a heading that
-# names an organisation or a place is never framing.
+# `アジェンダ`), a definition (`関係人口とは`), a trend (`地方の人口の推移`), its close (`まとめ`,
+# `ご清聴ありがとうございました`) and the label over a slide of several cases (`事例紹介(2)`). Read on
+# the heading alone, spaces and marks removed; a heading that names an organisation or a place is
+# never framing.
 _FRAMING_HEAD = re.compile(
     r"^(?:本日の)?(?:内容|アジェンダ|agenda|目次|もくじ|構成)$|^.{1,24}とは[?？]?$|の推移$"
-    r"|^(?:まとめ|おわりに|終わりに|さいごに|最後に|結びに|ご清聴ありがとうございま(?:した|す)|thankyou(?:foryourattention)?)[。.!！]?$",
+    r"|^(?:まとめ|おわりに|終わりに|さいごに|最後に|結びに|ご清聴ありがとうございま(?:した|す)|thankyou(?:foryourattention)?)[。.!！]?$"
+    r"|^(?:主な|先進|優良|取組|他地域の|全国の)?事例(?:紹介|一覧|の紹介)(?:[(（][0-9０-９]{1,2}[)）]|その[0-9０-９]{1,2})?$",
     re.I)
 
 
