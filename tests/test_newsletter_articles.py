@@ -163,3 +163,54 @@ def test_the_newsletter_as_unpaged_plain_text_keeps_its_article_after_the_notice
     cases = segment(doc)
     assert cases[0].title == NEWSLETTER_ARTICLES[0] and cases[-1].title == NEWSLETTER_ARTICLES[-1]
     assert "編集後記" not in cases[-1].text and not any("納期限" in c.text for c in cases)
+
+
+# A newsletter converted to markdown whose converter marks an article's catch line and the event's
+# name under it at one level (`## 夏の新たな風物詩!` / `## 森と匠の村ふるさと納涼まつり`).
+SUBTITLED_MD = """\
+# 広報みほん村 2024年9月号
+
+## 夏の新たな風物詩!
+## 森と匠の村ふるさと納涼まつり
+
+8月17日(木)、第1回目となる納涼まつりが村民広場で開催されました。村内外から約300人が訪れ、屋台や盆踊りを楽しみました。実行委員会は来年も開催する予定です。
+
+-----
+
+## 自分だけの小物づくり!
+## エコミュージアムでワークショップ
+
+8月19日(土)、エコミュージアムおさしまセンターで木工のワークショップが開かれました。親子15組が参加し、コースターや箸置きを作りました。
+
+## 美味しいパンの秘密、教えます!
+## 農畜産物加工施設パン作り講習会
+
+8月26日(土)、農畜産物処理加工施設でパン作り講習会が行われました。地元の小麦を使い、参加者12人が食パンとロールパンを焼きました。
+
+-----
+
+## お知らせ
+
+### 住民税の納期限について
+
+第3期の納期限は9月30日(月)です。
+
+-----
+
+## 高校生が村長と意見交換
+## 生徒会との懇談会
+
+9月20日(金)、おと高の生徒会と村長の意見交換会が行われました。通学バスの増便などについて話し合いました。
+"""
+
+
+def test_a_headline_and_its_subtitle_set_alike_open_one_article(tmp_path: Path):
+    # a case has a body: a head right under a one-line headline, at its level, is its subtitle
+    path = tmp_path / "kouhou-2024-09.md"
+    path.write_text(SUBTITLED_MD, encoding="utf-8")
+    cases = segment(ingest(path))
+    assert len(cases) == 4 and all("日(" in c.text for c in cases)  # each entry holds its article's text
+    assert [cases[i].title for i in (0, 1, 3)] == [
+        "夏の新たな風物詩!森と匠の村ふるさと納涼まつり", "自分だけの小物づくり!エコミュージアムでワークショップ",
+        "高校生が村長と意見交換生徒会との懇談会"]
+    assert "8月26日" in cases[2].text

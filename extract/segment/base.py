@@ -108,6 +108,8 @@ def assemble(doc: Document, lines: list[Line], tags: list[Tag], layout: str) -> 
                 role = Role.BODY
             else:
                 folded_depth = None
+        if role is Role.CASE and current is not None and _is_subtitle(doc, lines, line, current):
+            role = Role.HEADING_MORE  # a case has a body: a head set right under its headline is its subtitle
         if role is Role.CASE:
             folded_depth = None
             close()
@@ -128,6 +130,22 @@ def assemble(doc: Document, lines: list[Line], tags: list[Tag], layout: str) -> 
                 current["last"] = line.index
     close()
     return cases
+
+
+_BANNER_WORD = re.compile(r"^[a-z]{3,15}$")  # a column's banner in romanised lower case (`topics`)
+
+
+def _is_subtitle(doc: Document, lines: list[Line], line: Line, entry: dict) -> bool:
+    """Is a case head the subtitle of the open entry's one-line headline: right under it (no blank
+    line, the same page), set at the same typographic level, with no body between? A newsletter sets
+    its catch line and the event's name under it alike (`夏の新たな風物詩!` / `森と匠の村ふるさと納涼まつり`)."""
+    head = lines[entry["head"]]
+    return (
+        entry["title_lines"] == [head.index] and entry["last"] == head.index and line.index == head.index + 1
+        and line.level is not None and line.level == head.level
+        and doc.page_at(line.start) == doc.page_at(head.start)
+        and not _BANNER_WORD.match(strip_marks(head.content).strip())
+    )
 
 
 def _page_title_lines(doc: Document, lines: list[Line]) -> set[int]:
