@@ -334,6 +334,13 @@ def seed_to_html(text: str, layout: str, title: str) -> str:
 
 
 # --------------------------------------------------------------------------- render
+def table_page_html(heading: str, body: str, css: str) -> str:
+    """A page of programme tables to print: a heading over `body` (table markup), in the CJK font
+    at 10pt, styled by `css`."""
+    return ("<html><head><meta charset='utf-8'><style>body{font-family:'Noto Sans CJK JP';font-size:10pt}"
+            f"{css}</style></head><body><h1>{heading}</h1>{body}</body></html>")
+
+
 def render_pdf_or_skip(html_text: str, out_pdf: Path) -> Path:
     """`render_pdf`, or skip the calling test naming what is missing (Chromium, a CJK font)."""
     import pytest

@@ -258,7 +258,7 @@ def test_label_table_in_pdf_reads_row_by_row(submissions, nlp, tmp_path: Path):
 def test_ruled_label_tables_in_a_pdf_give_one_clean_form_each(tmp_path: Path):
     """A programme list printed as one ruled `label | value` table per programme: the reader writes
     each row as `事業名 | とっとり週1副社長`, and the form's fields take the value without the bar."""
-    from tests.pdf_fixtures import render_pdf_or_skip
+    from tests.pdf_fixtures import render_pdf_or_skip, table_page_html
 
     programmes = [("とっとり週1副社長", "鳥取県", "県外の副業人材と県内企業をつなぎ、週1日から経営課題の解決に参加してもらう。"),
                   ("移住支援金", "長野県", "東京圏から県内に移住し、就業または起業した人に支援金を支給する。"),
@@ -266,10 +266,9 @@ def test_ruled_label_tables_in_a_pdf_give_one_clean_form_each(tmp_path: Path):
     tables = "".join(
         f"<table><tr><td>事業名</td><td>{name}</td></tr><tr><td>実施主体</td><td>{actor}</td></tr>"
         f"<tr><td>概要</td><td>{gist}</td></tr></table>" for name, actor, gist in programmes)
-    html = ("<html><head><meta charset='utf-8'><style>body{font-family:'Noto Sans CJK JP';font-size:10pt}"
-            "table{border-collapse:collapse;width:100%;margin:3mm 0 6mm 0}td{border:1px solid #000;padding:2mm}"
-            "td:first-child{width:25%}</style></head><body><h1>地方創生に関する支援制度一覧</h1>"
-            f"{tables}</body></html>")
+    html = table_page_html("地方創生に関する支援制度一覧", tables,
+                           "table{border-collapse:collapse;width:100%;margin:3mm 0 6mm 0}"
+                           "td{border:1px solid #000;padding:2mm}td:first-child{width:25%}")
     doc = ingest(render_pdf_or_skip(html, tmp_path / "programme-tables.pdf"))
     cases = segment(doc)
     assert [c.title for c in cases] == [p[0] for p in programmes]

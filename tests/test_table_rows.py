@@ -229,14 +229,13 @@ def test_a_list_headed_with_bare_column_names_gives_one_case_per_row(tmp_path: P
 
 
 def test_a_ruled_pdf_table_headed_with_bare_column_names_gives_one_case_per_row(tmp_path: Path):
-    from tests.pdf_fixtures import render_pdf_or_skip
+    from tests.pdf_fixtures import render_pdf_or_skip, table_page_html
 
     rows = [line.strip("|").split("|") for line in TOWN_PROGRAMMES.splitlines() if line.startswith("| ")]
     cells = "".join("<tr>" + "".join(f"<td>{c.strip()}</td>" for c in row) + "</tr>" for row in rows)
-    html = ("<html><head><meta charset='utf-8'><style>body{font-family:'Noto Sans CJK JP';font-size:10pt}"
-            "table{border-collapse:collapse;width:100%}td{border:1px solid #000;padding:3pt;vertical-align:top}"
-            "td:nth-child(3){width:50%}</style></head><body><h1>移住・定住支援の取組(令和5年度)</h1>"
-            f"<table>{cells}</table></body></html>")
+    html = table_page_html("移住・定住支援の取組(令和5年度)", f"<table>{cells}</table>",
+                           "table{border-collapse:collapse;width:100%}"
+                           "td{border:1px solid #000;padding:3pt;vertical-align:top}td:nth-child(3){width:50%}")
     doc = ingest(render_pdf_or_skip(html, tmp_path / "towns.pdf"))
     cases = segment(doc)
     assert [c.title for c in cases] == TOWN_TITLES

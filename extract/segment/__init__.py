@@ -128,8 +128,8 @@ def segment_crf(doc: Document, segmenter) -> list[Case]:
         # the model opened no case at all, as it does on a layout unlike any it learned from (a
         # list of programmes whose heads carry only `概要:` `対象:` fields), and the document is not
         # paged by topic: where the rule set that claims it finds cases, they stand
-        rule_set = choose_rule_set(out.lines)
-        cases = assemble(doc, out.lines, rule_set.tag(out.lines), f"rules+{rule_set.name}")
+        rule_set = rule_set_named(name)
+        cases = assemble(doc, out.lines, rule_set.tag(out.lines), f"rules+{name}")
         if len(cases) >= RULES_FLOOR_MIN:
             return cases
     return assemble(doc, out.lines, tags_from_labels(out, labels, prior), f"{decided}+{name}")

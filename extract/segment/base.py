@@ -18,7 +18,7 @@ from typing import Protocol
 from jirei.records import Case, Document
 
 from .lines import Line, strip_marks
-from .patterns import is_framing_head, is_notice_label, part_label_lines
+from .patterns import is_framing_head, is_notice_label, is_romanised_banner, part_label_lines
 
 
 class Role(Enum):
@@ -132,9 +132,6 @@ def assemble(doc: Document, lines: list[Line], tags: list[Tag], layout: str) -> 
     return cases
 
 
-_BANNER_WORD = re.compile(r"^[a-z]{3,15}$")  # a column's banner in romanised lower case (`topics`)
-
-
 def _is_subtitle(doc: Document, lines: list[Line], line: Line, entry: dict) -> bool:
     """Is a case head the subtitle of the open entry's one-line headline: right under it (no blank
     line, the same page), set at the same typographic level, with no body between? A newsletter sets
@@ -144,7 +141,7 @@ def _is_subtitle(doc: Document, lines: list[Line], line: Line, entry: dict) -> b
         entry["title_lines"] == [head.index] and entry["last"] == head.index and line.index == head.index + 1
         and line.level is not None and line.level == head.level
         and doc.page_at(line.start) == doc.page_at(head.start)
-        and not _BANNER_WORD.match(strip_marks(head.content).strip())
+        and not is_romanised_banner(strip_marks(head.content))
     )
 
 

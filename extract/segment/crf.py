@@ -30,8 +30,9 @@ from jirei.extract.outline import Block, BlockKind, Outline, is_break_or_picture
 
 from .base import CONTINUED, Role, Tag, bare_title, continues, same_title
 from .lines import strip_marks
-from .patterns import (EVENT_HELD, NAMES_PLACE, NON_CASE_HEAD_WORDS, PART_LABEL_REPEATS, is_field_line, is_framing_head, is_masthead,
-                       is_notice_head, names_org_or_place, paren_tail)
+from .patterns import (EVENT_HELD, NAMES_PLACE, NON_CASE_HEAD_WORDS, PART_LABEL_REPEATS, is_field_line,
+                       is_framing_head, is_masthead, is_notice_head, is_romanised_banner, names_org_or_place,
+                       paren_tail)
 
 LABELS = ("B", "I", "O", "S")
 # The rule sets whose roles enter as priors: the chosen (declared or fallback) one and the fallback.
@@ -458,8 +459,8 @@ def reports_event(blocks: list[Block], i: int, reach: int = 3) -> bool:
     b = blocks[i]
     if is_notice_head(b.text[:40]) or is_framing_head(b.text[:40]) or not_a_head(b.text):
         return False
-    if _ROMANISED_BANNER.match(b.text.strip()):
-        return False  # a column's banner in romanised lower case (`kurashi`, `topics`) heads a column, not an article
+    if is_romanised_banner(b.text):
+        return False  # a column's banner (`kurashi`, `topics`) heads a column, not an article
     nxt = next((j for j in range(i + 1, min(i + 1 + reach, len(blocks))) if blocks[j].kind is not BlockKind.HEADING), None)
     return nxt is not None and _REPORTED_EVENT.search(blocks[nxt].text[:200]) is not None
 
@@ -532,7 +533,6 @@ _CONTACT_LINE = re.compile(r"☎|℡|TEL\s*[:：]?\s*\d|電話\s*[:：]?\s*\d")
 _IN_BRACKETS = re.compile(r"^[(（〈《][^()（）]{1,40}[)）〉》]$")
 # a reference mark opens an annotation to what precedes it (`※運行車両が変更となる場合があります。`)
 _ANNOTATION = re.compile(r"^[※＊*]")
-_ROMANISED_BANNER = re.compile(r"^[a-z]{3,15}$")
 
 
 def not_a_head(text: str) -> bool:

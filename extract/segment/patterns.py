@@ -97,6 +97,15 @@ EVENT_HELD = (r"行われ|開催され|開催し|開かれ|開きま|実施さ�
               r"訪れ|行いま|体験し|参加し|交流し|完成し|学びま")
 
 
+_ROMANISED_BANNER = re.compile(r"^[a-z]{3,15}$")
+
+
+def is_romanised_banner(text: str) -> bool:
+    """Is a line a column's banner in romanised lower case (`topics`, `kurashi`)? It heads a
+    column, never an article."""
+    return bool(_ROMANISED_BANNER.match(text.strip()))
+
+
 def is_masthead(text: str) -> bool:
     """Is a line an issue's masthead (`広報みほん村 2024年10月号`, `第712号`)?"""
     return bool(_MASTHEAD.search(text)) and len(text.strip()) <= 40
