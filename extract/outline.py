@@ -28,7 +28,8 @@ from enum import Enum
 from jirei.records import Document
 
 from .segment.lines import Line, split_lines, strip_marks
-from .segment.patterns import BANNER, CIRCLED, FOOTNOTE, NOISE_LINE, is_short_phrase, names_org_or_place, paren_tail
+from .segment.patterns import (BANNER, CIRCLED, FOOTNOTE, NOISE_LINE, is_break_or_picture, is_byline, is_short_phrase, names_org_or_place,
+                               paren_tail)
 
 
 class BlockKind(Enum):
@@ -67,9 +68,6 @@ FAMILIES: list[tuple[str, re.Pattern]] = [
     ("banner", BANNER),
 ]
 _BULLET_MARK = re.compile(r"^[・•‣∙]")
-# `---`, `***`, `___`: a markdown thematic break (a converter's page break), and `![図1](p3.png)`: a
-# markdown image reference (converters write one per picture); never content.
-_THEMATIC_BREAK = re.compile(r"^(?:-{3,}|\*{3,}|_{3,}|!\[[^\]]*\]\([^)]*\))$")
 _TABLE_SEP = re.compile(r"\t|\s{3,}|\u3000{2,}|\s\|\s")
 _FIELD = re.compile(r"^([^：:\s]{1,12})\s*[：:]\s*(\S.*)$")
 _SENTENCE_END = re.compile(r"[。．！？!?]\s*$")
@@ -77,11 +75,6 @@ _SENTENCE_END = re.compile(r"[。．！？!?]\s*$")
 # would: a short line that stands alone after a blank line and ends so is a headline, not a sentence.
 _PROSE_END = re.compile(r"[。．]\s*$")
 HEADLINE_MAX = 30
-
-
-def is_break_or_picture(text: str) -> bool:
-    """A markdown thematic break (`---`) or image reference (`![…](…)`): layout, never content."""
-    return bool(_THEMATIC_BREAK.match(text.strip()))
 
 
 def family_of(text: str) -> str | None:
@@ -173,12 +166,13 @@ def _headline_broken_at_comma(line: Line, c: str, lines: list[Line], i: int, pag
 def _is_subtitle(cur: Block, line: Line, c: str, kind: BlockKind, before_blank: bool, after_blank: bool,
                  new_page: bool) -> bool:
     """The second line of a text file's headline: right under a one-line heading candidate that has
-    no typographic or markdown level, short, not a sentence, and closing its group of lines."""
+    no typographic or markdown level, short, not a sentence, and closing its group of lines; not the
+    writer's name (`patterns.is_byline`), which signs the article rather than titles it."""
     return (
         cur.kind is BlockKind.HEADING and cur.heading is not None and cur.heading.level is None
         and len(cur.lines) == 1 and cur.lines[0] == line.index - 1
         and line.level is None and not line.bullet and not before_blank and not new_page and after_blank
-        and kind in (BlockKind.PARAGRAPH, BlockKind.HEADING) and _is_short_tail(c)
+        and kind in (BlockKind.PARAGRAPH, BlockKind.HEADING) and _is_short_tail(c) and not is_byline(c)
     )
 
 

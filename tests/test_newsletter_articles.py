@@ -214,3 +214,45 @@ def test_a_headline_and_its_subtitle_set_alike_open_one_article(tmp_path: Path):
         "夏の新たな風物詩!森と匠の村ふるさと納涼まつり", "自分だけの小物づくり!エコミュージアムでワークショップ",
         "高校生が村長と意見交換生徒会との懇談会"]
     assert "8月26日" in cases[2].text
+
+
+# A column page of staff reports under one banner, each signed by its writer, and an exhibition
+# page that lists its artists by name (names over a list sign nothing).
+SIGNED_REPORTS = [
+    "広報みほん村 2024年12月号\n\n冬の星空観察会\n\n12月7日(土)、天文台で星空観察会が開かれました。"
+    "村内外から親子30人が参加し、冬の大三角やオリオン座の星雲を望遠鏡で観察しました。",
+    "地域おこし協力隊活動報告\n\n「木のおもちゃで遊ぼう!」\n\n地域おこし協力隊 山本 彩花\n\n"
+    "11月から幼児センターで木のおもちゃの広場を開いています。村の木工職人さんに作っていただいた積み木や"
+    "パズルで、子どもたちが毎週夢中になって遊んでいます。来年は親子向けのおもちゃ作り教室も計画しています。\n\n"
+    "「冬の仕事、はじめました!」\n\n地域おこし協力隊 佐々木 翔\n\n"
+    "10月に着任して二か月、除雪の手伝いや薪割りなど、冬の村の仕事を一つずつ覚えています。"
+    "雪の多い村での暮らしは初めてですが、先輩の皆さんに教わりながら、冬の観光の企画にも取り組んでいます。",
+    "冬の企画展 若手作家展\n\n12月20日(金)、エコミュージアムで若手作家展が開幕し、初日は40人が訪れました。"
+    "村の美術工芸高校を卒業した若手作家6人の作品20点を、来年1月まで展示しています。\n\n"
+    "出展作家\n\n佐藤 真由\n\n2020年3月卒\n\n絵画\n\n高橋 陸\n\n2021年3月卒\n\n彫刻",
+]
+
+
+def test_each_signed_report_under_a_column_banner_is_an_entry(tmp_path: Path):
+    # the page reading opens the column page once; each report signed under its headline opens its
+    # own entry, and an exhibition's artists (a name over a list) open none
+    path = tmp_path / "kouhou-2024-12.txt"
+    path.write_text("\n\n---\n\n".join(SIGNED_REPORTS) + "\n", encoding="utf-8")
+    cases = segment(ingest(path))
+    titles = [c.title for c in cases]
+    assert len(cases) == 4, titles
+    assert "木のおもちゃで遊ぼう" in cases[1].text and "冬の仕事" not in cases[1].text
+    assert titles[2] == "「冬の仕事、はじめました!」"
+    assert cases[2].text.rstrip().endswith("冬の観光の企画にも取り組んでいます。")
+    assert titles[3].startswith("冬の企画展")  # its artists' names open no entry
+
+
+def test_a_byline_is_a_persons_name_not_an_office_a_place_or_a_column():
+    from jirei.extract.segment.patterns import is_byline
+
+    bylines = ["地域おこし協力隊 光森 恵理子", "地域プロジェクトマネージャー 加藤 瑛瑠", "足立 悠",
+               "地域おこし協力隊 関 はずき", "エコミュージアムおさしまセンター 学芸員 川﨑映"]
+    others = ["住民課 生活室", "音威子府村 公民館", "問 総務課", "地域おこし協力隊活動報告", "北海道 東川町",
+              "■ 地域おこし協力隊 活動レポート", "令和7年 8月号", "伊那市 長谷", "概要 期間"]
+    assert all(is_byline(s) for s in bylines)
+    assert not any(is_byline(s) for s in others)

@@ -18,7 +18,7 @@ from typing import Protocol
 from jirei.records import Case, Document
 
 from .lines import Line, strip_marks
-from .patterns import is_framing_head, is_notice_label, is_romanised_banner, part_label_lines
+from .patterns import is_break_or_picture, is_framing_head, is_notice_label, is_romanised_banner, part_label_lines
 
 
 class Role(Enum):
@@ -126,8 +126,8 @@ def assemble(doc: Document, lines: list[Line], tags: list[Tag], layout: str) -> 
         elif role is Role.STOP:
             close()
         elif role is Role.BODY:
-            if current is not None:
-                current["last"] = line.index
+            if current is not None and not is_break_or_picture(line.content):
+                current["last"] = line.index  # a converter's page break or picture never ends an entry
     close()
     return cases
 

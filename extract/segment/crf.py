@@ -26,13 +26,13 @@ import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from jirei.extract.outline import Block, BlockKind, Outline, is_break_or_picture
+from jirei.extract.outline import Block, BlockKind, Outline
 
 from .base import CONTINUED, Role, Tag, bare_title, continues, same_title
 from .lines import strip_marks
-from .patterns import (EVENT_HELD, NAMES_PLACE, NON_CASE_HEAD_WORDS, PART_LABEL_REPEATS, is_field_line,
-                       is_framing_head, is_masthead, is_notice_head, is_romanised_banner, names_org_or_place,
-                       paren_tail)
+from .patterns import (EVENT_HELD, NAMES_PLACE, NON_CASE_HEAD_WORDS, PART_LABEL_REPEATS, is_break_or_picture,
+                       is_byline, is_field_line, is_framing_head, is_masthead, is_notice_head, is_romanised_banner,
+                       names_org_or_place, paren_tail)
 
 LABELS = ("B", "I", "O", "S")
 # The rule sets whose roles enter as priors: the chosen (declared or fallback) one and the fallback.
@@ -488,6 +488,61 @@ def with_reported_articles(outline: Outline, labels: list[str]) -> list[str]:
 CONTINUATION_LOOKBACK_PAGES = 3  # a case titled `…(続き)` began at most this many pages before
 
 
+SIGNED_REACH = 3  # a byline sits at most this many blocks under its headline
+SIGNED_SKIP_MAX = 40  # ...past short blocks only (a column's name, a lead's first line set before it)
+SIGNED_PROSE_REACH, SIGNED_PROSE_MIN = 2, 60  # and the report's prose starts right under the byline
+
+
+def signed_article(blocks: list[Block], i: int) -> int | None:
+    """The byline under heading `i` when the heading is a signed article's headline (a newsletter's
+    column, a staff member's report: `「7月から着任しました!!」` over `地域おこし協力隊 関 はずき`),
+    else None. Notices, framing heads, particulars, banners and bylines themselves head no article."""
+    b = blocks[i]
+    t = b.text.strip()
+    if (b.kind is not BlockKind.HEADING or len(t) > 60 or is_notice_head(t[:40]) or is_framing_head(t[:40])
+            or not_a_head(t) or is_romanised_banner(t)):
+        return None
+    for j in range(i + 1, min(i + 1 + SIGNED_REACH, len(blocks))):
+        if is_byline(blocks[j].text):
+            # the report follows its byline: a name over a list (an exhibition's artists, a table)
+            # signs nothing
+            after = blocks[j + 1 : j + 1 + SIGNED_PROSE_REACH]
+            prose = any(a.kind is BlockKind.PARAGRAPH and len(a.text) >= SIGNED_PROSE_MIN and a.page == b.page
+                        for a in after)
+            return j if prose else None
+        if len(blocks[j].text.strip()) > SIGNED_SKIP_MAX or blocks[j].page != b.page:
+            return None
+    return None
+
+
+def with_signed_articles(outline: Outline, labels: list[str]) -> list[str]:
+    """A signed article's headline opens a case (`signed_article`): a newsletter prints its staff's
+    reports one after another under one column banner (`地域おこし協力隊活動報告`), which the model
+    or the page reading opens once. A headline right under the case's head, with no body between,
+    is that case's own (the banner over its first report) and stays inside it."""
+    blocks = outline.blocks
+    parts = part_labels(outline)
+    out = list(labels)
+    for i in range(len(blocks)):
+        if out[i] == "B" or i in parts:
+            continue
+        byline = signed_article(blocks, i)
+        if byline is None:
+            continue
+        if out[i] == "I":
+            k = next((k for k in range(i - 1, -1, -1) if out[k] == "B"), None)
+            if k is None or all(blocks[m].kind in (BlockKind.HEADING, BlockKind.NOISE) for m in range(k + 1, i)):
+                continue
+            out[i] = "B"
+            continue
+        out[i] = "B"
+        for j in range(i + 1, len(blocks)):
+            if out[j] != "O" or (j > byline and blocks[j].kind is BlockKind.HEADING and not not_a_head(blocks[j].text)):
+                break
+            out[j] = "I"
+    return out
+
+
 def with_continued_cases(outline: Outline, labels: list[str]) -> list[str]:
     """A heading marked as a continuation (`…(続き)`, `(2/3)`), or repeating a heading of an earlier
     page exactly (`base.same_title`), proves that the heading it continues opened a case: where the
@@ -532,17 +587,17 @@ def part_labels(outline: Outline) -> set[int]:
 _CONTACT_LINE = re.compile(r"☎|℡|TEL\s*[:：]?\s*\d|電話\s*[:：]?\s*\d")
 _IN_BRACKETS = re.compile(r"^[(（〈《][^()（）]{1,40}[)）〉》]$")
 # a reference mark opens an annotation to what precedes it (`※運行車両が変更となる場合があります。`)
-_ANNOTATION = re.compile(r"^[※＊*]")
+_ANNOTATION = re.compile(r"^[※＊*]|^[●■◆◇○]?\s*(?:追記|追伸)|^P\.?S\.?(?:\s|$)")
 
 
 def not_a_head(text: str) -> bool:
     """Is a block's text something that never heads a case, whatever the model reads in its shape:
     an event's particulars, an issue's masthead, a photo's caption (`patterns.is_field_line`), a
-    contact line, a name in brackets standing alone (`(名寄市民文化センター)`), an annotation
-    (`※…`)?"""
+    contact line, a name in brackets standing alone (`(名寄市民文化センター)`), an annotation or a
+    postscript (`※…`, `●追記●…`), an article's byline (`patterns.is_byline`)?"""
     t = text.strip()
     return (is_field_line(t[:80]) or bool(_CONTACT_LINE.search(t[:60])) or bool(_IN_BRACKETS.match(t))
-            or bool(_ANNOTATION.match(t)))
+            or bool(_ANNOTATION.match(t)) or is_byline(t))
 
 
 def under_read(outline: Outline, labels: list[str]) -> bool:

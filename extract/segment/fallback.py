@@ -26,6 +26,7 @@ from .patterns import (
     ORG_WORDS,
     PAREN_NUMBER,
     ROMAN_SECTION,
+    is_byline,
     is_field_line,
     is_notice_head,
     is_short_phrase,
@@ -56,8 +57,8 @@ def _kind(lines: list[Line], i: int, blocks: bool = True) -> str | None:
     only a line alone between gaps does."""
     line = lines[i]
     c = strip_marks(line.content)
-    if not c or (blocks and is_field_line(line.content)):
-        return None  # an event's particulars or the masthead, whatever their typography
+    if not c or (blocks and (is_field_line(line.content) or is_byline(c))):
+        return None  # an event's particulars, the masthead or a writer's name, whatever their typography
     if line.level is not None:
         return f"level{line.level}"
     if ROMAN_SECTION.match(c) and is_short_phrase(c, 80):

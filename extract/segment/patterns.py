@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
@@ -95,6 +96,59 @@ _CAPTION = re.compile(r"^[↑↓←→⇧⇩⇦⇨▲]")
 # `…稲刈りを体験しました`), passive or active.
 EVENT_HELD = (r"行われ|開催され|開催し|開かれ|開きま|実施され|実施し|開設され|開設し|締結さ|締結し|オープンし|"
               r"訪れ|行いま|体験し|参加し|交流し|完成し|学びま")
+
+
+# An article's byline: the writer's name, after their role or alone (`地域おこし協力隊 光森 恵理子`,
+# `…3モア 学芸員 川﨑映`, `足立 悠`). Newsletters sign their columns and reports so. The name must read
+# as one in Sudachi's dictionary (a surname is a proper noun, of a person or a place: `川崎`), which
+# tells `足立 悠` from two words set apart (`以 上`, `目 次`, `概要 期間`).
+_KANJI = "\u4e00-\u9fff\uf900-\ufaff々〆ヶ"
+_PERSON_ROLE = (r"(?:協力隊|隊員|マネージャー|学芸員|館長|園長|校長|教頭|教諭|所長|会長|室長|課長|係長|主事|主任|担当|"
+                r"記者|講師|支援員|相談員|指導員|保健師|栄養士|看護師|司書|代表|理事長|コーディネーター|スタッフ|編集員)")
+_GIVEN = rf"(?:[{_KANJI}]{{1,3}}|[ぁ-ゖ]{{2,4}})"
+_SYMBOL_MARK = re.compile(r"^[■□●○◆◇▼▽▶►◎☆★・]")  # a head's mark: a byline carries none
+_BYLINE = re.compile(
+    rf"^(?:.{{0,30}}{_PERSON_ROLE}[ \u3000]+(?P<name>[{_KANJI}]{{1,3}}(?:[ \u3000]?{_GIVEN})?)"
+    rf"|(?P<pair>[{_KANJI}]{{1,3}}[ \u3000]{_GIVEN}))$")
+# what ends an office's, a body's or a place's name, never a person's
+_NOT_A_PERSON = re.compile(r"[課室係所館会部局町村市区県駅校園隊協団社店]$")
+# variant forms of name characters the dictionary knows in their common form (`髙田`, `川﨑`)
+_NAME_VARIANTS = str.maketrans("髙﨑德濵邊邉齋齊", "高崎徳浜辺辺斎斉")
+
+
+@functools.lru_cache(maxsize=1)
+def _name_tokenizer():
+    from sudachipy import dictionary
+
+    return dictionary.Dictionary(dict="core").create()
+
+
+def _reads_as_name(name: str) -> bool:
+    """Does a name's first word read as a proper noun of a person or a place (surnames are often
+    both) in Sudachi's dictionary?"""
+    words = [m for m in _name_tokenizer().tokenize(name.translate(_NAME_VARIANTS)) if m.part_of_speech()[0] != "空白"]
+    return bool(words) and words[0].part_of_speech()[1:3] in (("固有名詞", "人名"), ("固有名詞", "地名"))
+
+
+def is_byline(text: str) -> bool:
+    """Is a line an article's byline: a person's name, after their role (`地域おこし協力隊 関 はずき`)
+    or alone with surname and given name apart (`足立 悠`)?"""
+    t = text.strip()
+    m = _BYLINE.match(t) if len(t) <= 44 and not _SYMBOL_MARK.match(t) else None
+    if m is None:
+        return False
+    name = m.group("name") or m.group("pair")
+    return not any(_NOT_A_PERSON.search(w) for w in name.split()) and _reads_as_name(name)
+
+
+# `---`, `***`, `___`: a markdown thematic break (a converter's page break), and `![図1](p3.png)`: a
+# markdown image reference (converters write one per picture); never content.
+_THEMATIC_BREAK = re.compile(r"^(?:-{3,}|\*{3,}|_{3,}|!\[[^\]]*\]\([^)]*\))$")
+
+
+def is_break_or_picture(text: str) -> bool:
+    """A markdown thematic break (`---`) or image reference (`![…](…)`): layout, never content."""
+    return bool(_THEMATIC_BREAK.match(text.strip()))
 
 
 _ROMANISED_BANNER = re.compile(r"^[a-z]{3,15}$")
