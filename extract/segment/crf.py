@@ -31,8 +31,8 @@ from jirei.extract.outline import Block, BlockKind, Outline
 from .base import CONTINUED, Role, Tag, bare_title, continues, same_title
 from .lines import strip_marks
 from .patterns import (EVENT_HELD, NAMES_PLACE, NON_CASE_HEAD_WORDS, PART_LABEL_REPEATS, is_break_or_picture,
-                       is_byline, is_field_line, is_framing_head, is_masthead, is_notice_head, is_romanised_banner,
-                       names_org_or_place, paren_tail)
+                       is_byline, is_field_line, is_framing_head, is_masthead, is_notice_banner, is_notice_head,
+                       is_notice_label, is_romanised_banner, names_org_or_place, paren_tail)
 
 LABELS = ("B", "I", "O", "S")
 # The rule sets whose roles enter as priors: the chosen (declared or fallback) one and the fallback.
@@ -445,6 +445,38 @@ def without_notice_cases(outline: Outline, labels: list[str]) -> list[str]:
             # particulars, a contact line, a caption or a venue in brackets: they belong to what
             # surrounds them, never open a case
             out[i] = "I" if i > 0 and out[i - 1] in ("B", "I") else "O"
+    return out
+
+
+def without_notice_regions(outline: Outline, labels: list[str]) -> list[str]:
+    """Under a notice's head (`patterns.is_notice_head`, a notice label, a notice column's romanised
+    banner `oshirase`), the heads on the same page down to the next head set at its typographic
+    level or above are the notice's items (`●通知の振り仮名が誤っている場合`, a calendar's `開催中`):
+    a case the model opens at one is no case, unless its text reports an event held or it is a
+    signed report."""
+    blocks = outline.blocks
+    out = list(labels)
+    region: tuple[int | None, int | None] | None = None  # (page, level) of the open notice head
+    for i, b in enumerate(blocks):
+        if b.kind is not BlockKind.HEADING:
+            continue
+        level = b.heading.level if b.heading is not None else None
+        t = b.text.strip()
+        if is_notice_head(t[:40]) or is_notice_label(t) or is_notice_banner(t):
+            region = (b.page, level)
+            continue
+        if region is None:
+            continue
+        page, notice_level = region
+        if b.page != page or (level is not None and (notice_level is None or level <= notice_level)):
+            region = None
+            continue
+        if out[i] == "B" and not reports_event(blocks, i) and signed_article(blocks, i) is None:
+            out[i] = "O"
+            for j in range(i + 1, len(blocks)):
+                if out[j] != "I":
+                    break
+                out[j] = "O"
     return out
 
 

@@ -160,6 +160,16 @@ def is_romanised_banner(text: str) -> bool:
     return bool(_ROMANISED_BANNER.match(text.strip()))
 
 
+# Romanised banners of a newsletter's notice columns: notices, living information, the
+# administration's news, the calendar.
+_ROMANISED_NOTICE = re.compile(r"^(?:oshirase|kurashi|gyousei|information|calendar)$", re.I)
+
+
+def is_notice_banner(text: str) -> bool:
+    """Is a line the romanised banner of a notice column (`oshirase`, `kurashi`)?"""
+    return bool(_ROMANISED_NOTICE.match(text.strip()))
+
+
 def is_masthead(text: str) -> bool:
     """Is a line an issue's masthead (`広報みほん村 2024年10月号`, `第712号`)?"""
     return bool(_MASTHEAD.search(text)) and len(text.strip()) <= 40
