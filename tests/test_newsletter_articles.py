@@ -256,3 +256,28 @@ def test_a_byline_is_a_persons_name_not_an_office_a_place_or_a_column():
               "■ 地域おこし協力隊 活動レポート", "令和7年 8月号", "伊那市 長谷", "概要 期間"]
     assert all(is_byline(s) for s in bylines)
     assert not any(is_byline(s) for s in others)
+
+
+# A newsletter as paged plain text whose cover carries a feature's teaser and the publication's name
+# (more text than a title page), and a notice page under a notice column's romanised banner.
+COVER_AND_NOTICES = [
+    "令和7\n\n2 0 2 5 2\n\n特\n集 冬の村を楽しむ\n雪まつりと星空観察会\nMihon village public relations magazine\n"
+    "森とともに一人ひとりの匠が活躍する村\n広報\nみほん",
+    "雪まつりに1,000人\n\n1月18日(土)、村民広場で第30回雪まつりが開催されました。巨大な滑り台や雪像コンテストに、"
+    "村内外から約1,000人が訪れました。実行委員会は来年も同じ時期に開催する予定です。",
+    "冬の星空観察会\n\n1月25日(土)、天文台で星空観察会が開かれました。村内外から親子30人が参加し、"
+    "冬の大三角やオリオン座の星雲を望遠鏡で観察しました。",
+    "oshirase\n\nマイナンバーカードの更新について\n\nカードの有効期限が近づいた方には、有効期限の2~3か月前に"
+    "通知書が届きます。通知書と本人確認書類を持って、役場住民課で手続きをしてください。\n\n問 住民課 ☎5-3312",
+    "おと高生が除雪ボランティア\n\n1月25日(土)、おと高の生徒20人が高齢者宅の除雪ボランティアを行いました。"
+    "生徒たちは2班に分かれ、12軒の玄関先や窓の周りの雪を片付けました。",
+]
+
+
+def test_a_paged_newsletters_cover_and_notice_page_are_no_entries(tmp_path: Path):
+    # one case per page: the cover (it names the publication, `広報`) and a page under `oshirase`
+    # open none
+    path = tmp_path / "kouhou-2025-02.txt"
+    path.write_text("\n\n---\n\n".join(COVER_AND_NOTICES) + "\n", encoding="utf-8")
+    cases = segment(ingest(path))
+    assert [c.title for c in cases] == ["雪まつりに1,000人", "冬の星空観察会", "おと高生が除雪ボランティア"]

@@ -439,7 +439,8 @@ def without_notice_cases(outline: Outline, labels: list[str]) -> list[str]:
     for i, (b, lab) in enumerate(zip(outline.blocks, labels)):
         if lab != "B":
             continue
-        if b.kind is BlockKind.HEADING and (is_notice_head(b.text[:40]) or is_framing_head(b.text[:40])):
+        if b.kind is BlockKind.HEADING and (is_notice_head(b.text[:40]) or is_framing_head(b.text[:40])
+                                            or is_notice_banner(b.text)):
             out[i] = "O"
         elif not_a_head(b.text) or i in parts:
             # particulars, a contact line, a caption or a venue in brackets: they belong to what
@@ -648,6 +649,10 @@ def under_read(outline: Outline, labels: list[str]) -> bool:
         opened <= len(heads) and on_page_heads < MID_PAGE_SHARE * opened and on_labels * 2 >= opened)
 
 
+# A newsletter's name on its cover (`広報`, `広報おといねっぷ`, `まちの広報誌`).
+_PUBLICATION = re.compile(r"^(?:広報\S{0,12}|\S{0,8}広報誌?)$")
+
+
 # A topic page about no case: statistics, definitions, contents, notices, contacts, a closing slide.
 _NOT_A_CASE_PAGE = re.compile(NON_CASE_HEAD_WORDS + r"|参考|データ|統計|定義|用語|連絡先|ご清聴|おわりに|まとめ|Thank", re.I)
 
@@ -717,11 +722,16 @@ def topic_page_labels(outline: Outline, model_labels: list[str] | None = None) -
         body = sum(len(b.text) for b in blocks[i + 1 : end] if b.kind is not BlockKind.HEADING)
         # the guideline's notices are no case whoever they name (`名寄警察署`); the broader words only
         # when no one is named (not `①日立製作所:データ駆動型…`)
-        off_topic = is_notice_head(text) or is_framing_head(bare_title(text)) or (
+        off_topic = is_notice_head(text) or is_notice_banner(text) or is_framing_head(bare_title(text)) or (
             _NOT_A_CASE_PAGE.search(re.sub(r"\s+", "", text)) and not names_someone(text))
         # a page holding its heading alone (a section's divider slide, `2. 取組事例`) is no case
         alone = all(b.kind is BlockKind.NOISE for b in blocks[i + 1 : end])
-        if off_topic or alone or (n == 0 and blocks[i].page == blocks[0].page and body < 80):
+        # the cover: the first page, with little besides its heading or naming the publication
+        # (`広報おといねっぷ`, `令和5年9月号`)
+        cover = n == 0 and blocks[i].page == blocks[0].page and (
+            body < 80 or any(_PUBLICATION.match(strip_marks(outline.lines[li].content).strip())
+                             or is_masthead(outline.lines[li].content) for b in blocks[i:end] for li in b.lines))
+        if off_topic or alone or cover:
             labels[i : end] = ["O"] * (end - i)
             previous = None
             continue
