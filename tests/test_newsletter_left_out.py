@@ -2,7 +2,8 @@
 the shared folder, with the CRF fitted on every other development document (seed texts and the
 other real PDFs; what `jirei evaluate segmentation --cv document` does for it, without the
 renderings). Its notice page lists `●` items under a romanised `oshirase` banner, its calendar
-lists what is on, and its column page prints two staff reports, each signed, under one banner."""
+lists what is on, its column page prints two staff reports, each signed, under one banner, a
+`topics` banner heads its first articles, and a page holds four `◇` articles."""
 
 from __future__ import annotations
 
@@ -41,4 +42,9 @@ def test_a_left_out_newsletters_notice_items_are_no_cases_and_its_signed_reports
     holding = [[k for k, c in enumerate(cases) if report in c.text] for report in reports]
     assert all(len(h) == 1 for h in holding) and len({h[0] for h in holding}) == 4, "\n".join(titles)
     assert not any(t.startswith("●追記●") for t in titles)  # a postscript ends a report, never opens one
+    # a page of `◇` articles is read one way: each its own entry
+    marked = ("◇社会を明るくする運動", "◇木工技術継承普及に向けた連携協定締結", "◇幼小中高連携授業", "◇北海道知事来村!")
+    assert all(any(t.startswith(m) for t in titles) for m in marked), "\n".join(titles)
+    # a column's romanised banner opens no entry: its first article does
+    assert "topics" not in titles and "大人も全員本気な村民運動会!" in titles, "\n".join(titles)
     assert score_segmentation(cases, left_out.gold).f1 > 0.5  # one entry per page scores 0.500

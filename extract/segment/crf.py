@@ -576,6 +576,63 @@ def with_signed_articles(outline: Outline, labels: list[str]) -> list[str]:
     return out
 
 
+# Marks a newsletter sets before each of a page's articles (`◇今年も開催!…`, `■…`).
+ARTICLE_MARKS = frozenset({"diamond", "square", "dot", "star", "triangle"})
+SIBLING_BODY_MIN = 60  # characters from a marked head to the next head of its mark
+
+
+def with_marked_siblings(outline: Outline, labels: list[str]) -> list[str]:
+    """Where the model opens a case at a head with an article mark (`◇`, `■`), the heads with the same
+    mark and level on the same page open one too when text follows them (`SIBLING_BODY_MIN`): a page
+    of `◇` articles is read one way, not every other one. Notices, particulars and repeated labels
+    do not."""
+    blocks = outline.blocks
+    out = list(labels)
+    seen: dict[str, int] = {}
+    for b in blocks:
+        if b.kind is BlockKind.HEADING:
+            key = re.sub(r"\s", "", b.text)
+            seen[key] = seen.get(key, 0) + 1
+    opened = {(b.page, b.family, head_key(b)) for b, lab in zip(blocks, labels)
+              if lab == "B" and b.kind is BlockKind.HEADING and b.family in ARTICLE_MARKS}
+    for i, b in enumerate(blocks):
+        # inside the case before it, or read as a section head
+        if out[i] not in ("I", "S") or b.kind is not BlockKind.HEADING or (b.page, b.family, head_key(b)) not in opened:
+            continue
+        t = b.text.strip()
+        if is_notice_head(t[:40]) or not_a_head(t) or seen[re.sub(r"\s", "", b.text)] > 1:
+            continue
+        end = i + 1
+        while end < len(blocks) and blocks[end].page == b.page and out[end] != "B" and not (
+                blocks[end].family == b.family and head_key(blocks[end]) == head_key(b)):
+            end += 1
+        if sum(len(blocks[j].text) for j in range(i + 1, end)) >= SIBLING_BODY_MIN:
+            out[i] = "B"
+            # its text is its body, whatever the model read in its lines' size
+            out[i + 1 : end] = ["I"] * (end - i - 1)
+    return out
+
+
+def from_banners(outline: Outline, labels: list[str]) -> list[str]:
+    """A case the model opens at a column's romanised banner (`topics`) opens at the banner's first
+    article instead: the next heading on the page that is no banner, notice or particulars."""
+    blocks = outline.blocks
+    out = list(labels)
+    for i, b in enumerate(blocks):
+        if out[i] != "B" or not is_romanised_banner(b.text):
+            continue
+        nxt = next((j for j in range(i + 1, len(blocks))
+                    if blocks[j].page == b.page and blocks[j].kind is BlockKind.HEADING
+                    and not is_romanised_banner(blocks[j].text) and not not_a_head(blocks[j].text)
+                    and not is_notice_head(blocks[j].text[:40])), None)
+        if nxt is None or any(out[k] == "B" for k in range(i + 1, nxt + 1)):
+            continue
+        out[i] = "O"
+        out[i + 1 : nxt] = ["O"] * (nxt - i - 1)
+        out[nxt] = "B"
+    return out
+
+
 def with_continued_cases(outline: Outline, labels: list[str]) -> list[str]:
     """A heading marked as a continuation (`…(続き)`, `(2/3)`), or repeating a heading of an earlier
     page exactly (`base.same_title`), proves that the heading it continues opened a case: where the
@@ -620,6 +677,9 @@ def part_labels(outline: Outline) -> set[int]:
 _CONTACT_LINE = re.compile(r"☎|℡|TEL\s*[:：]?\s*\d|電話\s*[:：]?\s*\d")
 _IN_BRACKETS = re.compile(r"^[(（〈《][^()（）]{1,40}[)）〉》]$")
 # a reference mark opens an annotation to what precedes it (`※運行車両が変更となる場合があります。`)
+# a sentence ends inside the line and another runs on: a line of prose (a PDF's wrapped body line
+# set at a heading's size), never a heading
+_PROSE_INSIDE = re.compile(r"。[^」』)）\s]{2,}")
 _ANNOTATION = re.compile(r"^[※＊*]|^[●■◆◇○]?\s*(?:追記|追伸)|^P\.?S\.?(?:\s|$)")
 
 
@@ -627,10 +687,11 @@ def not_a_head(text: str) -> bool:
     """Is a block's text something that never heads a case, whatever the model reads in its shape:
     an event's particulars, an issue's masthead, a photo's caption (`patterns.is_field_line`), a
     contact line, a name in brackets standing alone (`(名寄市民文化センター)`), an annotation or a
-    postscript (`※…`, `●追記●…`), an article's byline (`patterns.is_byline`)?"""
+    postscript (`※…`, `●追記●…`), an article's byline (`patterns.is_byline`), a line of prose (a
+    sentence ends inside it and another runs on)?"""
     t = text.strip()
     return (is_field_line(t[:80]) or bool(_CONTACT_LINE.search(t[:60])) or bool(_IN_BRACKETS.match(t))
-            or bool(_ANNOTATION.match(t)) or is_byline(t))
+            or bool(_ANNOTATION.match(t)) or is_byline(t) or bool(_PROSE_INSIDE.search(t)))
 
 
 def under_read(outline: Outline, labels: list[str]) -> bool:
