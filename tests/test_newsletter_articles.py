@@ -281,3 +281,21 @@ def test_a_paged_newsletters_cover_and_notice_page_are_no_entries(tmp_path: Path
     path.write_text("\n\n---\n\n".join(COVER_AND_NOTICES) + "\n", encoding="utf-8")
     cases = segment(ingest(path))
     assert [c.title for c in cases] == ["雪まつりに1,000人", "冬の星空観察会", "おと高生が除雪ボランティア"]
+
+
+def test_a_pages_second_headline_over_its_own_text_is_an_entry(tmp_path: Path):
+    # read one case per page, a page's second article opens its own entry when its head is a
+    # headline (`…駆け抜けます!`) with prose of its own, under a first article that has prose too,
+    # though neither reports an event held
+    pages = list(COVER_AND_NOTICES)
+    pages[2] = ("村営バスの路線を見直します\n\n村は4月から、村営バスの路線を見直し、診療所と役場、道の駅を結ぶ循環線を"
+                "新設します。通院や買い物に使いやすいよう、午前と午後に各3便を運行し、運賃は一律100円とします。"
+                "高齢者の免許返納後の移動手段としても期待されています。\n\n"
+                "観光列車が春の宗谷本線を駆け抜けます!\n\n5月の週末、観光列車「花たびそうや」号が旭川と稚内の間を"
+                "走ります。停車駅では地元の特産品を販売する予定で、村も駅前で木工品の販売ブースを出店します。"
+                "沿線の町と共同で、乗客を迎えるおもてなしの準備を進めています。")
+    path = tmp_path / "kouhou-2025-03.txt"
+    path.write_text("\n\n---\n\n".join(pages) + "\n", encoding="utf-8")
+    titles = [c.title for c in segment(ingest(path))]
+    assert titles == ["雪まつりに1,000人", "村営バスの路線を見直します", "観光列車が春の宗谷本線を駆け抜けます!",
+                      "おと高生が除雪ボランティア"], titles

@@ -748,6 +748,28 @@ def too_few_opened(outline: Outline, labels: list[str]) -> bool:
     return bool(heads) and sum(lab == "B" for lab in labels) < UNDER_READ_SHARE * len(heads)
 
 
+_HEADLINE_END = re.compile(r"[!！♪]\s*$")
+HEADLINE_BODY_MIN = 100  # characters of prose under a page's second headline, and above it
+
+
+def _second_headline(blocks: list[Block], labels: list[str], k: int) -> bool:
+    """Is heading `k` a headline (`…駆け抜けます!`) over prose of its own, below a page case that
+    already has prose: a newsletter page's second article?"""
+    b = blocks[k]
+    t = b.text.strip()
+    if not _HEADLINE_END.search(t) or len(t) > 60 or is_notice_head(t[:40]) or not_a_head(t):
+        return False
+    below = 0
+    for j in range(k + 1, len(blocks)):
+        if blocks[j].page != b.page or blocks[j].kind is BlockKind.HEADING:
+            break
+        below += len(blocks[j].text)
+    start = next((j for j in range(k - 1, -1, -1) if labels[j] == "B"), None)
+    above = 0 if start is None else sum(len(blocks[j].text) for j in range(start + 1, k)
+                                        if blocks[j].kind is not BlockKind.HEADING and blocks[j].page == b.page)
+    return below >= HEADLINE_BODY_MIN and above >= HEADLINE_BODY_MIN
+
+
 def topic_page_labels(outline: Outline, model_labels: list[str] | None = None) -> list[str]:
     """One case per topic page: `B` at each page's opening heading, unless it repeats the previous
     page's title (a continuation slide, `（続き）`, `(2/3)`), which folds into the case before it.
@@ -810,7 +832,8 @@ def topic_page_labels(outline: Outline, model_labels: list[str] | None = None) -
     # page's case (a newsletter page of two articles), as `with_reported_articles` reads the
     # model's labels; a banner over the heading (`topics`) does not
     for k, b in enumerate(blocks):
-        if labels[k] == "I" and b.kind is BlockKind.HEADING and not b.page_first and reports_event(blocks, k, reach=1):
+        if labels[k] == "I" and b.kind is BlockKind.HEADING and not b.page_first and (
+                reports_event(blocks, k, reach=1) or _second_headline(blocks, labels, k)):
             labels[k] = "B"
     if model_labels is not None:
         # the model's own starts inside a topic page's case (a newsletter page of two or three
