@@ -114,8 +114,7 @@ def segment_crf(doc: Document, segmenter) -> list[Case]:
     paged by topic (slides, case sheets, newsletters in a layout it has not learned), one entry per
     topic page instead, with `layout` `pages+<rule set>`."""
     from .crf import (tags_from_labels, too_few_opened, topic_page_labels, under_read, with_continued_cases,
-                      from_banners, with_marked_siblings, with_reported_articles, with_signed_articles,
-                      without_notice_cases, without_notice_regions)
+                      with_newsletter_reading, with_reported_articles, without_notice_cases)
 
     if is_legal_text(doc.text):
         return []  # the guideline's legal texts (work rules, official notices) hold no case
@@ -133,9 +132,7 @@ def segment_crf(doc: Document, segmenter) -> list[Case]:
         cases = assemble(doc, out.lines, rule_set.tag(out.lines), f"rules+{name}")
         if len(cases) >= RULES_FLOOR_MIN:
             return cases
-    # whatever decided: a notice's items are no cases, a newsletter's signed reports under one
-    # column banner each one
-    labels = with_signed_articles(out, with_marked_siblings(out, from_banners(out, without_notice_regions(out, labels))))
+    labels = with_newsletter_reading(out, labels)
     return assemble(doc, out.lines, tags_from_labels(out, labels, prior), f"{decided}+{name}")
 
 

@@ -613,6 +613,25 @@ def with_marked_siblings(outline: Outline, labels: list[str]) -> list[str]:
     return out
 
 
+def with_bodied_cases(outline: Outline, labels: list[str]) -> list[str]:
+    """A case has a body: where a case opens and the next one opens right under it on the same page
+    (a column's banner over its first report, a catch line over its title), the two are one case,
+    titled by the first."""
+    blocks = outline.blocks
+    out = list(labels)
+    for i, b in enumerate(blocks):
+        if out[i] != "B":
+            continue
+        k = i + 1
+        while k < len(blocks) and blocks[k].page == b.page and blocks[k].kind is BlockKind.NOISE:
+            k += 1
+        if k < len(blocks) and out[k] == "B" and blocks[k].page == b.page and not (
+                head_key(blocks[k]) == head_key(b) and blocks[k].lines[0] == b.lines[-1] + 1):
+            # (a head set on the next line at the same level is the title's subtitle: `assemble` joins it)
+            out[i + 1 : k + 1] = ["I"] * (k - i)
+    return out
+
+
 def from_banners(outline: Outline, labels: list[str]) -> list[str]:
     """A case the model opens at a column's romanised banner (`topics`) opens at the banner's first
     article instead: the next heading on the page that is no banner, notice or particulars."""
@@ -631,6 +650,14 @@ def from_banners(outline: Outline, labels: list[str]) -> list[str]:
         out[i + 1 : nxt] = ["O"] * (nxt - i - 1)
         out[nxt] = "B"
     return out
+
+
+def with_newsletter_reading(outline: Outline, labels: list[str]) -> list[str]:
+    """The rules every reading ends with, whatever decided (the model or one case per page): a
+    notice's items are no cases, a column's banner heads none, a page of marked articles is read
+    one way, a newsletter's signed reports are each a case, and a case has a body."""
+    labels = from_banners(outline, without_notice_regions(outline, labels))
+    return with_bodied_cases(outline, with_signed_articles(outline, with_marked_siblings(outline, labels)))
 
 
 def with_continued_cases(outline: Outline, labels: list[str]) -> list[str]:
