@@ -299,3 +299,62 @@ def test_a_pages_second_headline_over_its_own_text_is_an_entry(tmp_path: Path):
     titles = [c.title for c in segment(ingest(path))]
     assert titles == ["雪まつりに1,000人", "村営バスの路線を見直します", "観光列車が春の宗谷本線を駆け抜けます!",
                       "おと高生が除雪ボランティア"], titles
+
+
+# A newsletter converted to markdown whose articles' titles carry heading marks and whose feature
+# article sets its sub-heads in the text's own size (`卒業生の活動を、地域で応援!`).
+FEATURE_MD = """\
+# 広報みほん村 2024年9月号
+
+#### 夏の新たな風物詩!
+#### 森と匠の村ふるさと納涼まつり
+
+8月17日(木)、第1回目となる納涼まつりが村民広場で開催されました。村内外から約300人が訪れ、屋台や盆踊りを楽しみました。実行委員会は来年も同じ時期に開催する予定で、出店者の募集を始めています。
+
+---
+
+#### 自分だけの小物づくり!
+#### エコミュージアムでワークショップ
+
+8月19日(土)、エコミュージアムおさしまセンターで木工のワークショップが開かれました。親子15組が参加し、コースターや箸置きを作りました。
+
+#### 美味しいパンの秘密、教えます!
+#### 農畜産物加工施設パン作り講習会
+
+8月26日(土)、農畜産物処理加工施設でパン作り講習会が行われました。地元の小麦を使い、参加者12人が食パンとロールパンを焼きました。
+
+---
+
+#### 若手作家展 -2024-
+#### ~高校卒業生の「里帰り」
+
+卒業生の活動を、地域で応援!
+
+8月21日(水)から「若手作家展」が、エコミュージアムにて開催されています。高校を卒業したアーティストを応援し、地域をPRするイベントの第2弾として企画されました。4名が出展しました。
+
+地域のみなさんと交流!
+「トークセッション」
+
+出展アーティストが滞在していた8月21日と9月1日(日)にそれぞれトークセッションが行われ、地域の方々が作品づくりの話に耳を傾けました。
+
+---
+
+#### 高校生が村長と意見交換
+#### 生徒会との懇談会
+
+9月20日(金)、高校の生徒会と村長の意見交換会が行われました。通学バスの増便などについて話し合いました。
+
+#### 村の森で木育キャンプ
+
+9月23日(月)、村有林で親子向けの木育キャンプが開かれ、12組が参加しました。子どもたちは丸太切りに挑戦しました。
+"""
+
+
+def test_a_feature_articles_unmarked_sub_heads_stay_in_it(tmp_path: Path):
+    # where the cases open at marked heads, a line in the text's own size heads no case
+    path = tmp_path / "kouhou-2024-09-feature.md"
+    path.write_text(FEATURE_MD, encoding="utf-8")
+    cases = segment(ingest(path))
+    titles = [c.title for c in cases]
+    assert len(cases) == 6 and titles[3].startswith("若手作家展"), titles
+    assert "作品づくりの話に耳を傾けました" in cases[3].text

@@ -652,11 +652,30 @@ def from_banners(outline: Outline, labels: list[str]) -> list[str]:
     return out
 
 
+LEVELLED_SHARE = 0.8  # of the cases opened at heads with a typographic or markdown level
+
+
+def without_unlevelled_cases(outline: Outline, labels: list[str]) -> list[str]:
+    """Where the cases open at heads with a level (a font size, a markdown mark) all but rarely, a
+    case opened at a line with no level and no numbering mark is a sub-head set in the text's own
+    size (`地域のみなさんと交流!`): it stays in the case above it."""
+    blocks = outline.blocks
+    opened = [i for i, lab in enumerate(labels) if lab == "B" and blocks[i].kind is BlockKind.HEADING]
+    levelled = [i for i in opened if blocks[i].heading is not None and blocks[i].heading.level is not None]
+    if len(levelled) < 3 or len(levelled) < LEVELLED_SHARE * len(opened):
+        return labels
+    out = list(labels)
+    for i in opened:
+        if head_key(blocks[i]) == "plain" and any(out[k] == "B" for k in range(i)):
+            out[i] = "I"
+    return out
+
+
 def with_newsletter_reading(outline: Outline, labels: list[str]) -> list[str]:
     """The rules every reading ends with, whatever decided (the model or one case per page): a
     notice's items are no cases, a column's banner heads none, a page of marked articles is read
     one way, a newsletter's signed reports are each a case, and a case has a body."""
-    labels = from_banners(outline, without_notice_regions(outline, labels))
+    labels = from_banners(outline, without_notice_regions(outline, without_unlevelled_cases(outline, labels)))
     return with_bodied_cases(outline, with_signed_articles(outline, with_marked_siblings(outline, labels)))
 
 
