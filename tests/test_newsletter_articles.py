@@ -233,12 +233,17 @@ SIGNED_REPORTS = [
 ]
 
 
+def _segment_pages(path: Path, pages: list[str]):
+    """Write pages as paged plain text (`---` between them, as converters write page breaks) and
+    segment the file."""
+    path.write_text("\n\n---\n\n".join(pages) + "\n", encoding="utf-8")
+    return segment(ingest(path))
+
+
 def test_each_signed_report_under_a_column_banner_is_an_entry(tmp_path: Path):
     # the page reading opens the column page once; each report signed under its headline opens its
     # own entry, and an exhibition's artists (a name over a list) open none
-    path = tmp_path / "kouhou-2024-12.txt"
-    path.write_text("\n\n---\n\n".join(SIGNED_REPORTS) + "\n", encoding="utf-8")
-    cases = segment(ingest(path))
+    cases = _segment_pages(tmp_path / "kouhou-2024-12.txt", SIGNED_REPORTS)
     titles = [c.title for c in cases]
     assert len(cases) == 4, titles
     assert "木のおもちゃで遊ぼう" in cases[1].text and "冬の仕事" not in cases[1].text
@@ -277,9 +282,7 @@ COVER_AND_NOTICES = [
 def test_a_paged_newsletters_cover_and_notice_page_are_no_entries(tmp_path: Path):
     # one case per page: the cover (it names the publication, `広報`) and a page under `oshirase`
     # open none
-    path = tmp_path / "kouhou-2025-02.txt"
-    path.write_text("\n\n---\n\n".join(COVER_AND_NOTICES) + "\n", encoding="utf-8")
-    cases = segment(ingest(path))
+    cases = _segment_pages(tmp_path / "kouhou-2025-02.txt", COVER_AND_NOTICES)
     assert [c.title for c in cases] == ["雪まつりに1,000人", "冬の星空観察会", "おと高生が除雪ボランティア"]
 
 
@@ -294,9 +297,7 @@ def test_a_pages_second_headline_over_its_own_text_is_an_entry(tmp_path: Path):
                 "観光列車が春の宗谷本線を駆け抜けます!\n\n5月の週末、観光列車「花たびそうや」号が旭川と稚内の間を"
                 "走ります。停車駅では地元の特産品を販売する予定で、村も駅前で木工品の販売ブースを出店します。"
                 "沿線の町と共同で、乗客を迎えるおもてなしの準備を進めています。")
-    path = tmp_path / "kouhou-2025-03.txt"
-    path.write_text("\n\n---\n\n".join(pages) + "\n", encoding="utf-8")
-    titles = [c.title for c in segment(ingest(path))]
+    titles = [c.title for c in _segment_pages(tmp_path / "kouhou-2025-03.txt", pages)]
     assert titles == ["雪まつりに1,000人", "村営バスの路線を見直します", "観光列車が春の宗谷本線を駆け抜けます!",
                       "おと高生が除雪ボランティア"], titles
 
