@@ -359,3 +359,13 @@ def test_a_feature_articles_unmarked_sub_heads_stay_in_it(tmp_path: Path):
     titles = [c.title for c in cases]
     assert len(cases) == 6 and titles[3].startswith("若手作家展"), titles
     assert "作品づくりの話に耳を傾けました" in cases[3].text
+
+
+def test_the_rule_sets_read_a_catch_line_and_its_title_as_one_head(tmp_path: Path):
+    # the rule sets' reading (a declared layout, the floor, plain text): a head with no body right
+    # over an article's head is its catch line, part of the title, not an article's end
+    path = tmp_path / "kouhou-2024-09.md"
+    path.write_text(SUBTITLED_MD, encoding="utf-8")
+    titles = [c.title for c in segment(ingest(path), layout="fallback")]
+    assert titles == ["夏の新たな風物詩!森と匠の村ふるさと納涼まつり", "自分だけの小物づくり!エコミュージアムでワークショップ",
+                      "美味しいパンの秘密、教えます!農畜産物加工施設パン作り講習会", "高校生が村長と意見交換生徒会との懇談会"]

@@ -238,6 +238,13 @@ class FallbackRules:
                     tags[i] = Tag(Role.CASE) if case else Tag(Role.STOP)
                 elif self._rank(k) < rank:
                     tags[i] = Tag(Role.SECTION, self._rank(k) + 1)
+        # A case has a body: in a newsletter, a head with none set on the line right over an
+        # article's head is its catch line (`夏の新たな風物詩!` / `森と匠の村ふるさと納涼まつり`).
+        for i in range(len(lines) - 1 if self.articles else 0):
+            if (tags[i].role is Role.STOP and tags[i + 1].role is Role.CASE and not lines[i + 1].blank
+                    and i in kinds and not _NOTICE_HEAD.search(strip_marks(lines[i].content))
+                    and not is_notice_head(lines[i].content)):
+                tags[i], tags[i + 1] = Tag(Role.CASE), Tag(Role.HEADING_MORE)
         # A short line standing after a gap and naming non-case matter (`編集後記`, `町長あいさつ`)
         # ends the article before it, heading or not.
         for i, ln in enumerate(lines if self.articles else []):
