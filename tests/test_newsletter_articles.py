@@ -369,3 +369,18 @@ def test_the_rule_sets_read_a_catch_line_and_its_title_as_one_head(tmp_path: Pat
     titles = [c.title for c in segment(ingest(path), layout="fallback")]
     assert titles == ["夏の新たな風物詩!森と匠の村ふるさと納涼まつり", "自分だけの小物づくり!エコミュージアムでワークショップ",
                       "美味しいパンの秘密、教えます!農畜産物加工施設パン作り講習会", "高校生が村長と意見交換生徒会との懇談会"]
+
+
+def test_an_exhibition_announced_with_its_particulars_is_an_entry_a_calendar_is_not(tmp_path: Path):
+    # a museum's notice page announces an exhibition and a gathering with their dates (event
+    # programmes: cases by the guideline), a calendar lists events without particulars
+    pages = list(COVER_AND_NOTICES)
+    pages[3] = ("エコミュージアムからのお知らせ\n\n特別企画展 森の先人たち展\n\n会期 10月1日(水)~11月30日(日)\n\n"
+                "村の開拓を支えた人々の写真や道具を、約80点の資料で紹介します。初公開の記録写真もあります。\n\n"
+                "木の集い 開催します\n\n日時 10月18日(土) 9:00~14:30\n\n研究林の散策と、学芸員による館内の解説を"
+                "予定しています。参加は無料です。\n\n問 エコミュージアム ☎5-3980")
+    pages.insert(4, "イベントカレンダー 10月\n\n10/4(土) 村民運動会\n\n(小中学校体育館)\n\n10/11(土) 木工教室\n\n"
+                    "(木遊館 10:00~)")
+    titles = [c.title for c in _segment_pages(tmp_path / "kouhou-2025-10.txt", pages)]
+    assert titles == ["雪まつりに1,000人", "冬の星空観察会", "特別企画展 森の先人たち展", "木の集い 開催します",
+                      "おと高生が除雪ボランティア"], titles

@@ -449,6 +449,45 @@ def without_notice_cases(outline: Outline, labels: list[str]) -> list[str]:
     return out
 
 
+# An event programme (corpus/segmentation/README.md: an exhibition, a festival, a course and its
+# programme are cases) announced with its particulars: `特別企画展 頓別坊展` over `会期 9月21日…`.
+_EVENT_NAME = re.compile(r"展|集い|まつり|祭|教室|講座|講習会|体験会|ワークショップ|観察会|フェス|セミナー|ツアー")
+_WHEN_OR_WHERE = re.compile(r"^[■□●○◆◇・]?\s*(?:会期|日時|日程|期間|開催日|会場|場所)")
+ANNOUNCED_REACH = 2
+
+
+def announces_event(blocks: list[Block], i: int) -> bool:
+    """Is heading `i` an event programme's name over its particulars (its dates or venue within
+    ANNOUNCED_REACH blocks)? Calendars list events without particulars under each."""
+    b = blocks[i]
+    t = b.text.strip()
+    if b.kind is not BlockKind.HEADING or not _EVENT_NAME.search(t) or len(t) > 60 or not_a_head(t):
+        return False
+    if is_notice_head(t[:40]) and not re.search(r"開催|展|集い", t):
+        return False
+    return any(_WHEN_OR_WHERE.match(blocks[j].text.strip())
+               for j in range(i + 1, min(i + 1 + ANNOUNCED_REACH, len(blocks))) if blocks[j].page == b.page)
+
+
+def with_announced_events(outline: Outline, labels: list[str]) -> list[str]:
+    """A heading left outside any case (after a notice, as often) opens one when it announces an
+    event programme with its particulars (`announces_event`), at the level of cases opened."""
+    blocks = outline.blocks
+    levels = {head_key(b) for b, lab in zip(blocks, labels) if lab == "B"} - {None}
+    out = list(labels)
+    for i, b in enumerate(blocks):
+        if out[i] != "O" or head_key(b) not in levels or not announces_event(blocks, i):
+            continue
+        out[i] = "B"
+        for j in range(i + 1, len(blocks)):
+            bj = blocks[j]
+            if out[j] != "O" or (bj.kind is BlockKind.HEADING and head_key(bj) == head_key(b)
+                                 and not not_a_head(bj.text)) or bj.page != b.page:
+                break
+            out[j] = "I"
+    return out
+
+
 def without_notice_regions(outline: Outline, labels: list[str]) -> list[str]:
     """Under a notice's head (`patterns.is_notice_head`, a notice label, a notice column's romanised
     banner `oshirase`), the heads on the same page down to the next head set at its typographic
@@ -472,7 +511,8 @@ def without_notice_regions(outline: Outline, labels: list[str]) -> list[str]:
         if b.page != page or (level is not None and (notice_level is None or level <= notice_level)):
             region = None
             continue
-        if out[i] == "B" and not reports_event(blocks, i) and signed_article(blocks, i) is None:
+        if out[i] == "B" and not reports_event(blocks, i) and signed_article(blocks, i) is None \
+                and not announces_event(blocks, i):
             out[i] = "O"
             for j in range(i + 1, len(blocks)):
                 if out[j] != "I":
@@ -673,9 +713,11 @@ def without_unlevelled_cases(outline: Outline, labels: list[str]) -> list[str]:
 
 def with_newsletter_reading(outline: Outline, labels: list[str]) -> list[str]:
     """The rules every reading ends with, whatever decided (the model or one case per page): a
-    notice's items are no cases, a column's banner heads none, a page of marked articles is read
+    notice's items are no cases, an event programme announced with its particulars is one, a
+    column's banner heads none, a page of marked articles is read
     one way, a newsletter's signed reports are each a case, and a case has a body."""
-    labels = from_banners(outline, without_notice_regions(outline, without_unlevelled_cases(outline, labels)))
+    labels = without_notice_regions(outline, without_unlevelled_cases(outline, labels))
+    labels = from_banners(outline, with_announced_events(outline, labels))
     return with_bodied_cases(outline, with_signed_articles(outline, with_marked_siblings(outline, labels)))
 
 
