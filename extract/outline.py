@@ -28,8 +28,8 @@ from enum import Enum
 from jirei.records import Document
 
 from .segment.lines import Line, split_lines, strip_marks
-from .segment.patterns import (BANNER, CIRCLED, FOOTNOTE, NOISE_LINE, is_break_or_picture, is_byline, is_short_phrase, names_org_or_place,
-                               paren_tail)
+from .segment.patterns import (BANNER, CIRCLED, FOOTNOTE, NOISE_LINE, is_break_or_picture, is_byline,
+                               is_short_phrase, names_org_or_place, paren_tail)
 
 
 class BlockKind(Enum):
