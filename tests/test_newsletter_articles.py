@@ -384,3 +384,14 @@ def test_an_exhibition_announced_with_its_particulars_is_an_entry_a_calendar_is_
     titles = [c.title for c in _segment_pages(tmp_path / "kouhou-2025-10.txt", pages)]
     assert titles == ["雪まつりに1,000人", "冬の星空観察会", "特別企画展 森の先人たち展", "木の集い 開催します",
                       "おと高生が除雪ボランティア"], titles
+
+
+def test_a_report_of_disaster_damage_and_a_greeting_column_are_no_entries(tmp_path: Path):
+    # the guideline's non-cases whose heads read like articles' (corpus/segmentation/README.md)
+    pages = list(COVER_AND_NOTICES)
+    pages[3] = ("令和7年1月大雪災害\n\n1月8日からの大雪により、村内では住宅の屋根や農業用ハウスに被害が出ました。"
+                "被害を受けた方は、役場産業課で罹災証明の申請を受け付けています。\n\n問 産業課 ☎5-3313")
+    pages.insert(4, "こんにちは\n\n以前、ご縁があって村を訪れた際にここがとても気に入り、今回は一か月滞在しました。"
+                    "森と匠の村の皆さんに暖かく迎えていただき、ありがとうございました。")
+    titles = [c.title for c in _segment_pages(tmp_path / "kouhou-2025-02b.txt", pages)]
+    assert titles == ["雪まつりに1,000人", "冬の星空観察会", "おと高生が除雪ボランティア"], titles

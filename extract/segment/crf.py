@@ -31,8 +31,9 @@ from jirei.extract.outline import Block, BlockKind, Outline
 from .base import CONTINUED, Role, Tag, bare_title, continues, same_title
 from .lines import strip_marks
 from .patterns import (EVENT_HELD, NAMES_PLACE, NON_CASE_HEAD_WORDS, PART_LABEL_REPEATS, is_break_or_picture,
-                       is_byline, is_field_line, is_framing_head, is_masthead, is_notice_banner, is_notice_head,
-                       is_notice_label, is_romanised_banner, names_org_or_place, paren_tail)
+                       is_byline, is_damage_report_or_greeting, is_field_line, is_framing_head, is_masthead,
+                       is_notice_banner, is_notice_head, is_notice_label, is_romanised_banner, names_org_or_place,
+                       paren_tail)
 
 LABELS = ("B", "I", "O", "S")
 # The rule sets whose roles enter as priors: the chosen (declared or fallback) one and the fallback.
@@ -440,7 +441,7 @@ def without_notice_cases(outline: Outline, labels: list[str]) -> list[str]:
         if lab != "B":
             continue
         if b.kind is BlockKind.HEADING and (is_notice_head(b.text[:40]) or is_framing_head(b.text[:40])
-                                            or is_notice_banner(b.text)):
+                                            or is_notice_banner(b.text) or is_damage_report_or_greeting(b.text[:40])):
             out[i] = "O"
         elif not_a_head(b.text) or i in parts:
             # particulars, a contact line, a caption or a venue in brackets: they belong to what
@@ -893,8 +894,9 @@ def topic_page_labels(outline: Outline, model_labels: list[str] | None = None) -
         body = sum(len(b.text) for b in blocks[i + 1 : end] if b.kind is not BlockKind.HEADING)
         # the guideline's notices are no case whoever they name (`名寄警察署`); the broader words only
         # when no one is named (not `①日立製作所:データ駆動型…`)
-        off_topic = is_notice_head(text) or is_notice_banner(text) or is_framing_head(bare_title(text)) or (
-            _NOT_A_CASE_PAGE.search(re.sub(r"\s+", "", text)) and not names_someone(text))
+        off_topic = (is_notice_head(text) or is_notice_banner(text) or is_damage_report_or_greeting(text[:40])
+                     or is_framing_head(bare_title(text))
+                     or (_NOT_A_CASE_PAGE.search(re.sub(r"\s+", "", text)) and not names_someone(text)))
         # a page holding its heading alone (a section's divider slide, `2. 取組事例`) is no case
         alone = all(b.kind is BlockKind.NOISE for b in blocks[i + 1 : end])
         # the cover: the first page, with little besides its heading or naming the publication

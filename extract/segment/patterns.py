@@ -203,6 +203,19 @@ def is_notice_label(text: str) -> bool:
     return bool(_NOTICE_LABEL.match(re.sub(r"\s+", "", text)))
 
 
+# Matter the guideline lists as no case whose heads read like an article's: a report of disaster
+# damage (`令和5年8月大雨災害`) and a column opening with a greeting (`こんにちは`). Not among the
+# notice words the model reads as a feature: a rule over its labels only.
+_DAMAGE_OR_GREETING = re.compile(
+    r"(?:大雨|豪雨|台風|地震|大雪)(?:災害|被害)(?:について|の状況|状況)?$|被害状況|被災状況|^こんにちは|^はじめまして")
+
+
+def is_damage_report_or_greeting(text: str) -> bool:
+    """Is a heading a report of disaster damage or a greeting (corpus/segmentation/README.md: no
+    case)?"""
+    return bool(_DAMAGE_OR_GREETING.search(re.sub(r"\s+", "", text)))
+
+
 def is_notice_head(text: str) -> bool:
     """Does a heading title matter that is no case (NON_CASE_HEAD_WORDS, NOTICE_HEAD_WORDS)?
     Spaces are ignored: PDFs space out display headings (`目 次`)."""
