@@ -31,8 +31,8 @@ from jirei.extract.outline import Block, BlockKind, Outline
 from .base import CONTINUED, Role, Tag, bare_title, continues, same_title
 from .lines import strip_marks
 from .patterns import (EVENT_HELD, NAMES_PLACE, NON_CASE_HEAD_WORDS, PART_LABEL_REPEATS, is_break_or_picture,
-                       is_byline, is_damage_report_or_greeting, is_field_line, is_framing_head, is_masthead,
-                       is_notice_banner, is_notice_head, is_notice_label, is_romanised_banner, names_org_or_place,
+                       is_byline, is_field_line, is_framing_head, is_masthead, is_no_case_head, is_notice_banner,
+                       is_notice_head, is_notice_label, is_romanised_banner, names_org_or_place, names_publication,
                        paren_tail)
 
 LABELS = ("B", "I", "O", "S")
@@ -440,8 +440,7 @@ def without_notice_cases(outline: Outline, labels: list[str]) -> list[str]:
     for i, (b, lab) in enumerate(zip(outline.blocks, labels)):
         if lab != "B":
             continue
-        if b.kind is BlockKind.HEADING and (is_notice_head(b.text[:40]) or is_framing_head(b.text[:40])
-                                            or is_notice_banner(b.text) or is_damage_report_or_greeting(b.text[:40])):
+        if b.kind is BlockKind.HEADING and (is_no_case_head(b.text[:40]) or is_framing_head(b.text[:40])):
             out[i] = "O"
         elif not_a_head(b.text) or i in parts:
             # particulars, a contact line, a caption or a venue in brackets: they belong to what
@@ -522,6 +521,13 @@ def without_notice_regions(outline: Outline, labels: list[str]) -> list[str]:
     return out
 
 
+def heads_no_article(text: str) -> bool:
+    """Does a heading never head a newsletter's article: a notice, a framing head, particulars
+    (`not_a_head`), or a column's romanised banner (`kurashi`, `topics`), which heads a column?"""
+    t = text.strip()
+    return is_notice_head(t[:40]) or is_framing_head(t[:40]) or not_a_head(t) or is_romanised_banner(t)
+
+
 # An event reported as held, as a newsletter opens an article: `8月1日(木)、…が開設されました`,
 # `9月26日(木)、…稲刈りを体験しました` (a date, then an event or activity held, in the same sentence).
 _REPORTED_EVENT = re.compile(rf"\d{{1,2}}月\s*\d{{1,2}}日[^。]{{0,80}}?(?:{EVENT_HELD})")
@@ -531,10 +537,8 @@ def reports_event(blocks: list[Block], i: int, reach: int = 3) -> bool:
     """Is heading `i` an article's head: not a notice, framing or part label, and the text under
     it (the first block that is no heading, at most `reach` blocks on) reports an event held?"""
     b = blocks[i]
-    if is_notice_head(b.text[:40]) or is_framing_head(b.text[:40]) or not_a_head(b.text):
+    if heads_no_article(b.text):
         return False
-    if is_romanised_banner(b.text):
-        return False  # a column's banner (`kurashi`, `topics`) heads a column, not an article
     nxt = next((j for j in range(i + 1, min(i + 1 + reach, len(blocks))) if blocks[j].kind is not BlockKind.HEADING), None)
     return nxt is not None and _REPORTED_EVENT.search(blocks[nxt].text[:200]) is not None
 
@@ -572,9 +576,7 @@ def signed_article(blocks: list[Block], i: int) -> int | None:
     column, a staff member's report: `「7月から着任しました!!」` over `地域おこし協力隊 関 はずき`),
     else None. Notices, framing heads, particulars, banners and bylines themselves head no article."""
     b = blocks[i]
-    t = b.text.strip()
-    if (b.kind is not BlockKind.HEADING or len(t) > 60 or is_notice_head(t[:40]) or is_framing_head(t[:40])
-            or not_a_head(t) or is_romanised_banner(t)):
+    if b.kind is not BlockKind.HEADING or len(b.text.strip()) > 60 or heads_no_article(b.text):
         return None
     for j in range(i + 1, min(i + 1 + SIGNED_REACH, len(blocks))):
         if is_byline(blocks[j].text):
@@ -629,11 +631,7 @@ def with_marked_siblings(outline: Outline, labels: list[str]) -> list[str]:
     do not."""
     blocks = outline.blocks
     out = list(labels)
-    seen: dict[str, int] = {}
-    for b in blocks:
-        if b.kind is BlockKind.HEADING:
-            key = re.sub(r"\s", "", b.text)
-            seen[key] = seen.get(key, 0) + 1
+    repeated = _repeated_heads(blocks)
     opened = {(b.page, b.family, head_key(b)) for b, lab in zip(blocks, labels)
               if lab == "B" and b.kind is BlockKind.HEADING and b.family in ARTICLE_MARKS}
     for i, b in enumerate(blocks):
@@ -641,7 +639,7 @@ def with_marked_siblings(outline: Outline, labels: list[str]) -> list[str]:
         if out[i] not in ("I", "S") or b.kind is not BlockKind.HEADING or (b.page, b.family, head_key(b)) not in opened:
             continue
         t = b.text.strip()
-        if is_notice_head(t[:40]) or not_a_head(t) or seen[re.sub(r"\s", "", b.text)] > 1:
+        if is_notice_head(t[:40]) or not_a_head(t) or re.sub(r"\s", "", b.text) in repeated:
             continue
         end = i + 1
         while end < len(blocks) and blocks[end].page == b.page and out[end] != "B" and not (
@@ -714,9 +712,9 @@ def without_unlevelled_cases(outline: Outline, labels: list[str]) -> list[str]:
 
 def with_newsletter_reading(outline: Outline, labels: list[str]) -> list[str]:
     """The rules every reading ends with, whatever decided (the model or one case per page): a
-    notice's items are no cases, an event programme announced with its particulars is one, a
-    column's banner heads none, a page of marked articles is read
-    one way, a newsletter's signed reports are each a case, and a case has a body."""
+    sub-head in the text's own size opens no case, nor do a notice's items; an event programme
+    announced with its particulars is one; a column's banner heads none; a page of marked articles
+    is read one way; a newsletter's signed reports are each a case; and a case has a body."""
     labels = without_notice_regions(outline, without_unlevelled_cases(outline, labels))
     labels = from_banners(outline, with_announced_events(outline, labels))
     return with_bodied_cases(outline, with_signed_articles(outline, with_marked_siblings(outline, labels)))
@@ -797,10 +795,6 @@ def under_read(outline: Outline, labels: list[str]) -> bool:
     on_labels = sum(lab == "B" and b.family in SUB_HEAD_FAMILIES for b, lab in zip(outline.blocks, labels))
     return opened < UNDER_READ_SHARE * len(heads) or (
         opened <= len(heads) and on_page_heads < MID_PAGE_SHARE * opened and on_labels * 2 >= opened)
-
-
-# A newsletter's name on its cover (`広報`, `広報おといねっぷ`, `まちの広報誌`).
-_PUBLICATION = re.compile(r"^(?:広報\S{0,12}|\S{0,8}広報誌?)$")
 
 
 # A topic page about no case: statistics, definitions, contents, notices, contacts, a closing slide.
@@ -894,15 +888,14 @@ def topic_page_labels(outline: Outline, model_labels: list[str] | None = None) -
         body = sum(len(b.text) for b in blocks[i + 1 : end] if b.kind is not BlockKind.HEADING)
         # the guideline's notices are no case whoever they name (`名寄警察署`); the broader words only
         # when no one is named (not `①日立製作所:データ駆動型…`)
-        off_topic = (is_notice_head(text) or is_notice_banner(text) or is_damage_report_or_greeting(text[:40])
-                     or is_framing_head(bare_title(text))
+        off_topic = (is_no_case_head(text) or is_framing_head(bare_title(text))
                      or (_NOT_A_CASE_PAGE.search(re.sub(r"\s+", "", text)) and not names_someone(text)))
         # a page holding its heading alone (a section's divider slide, `2. 取組事例`) is no case
         alone = all(b.kind is BlockKind.NOISE for b in blocks[i + 1 : end])
         # the cover: the first page, with little besides its heading or naming the publication
         # (`広報おといねっぷ`, `令和5年9月号`)
         cover = n == 0 and blocks[i].page == blocks[0].page and (
-            body < 80 or any(_PUBLICATION.match(strip_marks(outline.lines[li].content).strip())
+            body < 80 or any(names_publication(strip_marks(outline.lines[li].content))
                              or is_masthead(outline.lines[li].content) for b in blocks[i:end] for li in b.lines))
         if off_topic or alone or cover:
             labels[i : end] = ["O"] * (end - i)

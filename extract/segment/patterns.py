@@ -170,6 +170,15 @@ def is_notice_banner(text: str) -> bool:
     return bool(_ROMANISED_NOTICE.match(text.strip()))
 
 
+# A newsletter's name on its cover (`広報`, `広報おといねっぷ`, `まちの広報誌`).
+_PUBLICATION = re.compile(r"^(?:広報\S{0,12}|\S{0,8}広報誌?)$")
+
+
+def names_publication(line: str) -> bool:
+    """Is a line a newsletter's name alone (`広報おといねっぷ`), as its cover prints it?"""
+    return bool(_PUBLICATION.match(line.strip()))
+
+
 def is_masthead(text: str) -> bool:
     """Is a line an issue's masthead (`広報みほん村 2024年10月号`, `第712号`)?"""
     return bool(_MASTHEAD.search(text)) and len(text.strip()) <= 40
@@ -221,6 +230,13 @@ def is_notice_head(text: str) -> bool:
     Spaces are ignored: PDFs space out display headings (`目 次`)."""
     flat = re.sub(r"\s+", "", text)
     return bool(re.search(NON_CASE_HEAD_WORDS + "|" + NOTICE_HEAD_WORDS, flat))
+
+
+def is_no_case_head(text: str) -> bool:
+    """Does a heading title matter the guideline lists as no case: a notice (`is_notice_head`), a
+    notice column's romanised banner, a report of disaster damage or a greeting? The last two are
+    read from labels only, never as the model's notice feature."""
+    return is_notice_head(text) or is_notice_banner(text) or is_damage_report_or_greeting(text)
 
 
 def names_org_or_place(fragment: str) -> bool:
