@@ -93,7 +93,8 @@ def _flat(figures: dict, prefix: str = "") -> dict:
 def test_retraining_reproduces_the_committed_models(taxonomy, rows, classifier, held_out):
     """`jirei train` refitting with the hyperparameters the search chose gives the committed
     models' version and, on whatever CPU kernel OpenBLAS picked here, the same CV figures and
-    probabilities to rounding (kernels differ in the last bits; the next test pins the kernel)."""
+    probabilities to rounding (kernels differ in the last bits, and L-BFGS carries the difference
+    to ~3e-5 in a probability on AMD Zen; the next test pins the kernel and asks for the same bytes)."""
     card = classifier.models.card
     hp = card["hyperparameters"]
     retrained = model_files.train(taxonomy, rows, search=False,
@@ -103,13 +104,15 @@ def test_retraining_reproduces_the_committed_models(taxonomy, rows, classifier, 
     new_cv, old_cv = _flat(retrained.card["cv"]), _flat(card["cv"])
     assert new_cv.keys() == old_cv.keys()
     for key, value in old_cv.items():
-        assert new_cv[key] == (pytest.approx(value, rel=1e-6) if isinstance(value, float) else value), key
+        # to the reported rounding (three decimals): another kernel's last bits move the CV folds'
+        # log loss by ~1e-4 (AMD Zen against the committed fit); the next test pins the kernel
+        assert new_cv[key] == (pytest.approx(value, rel=1e-6, abs=5e-4) if isinstance(value, float) else value), key
     settings = classifier.feature_settings
     X = feature_matrix([case_input(h.heading, h.text) for h in held_out[:20]], sentence_chars=settings["sentence_chars"],
                        sentence_view=settings["sentence_view"])
     for name in ("pillar", "theme", "items"):
         assert numpy.allclose(getattr(retrained, name).predict_proba(X),
-                              getattr(classifier.models, name).predict_proba(X), rtol=0, atol=1e-5), name
+                              getattr(classifier.models, name).predict_proba(X), rtol=0, atol=1e-4), name
 
 
 _REFIT_UNDER_KERNEL = """
