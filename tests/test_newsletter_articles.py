@@ -214,6 +214,8 @@ def test_a_headline_and_its_subtitle_set_alike_open_one_article(tmp_path: Path):
         "夏の新たな風物詩!森と匠の村ふるさと納涼まつり", "自分だけの小物づくり!エコミュージアムでワークショップ",
         "高校生が村長と意見交換生徒会との懇談会"]
     assert "8月26日" in cases[2].text
+    # a catch line after another article's body on the same page keeps its title line
+    assert cases[2].title == "美味しいパンの秘密、教えます!農畜産物加工施設パン作り講習会"
 
 
 # A column page of staff reports under one banner, each signed by its writer, and an exhibition
@@ -395,3 +397,42 @@ def test_a_report_of_disaster_damage_and_a_greeting_column_are_no_entries(tmp_pa
                     "森と匠の村の皆さんに暖かく迎えていただき、ありがとうございました。")
     titles = [c.title for c in _segment_pages(tmp_path / "kouhou-2025-02b.txt", pages)]
     assert titles == ["雪まつりに1,000人", "冬の星空観察会", "おと高生が除雪ボランティア"], titles
+
+
+# A town's list of initiatives converted to markdown: each `###` head names its place in brackets
+# (the headed-report layout), and notices stand between them at the same level.
+NUMBERED_MD = """\
+# 広報まちだより 10月号
+
+### ① 工場の排熱を活用した温室でのいちご栽培(北海道東川町)
+
+2019年から町内の工場で出る排熱を近隣の温室に送り、地元農家と共同でいちごを栽培している。
+
+### ② 事業承継ファンドによる老舗旅館の再生(兵庫県豊岡市)
+
+2020年に地域の事業承継ファンドを設立し、後継者不在の老舗旅館3軒に出資した。
+
+### お知らせ
+
+役場では、窓口業務を担当する会計年度任用職員を募集しています。
+
+問 総務課 ☎0123-45-6703
+
+-----
+
+### ③ 間伐材を使った公共施設の建設(岐阜県郡上市)
+
+郡上市産の間伐材を構造材に用いた保育園と図書館を建設した。若手の林業従事者の研修も受け入れている。
+
+### 献血にご協力ください
+
+9月5日(木)10時から役場前で献血を行います。
+"""
+
+
+def test_a_notice_at_the_entries_level_of_a_headed_report_is_no_entry(tmp_path: Path):
+    path = tmp_path / "machi-2024-10.md"
+    path.write_text(NUMBERED_MD, encoding="utf-8")
+    cases = segment(ingest(path))
+    assert [c.title[:2] for c in cases] == ["① ", "② ", "③ "], [c.title for c in cases]
+    assert not any("会計年度任用職員" in c.text or "献血" in c.text for c in cases)

@@ -14,7 +14,7 @@ from collections import Counter
 
 from .base import Role, Tag
 from .lines import Line, strip_marks
-from .patterns import NOISE_LINE, names_org_or_place, paren_tail
+from .patterns import NOISE_LINE, is_no_case_head, names_org_or_place, paren_tail
 
 # Headings that open policy matter, not a case, and are not part of the section path.
 POLICY_HEADING = re.compile(
@@ -63,6 +63,10 @@ class HeadedReportRules:
                 elif case_level is not None and (line.level > case_level or _SUBHEAD.match(c)):
                     tags.append(Tag(Role.BODY))  # a sub-heading of the open entry
                     body_seen = True
+                elif is_no_case_head(c[:40]):
+                    # a notice (`お知らせ`) at the entries' level: no case, and it closes the open one
+                    tags.append(Tag(Role.STOP))
+                    case_level = None
                 elif (
                     line.level == entry_level
                     and entries_own_level
