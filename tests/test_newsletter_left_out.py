@@ -42,6 +42,8 @@ def test_a_left_out_newsletters_notice_items_are_no_cases_and_its_signed_reports
     holding = [[k for k, c in enumerate(cases) if report in c.text] for report in reports]
     assert all(len(h) == 1 for h in holding) and len({h[0] for h in holding}) == 4, "\n".join(titles)
     assert not any(t.startswith("●追記●") for t in titles)  # a postscript ends a report, never opens one
+    # a column's banner over its first report titles a section; the report's headline, its case
+    assert not any(t.endswith("活動報告") for t in titles), "\n".join(titles)
     # a page of `◇` articles is read one way: each its own entry
     marked = ("◇社会を明るくする運動", "◇木工技術継承普及に向けた連携協定締結", "◇幼小中高連携授業", "◇北海道知事来村!")
     assert all(any(t.startswith(m) for t in titles) for m in marked), "\n".join(titles)

@@ -359,14 +359,26 @@ class Segmenter:
         return list(self.tagger.tag(features))
 
 
+def is_subtitle(head: Block, b: Block) -> bool:
+    """Is heading candidate `b` the subtitle of `head`: set at its level on the very next line, and
+    no byline or particulars?"""
+    return (head.kind is BlockKind.HEADING and b.kind is BlockKind.HEADING and b.page == head.page
+            and head_key(b) == head_key(head) and b.lines[0] == head.lines[-1] + 1
+            and not not_a_head(b.text) and not is_byline(b.text))
+
+
 def tags_from_labels(outline: Outline, labels: list[str], prior: list[Tag]) -> list[Tag]:
     """Line tags for `base.assemble`: a `B` block's first line is CASE (a wrapped heading's further
     lines keep the prior's HEADING_MORE), `S` a SECTION at its level's depth, `O` a STOP; lines of
     `I` blocks are BODY, or NOISE where the prior saw a caption/credit (never an entry's end)."""
     tags = [Tag(Role.BLANK) if ln.blank else Tag(Role.BODY) for ln in outline.lines]
     section_keys: list[str] = []
-    for b, lab in zip(outline.blocks, labels):
+    for k, (b, lab) in enumerate(zip(outline.blocks, labels)):
         first = b.lines[0]
+        if lab == "I" and k and labels[k - 1] == "B" and is_subtitle(outline.blocks[k - 1], b):
+            for li in b.lines:
+                tags[li] = Tag(Role.HEADING_MORE)  # the title's second line: part of the title
+            continue
         if lab == "B":
             tags[first] = Tag(Role.CASE)
             for li in b.lines[1:]:
@@ -588,14 +600,20 @@ def signed_article(blocks: list[Block], i: int) -> int | None:
             return j if prose else None
         if len(blocks[j].text.strip()) > SIGNED_SKIP_MAX or blocks[j].page != b.page:
             return None
+        if blocks[j].kind is BlockKind.HEADING and _HEADLINE.search(blocks[j].text.strip()):
+            return None  # the headline is under it: heading `i` is the column's banner
     return None
+
+
+_HEADLINE = re.compile(r"^「.*」$|[!！]$")
 
 
 def with_signed_articles(outline: Outline, labels: list[str]) -> list[str]:
     """A signed article's headline opens a case (`signed_article`): a newsletter prints its staff's
     reports one after another under one column banner (`地域おこし協力隊活動報告`), which the model
-    or the page reading opens once. A headline right under the case's head, with no body between,
-    is that case's own (the banner over its first report) and stays inside it."""
+    or the page reading opens once. Where the case opens at a head right over a signed headline,
+    with no body between, that head is the column's banner over its first report: the banner
+    titles a section, the report's headline its case (corpus/segmentation/README.md)."""
     blocks = outline.blocks
     parts = part_labels(outline)
     out = list(labels)
@@ -607,8 +625,12 @@ def with_signed_articles(outline: Outline, labels: list[str]) -> list[str]:
             continue
         if out[i] == "I":
             k = next((k for k in range(i - 1, -1, -1) if out[k] == "B"), None)
-            if k is None or all(blocks[m].kind in (BlockKind.HEADING, BlockKind.NOISE) for m in range(k + 1, i)):
+            if k is None:
                 continue
+            if all(blocks[m].kind in (BlockKind.HEADING, BlockKind.NOISE) for m in range(k + 1, i)):
+                if blocks[k].page != blocks[i].page or signed_article(blocks, k) is not None:
+                    continue
+                out[k : i] = ["S"] + ["I"] * (i - k - 1)
             out[i] = "B"
             continue
         out[i] = "B"
@@ -652,10 +674,83 @@ def with_marked_siblings(outline: Outline, labels: list[str]) -> list[str]:
     return out
 
 
+NUMBERED_SIBLINGS_MIN = 2  # cases the model opened at one numbering family and level
+
+
+def with_numbered_siblings(outline: Outline, labels: list[str]) -> list[str]:
+    """Where the model opens cases at heads of one numbering family and level (`①日立製作所:…`,
+    `1.…`) NUMBERED_SIBLINGS_MIN times or more, a head of the same family and level that it left
+    outside any case (after a notice, whose `O` the model tends to carry on) opens one too when text
+    follows it (`SIBLING_BODY_MIN`): the numbering says it is the next of the same kind. A head
+    inside a case is left alone (a measure's `①` under its goal, a case sheet's `○` sub-projects),
+    and so are notices, particulars and repeated labels."""
+    blocks = outline.blocks
+    out = list(labels)
+    repeated = _repeated_heads(blocks)
+    opened = Counter((b.family, head_key(b)) for b, lab in zip(blocks, labels)
+                     if lab == "B" and b.kind is BlockKind.HEADING and b.family is not None
+                     and b.family not in SUB_HEAD_FAMILIES)
+    for i, b in enumerate(blocks):
+        if out[i] != "O" or b.kind is not BlockKind.HEADING or \
+                opened.get((b.family, head_key(b)), 0) < NUMBERED_SIBLINGS_MIN:
+            continue
+        t = b.text.strip()
+        if heads_no_article(t) or re.sub(r"\s", "", b.text) in repeated:
+            continue
+        end = i + 1  # its text: down to the next head of its family and level, or a notice
+        while end < len(blocks) and out[end] == "O" and not (
+                blocks[end].kind is BlockKind.HEADING
+                and ((blocks[end].family, head_key(blocks[end])) == (b.family, head_key(b))
+                     or heads_no_article(blocks[end].text))):
+            end += 1
+        if sum(len(blocks[j].text) for j in range(i + 1, end)) >= SIBLING_BODY_MIN:
+            out[i] = "B"
+            out[i + 1 : end] = ["I"] * (end - i - 1)
+    return out
+
+
+STRUCTURE_LABELS_MIN = 2  # repeated part labels two numbered units share, in order
+
+
+def _part_sequence(blocks: list[Block], repeated: set[str], lo: int, hi: int) -> list[str]:
+    return [re.sub(r"\s", "", blocks[j].text) for j in range(lo, hi)
+            if blocks[j].kind is BlockKind.HEADING and re.sub(r"\s", "", blocks[j].text) in repeated]
+
+
+def with_structured_units(outline: Outline, labels: list[str]) -> list[str]:
+    """Within one case, numbered heads of one family and level (`① 新エネルギー産業…`, `② 新規就農者…`)
+    each followed by the same sequence of a report's part labels (`重要業績評価指標`, `(KPI)`,
+    `<主な事業>`: STRUCTURE_LABELS_MIN or more, printed once per unit) are units of one kind: a
+    strategy's measures under their goal. The first stays in the case its goal's banner opens; each
+    further one opens its own. Part-label families (`○` sub-projects, `✓`, `【民】`) never do."""
+    blocks = outline.blocks
+    out = list(labels)
+    repeated = _repeated_heads(blocks)
+    opened = [i for i, lab in enumerate(labels) if lab == "B"] + [len(blocks)]
+    for a, z in zip(opened, opened[1:]):
+        runs: dict[tuple, list[int]] = defaultdict(list)
+        for j in range(a + 1, z):
+            b = blocks[j]
+            if b.kind is BlockKind.HEADING and b.family is not None and b.family not in SUB_HEAD_FAMILIES \
+                    and re.sub(r"\s", "", b.text) not in repeated and not heads_no_article(b.text):
+                runs[(b.family, head_key(b))].append(j)
+        for members in runs.values():
+            if len(members) < 2:
+                continue
+            ends = members[1:] + [z]
+            first = _part_sequence(blocks, repeated, members[0] + 1, ends[0])
+            if len(first) < STRUCTURE_LABELS_MIN:
+                continue
+            for m, e in zip(members[1:], ends[1:]):
+                if _part_sequence(blocks, repeated, m + 1, e)[: len(first)] == first:
+                    out[m] = "B"
+    return out
+
+
 def with_bodied_cases(outline: Outline, labels: list[str]) -> list[str]:
     """A case has a body: where a case opens and the next one opens right under it on the same page
-    (a column's banner over its first report, a catch line over its title), the two are one case,
-    titled by the first."""
+    (a catch line over its title), the two are one case, titled by the first; over a signed report's
+    headline (`signed_article`) the first is the column's banner, a section."""
     blocks = outline.blocks
     out = list(labels)
     for i, b in enumerate(blocks):
@@ -664,9 +759,11 @@ def with_bodied_cases(outline: Outline, labels: list[str]) -> list[str]:
         k = i + 1
         while k < len(blocks) and blocks[k].page == b.page and blocks[k].kind is BlockKind.NOISE:
             k += 1
-        if k < len(blocks) and out[k] == "B" and blocks[k].page == b.page and not (
-                head_key(blocks[k]) == head_key(b) and blocks[k].lines[0] == b.lines[-1] + 1):
+        if k < len(blocks) and out[k] == "B" and blocks[k].page == b.page and not is_subtitle(b, blocks[k]):
             # (a head set on the next line at the same level is the title's subtitle: `assemble` joins it)
+            if signed_article(blocks, k) is not None and signed_article(blocks, i) is None:
+                out[i] = "S"  # a column's banner over its first signed report: the report is the case
+                continue
             out[i + 1 : k + 1] = ["I"] * (k - i)
     return out
 
@@ -711,10 +808,13 @@ def without_unlevelled_cases(outline: Outline, labels: list[str]) -> list[str]:
 
 
 def with_newsletter_reading(outline: Outline, labels: list[str]) -> list[str]:
-    """The rules every reading ends with, whatever decided (the model or one case per page): a
+    """The rules every reading ends with, whatever decided (the model or one case per page): the
+    next of a numbering opens a case like the ones opened at its siblings, and so does each further
+    unit of a case that prints the same part labels per unit (a strategy's measures); a
     sub-head in the text's own size opens no case, nor do a notice's items; an event programme
     announced with its particulars is one; a column's banner heads none; a page of marked articles
     is read one way; a newsletter's signed reports are each a case; and a case has a body."""
+    labels = with_structured_units(outline, with_numbered_siblings(outline, labels))
     labels = without_notice_regions(outline, without_unlevelled_cases(outline, labels))
     labels = from_banners(outline, with_announced_events(outline, labels))
     return with_bodied_cases(outline, with_signed_articles(outline, with_marked_siblings(outline, labels)))
