@@ -747,6 +747,21 @@ def with_structured_units(outline: Outline, labels: list[str]) -> list[str]:
     return out
 
 
+def with_wrapped_titles(outline: Outline, labels: list[str]) -> list[str]:
+    """A case the model opens at a title's second line (`学・企業との情報交換・交流の場の構築` under
+    `④北陸経済連合会:会員大`, a title wrapped at the column's edge: the next line, the same level,
+    no numbering of its own) opens at its first line, which carries the numbering."""
+    blocks = outline.blocks
+    out = list(labels)
+    for i in range(1, len(blocks)):
+        b, head = blocks[i], blocks[i - 1]
+        if out[i] != "B" or out[i - 1] == "B" or b.family is not None or head.family is None \
+                or head.family in SUB_HEAD_FAMILIES or not is_subtitle(head, b) or heads_no_article(head.text):
+            continue
+        out[i - 1], out[i] = "B", "I"
+    return out
+
+
 def with_bodied_cases(outline: Outline, labels: list[str]) -> list[str]:
     """A case has a body: where a case opens and the next one opens right under it on the same page
     (a catch line over its title), the two are one case, titled by the first; over a signed report's
@@ -808,13 +823,14 @@ def without_unlevelled_cases(outline: Outline, labels: list[str]) -> list[str]:
 
 
 def with_newsletter_reading(outline: Outline, labels: list[str]) -> list[str]:
-    """The rules every reading ends with, whatever decided (the model or one case per page): the
-    next of a numbering opens a case like the ones opened at its siblings, and so does each further
+    """The rules every reading ends with, whatever decided (the model or one case per page): a case
+    opens at its title's first line; the next of a numbering opens a case like the ones opened at its siblings, and so does each further
     unit of a case that prints the same part labels per unit (a strategy's measures); a
     sub-head in the text's own size opens no case, nor do a notice's items; an event programme
     announced with its particulars is one; a column's banner heads none; a page of marked articles
     is read one way; a newsletter's signed reports are each a case; and a case has a body."""
-    labels = with_structured_units(outline, with_numbered_siblings(outline, labels))
+    labels = with_numbered_siblings(outline, with_wrapped_titles(outline, labels))
+    labels = with_structured_units(outline, labels)
     labels = without_notice_regions(outline, without_unlevelled_cases(outline, labels))
     labels = from_banners(outline, with_announced_events(outline, labels))
     return with_bodied_cases(outline, with_signed_articles(outline, with_marked_siblings(outline, labels)))
