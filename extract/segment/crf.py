@@ -69,6 +69,17 @@ def _bucket(n: float, edges: tuple) -> str:
     return f">{edges[-1]}"
 
 
+def _flat(text: str) -> str:
+    """A heading's text without white space, as repeated labels are compared (PDFs space them out)."""
+    return re.sub(r"\s", "", text)
+
+
+def _numbering_head(b: Block) -> bool:
+    """Is `b` a heading with a numbering family that can head a case (`①`, `1.`, `◇`), not one that
+    labels a case's parts (`○`, `✓`, `【民】`, `<KPI>`)?"""
+    return b.kind is BlockKind.HEADING and b.family is not None and b.family not in SUB_HEAD_FAMILIES
+
+
 def names_someone(text: str) -> bool:
     t = strip_marks(text)
     tail = paren_tail(t)
@@ -115,7 +126,7 @@ def _bodies_after(blocks: list[Block]) -> list[tuple[int, int]]:
 def _repeated_heads(blocks: list[Block]) -> set[str]:
     """Heading texts printed more than once: the labels of a report's fixed sub-blocks
     (`[現状と課題]`, `✓概要`, `今後の取組`, `問合せ先`), or running titles; never a case's own name."""
-    seen = Counter(re.sub(r"\s", "", b.text) for b in blocks if b.kind is BlockKind.HEADING)
+    seen = Counter(_flat(b.text) for b in blocks if b.kind is BlockKind.HEADING)
     return {t for t, n in seen.items() if n > 1}
 
 
@@ -123,7 +134,7 @@ def _key_stats(blocks: list[Block], repeated: set[str], bodies) -> tuple[dict[st
     stats: dict[str, dict] = defaultdict(lambda: {"n": 0, "body": 0, "named": 0, "pages": set()})
     for i, b in enumerate(blocks):
         k = head_key(b)
-        if k is None or re.sub(r"\s", "", b.text) in repeated:
+        if k is None or _flat(b.text) in repeated:
             continue
         s = stats[k]
         s["n"] += 1
@@ -222,7 +233,7 @@ def block_features(outline: Outline, priors: dict[str, list[Tag]], rule_set: str
                 f.append("next_other_page")
         key = head_key(b)
         if key is not None:
-            if re.sub(r"\s", "", t) in repeated:
+            if _flat(t) in repeated:
                 f.append("text_repeats")
             if b.page not in heading_seen_on_page:
                 heading_seen_on_page.add(b.page)
@@ -661,7 +672,7 @@ def with_marked_siblings(outline: Outline, labels: list[str]) -> list[str]:
         if out[i] not in ("I", "S") or b.kind is not BlockKind.HEADING or (b.page, b.family, head_key(b)) not in opened:
             continue
         t = b.text.strip()
-        if is_notice_head(t[:40]) or not_a_head(t) or re.sub(r"\s", "", b.text) in repeated:
+        if is_notice_head(t[:40]) or not_a_head(t) or _flat(b.text) in repeated:
             continue
         end = i + 1
         while end < len(blocks) and blocks[end].page == b.page and out[end] != "B" and not (
@@ -688,14 +699,13 @@ def with_numbered_siblings(outline: Outline, labels: list[str]) -> list[str]:
     out = list(labels)
     repeated = _repeated_heads(blocks)
     opened = Counter((b.family, head_key(b)) for b, lab in zip(blocks, labels)
-                     if lab == "B" and b.kind is BlockKind.HEADING and b.family is not None
-                     and b.family not in SUB_HEAD_FAMILIES)
+                     if lab == "B" and _numbering_head(b))
     for i, b in enumerate(blocks):
         if out[i] != "O" or b.kind is not BlockKind.HEADING or \
                 opened.get((b.family, head_key(b)), 0) < NUMBERED_SIBLINGS_MIN:
             continue
         t = b.text.strip()
-        if heads_no_article(t) or re.sub(r"\s", "", b.text) in repeated:
+        if heads_no_article(t) or _flat(b.text) in repeated:
             continue
         end = i + 1  # its text: down to the next head of its family and level, or a notice
         while end < len(blocks) and out[end] == "O" and not (
@@ -713,8 +723,8 @@ STRUCTURE_LABELS_MIN = 2  # repeated part labels two numbered units share, in or
 
 
 def _part_sequence(blocks: list[Block], repeated: set[str], lo: int, hi: int) -> list[str]:
-    return [re.sub(r"\s", "", blocks[j].text) for j in range(lo, hi)
-            if blocks[j].kind is BlockKind.HEADING and re.sub(r"\s", "", blocks[j].text) in repeated]
+    flat = (_flat(blocks[j].text) for j in range(lo, hi) if blocks[j].kind is BlockKind.HEADING)
+    return [t for t in flat if t in repeated]
 
 
 def with_structured_units(outline: Outline, labels: list[str]) -> list[str]:
@@ -731,8 +741,7 @@ def with_structured_units(outline: Outline, labels: list[str]) -> list[str]:
         runs: dict[tuple, list[int]] = defaultdict(list)
         for j in range(a + 1, z):
             b = blocks[j]
-            if b.kind is BlockKind.HEADING and b.family is not None and b.family not in SUB_HEAD_FAMILIES \
-                    and re.sub(r"\s", "", b.text) not in repeated and not heads_no_article(b.text):
+            if _numbering_head(b) and _flat(b.text) not in repeated and not heads_no_article(b.text):
                 runs[(b.family, head_key(b))].append(j)
         for members in runs.values():
             if len(members) < 2:
@@ -755,8 +764,8 @@ def with_wrapped_titles(outline: Outline, labels: list[str]) -> list[str]:
     out = list(labels)
     for i in range(1, len(blocks)):
         b, head = blocks[i], blocks[i - 1]
-        if out[i] != "B" or out[i - 1] == "B" or b.family is not None or head.family is None \
-                or head.family in SUB_HEAD_FAMILIES or not is_subtitle(head, b) or heads_no_article(head.text):
+        if out[i] != "B" or out[i - 1] == "B" or b.family is not None or not _numbering_head(head) \
+                or not is_subtitle(head, b) or heads_no_article(head.text):
             continue
         out[i - 1], out[i] = "B", "I"
     return out
@@ -824,9 +833,9 @@ def without_unlevelled_cases(outline: Outline, labels: list[str]) -> list[str]:
 
 def with_newsletter_reading(outline: Outline, labels: list[str]) -> list[str]:
     """The rules every reading ends with, whatever decided (the model or one case per page): a case
-    opens at its title's first line; the next of a numbering opens a case like the ones opened at its siblings, and so does each further
-    unit of a case that prints the same part labels per unit (a strategy's measures); a
-    sub-head in the text's own size opens no case, nor do a notice's items; an event programme
+    opens at its title's first line; the next of a numbering opens a case like its siblings', and so
+    does each further unit of a case that prints the same part labels per unit (a strategy's
+    measures); a sub-head in the text's own size opens no case, nor do a notice's items; an event programme
     announced with its particulars is one; a column's banner heads none; a page of marked articles
     is read one way; a newsletter's signed reports are each a case; and a case has a body."""
     labels = with_numbered_siblings(outline, with_wrapped_titles(outline, labels))
@@ -873,7 +882,7 @@ def part_labels(outline: Outline) -> set[int]:
     seen: dict[str, list[int]] = defaultdict(list)
     for i, b in enumerate(outline.blocks):
         if b.kind is BlockKind.HEADING and b.family in SUB_HEAD_FAMILIES:
-            seen[re.sub(r"\s", "", b.text)].append(i)
+            seen[_flat(b.text)].append(i)
     return {i for idx in seen.values() if len(idx) >= PART_LABEL_REPEATS for i in idx}
 
 
