@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -192,3 +193,25 @@ def layout_pdfs(
     out = Path(cache.mkdir("jirei-layouts")) if cache is not None else tmp_path_factory.mktemp("jirei-layouts")
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return layout_fixtures.render_all(out, seeds_dir, workers=max(1, min(4, cpus or 1)))
+
+
+@pytest.fixture(scope="session")
+def cv_documents(seed_pdfs, layout_pdfs, seeds_dir: Path, pdfs_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The development documents `jirei evaluate segmentation --cv document` reads, built from the
+    suite's own renderings: the seed texts, the seeds printed in the suite's layouts, the training
+    layouts written from seed 001 part I, the real PDFs and their text twins (held-out parts are
+    left out as the CV leaves them out)."""
+    from jirei import paths
+    from jirei.evaluation.segmentation_cv import development_documents
+
+    root = tmp_path_factory.mktemp("cv-documents")
+    renderings, layouts = root / "renderings", root / "layouts"
+    renderings.mkdir()
+    layouts.mkdir()
+    for (stem, layout), path in seed_pdfs.items():
+        shutil.copy(path, renderings / f"{stem}.{layout}.pdf")
+    for (name, _), (pdf, gold) in layout_pdfs.items():
+        if name.startswith("train"):
+            shutil.copy(pdf, layouts / pdf.name)
+            shutil.copy(gold, layouts / gold.name)
+    return development_documents(seeds_dir, pdfs_dir, renderings, paths.SEGMENTATION_GOLD, layouts=layouts)

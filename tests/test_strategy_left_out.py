@@ -1,6 +1,6 @@
 """A village's comprehensive strategy read by a case-boundary model that never saw it (the CRF fitted
-on every other development document, without renderings; what `jirei evaluate segmentation --cv
-document` does for it). Its cases are the measures (`①②③`) of four basic goals: the first measure
+on every other development document: the training set `jirei evaluate segmentation --cv document`
+fits for it, `cv_documents`). Its cases are the measures (`①②③`) of four basic goals: the first measure
 of a goal folds into the goal's banner, each further one opens its own entry
 (corpus/segmentation/README.md, 35). Each measure prints the same part labels (`重要業績評価指標`,
 `(KPI)`, `<主な事業>`), which say the measures are units of one kind (`crf.with_structured_units`)."""
@@ -11,23 +11,21 @@ from pathlib import Path
 
 import pytest
 
-from jirei import paths
 
 STRATEGY = "otoineppu_sogosenryaku.pdf"
 
 
 @pytest.mark.slow
-def test_a_left_out_strategys_measures_are_its_entries(pdfs_dir: Path, seeds_dir: Path, tmp_path: Path):
+def test_a_left_out_strategys_measures_are_its_entries(cv_documents, pdfs_dir: Path, tmp_path: Path):
     from jirei.evaluation.segmentation import score_segmentation
-    from jirei.evaluation.segmentation_cv import _group_out, development_documents, training_sequences
+    from jirei.evaluation.segmentation_cv import _group_out, training_sequences
     from jirei.extract.segment import segment_crf
     from jirei.extract.segment.crf import Segmenter, train
 
     if not (pdfs_dir / STRATEGY).is_file():
         pytest.skip(f"{STRATEGY} not found in {pdfs_dir}")
-    docs = development_documents(seeds_dir, pdfs_dir, None, paths.SEGMENTATION_GOLD)
-    left_out = next(d for d in docs if d.name == STRATEGY)
-    pool = [d for d in docs if d.trains and not _group_out(left_out, d)]
+    left_out = next(d for d in cv_documents if d.name == STRATEGY)
+    pool = [d for d in cv_documents if d.trains and not _group_out(left_out, d)]
     assert pool and not any(d.source == left_out.source for d in pool)
     model = tmp_path / "left-out.crfsuite"
     train(training_sequences(pool), model)

@@ -12,7 +12,9 @@ section heading (above cases; closes the open case), `O` is non-case matter (clo
 
 Features are layout evidence, not wording of any one report: the block's kind and heading
 evidence (level, numbering family, bold, standalone, page start), its shape (length, sentence
-end, digits, dates, `label：value`), whether it names an organisation or place, its neighbours,
+end, digits, dates, `label：value`), whether it names an organisation or place, whether the text
+under it reports an event held (`7月7日(土)に、…が開催されました`), the kind of newsletter column it
+sits in (after a romanised banner: `oshirase` a notice column, `topics` another), its neighbours,
 and document-level statistics of its heading key (how often that level/family repeats, how
 often its heads carry a body and name someone, whether it is the document's dominant head
 family, whether it encloses or sits under that family). The rule sets' roles for the block's
@@ -42,6 +44,9 @@ PRIOR_SOURCES = ("declared", "fallback")
 DEFAULT_PARAMS = {"c1": 0.1, "c2": 0.01, "max_iterations": 200, "feature.possible_transitions": True}
 
 _DATE = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|[(（][月火水木金土日][)）]|\d{1,2}:\d{2}|\d{4}\s*年\s*\d{1,2}\s*月")
+# An event reported as held, as a newsletter opens an article: `8月1日(木)、…が開設されました`,
+# `9月26日(木)、…稲刈りを体験しました` (a date, then an event or activity held, in the same sentence).
+_REPORTED_EVENT = re.compile(rf"\d{{1,2}}月\s*\d{{1,2}}日[^。]{{0,80}}?(?:{EVENT_HELD})")
 _PHONE = re.compile(r"\d{2,4}\s*[-‐－]\s*\d{2,4}\s*[-‐－]\s*\d{3,4}")
 _SENTENCE_END = re.compile(r"[。．！？!?]\s*$")
 _COLON_TITLE = re.compile(r"^[^：:]{2,40}[：:]\s*\S")
@@ -160,6 +165,11 @@ def block_features(outline: Outline, priors: dict[str, list[Tag]], rule_set: str
     bodies = _bodies_after(blocks)
     stats, best = _key_stats(blocks, repeated, bodies)
     heading_seen_on_page: set = set()
+    # the column a block sits in: none before any romanised banner, else the last banner's kind (a
+    # notice column, `oshirase` `kurashi`, or another, `topics`). Every block carries it, so that its
+    # absence in a document without banners says nothing (a feature only some documents carry
+    # shifted the casebooks' reading when none of them was in training)
+    column = None
     # a document whose pages mostly open with a heading is paged by topic (slides, case sheets,
     # newsletters): there a page's first heading is the strongest candidate for a case start
     firsts = [b for b in blocks if b.page_first]
@@ -208,6 +218,11 @@ def block_features(outline: Outline, priors: dict[str, list[Tag]], rule_set: str
                 f.append(f"cue={w}")
         if b.kind is BlockKind.HEADING and is_notice_head(t[:40]):
             f.append("cue=notice")
+        if b.kind is BlockKind.HEADING and is_romanised_banner(t):
+            column = "notice" if is_notice_banner(t) else "other"
+            f.append(f"banner={column}")
+        else:
+            f.append(f"in_column={column or 'none'}")
         chars, nbody = bodies[i]
         f.append(f"body={_bucket(chars, (0, 20, 100, 400))}")
         # the first content block after this one (past any further heading lines): a case head
@@ -227,6 +242,8 @@ def block_features(outline: Outline, priors: dict[str, list[Tag]], rule_set: str
                 f.append("next_prose")
             if _DATE.search(nxt.text[:40]):
                 f.append("next_date")
+            if _REPORTED_EVENT.search(nxt.text[:200]):
+                f.append("next_reports_event")
             if names_someone(nxt.text[:60]):
                 f.append("next_named")
             if nxt.page != b.page:
@@ -549,11 +566,6 @@ def heads_no_article(text: str) -> bool:
     (`not_a_head`), or a column's romanised banner (`kurashi`, `topics`), which heads a column?"""
     t = text.strip()
     return is_notice_head(t[:40]) or is_framing_head(t[:40]) or not_a_head(t) or is_romanised_banner(t)
-
-
-# An event reported as held, as a newsletter opens an article: `8月1日(木)、…が開設されました`,
-# `9月26日(木)、…稲刈りを体験しました` (a date, then an event or activity held, in the same sentence).
-_REPORTED_EVENT = re.compile(rf"\d{{1,2}}月\s*\d{{1,2}}日[^。]{{0,80}}?(?:{EVENT_HELD})")
 
 
 def reports_event(blocks: list[Block], i: int, reach: int = 3) -> bool:
