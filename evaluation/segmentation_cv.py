@@ -32,6 +32,7 @@ from jirei.extract.text import text_pages
 from jirei.records import Case, Document, Page
 
 from .segmentation import Gold, SegmentationScore, comparable, load_gold, load_gold_dir, score_segmentation
+from .segmentation_synth import synthetic_documents
 
 HELDOUT_SEEDS = ("003", "004")
 # Seed 001 is development data up to this heading (part I), held out from it on (part II).
@@ -192,11 +193,10 @@ def development_documents(
     docs = _seed_docs(Path(seeds), renderings, golds, heldout=False)
     docs += _layout_docs(layouts, heldout=False)
     if synthetic:
-        from .segmentation_synth import synthetic_documents
-
         base = next((d for d in docs if d.source == "001" and d.template == "text"), None)
         if base is not None:
-            docs += synthetic_documents(base.doc, base.gold, locate_gold(base.doc, base.gold))
+            docs += [DevDoc(f"synthetic {name} (001 part I)", "001", f"synth-{name}", d, g, "synthetic")
+                     for name, d, g in synthetic_documents(base.doc, base.gold, locate_gold(base.doc, base.gold))]
     real = load_gold_dir(Path(gold_dir) / "pdfs") if (Path(gold_dir) / "pdfs").is_dir() else []
     for gold in golds + real:
         if gold.doc.endswith(".pdf") and pdfs is not None and (Path(pdfs) / gold.doc).is_file():

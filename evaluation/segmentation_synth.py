@@ -1,7 +1,7 @@
 """Training documents in other layouts, written from seed 001 part I's gold cases.
 
 Contract:
-    synthetic_documents(doc, gold) -> list[DevDoc]
+    synthetic_documents(doc, gold, spans) -> list[(template name, Document, Gold)]
 
 `doc` and `gold` are seed 001 part I (text) and its gold; nothing of part II, 003 or 004 is read.
 Each case's heading (organisation, title, place) and body sentences are laid out again in six
@@ -296,15 +296,14 @@ TEMPLATES = {"sheet": sheet, "slides": slides, "table": table, "programme": prog
              "newsletter": newsletter, "two_column": two_column}
 
 
-def synthetic_documents(doc: Document, gold: Gold, spans: list[tuple[int, int]]):
-    """Seed 001 part I's cases laid out in each template (see module doc)."""
-    from .segmentation_cv import DevDoc
-
+def synthetic_documents(doc: Document, gold: Gold, spans: list[tuple[int, int]]) -> list[tuple[str, Document, Gold]]:
+    """Seed 001 part I's cases laid out in each template (see module doc): (template, document,
+    gold) per template."""
     cases = _cases(doc, spans)
     out = []
     for i, (name, make) in enumerate(TEMPLATES.items()):
         rng = random.Random(1000 + i)
         subset = cases[i % 3 :: 2] if len(cases) > 20 else cases
         d, g = make(subset, rng)
-        out.append(DevDoc(f"synthetic {name} (001 part I)", "001", f"synth-{name}", d, g, "synthetic"))
+        out.append((name, d, g))
     return out

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from jirei.extract.ingest import ingest
-from jirei.extract.outline import BlockKind, family_of, outline
+from jirei.extract.segment.outline import BlockKind, family_of, outline
 
 
 def _covers_every_line_once(out) -> None:

@@ -11,7 +11,7 @@ from jirei import paths
 from jirei.evaluation.segmentation import load_gold, score_segmentation
 from jirei.evaluation.segmentation_cv import locate_gold
 from jirei.extract.ingest import ingest
-from jirei.extract.outline import outline
+from jirei.extract.segment.outline import outline
 from jirei.extract.segment import assemble, rule_priors
 from jirei.extract.segment.patterns import is_field_line
 from jirei.extract.segment.crf import gold_labels, tags_from_labels, topic_page_labels, topic_pages, under_read
@@ -174,7 +174,7 @@ def test_a_cases_part_labels_never_open_a_case(pdfs_dir):
     part labels (`[現状と課題]`, `[具体的な施策]`, `<主な事業>`), printed once per measure, are
     never case starts, whatever the model reads in their shape."""
     from jirei.evaluation.segmentation_cv import as_paged_text
-    from jirei.extract.outline import outline
+    from jirei.extract.segment.outline import outline
     from jirei.extract.segment import route_medium, segment
     from jirei.extract.segment.crf import part_labels
 

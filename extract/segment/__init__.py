@@ -1,6 +1,6 @@
 """Case segmentation: a CRF over the document outline, with the declared rule sets as priors.
 
-`segment(doc)` builds the document's outline (`jirei.extract.outline`), lets the rule sets tag
+`segment(doc)` builds the document's outline (`outline`), lets the rule sets tag
 its lines (the best-scoring declared layout, else the general fallback; and the fallback
 always), and labels every outline block BEGIN / INSIDE / OUTSIDE / SECTION with the trained
 linear-chain CRF (`models/segmenter.crfsuite`, `jirei train-segmenter`), whose features include
@@ -15,15 +15,19 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from jirei import paths
 from jirei.extract.forms import form_cases
 from jirei.extract.table_rows import with_table_rows
 from jirei.records import Case, Document
 
 from .base import Role, RuleSet, Tag, assemble
 from .casebook import CasebookRules
+from .crf import (Segmenter, block_features, tags_from_labels, too_few_opened, topic_page_labels, under_read,
+                  with_continued_cases, with_newsletter_reading, with_reported_articles, without_notice_cases)
 from .fallback import FallbackRules
 from .headed import HeadedReportRules
 from .lines import Line, split_lines
+from .outline import outline as build_outline
 from .patterns import is_legal_text
 from .slides import SlideDeckRules
 
@@ -73,10 +77,6 @@ def rule_priors(lines: list[Line]) -> tuple[str, dict[str, list[Tag]]]:
 
 def document_features(doc: Document):
     """(outline, per-block features, chosen rule set name, declared prior tags) of a document."""
-    from jirei.extract.outline import outline as build_outline
-
-    from .crf import block_features
-
     out = build_outline(doc)
     name, priors = rule_priors(out.lines)
     return out, block_features(out, priors, name), name, priors["declared"]
@@ -87,10 +87,6 @@ _SEGMENTERS: dict[str, object] = {}
 
 def load_segmenter(path: str | Path | None = None):
     """The trained CRF at `path` (default models/segmenter.crfsuite), loaded once; None if absent."""
-    from jirei import paths
-
-    from .crf import Segmenter
-
     path = Path(path) if path else paths.MODELS / SEGMENTER_FILE
     if not path.is_file():
         return None
@@ -113,9 +109,6 @@ def segment_crf(doc: Document, segmenter) -> list[Case]:
     """Entries as the CRF labels the outline; where it opens cases on too few pages of a document
     paged by topic (slides, case sheets, newsletters in a layout it has not learned), one entry per
     topic page instead, with `layout` `pages+<rule set>`."""
-    from .crf import (tags_from_labels, too_few_opened, topic_page_labels, under_read, with_continued_cases,
-                      with_newsletter_reading, with_reported_articles, without_notice_cases)
-
     if is_legal_text(doc.text):
         return []  # the guideline's legal texts (work rules, official notices) hold no case
     out, feats, name, prior = document_features(doc)

@@ -24,14 +24,17 @@ judgement is evidence the model weighs, not the only path.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from jirei.extract.outline import Block, BlockKind, Outline
+import pycrfsuite
 
 from .base import CONTINUED, Role, Tag, bare_title, continues, same_title
 from .lines import strip_marks
+from .outline import Block, BlockKind, Outline
 from .patterns import (EVENT_HELD, NAMES_PLACE, NON_CASE_HEAD_WORDS, PART_LABEL_REPEATS, is_break_or_picture,
                        is_byline, is_field_line, is_framing_head, is_masthead, is_no_case_head, is_notice_banner,
                        is_notice_head, is_notice_label, is_romanised_banner, names_org_or_place, names_publication,
@@ -353,8 +356,6 @@ def gold_labels(outline: Outline, spans: list[tuple[int, int]]) -> list[str]:
 
 
 def train(sequences: list[tuple[list[list[str]], list[str]]], path: str | Path, params: dict | None = None) -> None:
-    import pycrfsuite
-
     trainer = pycrfsuite.Trainer(verbose=False)
     for xseq, yseq in sequences:
         trainer.append(xseq, yseq)
@@ -367,10 +368,6 @@ class Segmenter:
     beside it (`segmenter_card.json`): per document kind, whether the CRF or the rule sets decide."""
 
     def __init__(self, path: str | Path):
-        import json
-
-        import pycrfsuite
-
         self.path = Path(path)
         self.tagger = pycrfsuite.Tagger()
         self.tagger.open(str(path))
@@ -1067,8 +1064,6 @@ def topic_page_labels(outline: Outline, model_labels: list[str] | None = None) -
 
 
 def _sha256(path: Path) -> str:
-    import hashlib
-
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 

@@ -10,12 +10,12 @@ Contract:
   layout wrapped, joined), a bullet item (with its wrapped lines), a table row, a `label：value`
   field, or noise (page numbers, credits, footnotes). Each block carries its span (`start`,
   `end`: offsets into `doc.text`, so `doc.text[start:end]` is its text), its page (1-based, None
-  for text files), the indices of its lines (`segment.lines.split_lines`) and, for heading
+  for text files), the indices of its lines (`lines.split_lines`) and, for heading
   candidates, `HeadingEvidence`: typographic or markdown level, numbering family (`①` `1-1`
   `(1)` `【…】` `✓` `○` `＜…＞` `■` `◆` `第N条` `Q1` …), bold, indentation, whether it stands
   alone between blank lines and whether it opens its page.
 - A heading candidate is only a candidate: whether it opens a case, a section or non-case
-  matter is decided later (`segment.crf`). The outline never decides case boundaries.
+  matter is decided later (`crf`). The outline never decides case boundaries.
 - Deterministic and linear in the document's length.
 """
 
@@ -27,9 +27,9 @@ from enum import Enum
 
 from jirei.records import Document
 
-from .segment.lines import Line, split_lines, strip_marks
-from .segment.patterns import (BANNER, CIRCLED, FOOTNOTE, NOISE_LINE, is_break_or_picture, is_byline,
-                               is_short_phrase, names_org_or_place, paren_tail)
+from .lines import Line, split_lines, strip_marks
+from .patterns import (BANNER, CIRCLED, FOOTNOTE, NOISE_LINE, is_break_or_picture, is_byline,
+                       is_short_phrase, names_org_or_place, paren_tail)
 
 
 class BlockKind(Enum):
