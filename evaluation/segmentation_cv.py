@@ -23,13 +23,23 @@ in the renderings folder; `scripts/render_layouts.py` or the test fixtures make 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import sys
+import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import pycrfsuite
+
+from jirei.extract.segment import (choose_rule_set, document_features, forget_segmenters, route_medium, route_path,
+                                   rules_decide, segment_crf, segment_rules)
+from jirei.extract.segment.crf import DEFAULT_PARAMS, Segmenter, gold_labels, label_counts, train
+from jirei.extract.segment.lines import split_lines
+from jirei.extract.table_rows import with_table_rows
 from jirei.extract.text import text_pages
-from jirei.records import Case, Document, Page
+from jirei.records import Case, Document, IngestError, Page
 
 from .segmentation import Gold, SegmentationScore, comparable, load_gold, load_gold_dir, score_segmentation
 from .segmentation_synth import synthetic_documents
@@ -244,8 +254,6 @@ def heldout_documents(seeds: Path, renderings: Path | None, gold_dir: Path, layo
 
 
 def training_sequences(docs: list[DevDoc]):
-    from jirei.extract.segment import document_features
-    from jirei.extract.segment.crf import gold_labels
 
     seqs = []
     for d in docs:
@@ -256,11 +264,8 @@ def training_sequences(docs: list[DevDoc]):
 
 def train_segmenter(docs: list[DevDoc], path: Path) -> dict:
     """Fit the CRF on `docs`, write it to `path`; returns the card entry (training docs' sha256)."""
-    import hashlib
 
-    import pycrfsuite
 
-    from jirei.extract.segment.crf import DEFAULT_PARAMS, label_counts, train
 
     docs = [d for d in docs if d.trains]
     for d in docs:  # the held-out rule, enforced where the model is fitted
@@ -314,10 +319,6 @@ def _group_out(left: DevDoc, other: DevDoc) -> bool:
 
 
 def score_heldout(docs: list[DevDoc], model: Path) -> list[CVRow]:
-    from jirei.extract.segment import segment_crf, segment_rules
-    from jirei.extract.table_rows import with_table_rows
-    from jirei.extract.segment.crf import Segmenter
-
     seg = Segmenter(model)
     return [
         CVRow(d, score_segmentation(with_table_rows(d.doc, segment_crf(d.doc, seg)), d.gold, doc_name=d.name),
@@ -358,7 +359,11 @@ def format_cv_table(rows: list[CVRow], title: str, routes: dict | None = None) -
         )
     if routes:
         chosen = micro(routed_rows(rows, routes))
-        how = ", ".join(f"{kind}: {route['path']}" for kind, route in routes.items() if not kind.startswith("declared"))
+        # what each route decides in effect: a CRF route chosen on fewer than two documents of its
+        # medium leaves the rule sets deciding (`route_path`)
+        how = ", ".join(
+            f"{kind}: {route['path']}" + ("" if route_path(route, "/" not in kind) == route["path"] else " (too few documents: rules)")
+            for kind, route in routes.items() if not kind.startswith("declared"))
         lines.append(
             f"{'overall, as segment() routes':<57} {'':>4} | "
             f"{chosen['P']:>6.3f} {chosen['R']:>5.3f} {chosen['F1']:>5.3f} {chosen['ends']:>5.3f} |  ({how})"
@@ -391,9 +396,6 @@ __all__ = [
 
 def document_kind(doc: Document) -> str:
     """The rule set that claims the document: a declared layout's name, or `fallback`."""
-    from jirei.extract.segment import choose_rule_set
-    from jirei.extract.segment.lines import split_lines
-
     return choose_rule_set(split_lines(doc)).name
 
 
@@ -401,7 +403,6 @@ def route_key(doc: Document) -> str:
     """The kind of document a route is chosen for: the rule set that claims it, and `/text` for
     what is not a PDF (no typography: the evidence of PDFs does not carry over), `/paged` for a text
     file marking its pages (`jirei.extract.segment.route_medium`)."""
-    from jirei.extract.segment import route_medium
 
     return document_kind(doc) + route_medium(doc)
 
@@ -409,7 +410,6 @@ def route_key(doc: Document) -> str:
 def route_for(routes: dict[str, dict], doc: Document) -> str:
     """The path `segment()` takes for `doc` under `routes`: "crf" or "rules" (the segmenter's own
     lookup, `jirei.extract.segment.rules_decide`)."""
-    from jirei.extract.segment import rules_decide
 
     return "rules" if rules_decide(routes, doc, document_kind(doc)) else "crf"
 
@@ -444,9 +444,6 @@ def evaluated(docs: list[DevDoc]) -> list[DevDoc]:
 def cross_validate(docs: list[DevDoc], work: Path) -> list[CVRow]:
     """Leave one document out (with its group); the CRF is fitted on the rest each time. Synthetic
     documents only enter training; every other document is scored."""
-    from jirei.extract.segment import segment_crf, segment_rules
-    from jirei.extract.table_rows import with_table_rows
-    from jirei.extract.segment.crf import Segmenter, train
 
     seqs = training_sequences(docs)
     work.mkdir(parents=True, exist_ok=True)
@@ -499,7 +496,6 @@ def fit_with_evidence(docs: list[DevDoc], models: Path, work: Path) -> tuple[dic
                                      "rules_f1": round(r.rules.f1, 4)} for r in rows},
     }
     write_card(card, models)
-    from jirei.extract.segment import forget_segmenters
 
     forget_segmenters()
     return card, rows
@@ -507,9 +503,7 @@ def fit_with_evidence(docs: list[DevDoc], models: Path, work: Path) -> tuple[dic
 
 def _documents_or_status(args):
     """(development documents, held-out documents), or the exit status after a one-line error."""
-    import sys
 
-    from jirei.records import IngestError
 
     try:
         docs, heldout = _load_all(args)
@@ -523,8 +517,6 @@ def _documents_or_status(args):
 
 
 def run_train_segmenter(args) -> int:
-    import tempfile
-
     loaded = _documents_or_status(args)
     if isinstance(loaded, int):
         return loaded
@@ -540,9 +532,6 @@ def run_train_segmenter(args) -> int:
 
 def run_cv_document(args) -> int:
     """`jirei evaluate segmentation --cv document`: the left-out figures and the held-out seeds."""
-    import json as _json
-    import tempfile
-
     loaded = _documents_or_status(args)
     if isinstance(loaded, int):
         return loaded
@@ -552,7 +541,7 @@ def run_cv_document(args) -> int:
         routes = card["routes"]
         held = score_heldout_routed(heldout, Path(tmp) / "segmenter.crfsuite")
     if args.json:
-        print(_json.dumps({"cv": rows_as_json(rows), "routes": routes, "heldout": rows_as_json(held)},
+        print(json.dumps({"cv": rows_as_json(rows), "routes": routes, "heldout": rows_as_json(held)},
                           ensure_ascii=False, indent=2))
         return 0
     print(format_cv_table(rows, "leave-one-document-out: each document scored by a CRF fitted on the others "
@@ -571,7 +560,6 @@ def cv_document_figures(seeds: Path, pdfs: Path | None, renderings: Path | None,
                         gold: Path) -> tuple[dict[str, float], str]:
     """The `--cv document` run as dotted figures for `jirei evaluate all` (`segmentation.cv.*`,
     `segmentation.cv_heldout.*`) and its printed tables."""
-    import tempfile
 
     docs = development_documents(seeds, pdfs, renderings, gold, layouts=layouts)
     heldout = heldout_documents(seeds, renderings, gold, layouts)

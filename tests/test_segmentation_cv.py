@@ -51,6 +51,27 @@ def test_routes_are_looked_up_from_a_kind_in_its_medium_to_the_pooled_pdf_eviden
     assert rules_decide(pdf_only, doc, "fallback")  # no text among the route's evidence
 
 
+def test_a_route_chosen_on_one_document_of_its_medium_leaves_the_rules_deciding(tmp_path):
+    from jirei.evaluation.segmentation_cv import CVRow, DevDoc, format_cv_table
+    from jirei.evaluation.segmentation import Gold
+    from jirei.extract.segment import route_path
+    from jirei.extract.text import read_text
+
+    one_text = {"path": "crf", "documents": ["001.txt (part I)"]}
+    two_texts = {"path": "crf", "documents": ["001.txt (part I)", "report.pdf as text"]}
+    assert route_path(one_text, pdf=False) == "rules" and route_path(two_texts, pdf=False) == "crf"
+    assert route_path({"path": "rules", "documents": ["a.pdf", "b.pdf"]}, pdf=True) == "rules"
+    # the CV table says what decides in effect, not only what the route chose
+    (tmp_path / "report.txt").write_text("令和6年度の取組\n村の事業を紹介します。\n", encoding="utf-8")
+    doc = read_text(tmp_path / "report.txt")
+    score = SegmentationScore(doc="report.txt", layout="crf", predicted=0, gold=0, matched=0, ends_included=0,
+                              missed=[], spurious=[], truncated=[])
+    row = CVRow(DevDoc("report.txt", "report", "text", doc, Gold(doc="report.txt", sha256=doc.doc_id, cases=[]), "seed text"),
+                score, score, score)
+    table = format_cv_table([row], "cv", {"casebook/text": one_text, "fallback/text": two_texts})
+    assert "casebook/text: crf (too few documents: rules)" in table and "fallback/text: crf)" in table
+
+
 @pytest.mark.slow
 def test_cv_document_prints_per_document_figures_and_beats_the_page_baseline_on_real_pdfs(
     seeds_dir, pdfs_dir, tmp_path, capsys

@@ -176,8 +176,13 @@ def rules_decide(routes: dict[str, dict], doc: Document, rule_set: str) -> bool:
     """Do the rule sets decide `doc`'s entries rather than the CRF? They do where the route's
     cross-validation evidence found them better, or saw too few documents of this kind. The
     segmenter and the evaluation's "as routed" figure both ask this."""
-    route = find_route(routes, rule_set, route_medium(doc))
-    return route.get("path", "crf") == "rules" or not _evidence_for_kind(route, doc)
+    return route_path(find_route(routes, rule_set, route_medium(doc)), doc.kind == "pdf") == "rules"
+
+
+def route_path(route: dict, pdf: bool) -> str:
+    """The path a route sends a document down ("crf" or "rules"), for a PDF or (`pdf` False) a text
+    document: the route's choice, unless it chose the CRF on too little evidence of that kind."""
+    return "rules" if route.get("path", "crf") == "rules" or not _evidence_for_kind(route, pdf) else "crf"
 
 
 # A text file without page breaks is markdown with headings when at least this many lines carry
@@ -199,7 +204,7 @@ def route_medium(doc: Document) -> str:
     return "/text"
 
 
-def _evidence_for_kind(route: dict, doc: Document) -> bool:
+def _evidence_for_kind(route: dict, pdf: bool) -> bool:
     """Did the cross-validation that chose the CRF for this route see documents of this kind?
     The evidence must hold at least two documents of the same kind (PDF pages, or plain text),
     else the rule sets decide: a short numbered casebook in a text file has no likeness among the
@@ -207,9 +212,8 @@ def _evidence_for_kind(route: dict, doc: Document) -> bool:
     documents = route.get("documents")
     if documents is None:
         return True
-    pdf = doc.kind == "pdf"
     same_kind = [d for d in documents if d.split(" ")[0].endswith(".pdf") == pdf or (not pdf and " as " in d)]
     return len(same_kind) >= 2
 
 
-__all__ = ["route_medium", "find_route", "rules_decide", "segment", "segment_rules", "segment_crf", "load_segmenter", "forget_segmenters", "choose_rule_set", "layout_names", "RULE_SETS", "Role", "Tag", "Line"]
+__all__ = ["route_medium", "find_route", "route_path", "rules_decide", "segment", "segment_rules", "segment_crf", "load_segmenter", "forget_segmenters", "choose_rule_set", "layout_names", "RULE_SETS", "Role", "Tag", "Line"]
