@@ -137,9 +137,10 @@ def test_fallback_reads_an_unseen_layout(tmp_path: Path):
         encoding="utf-8",
     )
     cases = segment(ingest(report))
-    # no declared rule set claims it, and the CRF's evidence holds no text document of this kind:
-    # the fallback rule set reads it, and `layout` says so
-    assert [c.layout for c in cases] == ["fallback"] * 3
+    # no declared rule set claims it: plain text the fallback claims takes the route chosen for it
+    # (the model, with the rule set's cases where the model has none open), and `layout` says
+    # which decided each entry
+    assert len(cases) == 3 and all(c.layout in ("crf+fallback", "rules+fallback") for c in cases), cases
     assert cases[1].title == "■ 株式会社サンプル農園(静岡県浜松市)"
     assert cases[0].text.endswith("周遊ルートを提案している。")
 

@@ -68,7 +68,9 @@ def test_a_newsletter_as_plain_text_gives_its_articles():
 
     doc = as_text(ingest(PDFS / "otoineppu_kouhou_2023-09.pdf"))
     cases = segment(doc)
-    assert {c.layout for c in cases} == {"fallback"}
+    # plain text takes the model's route; where the model has no case open the fallback rule
+    # set's reading of text stands, and `layout` says which decided
+    assert cases and {c.layout for c in cases} <= {"crf+fallback", "rules+fallback"}
     titles = [c.title for c in cases]
     for catch in ("夏の新たな風物詩", "自分だけの小物づくり", "美味しいパンの秘密", "デコ盛り"):
         assert sum(catch in t for t in titles) == 1, (catch, titles)

@@ -13,6 +13,7 @@ decides (`segment_rules`). A new layout is added by writing a rule set (a `name`
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from jirei import paths
@@ -108,7 +109,8 @@ RULES_FLOOR_MIN = 2  # cases the rule set must find where the model opened none
 def segment_crf(doc: Document, segmenter) -> list[Case]:
     """Entries as the CRF labels the outline; where it opens cases on too few pages of a document
     paged by topic (slides, case sheets, newsletters in a layout it has not learned), one entry per
-    topic page instead, with `layout` `pages+<rule set>`."""
+    topic page instead, with `layout` `pages+<rule set>`. In plain text, the rule set's cases stand
+    where the model has no case open (`with_rule_cases_between`)."""
     if is_legal_text(doc.text):
         return []  # the guideline's legal texts (work rules, official notices) hold no case
     out, feats, name, prior = document_features(doc)
@@ -126,7 +128,32 @@ def segment_crf(doc: Document, segmenter) -> list[Case]:
         if len(cases) >= RULES_FLOOR_MIN:
             return cases
     labels = with_newsletter_reading(out, labels)
-    return assemble(doc, out.lines, tags_from_labels(out, labels, prior), f"{decided}+{name}")
+    cases = assemble(doc, out.lines, tags_from_labels(out, labels, prior), f"{decided}+{name}")
+    if route_medium(doc) == "/text":
+        rule_set = rule_set_named(name)
+        cases = with_rule_cases_between(doc, cases, assemble(doc, out.lines, rule_set.tag(out.lines), f"rules+{name}"))
+    return cases
+
+
+def with_rule_cases_between(doc: Document, cases: list[Case], rule_cases: list[Case]) -> list[Case]:
+    """The model's cases, and the rule set's cases that open where the model has no case open (each
+    ended at the model's next case): in plain text (no typography, no pages) the model opens few
+    cases, the ones it is sure of (a newsletter's signed reports), and leaves whole columns of
+    articles outside any case that the rule set's reading of text finds. Their `layout` says the
+    rule set decided them."""
+    starts = sorted(c.span[0] for c in cases)
+    added = []
+    for c in rule_cases:
+        if any(k.span[0] <= c.span[0] < k.span[1] for k in cases):
+            continue
+        nxt = next((s for s in starts if s > c.span[0]), None)
+        if nxt is not None and nxt < c.span[1]:
+            c = replace(c, span=(c.span[0], nxt), text=doc.text[c.span[0] : nxt])
+        added.append(c)
+    if not added:
+        return cases
+    merged = sorted(cases + added, key=lambda c: c.span[0])
+    return [replace(c, ordinal=k) for k, c in enumerate(merged, 1)]
 
 
 def segment(doc: Document, layout: str | None = None, model: str | Path | None = None) -> list[Case]:
@@ -216,4 +243,4 @@ def _evidence_for_kind(route: dict, pdf: bool) -> bool:
     return len(same_kind) >= 2
 
 
-__all__ = ["route_medium", "find_route", "route_path", "rules_decide", "segment", "segment_rules", "segment_crf", "load_segmenter", "forget_segmenters", "choose_rule_set", "layout_names", "RULE_SETS", "Role", "Tag", "Line"]
+__all__ = ["with_rule_cases_between", "route_medium", "find_route", "route_path", "rules_decide", "segment", "segment_rules", "segment_crf", "load_segmenter", "forget_segmenters", "choose_rule_set", "layout_names", "RULE_SETS", "Role", "Tag", "Line"]

@@ -1,0 +1,47 @@
+"""A village newsletter as plain text (its PDF's text without pages or typography, as a text export
+reaches Jirei), read by a case-boundary model fitted without it on the training set `jirei evaluate
+segmentation --cv document` fits for it. Without typography the model opens only the cases it is
+sure of (the column page's signed reports) and leaves the `topics` columns' articles outside any
+case; where it has no case open, the fallback rule set's reading of text stands
+(`segment.with_rule_cases_between`), and each entry's `layout` says which decided."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+NEWSLETTER = "otoineppu_kouhou_2025-08.pdf"
+
+
+@pytest.mark.slow
+def test_a_left_out_newsletter_as_plain_text_keeps_its_reports_and_its_articles(cv_documents, pdfs_dir: Path,
+                                                                                 tmp_path: Path):
+    from jirei.evaluation.segmentation import score_segmentation
+    from jirei.evaluation.segmentation_cv import _group_out, training_sequences
+    from jirei.extract.segment import segment_crf, segment_rules
+    from jirei.extract.segment.crf import Segmenter, train
+
+    if not (pdfs_dir / NEWSLETTER).is_file():
+        pytest.skip(f"{NEWSLETTER} not found in {pdfs_dir}")
+    text = next(d for d in cv_documents if d.name == f"{NEWSLETTER} as text")
+    assert not text.doc.pages and not text.doc.line_levels
+    pool = [d for d in cv_documents if d.trains and not _group_out(text, d)]
+    assert not any(d.source == text.source for d in pool)
+    model = tmp_path / "left-out.crfsuite"
+    train(training_sequences(pool), model)
+
+    cases = segment_crf(text.doc, Segmenter(model))
+    titles = [c.title for c in cases]
+    by_layout = {c.layout for c in cases}
+    assert by_layout == {"crf+fallback", "rules+fallback"}, by_layout  # both readings decided some
+    # the signed reports the model reads, and the `topics` articles the rule set reads
+    for head in ("「7月から着任しました!!」", "「No Maps旭川・木遊館鈴木知事訪問」", "大人も全員本気な村民運動会!",
+                 "◇社会を明るくする運動", "◇木工技術継承普及に向けた連携協定締結", "◇北海道知事来村!なおみちカフェ"):
+        assert sum(t.startswith(head) for t in titles) == 1, (head, titles)
+    assert [c.ordinal for c in cases] == list(range(1, len(cases) + 1))
+    assert all(a.span[1] <= b.span[0] for a, b in zip(cases, cases[1:]))  # entries never overlap
+    score = score_segmentation(cases, text.gold)
+    # the model alone 0.500 (its four reports), the rule set alone 0.783
+    assert score.f1 > max(score_segmentation(segment_rules(text.doc), text.gold).f1, 0.8), (
+        score.precision, score.recall, score.missed, score.spurious)
