@@ -215,3 +215,15 @@ def cv_documents(seed_pdfs, layout_pdfs, seeds_dir: Path, pdfs_dir: Path, tmp_pa
             shutil.copy(pdf, layouts / pdf.name)
             shutil.copy(gold, layouts / gold.name)
     return development_documents(seeds_dir, pdfs_dir, renderings, paths.SEGMENTATION_GOLD, layouts=layouts)
+
+
+def left_out_segmenter(docs, left_out, path: Path):
+    """A CRF fitted on `docs` without `left_out` (its source and template left out too, as the CV
+    leaves them out), written to `path`: (the segmenter, its training documents)."""
+    from jirei.evaluation.segmentation_cv import _group_out, training_sequences
+    from jirei.extract.segment.crf import Segmenter, train
+
+    pool = [d for d in docs if d.trains and not _group_out(left_out, d)]
+    assert pool and not any(d.source == left_out.source for d in pool)
+    train(training_sequences(pool), path)
+    return Segmenter(path), pool

@@ -68,7 +68,8 @@ def _is_package(module: str) -> bool:
     return module in _PACKAGES
 
 
-def import_edges() -> list[tuple[str, str]]:
+def source_files() -> dict[str, Path]:
+    """Every module of the package's source, by its installed name."""
     files: dict[str, Path] = {}
     for package, root in SOURCES.items():  # no source folder lies inside another
         for path in root.rglob("*.py"):
@@ -76,17 +77,23 @@ def import_edges() -> list[tuple[str, str]]:
             files.setdefault(name, path)
             if path.name == "__init__.py":
                 _PACKAGES.add(name)
+    return files
+
+
+def _imports(module: str, path: Path):
+    """(import node, the module it names or `from` resolves to) for every import in the file."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                yield node, a.name
+        elif isinstance(node, ast.ImportFrom):
+            yield node, _resolve(module, node)
+
+
+def import_edges() -> list[tuple[str, str]]:
     edges = []
-    for module, path in files.items():
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                targets = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                base = _resolve(module, node)
-                targets = [base] if base else []
-            else:
-                continue
-            edges += [(module, t) for t in targets if t == "jirei" or t.startswith("jirei.")]
+    for module, path in source_files().items():
+        edges += [(module, t) for _, t in _imports(module, path) if t == "jirei" or t.startswith("jirei.")]
     return edges
 
 
@@ -139,20 +146,14 @@ def module_edges() -> dict[str, set[str]]:
     """Module → modules it imports, at module level or inside a function, as Python runs them:
     `from pkg import name` imports the submodule `pkg.name` when there is one, and importing a
     module from outside its package runs the package's `__init__` (and its parents') first."""
-    files: dict[str, Path] = {}
-    for package, root in SOURCES.items():
-        for path in root.rglob("*.py"):
-            files.setdefault(_module_name(package, root, path), path)
+    files = source_files()
     graph: dict[str, set[str]] = defaultdict(set)
     for module, path in files.items():
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                targets = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                base = _resolve(module, node)
+        for node, base in _imports(module, path):
+            if isinstance(node, ast.ImportFrom):
                 targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in files else base for a in node.names]
             else:
-                continue
+                targets = [base]
             for target in targets:
                 if target not in files or target == module:
                     continue

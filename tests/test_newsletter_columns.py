@@ -11,8 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from jirei import paths
+from conftest import left_out_segmenter
 
 NEWSLETTER = "otoineppu_kouhou_2025-08.pdf"
 
@@ -53,21 +52,16 @@ def test_a_heading_over_an_event_report_says_so(pdfs_dir: Path):
 @pytest.mark.slow
 def test_the_left_out_newsletter_is_read_whole(cv_documents, pdfs_dir: Path, tmp_path: Path):
     from jirei.evaluation.segmentation import score_segmentation
-    from jirei.evaluation.segmentation_cv import _group_out, training_sequences
     from jirei.extract.segment import segment_crf
-    from jirei.extract.segment.crf import Segmenter, train
     from jirei.extract.table_rows import with_table_rows
 
     if not (pdfs_dir / NEWSLETTER).is_file():
         pytest.skip(f"{NEWSLETTER} not found in {pdfs_dir}")
     left_out = next(d for d in cv_documents if d.name == NEWSLETTER)
-    pool = [d for d in cv_documents if d.trains and not _group_out(left_out, d)]
-    assert not any(d.source == left_out.source for d in pool)
+    segmenter, pool = left_out_segmenter(cv_documents, left_out, tmp_path / "left-out.crfsuite")
     assert {d.kind for d in pool} >= {"seed text", "rendered", "layout", "real PDF"}
-    model = tmp_path / "left-out.crfsuite"
-    train(training_sequences(pool), model)
 
-    cases = with_table_rows(left_out.doc, segment_crf(left_out.doc, Segmenter(model)))
+    cases = with_table_rows(left_out.doc, segment_crf(left_out.doc, segmenter))
     titles = [c.title for c in cases]
     assert not any("プレミアム商品券" in t for t in titles), titles
     assert any(t.startswith("わっしょい!わっしょい!八幡神社祭") for t in titles), titles

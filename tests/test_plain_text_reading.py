@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import left_out_segmenter
 
 NEWSLETTER = "otoineppu_kouhou_2025-08.pdf"
 
@@ -18,20 +19,15 @@ NEWSLETTER = "otoineppu_kouhou_2025-08.pdf"
 def test_a_left_out_newsletter_as_plain_text_keeps_its_reports_and_its_articles(cv_documents, pdfs_dir: Path,
                                                                                  tmp_path: Path):
     from jirei.evaluation.segmentation import score_segmentation
-    from jirei.evaluation.segmentation_cv import _group_out, training_sequences
     from jirei.extract.segment import segment_crf, segment_rules
-    from jirei.extract.segment.crf import Segmenter, train
 
     if not (pdfs_dir / NEWSLETTER).is_file():
         pytest.skip(f"{NEWSLETTER} not found in {pdfs_dir}")
     text = next(d for d in cv_documents if d.name == f"{NEWSLETTER} as text")
     assert not text.doc.pages and not text.doc.line_levels
-    pool = [d for d in cv_documents if d.trains and not _group_out(text, d)]
-    assert not any(d.source == text.source for d in pool)
-    model = tmp_path / "left-out.crfsuite"
-    train(training_sequences(pool), model)
+    segmenter, _ = left_out_segmenter(cv_documents, text, tmp_path / "left-out.crfsuite")
 
-    cases = segment_crf(text.doc, Segmenter(model))
+    cases = segment_crf(text.doc, segmenter)
     titles = [c.title for c in cases]
     by_layout = {c.layout for c in cases}
     assert by_layout == {"crf+fallback", "rules+fallback"}, by_layout  # both readings decided some

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
+from conftest import left_out_segmenter
 
 STRATEGY = "otoineppu_sogosenryaku.pdf"
 
@@ -18,19 +18,14 @@ STRATEGY = "otoineppu_sogosenryaku.pdf"
 @pytest.mark.slow
 def test_a_left_out_strategys_measures_are_its_entries(cv_documents, pdfs_dir: Path, tmp_path: Path):
     from jirei.evaluation.segmentation import score_segmentation
-    from jirei.evaluation.segmentation_cv import _group_out, training_sequences
     from jirei.extract.segment import segment_crf
-    from jirei.extract.segment.crf import Segmenter, train
 
     if not (pdfs_dir / STRATEGY).is_file():
         pytest.skip(f"{STRATEGY} not found in {pdfs_dir}")
     left_out = next(d for d in cv_documents if d.name == STRATEGY)
-    pool = [d for d in cv_documents if d.trains and not _group_out(left_out, d)]
-    assert pool and not any(d.source == left_out.source for d in pool)
-    model = tmp_path / "left-out.crfsuite"
-    train(training_sequences(pool), model)
+    segmenter, _ = left_out_segmenter(cv_documents, left_out, tmp_path / "left-out.crfsuite")
 
-    cases = segment_crf(left_out.doc, Segmenter(model))
+    cases = segment_crf(left_out.doc, segmenter)
     titles = [c.title.replace(" ", "") for c in cases]
     for measure in ("②新規就農者・農業後継者の育成強化", "②高校を活用した交流の拡大", "③学校間連携の強化"):
         assert any(t.startswith(measure) for t in titles), "\n".join(titles)
