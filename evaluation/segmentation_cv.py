@@ -254,7 +254,6 @@ def heldout_documents(seeds: Path, renderings: Path | None, gold_dir: Path, layo
 
 
 def training_sequences(docs: list[DevDoc]):
-
     seqs = []
     for d in docs:
         out, feats, _, _ = document_features(d.doc)
@@ -264,9 +263,6 @@ def training_sequences(docs: list[DevDoc]):
 
 def train_segmenter(docs: list[DevDoc], path: Path) -> dict:
     """Fit the CRF on `docs`, write it to `path`; returns the card entry (training docs' sha256)."""
-
-
-
     docs = [d for d in docs if d.trains]
     for d in docs:  # the held-out rule, enforced where the model is fitted
         if "heldout" in d.name or "part II" in d.name or d.source in ("003", "004"):
@@ -403,14 +399,12 @@ def route_key(doc: Document) -> str:
     """The kind of document a route is chosen for: the rule set that claims it, and `/text` for
     what is not a PDF (no typography: the evidence of PDFs does not carry over), `/paged` for a text
     file marking its pages (`jirei.extract.segment.route_medium`)."""
-
     return document_kind(doc) + route_medium(doc)
 
 
 def route_for(routes: dict[str, dict], doc: Document) -> str:
     """The path `segment()` takes for `doc` under `routes`: "crf" or "rules" (the segmenter's own
     lookup, `jirei.extract.segment.rules_decide`)."""
-
     return "rules" if rules_decide(routes, doc, document_kind(doc)) else "crf"
 
 
@@ -444,7 +438,6 @@ def evaluated(docs: list[DevDoc]) -> list[DevDoc]:
 def cross_validate(docs: list[DevDoc], work: Path) -> list[CVRow]:
     """Leave one document out (with its group); the CRF is fitted on the rest each time. Synthetic
     documents only enter training; every other document is scored."""
-
     seqs = training_sequences(docs)
     work.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -496,15 +489,12 @@ def fit_with_evidence(docs: list[DevDoc], models: Path, work: Path) -> tuple[dic
                                      "rules_f1": round(r.rules.f1, 4)} for r in rows},
     }
     write_card(card, models)
-
     forget_segmenters()
     return card, rows
 
 
 def _documents_or_status(args):
     """(development documents, held-out documents), or the exit status after a one-line error."""
-
-
     try:
         docs, heldout = _load_all(args)
     except IngestError as exc:
@@ -560,7 +550,6 @@ def cv_document_figures(seeds: Path, pdfs: Path | None, renderings: Path | None,
                         gold: Path) -> tuple[dict[str, float], str]:
     """The `--cv document` run as dotted figures for `jirei evaluate all` (`segmentation.cv.*`,
     `segmentation.cv_heldout.*`) and its printed tables."""
-
     docs = development_documents(seeds, pdfs, renderings, gold, layouts=layouts)
     heldout = heldout_documents(seeds, renderings, gold, layouts)
     with tempfile.TemporaryDirectory(prefix="jirei-seg-cv-") as tmp:

@@ -16,7 +16,9 @@ from conftest import left_out_segmenter
 NEWSLETTER = "otoineppu_kouhou_2025-08.pdf"
 
 
-def _features(pdfs_dir: Path):
+@pytest.fixture(scope="module")
+def newsletter_features(pdfs_dir: Path):
+    """(outline blocks, per-block features) of the newsletter, read once for this module."""
     from jirei.extract.ingest import ingest
     from jirei.extract.segment import document_features
 
@@ -31,8 +33,8 @@ def _at(blocks, feats, text: str) -> list[str]:
     return feats[k]
 
 
-def test_blocks_know_the_column_they_sit_in(pdfs_dir: Path):
-    blocks, feats = _features(pdfs_dir)
+def test_blocks_know_the_column_they_sit_in(newsletter_features):
+    blocks, feats = newsletter_features
     assert "in_column=none" in feats[0]  # the cover, before any banner
     assert "banner=other" in _at(blocks, feats, "topics")
     assert "in_column=other" in _at(blocks, feats, "大人も全員本気な村民運動会")
@@ -42,8 +44,8 @@ def test_blocks_know_the_column_they_sit_in(pdfs_dir: Path):
     assert all(sum(f.startswith(("in_column=", "banner=")) for f in fs) == 1 for fs in feats)
 
 
-def test_a_heading_over_an_event_report_says_so(pdfs_dir: Path):
-    blocks, feats = _features(pdfs_dir)
+def test_a_heading_over_an_event_report_says_so(newsletter_features):
+    blocks, feats = newsletter_features
     assert "next_reports_event" in _at(blocks, feats, "大人も全員本気な村民運動会")  # 7月7日(土)に、…開催されました
     assert "next_reports_event" in _at(blocks, feats, "わっしょい!わっしょい!八幡神社祭")
     assert "next_reports_event" not in _at(blocks, feats, "放送大学「入学生募集のお知らせ」")  # a notice's items
