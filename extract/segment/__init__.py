@@ -23,8 +23,9 @@ from jirei.records import Case, Document
 
 from .base import Role, RuleSet, Tag, assemble
 from .casebook import CasebookRules
-from .crf import (Segmenter, block_features, tags_from_labels, too_few_opened, topic_page_labels, under_read,
-                  with_continued_cases, with_newsletter_reading, with_reported_articles, without_notice_cases)
+from .crf import (Segmenter, block_features, tags_from_labels, templated_runs, too_few_opened, topic_page_labels, under_read,
+                  with_continued_cases, with_newsletter_reading, with_reported_articles, with_templated_units,
+                  without_notice_cases)
 from .fallback import FallbackRules
 from .headed import HeadedReportRules
 from .lines import Line, split_lines
@@ -109,8 +110,10 @@ RULES_FLOOR_MIN = 2  # cases the rule set must find where the model opened none
 def segment_crf(doc: Document, segmenter) -> list[Case]:
     """Entries as the CRF labels the outline; where it opens cases on too few pages of a document
     paged by topic (slides, case sheets, newsletters in a layout it has not learned), one entry per
-    topic page instead, with `layout` `pages+<rule set>`. In plain text, the rule set's cases stand
-    where the model has no case open (`with_rule_cases_between`)."""
+    topic page instead, with `layout` `pages+<rule set>`. Where the document's units are written to
+    one template (`crf.with_templated_units`: a strategy's measures, each printing the same part
+    labels), each unit is a case, with `layout` `template+<rule set>`. In plain text, the rule
+    set's cases stand where the model has no case open (`with_rule_cases_between`)."""
     if is_legal_text(doc.text):
         return []  # the guideline's legal texts (work rules, official notices) hold no case
     out, feats, name, prior = document_features(doc)
@@ -119,20 +122,30 @@ def segment_crf(doc: Document, segmenter) -> list[Case]:
     if under_read(out, labels):
         keep = labels if too_few_opened(out, labels) else None
         labels, decided = topic_page_labels(out, keep), "pages"
-    elif "B" not in labels:
-        # the model opened no case at all, as it does on a layout unlike any it learned from (a
-        # list of programmes whose heads carry only `概要:` `対象:` fields), and the document is not
-        # paged by topic: where the rule set that claims it finds cases, they stand
+    labels = with_newsletter_reading(out, labels)
+    templated = with_templated_units(out, labels)
+    if _openings(templated) != _openings(labels):
+        decided = "template"  # the template, not the model, says where cases open
+    labels = templated
+    if decided == "crf" and "B" not in labels:
+        # no case at all, as the model reads a layout unlike any it learned from (a list of
+        # programmes whose heads carry only `概要:` `対象:` fields), and the document is not paged
+        # by topic: where the rule set that claims it finds cases, they stand
         rule_set = rule_set_named(name)
         cases = assemble(doc, out.lines, rule_set.tag(out.lines), f"rules+{name}")
         if len(cases) >= RULES_FLOOR_MIN:
             return cases
-    labels = with_newsletter_reading(out, labels)
     cases = assemble(doc, out.lines, tags_from_labels(out, labels, prior), f"{decided}+{name}")
-    if route_medium(doc) == "/text":
+    if route_medium(doc) == "/text" and not templated_runs(out.blocks):
+        # (a document written to a template has shown its case level: the rule set's readings of
+        # plain text stay out)
         rule_set = rule_set_named(name)
         cases = with_rule_cases_between(doc, cases, assemble(doc, out.lines, rule_set.tag(out.lines), f"rules+{name}"))
     return cases
+
+
+def _openings(labels: list[str]) -> list[int]:
+    return [i for i, label in enumerate(labels) if label == "B"]
 
 
 def with_rule_cases_between(doc: Document, cases: list[Case], rule_cases: list[Case]) -> list[Case]:

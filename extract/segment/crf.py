@@ -765,6 +765,101 @@ def with_structured_units(outline: Outline, labels: list[str]) -> list[str]:
     return out
 
 
+TEMPLATE_UNITS_MIN = 3  # numbered heads printing the same part labels, in order, under each
+
+
+def _family_rank(b: Block) -> int:
+    return _ORDER.index(b.family) if b.family in _ORDER else len(_ORDER)
+
+
+def _unit_ends(blocks: list[Block], members: list[int]) -> list[int]:
+    """Where each numbered unit ends: at the next numbered head of its family or of one above it."""
+    ends = []
+    for m in members:
+        rank = _family_rank(blocks[m])
+        ends.append(next((j for j in range(m + 1, len(blocks))
+                          if _numbering_head(blocks[j]) and _family_rank(blocks[j]) <= rank), len(blocks)))
+    return ends
+
+
+def templated_runs(blocks: list[Block]) -> list[list[int]]:
+    """Runs of numbered heads of one family and level (`1.…` goals, `① …` measures) each followed,
+    before the next numbered head, by the same first STRUCTURE_LABELS_MIN part labels, each printed
+    once (`[現状と課題]`, `[具体的な施策]`; `◎施策の目標`, `現状値`): at least TEMPLATE_UNITS_MIN units
+    written to one template. A label repeated under one head (`<取り組みのイメージ図>` under each
+    of a section's cases) is no template of the head's own. A head's text may recur (a measure named in the strategy's overview
+    table too): the template under it is what counts."""
+    repeated = _repeated_heads(blocks)
+    by_key: dict[tuple, list[int]] = defaultdict(list)
+    for i, b in enumerate(blocks):
+        if _numbering_head(b) and not heads_no_article(b.text):
+            by_key[(b.family, head_key(b))].append(i)
+    numbered = [i for i, b in enumerate(blocks) if _numbering_head(b)] + [len(blocks)]
+    runs = []
+    for members in by_key.values():
+        groups: dict[tuple, list[int]] = defaultdict(list)
+        for m in members:
+            # the unit's own preamble: down to the next numbered head of any family
+            labels = _part_sequence(blocks, repeated, m + 1, next(j for j in numbered if j > m))
+            if len(labels) >= STRUCTURE_LABELS_MIN and len(set(labels)) == len(labels):
+                groups[tuple(labels[:STRUCTURE_LABELS_MIN])].append(m)
+        runs += [g for g in groups.values() if len(g) >= TEMPLATE_UNITS_MIN]
+    return sorted(runs)
+
+
+def with_templated_units(outline: Outline, labels: list[str]) -> list[str]:
+    """A document whose units are written to a template (`templated_runs`) holds its cases at the
+    innermost templated level: each unit opens a case, whatever the model read there (in plain
+    text a strategy's `①` measures look like any other line). Where an outer templated level
+    encloses them (a strategy's goals over its measures), the outer head opens the case of its
+    first unit, the unit's preamble (`[現状と課題]`) being that case's. The last unit runs to the
+    next numbered head of a family above the outer level's, or to the document's end. Where the
+    labels already hold more cases under the units than there are units, the units are sections
+    and the labels stand. A unit's title listed again before the units (an overview table, a
+    contents page) opens no case."""
+    blocks = outline.blocks
+    runs = templated_runs(blocks)
+    if not runs:
+        return labels
+    spans = {id(run): list(zip(run, _unit_ends(blocks, run))) for run in runs}
+
+    def encloses(run: list[int]) -> bool:
+        inside = {i for r in runs if r is not run for i in r}
+        return any(a < m < z for a, z in spans[id(run)] for m in inside)
+
+    outer = [run for run in runs if encloses(run)]
+    heads = sorted(i for run in runs if run not in outer for i in run)
+    if not heads:
+        return labels
+    for run in outer:
+        for a, z in spans[id(run)]:
+            first = next((h for h in heads if a < h < z), None)
+            if first is not None:
+                heads[heads.index(first)] = a
+    top = min((blocks[run[0]].family for run in runs), key=_ORDER.index)
+    end = next((j for j in range(max(heads) + 1, len(blocks))
+                if _numbering_head(blocks[j]) and _family_rank(blocks[j]) < _ORDER.index(top)), len(blocks))
+    heads = sorted(set(heads))
+    if sum(lab == "B" for lab in labels[heads[0] : end]) > len(heads):
+        return labels  # the model holds more cases under the units than there are units: the
+        # template is a section's (each section's preamble printed to one template), not a case's
+    out = list(labels)
+    for h, z in zip(heads, heads[1:] + [end]):
+        out[h] = "B"
+        out[h + 1 : z] = ["I"] * (z - h - 1)
+    # a unit's title listed again before the units (an overview table, a contents page) opens no case
+    titles = [_flat(blocks[i].text) for run in runs for i in run]
+    for i in range(heads[0]):
+        t = _flat(blocks[i].text)
+        if out[i] == "B" and len(t) >= 6 and any(u.startswith(t) or t.startswith(u) for u in titles):
+            out[i] = "O"
+            for j in range(i + 1, heads[0]):
+                if out[j] != "I":
+                    break
+                out[j] = "O"
+    return out
+
+
 def with_wrapped_titles(outline: Outline, labels: list[str]) -> list[str]:
     """A case the model opens at a title's second line (`学・企業との情報交換・交流の場の構築` under
     `④北陸経済連合会:会員大`, a title wrapped at the column's edge: the next line, the same level,
