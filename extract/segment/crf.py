@@ -35,7 +35,7 @@ import pycrfsuite
 from .base import CONTINUED, Role, Tag, bare_title, continues, same_title
 from .lines import strip_marks
 from .outline import Block, BlockKind, Outline
-from .patterns import (EVENT_HELD, NAMES_PLACE, NON_CASE_HEAD_WORDS, PART_LABEL_REPEATS, is_break_or_picture,
+from .patterns import (CIRCLED, EVENT_HELD, NAMES_PLACE, NON_CASE_HEAD_WORDS, PART_LABEL_REPEATS, is_break_or_picture,
                        is_byline, is_field_line, is_framing_head, is_masthead, is_no_case_head, is_notice_banner,
                        is_notice_head, is_notice_label, is_romanised_banner, names_org_or_place, names_publication,
                        paren_tail)
@@ -728,6 +728,43 @@ def with_numbered_siblings(outline: Outline, labels: list[str]) -> list[str]:
     return out
 
 
+_LEADING_NUMBER = re.compile(r"^[(（]?\s*(\d{1,3})(?!\d)")
+
+
+def numbering_ordinal(text: str) -> int | None:
+    """The number a numbered head carries (`③…` 3, `2.…` 2, `(4)…` 4), or None."""
+    t = text.strip()
+    if t[:1] and t[0] in CIRCLED:
+        return CIRCLED.index(t[0]) + 1
+    m = _LEADING_NUMBER.match(t)
+    return int(m.group(1)) if m else None
+
+
+def with_numbered_successors(outline: Outline, labels: list[str]) -> list[str]:
+    """A numbered head the model read inside the case its predecessor opened (`②アステラス製薬:…`
+    under `①第一生命保険:…`, same family, same level, the next number, text under it) opens a case
+    of its own: the numbering says it is the next of the same kind. A head whose number does not
+    continue its family's last opened one (a measure's `①` under its goal) is left alone."""
+    blocks = outline.blocks
+    out = list(labels)
+    repeated = _repeated_heads(blocks)
+    last_opened: dict[tuple, int] = {}
+    for i, b in enumerate(blocks):
+        if not _numbering_head(b):
+            continue
+        key = (b.family, head_key(b))
+        n = numbering_ordinal(b.text)
+        if out[i] == "I" and n is not None and key in last_opened and n == last_opened[key] + 1 \
+                and not heads_no_article(b.text) and _flat(b.text) not in repeated:
+            end = next((j for j in range(i + 1, len(blocks)) if out[j] != "I" or (
+                blocks[j].kind is BlockKind.HEADING and (blocks[j].family, head_key(blocks[j])) == key)), len(blocks))
+            if sum(len(blocks[j].text) for j in range(i + 1, end)) >= SIBLING_BODY_MIN:
+                out[i] = "B"
+        if out[i] == "B" and n is not None:
+            last_opened[key] = n
+    return out
+
+
 STRUCTURE_LABELS_MIN = 2  # repeated part labels two numbered units share, in order
 
 
@@ -941,12 +978,14 @@ def with_newsletter_reading(outline: Outline, labels: list[str]) -> list[str]:
     does each further unit of a case that prints the same part labels per unit (a strategy's
     measures); a sub-head in the text's own size opens no case, nor do a notice's items; an event programme
     announced with its particulars is one; a column's banner heads none; a page of marked articles
-    is read one way; a newsletter's signed reports are each a case; and a case has a body."""
+    is read one way; a newsletter's signed reports are each a case; a case has a body; and a
+    numbered head read inside its predecessor's case opens its own when its number is the next."""
     labels = with_numbered_siblings(outline, with_wrapped_titles(outline, labels))
     labels = with_structured_units(outline, labels)
     labels = without_notice_regions(outline, without_unlevelled_cases(outline, labels))
     labels = from_banners(outline, with_announced_events(outline, labels))
-    return with_bodied_cases(outline, with_signed_articles(outline, with_marked_siblings(outline, labels)))
+    labels = with_bodied_cases(outline, with_signed_articles(outline, with_marked_siblings(outline, labels)))
+    return with_numbered_successors(outline, labels)
 
 
 def with_continued_cases(outline: Outline, labels: list[str]) -> list[str]:
