@@ -122,15 +122,17 @@ def segment_crf(doc: Document, segmenter) -> list[Case]:
     if under_read(out, labels):
         keep = labels if too_few_opened(out, labels) else None
         labels, decided = topic_page_labels(out, keep), "pages"
+    model_opened = "B" in labels
     labels = with_newsletter_reading(out, labels)
     templated = with_templated_units(out, labels)
     if _openings(templated) != _openings(labels):
         decided = "template"  # the template, not the model, says where cases open
     labels = templated
-    if decided == "crf" and "B" not in labels:
-        # no case at all, as the model reads a layout unlike any it learned from (a list of
-        # programmes whose heads carry only `概要:` `対象:` fields), and the document is not paged
-        # by topic: where the rule set that claims it finds cases, they stand
+    if decided == "crf" and not model_opened:
+        # the model opened no case at all, as it does on a layout unlike any it learned from (a
+        # list of programmes whose heads carry only `概要:` `対象:` fields), the document is not
+        # paged by topic and no template holds its units: where the rule set that claims it finds
+        # cases, they stand
         rule_set = rule_set_named(name)
         cases = assemble(doc, out.lines, rule_set.tag(out.lines), f"rules+{name}")
         if len(cases) >= RULES_FLOOR_MIN:
