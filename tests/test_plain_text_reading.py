@@ -3,7 +3,9 @@ reaches Jirei), read by a case-boundary model fitted without it on the training 
 segmentation --cv document` fits for it. Without typography the model opens only the cases it is
 sure of (the column page's signed reports) and leaves the `topics` columns' articles outside any
 case; where it has no case open, the fallback rule set's reading of text stands
-(`segment.with_rule_cases_between`), and each entry's `layout` says which decided."""
+(`segment.with_rule_cases_between`), and each entry's `layout` says which decided. In a feature whose articles the model reads as case text
+without opening any, each headline standing right over its prose opens one
+(`crf.with_headlines_in_unopened_runs`)."""
 
 from __future__ import annotations
 
@@ -41,3 +43,35 @@ def test_a_left_out_newsletter_as_plain_text_keeps_its_reports_and_its_articles(
     # the model alone 0.500 (its four reports), the rule set alone 0.783
     assert score.f1 > max(score_segmentation(segment_rules(text.doc), text.gold).f1, 0.8), (
         score.precision, score.recall, score.missed, score.spurious)
+
+
+FEATURE_ISSUE = "otoineppu_kouhou_2021-04.pdf"
+
+
+@pytest.mark.slow
+def test_a_features_headlines_over_prose_open_cases_the_model_left_unopened(cv_documents, pdfs_dir: Path,
+                                                                            tmp_path: Path):
+    # the newsletter's feature (a banner and lead, then articles whose heads are lines like any
+    # other over their prose) as plain text: the left-out model reads the articles as case text
+    # but opens none; each headline right over its prose opens one, while the feature's banner,
+    # a column's wrapped sentence (`関する事業」`) and a photo's caption (`↑…`) open none
+    from jirei.evaluation.segmentation import score_segmentation
+    from jirei.extract.segment import document_features, segment_crf
+    from jirei.extract.segment.crf import with_headlines_in_unopened_runs
+
+    if not (pdfs_dir / FEATURE_ISSUE).is_file():
+        pytest.skip(f"{FEATURE_ISSUE} not found in {pdfs_dir}")
+    text = next(d for d in cv_documents if d.name == f"{FEATURE_ISSUE} as text")
+    segmenter, _ = left_out_segmenter(cv_documents, text, tmp_path / "left-out.crfsuite")
+    out, feats, _, _ = document_features(text.doc)
+    labels = segmenter.label(feats)
+    read = with_headlines_in_unopened_runs(out, labels)
+    opened = [out.blocks[i].text.replace("\n", "") for i, (a, b) in enumerate(zip(labels, read)) if a != b]
+    assert "音威子府村「みんなの駅」プロジェクト" in opened, opened
+    assert "JR宗谷本線の未来を語るワークショップ" in opened, opened
+    assert not any(t.startswith(("音威子府村における", "関する事業", "↑", "『実行委員会』")) for t in opened), opened
+
+    titles = [c.title for c in segment_crf(text.doc, segmenter)]
+    assert "音威子府村「みんなの駅」プロジェクト" in titles, titles
+    # the model and the rule set alone: 0.400
+    assert score_segmentation(segment_crf(text.doc, segmenter), text.gold).f1 >= 0.75

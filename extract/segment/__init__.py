@@ -24,7 +24,8 @@ from jirei.records import Case, Document
 from .base import Role, RuleSet, Tag, assemble
 from .casebook import CasebookRules
 from .crf import (Segmenter, block_features, tags_from_labels, templated_runs, too_few_opened, topic_page_labels, under_read,
-                  with_continued_cases, with_newsletter_reading, with_reported_articles, with_templated_units,
+                  with_continued_cases, with_headlines_in_unopened_runs, with_newsletter_reading, with_reported_articles,
+                  with_templated_units,
                   without_notice_cases)
 from .fallback import FallbackRules
 from .headed import HeadedReportRules
@@ -117,7 +118,8 @@ def segment_crf(doc: Document, segmenter) -> list[Case]:
     if is_legal_text(doc.text):
         return []  # the guideline's legal texts (work rules, official notices) hold no case
     out, feats, name, prior = document_features(doc)
-    labels = with_reported_articles(out, with_continued_cases(out, without_notice_cases(out, segmenter.label(feats))))
+    labels = with_headlines_in_unopened_runs(out, segmenter.label(feats))
+    labels = with_reported_articles(out, with_continued_cases(out, without_notice_cases(out, labels)))
     decided = "crf"
     if under_read(out, labels):
         keep = labels if too_few_opened(out, labels) else None

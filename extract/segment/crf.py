@@ -575,6 +575,72 @@ def reports_event(blocks: list[Block], i: int, reach: int = 3) -> bool:
     return nxt is not None and _REPORTED_EVENT.search(blocks[nxt].text[:200]) is not None
 
 
+HEADLINE_PROSE_MIN = 80  # characters of prose a headline stands over (two lines of a column)
+HEADLINE_LEN = (6, 60)  # a headline's length, white space aside
+_CONTINUES = re.compile(r"^[はがをにでともへのや、。，．」』)）】]")  # a sentence running on from the line above
+_BRACKETS = ("「」", "『』", "()", "（）", "【】")
+_WORD_CHARS = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")  # kana and kanji
+
+
+def _balanced(text: str) -> bool:
+    """Does every bracket opened in `text` close in it, and none close that did not open? A line
+    cut from a column's wrapped sentence (`関する事業」`, `『実行委員会』)」`) is no headline."""
+    for o, c in _BRACKETS:
+        depth = 0
+        for ch in text:
+            depth += (ch == o) - (ch == c)
+            if depth < 0:
+                return False
+        if depth:
+            return False
+    return True
+
+
+def headline_over_prose(blocks: list[Block], i: int) -> bool:
+    """Is heading `i` a headline standing right over its article's prose, in text with no
+    typography: a whole phrase of words (its brackets balanced, not running on from the line
+    above; no caption, notice, framing head or `…について` title), the text above it ending a sentence or being no prose, and the block under
+    it a paragraph of HEADLINE_PROSE_MIN characters or more that opens a sentence of its own?"""
+    b = blocks[i]
+    t = _flat(b.text)
+    if b.kind is not BlockKind.HEADING or not HEADLINE_LEN[0] <= len(t) <= HEADLINE_LEN[1]:
+        return False
+    if heads_no_article(b.text) or t.endswith("について") or not _balanced(t) or _CONTINUES.match(t):
+        return False
+    if len(_WORD_CHARS.findall(t)) < HEADLINE_LEN[0] // 2:
+        return False  # figures and dates (`R7.6.19 R7.8.21`), not words
+    if i and blocks[i - 1].kind is BlockKind.PARAGRAPH and not _SENTENCE_END.search(blocks[i - 1].text):
+        return False  # a sentence wrapped over a picture or a column's edge, not a headline
+    if i + 1 >= len(blocks):
+        return False
+    under = blocks[i + 1]
+    body = under.text.strip()
+    return under.kind is BlockKind.PARAGRAPH and len(_flat(body)) >= HEADLINE_PROSE_MIN and not _CONTINUES.match(body)
+
+
+def with_headlines_in_unopened_runs(outline: Outline, labels: list[str]) -> list[str]:
+    """In text with no typography (no heading has a level), where the model reads a run of blocks
+    as inside a case but opens none (`I` after `O` or at the start: a feature's articles, their
+    heads set like any other line), each
+    headline standing right over its prose (`headline_over_prose`) opens a case; the blocks before
+    the first (a feature's banner and lead) stay outside."""
+    blocks = outline.blocks
+    if any(b.heading is not None and b.heading.level is not None for b in blocks):
+        return labels  # typography or markdown marks set the heads apart: the model reads them
+    out = list(labels)
+    i = 0
+    while i < len(out):
+        if out[i] != "I" or (i and out[i - 1] in ("B", "I")):
+            i += 1
+            continue
+        z = next((j for j in range(i, len(out)) if out[j] != "I"), len(out))
+        heads = [k for k in range(i, z) if headline_over_prose(blocks, k)]
+        for k in heads:
+            out[k] = "B"
+        i = z
+    return out
+
+
 def with_reported_articles(outline: Outline, labels: list[str]) -> list[str]:
     """A heading the model left outside any case (`O`, as it often does right after a notice) opens
     a case when it sits at the level of cases the model opened and the text under it reports an
