@@ -2,7 +2,8 @@
 number continues its family's last opened one (`crf.with_numbered_successors`): in seed 001 part I
 printed as a two-column booklet, read by a model fitted without seed 001, `②アステラス製薬:…`
 follows `①第一生命保険:…` in the same family and size. A `①` that restarts a numbering under a
-new section is left to the model."""
+new section is left to the model. A numbered title cut mid-phrase at a page turn, its rest in the
+title's size at the top of the next page, is one title (`crf.wrapped_over_page_turn`)."""
 
 from __future__ import annotations
 
@@ -37,3 +38,26 @@ def test_the_next_number_of_a_family_opens_a_case_in_a_left_out_booklet(cv_docum
     titles = [c.title for c in segment_crf(booklet.doc, segmenter)]
     assert any(t.startswith("②アステラス製薬") for t in titles), titles
     assert score_segmentation(segment_crf(booklet.doc, segmenter), booklet.gold).f1 >= 0.93
+
+
+@pytest.mark.slow
+def test_a_title_cut_at_a_page_turn_opens_its_case_at_its_numbered_first_line(cv_documents, tmp_path: Path):
+    # `③サントリーホールディングス:…継承等による` ends page 11, `地域の活性化に貢献した個人・団体の表彰`
+    # opens page 12 in the title's size: one title, one case opened at `③`
+    # (`crf.wrapped_over_page_turn`), its title both lines
+    from jirei.extract.segment import document_features, segment_crf
+    from jirei.extract.segment.crf import wrapped_over_page_turn
+
+    booklet = next((d for d in cv_documents if d.name == "train-001-partI.booklet.pdf"), None)
+    if booklet is None:
+        pytest.skip("the booklet layout of seed 001 part I was not rendered (no seeds)")
+    segmenter, _ = left_out_segmenter(cv_documents, booklet, tmp_path / "left-out.crfsuite")
+    out, _, _, _ = document_features(booklet.doc)
+    turns = [(a.text, b.text) for a, b in zip(out.blocks, out.blocks[1:]) if wrapped_over_page_turn(a, b)]
+    assert any(a.startswith("③サントリー") for a, _ in turns), turns
+    # a head that ends as a phrase (a noun, a bracket) is no title cut at the turn
+    assert not any(a.rstrip().endswith((")", "）", "!", "」")) for a, _ in turns), turns
+
+    titles = [c.title for c in segment_crf(booklet.doc, segmenter)]
+    assert "③サントリーホールディングス:芸術、文学、伝統の保存・継承等による地域の活性化に貢献した個人・団体の表彰" in titles, titles
+    assert not any(t.startswith("地域の活性化に貢献した") for t in titles), titles

@@ -400,7 +400,8 @@ def tags_from_labels(outline: Outline, labels: list[str], prior: list[Tag]) -> l
     section_keys: list[str] = []
     for k, (b, lab) in enumerate(zip(outline.blocks, labels)):
         first = b.lines[0]
-        if lab == "I" and k and labels[k - 1] == "B" and is_subtitle(outline.blocks[k - 1], b):
+        if lab == "I" and k and labels[k - 1] == "B" and (is_subtitle(outline.blocks[k - 1], b)
+                                                          or wrapped_over_page_turn(outline.blocks[k - 1], b)):
             for li in b.lines:
                 tags[li] = Tag(Role.HEADING_MORE)  # the title's second line: part of the title
             continue
@@ -966,16 +967,29 @@ def with_templated_units(outline: Outline, labels: list[str]) -> list[str]:
 def with_wrapped_titles(outline: Outline, labels: list[str]) -> list[str]:
     """A case the model opens at a title's second line (`学・企業との情報交換・交流の場の構築` under
     `④北陸経済連合会:会員大`, a title wrapped at the column's edge: the next line, the same level,
-    no numbering of its own) opens at its first line, which carries the numbering."""
+    no numbering of its own; or its rest at the top of the next page, `wrapped_over_page_turn`)
+    opens at its first line, which carries the numbering."""
     blocks = outline.blocks
     out = list(labels)
     for i in range(1, len(blocks)):
         b, head = blocks[i], blocks[i - 1]
         if out[i] != "B" or out[i - 1] == "B" or b.family is not None or not _numbering_head(head) \
-                or not is_subtitle(head, b) or heads_no_article(head.text):
+                or not (is_subtitle(head, b) or wrapped_over_page_turn(head, b)) or heads_no_article(head.text):
             continue
         out[i - 1], out[i] = "B", "I"
     return out
+
+
+_RUNS_ON = re.compile(r"[\u3041-\u3096、・]$")  # a phrase cut before its end: `…の保存・継承等による`
+
+
+def wrapped_over_page_turn(head: Block, b: Block) -> bool:
+    """Is heading `b`, the first block of its page, the rest of title `head`, the last block of the
+    page before: the same level, and `head` cut mid-phrase (it ends in kana or `、`, not a noun, a
+    bracket or `!`)?"""
+    return (head.kind is BlockKind.HEADING and b.kind is BlockKind.HEADING and b.page_first
+            and head.page is not None and b.page == head.page + 1 and head_key(b) == head_key(head)
+            and bool(_RUNS_ON.search(head.text.strip())) and not not_a_head(b.text) and not is_byline(b.text))
 
 
 def with_bodied_cases(outline: Outline, labels: list[str]) -> list[str]:
