@@ -75,3 +75,31 @@ def test_a_features_headlines_over_prose_open_cases_the_model_left_unopened(cv_d
     assert "音威子府村「みんなの駅」プロジェクト" in titles, titles
     # the model and the rule set alone: 0.400
     assert score_segmentation(segment_crf(text.doc, segmenter), text.gold).f1 >= 0.75
+
+
+EVENTS_ISSUE = "otoineppu_kouhou_2023-09.pdf"
+
+
+@pytest.mark.slow
+def test_where_the_fallback_reads_a_newsletter_its_entries_take_the_final_reading(cv_documents, pdfs_dir: Path,
+                                                                                   tmp_path: Path):
+    # as plain text the left-out model opens no case and the fallback rule set's entries stand
+    # (`rules+fallback`); they take the readings every reading ends with: an exhibition and a
+    # gathering announced with their particulars are entries, a disaster-preparedness notice is none
+    from jirei.evaluation.segmentation import score_segmentation
+    from jirei.extract.segment import segment_crf, segment_rules
+
+    if not (pdfs_dir / EVENTS_ISSUE).is_file():
+        pytest.skip(f"{EVENTS_ISSUE} not found in {pdfs_dir}")
+    text = next(d for d in cv_documents if d.name == f"{EVENTS_ISSUE} as text")
+    segmenter, _ = left_out_segmenter(cv_documents, text, tmp_path / "left-out.crfsuite")
+    cases = segment_crf(text.doc, segmenter)
+    assert {c.layout for c in cases} == {"rules+fallback"}
+    titles = [c.title for c in cases]
+    assert any(t.startswith("特別企画展") for t in titles), titles
+    assert any(t.startswith("ビッキの木の集い") for t in titles), titles
+    assert not any(t.startswith("災害への備え") for t in titles), titles
+    rules = [c.title for c in segment_rules(text.doc)]
+    assert any(t.startswith("災害への備え") for t in rules) and not any(t.startswith("特別企画展") for t in rules)
+    # the rule set's entries as they stand: 0.471
+    assert score_segmentation(cases, text.gold).f1 >= 0.65

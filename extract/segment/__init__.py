@@ -30,6 +30,7 @@ from .crf import (Segmenter, block_features, tags_from_labels, templated_runs, t
 from .fallback import FallbackRules
 from .headed import HeadedReportRules
 from .lines import Line, split_lines
+from .outline import Outline
 from .outline import outline as build_outline
 from .patterns import is_legal_text
 from .slides import SlideDeckRules
@@ -113,8 +114,10 @@ def segment_crf(doc: Document, segmenter) -> list[Case]:
     paged by topic (slides, case sheets, newsletters in a layout it has not learned), one entry per
     topic page instead, with `layout` `pages+<rule set>`. Where the document's units are written to
     one template (`crf.with_templated_units`: a strategy's measures, each printing the same part
-    labels), each unit is a case, with `layout` `template+<rule set>`. In plain text, the rule
-    set's cases stand where the model has no case open (`with_rule_cases_between`)."""
+    labels), each unit is a case, with `layout` `template+<rule set>`. Where the model opens no
+    case at all, the rule set's entries stand (`rules+<rule set>`; the fallback's take the final
+    reading too). In plain text, the rule set's cases stand where the model has no case open
+    (`with_rule_cases_between`)."""
     if is_legal_text(doc.text):
         return []  # the guideline's legal texts (work rules, official notices) hold no case
     out, feats, name, prior = document_features(doc)
@@ -138,7 +141,14 @@ def segment_crf(doc: Document, segmenter) -> list[Case]:
         rule_set = rule_set_named(name)
         cases = assemble(doc, out.lines, rule_set.tag(out.lines), f"rules+{name}")
         if len(cases) >= RULES_FLOOR_MIN:
-            return cases
+            if name != "fallback":
+                return cases
+            # the fallback reads layouts no rule set knows, newsletters among them: its entries
+            # take the readings every reading ends with (a notice's items open no case, an event
+            # announced with its particulars is one, ...); a known casebook's numbered heads and
+            # sub-heads are its rule set's to read
+            read = with_newsletter_reading(out, without_notice_cases(out, labels_from_cases(out, cases)))
+            return assemble(doc, out.lines, tags_from_labels(out, read, prior), f"rules+{name}")
     cases = assemble(doc, out.lines, tags_from_labels(out, labels, prior), f"{decided}+{name}")
     if route_medium(doc) == "/text" and not templated_runs(out.blocks):
         # (a document written to a template has shown its case level: the rule set's readings of
@@ -146,6 +156,18 @@ def segment_crf(doc: Document, segmenter) -> list[Case]:
         rule_set = rule_set_named(name)
         cases = with_rule_cases_between(doc, cases, assemble(doc, out.lines, rule_set.tag(out.lines), f"rules+{name}"))
     return cases
+
+
+def labels_from_cases(out: Outline, cases: list[Case]) -> list[str]:
+    """Block labels of entries read another way (a rule set's): `B` at the first block an entry
+    reaches, `I` for the further blocks that start inside it, `O` elsewhere."""
+    labels = ["O"] * len(out.blocks)
+    for c in cases:
+        a, z = c.span
+        inside = [k for k, b in enumerate(out.blocks) if b.end > a and b.start < z]
+        for n, k in enumerate(inside):
+            labels[k] = "I" if n else "B"
+    return labels
 
 
 def _openings(labels: list[str]) -> list[int]:
