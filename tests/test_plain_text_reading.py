@@ -73,8 +73,11 @@ def test_a_features_headlines_over_prose_open_cases_the_model_left_unopened(cv_d
 
     titles = [c.title for c in segment_crf(text.doc, segmenter)]
     assert "音威子府村「みんなの駅」プロジェクト" in titles, titles
+    # the rule set's reading of a vaccination notice's numbered items stays out (a notice reading
+    # closes them) where the model has no case open
+    assert not any(t.startswith(("②他の医療機関", "③どの医療機関")) for t in titles), titles
     # the model and the rule set alone: 0.400
-    assert score_segmentation(segment_crf(text.doc, segmenter), text.gold).f1 >= 0.75
+    assert score_segmentation(segment_crf(text.doc, segmenter), text.gold).f1 >= 0.85
 
 
 EVENTS_ISSUE = "otoineppu_kouhou_2023-09.pdf"

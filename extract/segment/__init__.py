@@ -26,7 +26,7 @@ from .casebook import CasebookRules
 from .crf import (Segmenter, block_features, tags_from_labels, templated_runs, too_few_opened, topic_page_labels, under_read,
                   with_continued_cases, with_headlines_in_unopened_runs, with_newsletter_reading, with_reported_articles,
                   with_templated_units,
-                  without_notice_cases)
+                  without_notice_cases, without_notice_regions)
 from .fallback import FallbackRules
 from .headed import HeadedReportRules
 from .lines import Line, split_lines
@@ -154,7 +154,12 @@ def segment_crf(doc: Document, segmenter) -> list[Case]:
         # (a document written to a template has shown its case level: the rule set's readings of
         # plain text stay out)
         rule_set = rule_set_named(name)
-        cases = with_rule_cases_between(doc, cases, assemble(doc, out.lines, rule_set.tag(out.lines), f"rules+{name}"))
+        rule_cases = assemble(doc, out.lines, rule_set.tag(out.lines), f"rules+{name}")
+        # ...except those a notice reading closes: a notice's numbered items (`②他の医療機関に通院
+        # されている方`) are the rule set's heads, not cases
+        read = without_notice_regions(out, without_notice_cases(out, labels_from_cases(out, rule_cases)))
+        rule_cases = [c for c, k in zip(rule_cases, _first_blocks(out, rule_cases)) if k is not None and read[k] == "B"]
+        cases = with_rule_cases_between(doc, cases, rule_cases)
     return cases
 
 
@@ -168,6 +173,11 @@ def labels_from_cases(out: Outline, cases: list[Case]) -> list[str]:
         for n, k in enumerate(inside):
             labels[k] = "I" if n else "B"
     return labels
+
+
+def _first_blocks(out: Outline, cases: list[Case]) -> list[int | None]:
+    """The first block each entry reaches (where `labels_from_cases` puts its `B`)."""
+    return [next((k for k, b in enumerate(out.blocks) if b.end > c.span[0] and b.start < c.span[1]), None) for c in cases]
 
 
 def _openings(labels: list[str]) -> list[int]:
