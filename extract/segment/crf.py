@@ -919,8 +919,8 @@ def with_templated_units(outline: Outline, labels: list[str]) -> list[str]:
     first unit, the unit's preamble (`[現状と課題]`) being that case's. The last unit runs to the
     next numbered head of a family above the outer level's, or to the document's end. Where the
     labels already hold more cases under the units than there are units, the units are sections
-    and the labels stand. A unit's title listed again before the units (an overview table, a
-    contents page) opens no case."""
+    and the labels stand. Before the first unit no case opens (an introduction's heads, a unit's
+    title listed in an overview table or a contents page)."""
     blocks = outline.blocks
     runs = templated_runs(blocks)
     if not runs:
@@ -951,16 +951,12 @@ def with_templated_units(outline: Outline, labels: list[str]) -> list[str]:
     for h, z in zip(heads, heads[1:] + [end]):
         out[h] = "B"
         out[h + 1 : z] = ["I"] * (z - h - 1)
-    # a unit's title listed again before the units (an overview table, a contents page) opens no case
-    titles = [_flat(blocks[i].text) for run in runs for i in run]
+    # the units hold the document's cases: before the first, the heads the model opened (an
+    # introduction's `[…の検証]`, a unit's title listed in an overview table or a contents page)
+    # open none
     for i in range(heads[0]):
-        t = _flat(blocks[i].text)
-        if out[i] == "B" and len(t) >= 6 and any(u.startswith(t) or t.startswith(u) for u in titles):
+        if out[i] in ("B", "I"):
             out[i] = "O"
-            for j in range(i + 1, heads[0]):
-                if out[j] != "I":
-                    break
-                out[j] = "O"
     return out
 
 
