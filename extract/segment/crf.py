@@ -991,7 +991,8 @@ def wrapped_over_page_turn(head: Block, b: Block) -> bool:
 def with_bodied_cases(outline: Outline, labels: list[str]) -> list[str]:
     """A case has a body: where a case opens and the next one opens right under it on the same page
     (a catch line over its title), the two are one case, titled by the first; over a signed report's
-    headline (`signed_article`) the first is the column's banner, a section."""
+    headline (`signed_article`) the first is the column's banner, a section. A case that opens
+    right over a notice's head, with no body between, is that notice's title: no case."""
     blocks = outline.blocks
     out = list(labels)
     for i, b in enumerate(blocks):
@@ -1006,6 +1007,9 @@ def with_bodied_cases(outline: Outline, labels: list[str]) -> list[str]:
                 out[i] = "S"  # a column's banner over its first signed report: the report is the case
                 continue
             out[i + 1 : k + 1] = ["I"] * (k - i)
+        elif k < len(blocks) and out[k] == "O" and blocks[k].page == b.page and blocks[k].kind is BlockKind.HEADING \
+                and is_notice_head(blocks[k].text.strip()[:40]):
+            out[i] = "O"  # the title of the notice right under it (`第30回YOSAKOIソーラン` over `oshirase 祭り 市民審査員募集`)
     return out
 
 
