@@ -988,6 +988,31 @@ def wrapped_over_page_turn(head: Block, b: Block) -> bool:
             and bool(_RUNS_ON.search(head.text.strip())) and not not_a_head(b.text) and not is_byline(b.text))
 
 
+# A sentence that says the pages after it introduce something: a deictic opener for this issue,
+# booklet or feature (`今回は`, `本冊子では`, `以下では`), then `…(ご)紹介します`. An exhibition
+# introducing its subject (`本展示では、…をご紹介いたします`) is no such lead.
+_INTRODUCES = re.compile(r"(?:今回|今号|本号|本特集|特集では|本冊子|本書|本誌|本事例集|本資料|ここでは|以下では|以下に|次ページ)"
+                         r"[^。!！]{0,80}?(?:ご|御)?紹介(?:します|いたします|しましょう)")
+
+
+def without_feature_leads(outline: Outline, labels: list[str]) -> list[str]:
+    """A head whose first paragraph says it introduces what follows (`今回は、…についてご紹介します。`,
+    `本冊子では、…取組を紹介します。`) heads a feature or a booklet, not a case: it is a section.
+    In text with no typography the headlines under it then open their articles
+    (`with_headlines_in_unopened_runs`)."""
+    blocks = outline.blocks
+    out = list(labels)
+    changed = False
+    for i, b in enumerate(blocks):
+        if out[i] != "B" or b.kind is not BlockKind.HEADING:
+            continue
+        lead = next((j for j in range(i + 1, min(i + 3, len(blocks))) if blocks[j].kind is BlockKind.PARAGRAPH), None)
+        if lead is not None and _INTRODUCES.search(blocks[lead].text):
+            out[i] = "S"
+            changed = True
+    return with_headlines_in_unopened_runs(outline, out) if changed else out
+
+
 def with_bodied_cases(outline: Outline, labels: list[str]) -> list[str]:
     """A case has a body: where a case opens and the next one opens right under it on the same page
     (a catch line over its title), the two are one case, titled by the first; over a signed report's
@@ -1065,6 +1090,7 @@ def with_newsletter_reading(outline: Outline, labels: list[str]) -> list[str]:
     labels = without_notice_regions(outline, without_unlevelled_cases(outline, labels))
     labels = from_banners(outline, with_announced_events(outline, labels))
     labels = with_bodied_cases(outline, with_signed_articles(outline, with_marked_siblings(outline, labels)))
+    labels = without_feature_leads(outline, labels)
     return with_numbered_successors(outline, labels)
 
 
