@@ -147,7 +147,8 @@ def segment_crf(doc: Document, segmenter) -> list[Case]:
             # take the readings every reading ends with (a notice's items open no case, an event
             # announced with its particulars is one, ...); a known casebook's numbered heads and
             # sub-heads are its rule set's to read
-            read = with_newsletter_reading(out, without_notice_cases(out, labels_from_cases(out, cases)))
+            read = with_newsletter_reading(out, without_notice_cases(out, labels_from_cases(out, cases)),
+                                           rule_read=True)
             return assemble(doc, out.lines, tags_from_labels(out, read, prior), f"rules+{name}")
     cases = assemble(doc, out.lines, tags_from_labels(out, labels, prior), f"{decided}+{name}")
     if route_medium(doc) == "/text" and not templated_runs(out.blocks):
@@ -157,7 +158,8 @@ def segment_crf(doc: Document, segmenter) -> list[Case]:
         rule_cases = assemble(doc, out.lines, rule_set.tag(out.lines), f"rules+{name}")
         # ...except those a notice reading closes: a notice's numbered items (`②他の医療機関に通院
         # されている方`) are the rule set's heads, not cases
-        read = without_notice_regions(out, without_notice_cases(out, labels_from_cases(out, rule_cases)))
+        read = without_notice_regions(out, without_notice_cases(out, labels_from_cases(out, rule_cases)),
+                                      close_at_mark=True)
         rule_cases = [c for c, k in zip(rule_cases, _first_blocks(out, rule_cases)) if k is not None and read[k] == "B"]
         cases = with_rule_cases_between(doc, cases, rule_cases)
     return cases

@@ -526,27 +526,30 @@ def with_announced_events(outline: Outline, labels: list[str]) -> list[str]:
     return out
 
 
-def without_notice_regions(outline: Outline, labels: list[str]) -> list[str]:
+def without_notice_regions(outline: Outline, labels: list[str], close_at_mark: bool = False) -> list[str]:
     """Under a notice's head (`patterns.is_notice_head`, a notice label, a notice column's romanised
     banner `oshirase`), the heads on the same page down to the next head set at its typographic
     level or above are the notice's items (`●通知の振り仮名が誤っている場合`, a calendar's `開催中`):
     a case the model opens at one is no case, unless its text reports an event held or it is a
-    signed report."""
+    signed report. `close_at_mark`: the next head with the notice head's own article mark (`■`,
+    `◆`; not a numbering, whose next number is the notice's next item) closes the notice too, as it does in a rule set's reading of text with no pages and no typography, where
+    nothing else would (`■ お知らせ` … `■ 町の高校と大学が連携`)."""
     blocks = outline.blocks
     out = list(labels)
-    region: tuple[int | None, int | None] | None = None  # (page, level) of the open notice head
+    region: tuple[int | None, int | None, str | None] | None = None  # (page, level, mark) of the open notice head
     for i, b in enumerate(blocks):
         if b.kind is not BlockKind.HEADING:
             continue
         level = b.heading.level if b.heading is not None else None
         t = b.text.strip()
         if is_notice_head(t[:40]) or is_notice_label(t) or is_notice_banner(t):
-            region = (b.page, level)
+            region = (b.page, level, b.family)
             continue
         if region is None:
             continue
-        page, notice_level = region
-        if b.page != page or (level is not None and (notice_level is None or level <= notice_level)):
+        page, notice_level, mark = region
+        if b.page != page or (level is not None and (notice_level is None or level <= notice_level)) \
+                or (close_at_mark and mark in ARTICLE_MARKS and b.family == mark):
             region = None
             continue
         if out[i] == "B" and not reports_event(blocks, i) and signed_article(blocks, i) is None \
@@ -1077,17 +1080,19 @@ def without_unlevelled_cases(outline: Outline, labels: list[str]) -> list[str]:
     return out
 
 
-def with_newsletter_reading(outline: Outline, labels: list[str]) -> list[str]:
+def with_newsletter_reading(outline: Outline, labels: list[str], rule_read: bool = False) -> list[str]:
     """The rules every reading ends with, whatever decided (the model or one case per page): a case
     opens at its title's first line; the next of a numbering opens a case like its siblings', and so
     does each further unit of a case that prints the same part labels per unit (a strategy's
     measures); a sub-head in the text's own size opens no case, nor do a notice's items; an event programme
     announced with its particulars is one; a column's banner heads none; a page of marked articles
     is read one way; a newsletter's signed reports are each a case; a case has a body; and a
-    numbered head read inside its predecessor's case opens its own when its number is the next."""
+    numbered head read inside its predecessor's case opens its own when its number is the next.
+    `rule_read`: the labels are a rule set's entries (a notice closes at the next head of its
+    own mark, `without_notice_regions`)."""
     labels = with_numbered_siblings(outline, with_wrapped_titles(outline, labels))
     labels = with_structured_units(outline, labels)
-    labels = without_notice_regions(outline, without_unlevelled_cases(outline, labels))
+    labels = without_notice_regions(outline, without_unlevelled_cases(outline, labels), close_at_mark=rule_read)
     labels = from_banners(outline, with_announced_events(outline, labels))
     labels = with_bodied_cases(outline, with_signed_articles(outline, with_marked_siblings(outline, labels)))
     labels = without_feature_leads(outline, labels)
