@@ -106,3 +106,46 @@ def test_where_the_fallback_reads_a_newsletter_its_entries_take_the_final_readin
     assert any(t.startswith("災害への備え") for t in rules) and not any(t.startswith("特別企画展") for t in rules)
     # the rule set's entries as they stand: 0.471
     assert score_segmentation(cases, text.gold).f1 >= 0.65
+
+
+EXHIBITION_ISSUE = "otoineppu_kouhou_2023-09.pdf"
+
+
+def test_an_events_title_block_with_its_dates_heads_the_article_under_it(pdfs_dir: Path):
+    # `音威子府展U22 -2023-` / `~おと高卒業生の「里帰り」` / `2023/8/21‐9/18`, a gap, then the report's
+    # own head `卒業生の活動を、地域で応援!` over its prose: the dated block is the exhibition's title
+    # and the head under it its subtitle, not an article of its own
+    from jirei.evaluation.segmentation_cv import as_text
+    from jirei.extract.ingest import ingest
+    from jirei.extract.segment import segment_rules
+
+    if not (pdfs_dir / EXHIBITION_ISSUE).is_file():
+        pytest.skip(f"{EXHIBITION_ISSUE} not found in {pdfs_dir}")
+    doc = as_text(ingest(pdfs_dir / EXHIBITION_ISSUE))
+    cases = segment_rules(doc)
+    exhibition = [c for c in cases if c.title.startswith("音威子府展U22")]
+    assert len(exhibition) == 1, [c.title for c in cases]
+    assert "2023/8/21‐9/18" in exhibition[0].text and "卒業生の活動を、地域で応援!" in exhibition[0].text
+    assert "本展示は、今年2月に札幌市にて開催した" in exhibition[0].text
+    assert not any(c.title.startswith("卒業生の活動を") for c in cases)
+    # the articles before it keep their own heads (a catch line over the event's name)
+    assert [c.title for c in cases[:4]] == ["夏の新たな風物詩!", "自分だけの小物づくり!", "美味しいパンの秘密、教えます!",
+                                            "おと高卒業生と、デコ盛り♪"]
+
+
+def test_a_dated_line_closes_a_title_block_only_as_its_last_line(tmp_path: Path):
+    from jirei.extract.segment.fallback import _head_block
+    from jirei.extract.segment.lines import split_lines
+    from jirei.extract.text import read_text
+
+    def lines(text: str):
+        path = tmp_path / "newsletter.txt"
+        path.write_text(text, encoding="utf-8")
+        return split_lines(read_text(path))
+
+    dated = lines("本文の終わりです。\n\n音威子府展U22 -2023-\n~おと高卒業生の「里帰り」\n2023/8/21‐9/18\n\n"
+                  "卒業生の活動を、地域で応援!\n")
+    assert _head_block(dated, 2)
+    # dates inside running lines end no block
+    running = lines("本文の終わりです。\n\n講習会のお知らせ\n2023/8/21‐9/18\n公民館で開催します。参加者を募集しています。\n")
+    assert not _head_block(running, 2)

@@ -94,9 +94,15 @@ def _head_block(lines: list[Line], i: int, most: int = 3) -> bool:
             return True
         if j == i and (c[0] in "(（" or len(_WORD_CHARS.findall(c)) < 4):
             return False  # a caption or a sign (`×`) over more lines: slide text, no head
+        if _DATE_LINE.match(lines[j + 1].content.strip()) and (j + 2 >= len(lines) or lines[j + 2].blank):
+            return True  # an event's title block ends with its dates (`音威子府展U22` / … / `2023/8/21‐9/18`)
         if len(_WORD_CHARS.findall(lines[j + 1].content)) < 4:
             return False
     return False
+
+
+# A line of dates only: an event's day or period (`2023/8/21‐9/18`, `8月21日(月)~9月18日(月)`).
+_DATE_LINE = re.compile(r"^(?=.*\d{1,2}\s*[/.月]\s*\d{1,2})[\d\s/.年月日()（）月火水木金土日祝・~〜～‐\-–―－]+$")
 
 
 _WORD_CHARS = re.compile(r"[ぁ-ゖァ-ヶー\u4e00-\u9fffA-Za-z]")
@@ -245,6 +251,18 @@ class FallbackRules:
                     and i in kinds and not _NOTICE_HEAD.search(strip_marks(lines[i].content))
                     and not is_notice_head(lines[i].content)):
                 tags[i], tags[i + 1] = Tag(Role.CASE), Tag(Role.HEADING_MORE)
+        # An event's title block with its dates (a head with no body of its own) over the head of
+        # the article that reports it, after a gap: the article is the event's, the head under the
+        # dates its subtitle (`音威子府展U22 -2023-` / `2023/8/21‐9/18` … `卒業生の活動を、地域で応援!`).
+        for i in range(len(lines) if self.articles else 0):
+            if kinds.get(i) != "standalone" or tags[i].role is not Role.BODY or not _head_block(lines, i):
+                continue
+            end = next((j for j in range(i, len(lines)) if lines[j].blank), len(lines))
+            if end - i < 2 or not _DATE_LINE.match(lines[end - 1].content.strip()):
+                continue
+            nxt = next((j for j in range(end, len(lines)) if not lines[j].blank), None)
+            if nxt is not None and tags[nxt].role is Role.CASE:
+                tags[i], tags[nxt] = Tag(Role.CASE), Tag(Role.BODY)
         # A short line standing after a gap and naming non-case matter (`編集後記`, `町長あいさつ`)
         # ends the article before it, heading or not.
         for i, ln in enumerate(lines if self.articles else []):
