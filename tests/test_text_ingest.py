@@ -94,3 +94,45 @@ def test_rules_and_heading_underlines_are_no_pages(tmp_path: Path):
         path = tmp_path / name
         path.write_text(text, encoding="utf-8")
         assert read_text(path).pages == [], name
+
+
+PDFS = paths.shared_dir() / "pdfs"
+VERTICAL_NOTICE = PDFS / "mhlw_kokuji_vertical_0000196314.pdf"
+NEWSLETTER = PDFS / "otoineppu_kouhou_2021-04.pdf"
+
+
+def _exported(pdf: Path, out: Path) -> Path:
+    # the PDF's text as PDF-to-text exporters write it: each page's lines left to right, a form feed
+    # between pages (pdfplumber's plain extraction)
+    import pdfplumber
+
+    with pdfplumber.open(pdf) as doc:
+        out.write_text("\f".join(page.extract_text() or "" for page in doc.pages), encoding="utf-8")
+    return out
+
+
+@pytest.mark.skipif(not VERTICAL_NOTICE.is_file() or not NEWSLETTER.is_file(), reason=f"real PDFs not found in {PDFS}")
+def test_vertical_pages_exported_across_their_columns_are_refused_in_one_line(tmp_path: Path):
+    # the MHLW notice is set vertically: exported line by line, each line holds one character of
+    # every column (`を 成 す ( 報 労 料`), and no sentence survives; read as a report it gave
+    # hundreds of fragments as cases
+    scattered = _exported(VERTICAL_NOTICE, tmp_path / "notice.txt")
+    with pytest.raises(IngestError) as err:
+        ingest(scattered)
+    message = str(err.value)
+    assert message.startswith(str(scattered)) and "\n" not in message
+    assert "single characters set apart" in message and "submit the PDF" in message
+    # a village newsletter exported the same way keeps its vertical cover lines (`第 八 令`) but
+    # reads: it is no scattered text
+    newsletter = read_text(_exported(NEWSLETTER, tmp_path / "newsletter.txt"))
+    assert "音威子府村" in newsletter.text and len(newsletter.pages) > 5
+
+
+def test_a_letter_spaced_line_here_and_there_is_no_scattered_text():
+    from jirei.extract.text import is_scattered_text
+
+    report = ("広報おといねっぷ\n2 0 2 5\n第 八 令\n"
+              "7月7日(土)に、小中学校グラウンドで、村民運動会が開催されました。\n"
+              "今年新たに追加された、おと高生と村民が交流する「借り村人リレー」など、多くの村民が競技に取り組みました。\n")
+    assert not is_scattered_text(report)
+    assert is_scattered_text("を 成 す ( 報 労 料\n次 三 る 平 酬 働 の\nの 十 。 成 の 省\nよ 年 二 算 告 基\n")
