@@ -1,5 +1,6 @@
 """Text ingestion on real seed text: encodings, NFKC, marks kept, bad files."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -121,11 +122,24 @@ def test_vertical_pages_exported_across_their_columns_are_refused_in_one_line(tm
         ingest(scattered)
     message = str(err.value)
     assert message.startswith(str(scattered)) and "\n" not in message
-    assert "single characters set apart" in message and "submit the PDF" in message
+    assert "single characters set apart" in message and "make no words" in message and "submit the PDF" in message
     # a village newsletter exported the same way keeps its vertical cover lines (`第 八 令`) but
     # reads: it is no scattered text
     newsletter = read_text(_exported(NEWSLETTER, tmp_path / "newsletter.txt"))
     assert "音威子府村" in newsletter.text and len(newsletter.pages) > 5
+
+
+@needs_seeds
+def test_a_letter_spaced_report_is_read_with_its_spaces_gone(tmp_path: Path):
+    # some OCR tools write Japanese one character at a time (`地 域 の 活 力 強 化`): joined, the
+    # chamber report's sentences read again, and it is no scattered text to refuse
+    original = normalise(seed_text("004")[:6000])
+    path = tmp_path / "ocr.txt"
+    path.write_text("\n".join(" ".join(line) for line in original.split("\n")), encoding="utf-8")
+    doc = read_text(path)
+    assert "地域の活力強化に向け、公民共創の観点から" in doc.text
+    spaces = re.compile(r"[ \t\u3000]")
+    assert spaces.sub("", doc.text) == spaces.sub("", original)
 
 
 def test_a_letter_spaced_line_here_and_there_is_no_scattered_text():
