@@ -135,6 +135,7 @@ _SPACES = re.compile(r"[ \t\u3000]+")
 SCATTERED_SHARE = 0.7  # share of a text's characters in scattered lines that makes it scattered
 MIN_WORD_SHARE = 0.4  # share of characters in dictionary words under which joined text makes no words
 WORD_SAMPLE = 20000  # characters of a text `word_share` reads
+WORD_LINE = 4000  # characters of one line it reads (12 KB of UTF-8 at most)
 
 
 def _scattered(line: str) -> bool:
@@ -182,7 +183,7 @@ def word_share(text: str) -> float:
     tokenizer = _word_tokenizer()
     total = words = 0
     for line in text[:WORD_SAMPLE].split("\n"):
-        line = _SPACES.sub("", line)
+        line = _SPACES.sub("", line)[:WORD_LINE]  # Sudachi refuses inputs over ~49 KB
         if not line:
             continue
         for m in tokenizer.tokenize(line):

@@ -150,3 +150,11 @@ def test_a_letter_spaced_line_here_and_there_is_no_scattered_text():
               "今年新たに追加された、おと高生と村民が交流する「借り村人リレー」など、多くの村民が競技に取り組みました。\n")
     assert not is_scattered_text(report)
     assert is_scattered_text("を 成 す ( 報 労 料\n次 三 る 平 酬 働 の\nの 十 。 成 の 省\nよ 年 二 算 告 基\n")
+
+
+def test_a_scattered_line_longer_than_sudachi_takes_is_read_without_a_traceback(tmp_path: Path):
+    # one letter-spaced line of 30,000 characters joins to 90 KB of UTF-8, over Sudachi's ~49 KB
+    path = tmp_path / "one_line.txt"
+    path.write_text(" ".join("地域の活力強化に向けた取組を紹介します。" * 1500), encoding="utf-8")
+    doc = read_text(path)
+    assert doc.text.startswith("地域の活力強化に向けた取組を紹介します。地域の")
