@@ -24,10 +24,10 @@ it reads a PDF's. A `---` right under a line of text is a markdown heading under
 from __future__ import annotations
 
 import codecs
-import functools
 import re
 from pathlib import Path
 
+from jirei.nlp import sudachi_tokenizer
 from jirei.normalise import normalise  # noqa: F401  (the stages' text normalisation)
 from jirei.records import Document, IngestError, Page, sha256_bytes
 
@@ -169,18 +169,11 @@ def despaced(text: str) -> str:
     return "\n".join(out)
 
 
-@functools.lru_cache(maxsize=1)
-def _word_tokenizer():
-    from sudachipy import dictionary
-
-    return dictionary.Dictionary(dict="core").create()
-
-
 def word_share(text: str) -> float:
     """The share of the first WORD_SAMPLE characters (spaces aside) that Sudachi reads as dictionary
     words of two characters or more: about two thirds in Japanese prose, a sixth in characters
     thrown together."""
-    tokenizer = _word_tokenizer()
+    tokenizer = sudachi_tokenizer()
     total = words = 0
     for line in text[:WORD_SAMPLE].split("\n"):
         line = _SPACES.sub("", line)[:WORD_LINE]  # Sudachi refuses inputs over ~49 KB

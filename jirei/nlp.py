@@ -113,6 +113,15 @@ def use_greedy_ner(nlp) -> None:
     nlp.rename_pipe("jirei_greedy_ner", "ner")
 
 
+@functools.lru_cache(maxsize=1)
+def sudachi_tokenizer():
+    """SudachiPy's own tokenizer over its core dictionary (the one GiNZA uses), built once per
+    process: for the few stages that ask the dictionary about a word without a spaCy pipeline."""
+    from sudachipy import dictionary
+
+    return dictionary.Dictionary(dict="core").create()
+
+
 @functools.lru_cache(maxsize=None)
 def load_pipeline(ner: bool = True):
     """The ja_ginza pipeline Jirei uses, loaded once per process (per value of `ner`)."""

@@ -24,6 +24,7 @@ the same name is also a place. Nothing here is used by Jirei; the README reports
 from __future__ import annotations
 
 import argparse
+import copy
 import random
 import re
 import sys
@@ -36,7 +37,7 @@ from spacy.training import Example, offsets_to_biluo_tags
 from thinc.api import Adam, fix_random_seed
 
 from jirei import paths
-from jirei.evaluation.entities import Counts, _gold_sets, _pred_sets, gold_cases, load_entity_gold
+from jirei.evaluation.entities import Counts, _gold_sets, _occurrences, _pred_sets, gold_cases, load_entity_gold
 from jirei.evaluation.segmentation_cv import _part_ii_offset
 from jirei.extract.entities import MentionRecogniser
 from jirei.extract.organisations import LEGAL_FORMS_BEFORE, LEGAL_MARKS
@@ -72,14 +73,6 @@ def documents(seeds: Path, heldout: bool = False) -> list[tuple[str, object, lis
     return out
 
 
-def _occurrences(text: str, name: str) -> list[tuple[int, int]]:
-    out, i = [], text.find(name)
-    while i >= 0 and name:
-        out.append((i, i + len(name)))
-        i = text.find(name, i + 1)
-    return out
-
-
 def training_example(nlp, text: str, row: dict) -> Example:
     doc = nlp.make_doc(text)
     spans, missing = [], []
@@ -105,11 +98,12 @@ def training_example(nlp, text: str, row: dict) -> Example:
     return Example.from_dict(doc, {"entities": tags})
 
 
-def train(examples_by_doc: dict[str, list[Example]], left_out: str | None, epochs: int):
-    """A `ner` component (one label, listening to ja_ginza's tok2vec through `doc.tensor`) fitted on
-    every document but `left_out`."""
+def train(nlp, examples_by_doc: dict[str, list[Example]], left_out: str | None, epochs: int):
+    """A `domain_ner` component (one label, reading ja_ginza's tok2vec output through `doc.tensor`)
+    fitted on every document but `left_out`, added to `nlp` (ja_ginza without its NER)."""
     fix_random_seed(SEED)
-    nlp = spacy.load(MODEL, exclude=UNUSED_COMPONENTS + ["ner"])
+    if "domain_ner" in nlp.pipe_names:
+        nlp.remove_pipe("domain_ner")
     ner = nlp.add_pipe("ner", name="domain_ner", config={"model": {
         "@architectures": "spacy.TransitionBasedParser.v2", "state_type": "ner", "extra_state_tokens": False,
         "hidden_width": 64, "maxout_pieces": 2, "use_upper": True, "nO": None,
@@ -126,19 +120,31 @@ def train(examples_by_doc: dict[str, list[Example]], left_out: str | None, epoch
     return nlp
 
 
-def entity_pipeline(trained, mode: str):
-    """Jirei's entity pipeline with the trained NER put in (`replace` or `add`, see module doc)."""
-    nlp = build_pipeline(ner=True, greedy_ner=False)
+MODES = ("replace", "add", "none")
+
+
+def entity_pipelines() -> dict[str, object]:
+    """Jirei's entity pipeline per mode (see module doc), each loaded once; `with_trained` puts the
+    fold's NER into the `replace` and `add` ones."""
+    out = {}
+    for mode in MODES:
+        nlp = build_pipeline(ner=True, greedy_ner=False)
+        if mode in ("replace", "none"):
+            nlp.remove_pipe("ner")
+        out[mode] = nlp
+    return out
+
+
+def with_trained(nlp, trained, mode: str):
+    if "domain_ner" in nlp.pipe_names:
+        nlp.remove_pipe("domain_ner")
     if mode != "none":
-        nlp.add_pipe("domain_ner", source=trained, after="ner")
-    if mode in ("replace", "none"):
-        nlp.remove_pipe("ner")
+        after = "ner" if mode == "add" else "jirei_organisation_rules"
+        nlp.add_pipe("domain_ner", source=trained, after=after)
     return nlp
 
 
 def score(pipeline: Pipeline, nlp, document, cases, rows) -> dict[str, Counts]:
-    import copy
-
     cases = copy.deepcopy(cases)
     recognise = MentionRecogniser(1, nlp=nlp) if nlp is not None else pipeline.recognise
     pipeline.add_entities(document, cases, recognise)
@@ -148,6 +154,14 @@ def score(pipeline: Pipeline, nlp, document, cases, rows) -> dict[str, Counts]:
         for f in ORG_FIELDS:
             counts[f].add(pred[f], gold[f])
     return counts
+
+
+def score_systems(pipeline: Pipeline, pipelines: dict, trained, document, cases, rows) -> dict[str, dict[str, Counts]]:
+    """Jirei as it is, then each mode with `trained` put in, on one document's gold cases."""
+    results = {"jirei": score(pipeline, None, document, cases, rows)}
+    for mode in MODES:
+        results[mode] = score(pipeline, with_trained(pipelines[mode], trained, mode), document, cases, rows)
+    return results
 
 
 def line(name: str, counts: dict[str, Counts]) -> str:
@@ -174,17 +188,15 @@ def main(argv: list[str]) -> int:
         n = sum(len(eg.reference.ents) for eg in egs)
         print(f"{name}: {len(egs)} cases, {n} organisation spans", flush=True)
     pipeline = Pipeline.load(PipelineConfig(labels=False))
+    pipelines = entity_pipelines()
     header = f"{'left-out document / system':44} " + " ".join(f"{f:>17} |" for f in ORG_FIELDS)
     print(header + "\n" + " " * 45 + " ".join("    P     R    F1 |" for _ in ORG_FIELDS))
-    totals = {k: {f: Counts() for f in ORG_FIELDS} for k in ("jirei", "replace", "add", "none")}
+    totals = {k: {f: Counts() for f in ORG_FIELDS} for k in ("jirei",) + MODES}
     for name, document, cases, rows in train_docs:
         t0 = time.perf_counter()
-        trained = train(examples_by_doc, name, args.epochs)
+        trained = train(tokenizer, examples_by_doc, name, args.epochs)
         fitted = time.perf_counter() - t0
-        results = {"jirei": score(pipeline, None, document, cases, rows)}
-        for mode in ("replace", "add", "none"):
-            results[mode] = score(pipeline, entity_pipeline(trained, mode), document, cases, rows)
-        for k, counts in results.items():
+        for k, counts in score_systems(pipeline, pipelines, trained, document, cases, rows).items():
             for f in ORG_FIELDS:
                 c = totals[k][f]
                 c.tp, c.fp, c.fn = c.tp + counts[f].tp, c.fp + counts[f].fp, c.fn + counts[f].fn
@@ -193,14 +205,10 @@ def main(argv: list[str]) -> int:
     for k, counts in totals.items():
         print(line(f"all left out / {k}", counts))
     if args.heldout:
-        trained = train(examples_by_doc, None, args.epochs)
-        totals = {k: {f: Counts() for f in ORG_FIELDS} for k in ("jirei", "replace", "add", "none")}
+        trained = train(tokenizer, examples_by_doc, None, args.epochs)
         for name, document, cases, rows in documents(seeds, heldout=True):
-            results = {"jirei": score(pipeline, None, document, cases, rows)}
-            for mode in ("replace", "add", "none"):
-                results[mode] = score(pipeline, entity_pipeline(trained, mode), document, cases, rows)
             short = name.split("_")[0] + (" (part II)" if "part II" in name else "")
-            for k, counts in results.items():
+            for k, counts in score_systems(pipeline, pipelines, trained, document, cases, rows).items():
                 print(line(f"held out {short} / {k}", counts), flush=True)
     return 0
 

@@ -255,8 +255,8 @@ class FallbackRules:
         # the article that reports it, after a gap: the article is the event's, the head under the
         # dates its subtitle (`音威子府展U22 -2023-` / `2023/8/21‐9/18` … `卒業生の活動を、地域で応援!`).
         for i in range(len(lines) if self.articles else 0):
-            if kinds.get(i) != "standalone" or tags[i].role is not Role.BODY or not _head_block(lines, i):
-                continue
+            if kinds.get(i) != "standalone" or tags[i].role is not Role.BODY:
+                continue  # (a standalone head opens a head block: `_kind` asked `_head_block`)
             end = next((j for j in range(i, len(lines)) if lines[j].blank), len(lines))
             if end - i < 2 or not _DATE_LINE.match(lines[end - 1].content.strip()):
                 continue

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import re
+
+from jirei.nlp import sudachi_tokenizer
 
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 # After NFKC circled numbers stay; parenthesised and dotted numbers are ASCII.
@@ -116,17 +117,10 @@ _NOT_A_PERSON = re.compile(r"[課室係所館会部局町村市区県駅校園�
 _NAME_VARIANTS = str.maketrans("髙﨑德濵邊邉齋齊", "高崎徳浜辺辺斎斉")
 
 
-@functools.lru_cache(maxsize=1)
-def _name_tokenizer():
-    from sudachipy import dictionary
-
-    return dictionary.Dictionary(dict="core").create()
-
-
 def _reads_as_name(name: str) -> bool:
     """Does a name's first word read as a proper noun of a person or a place (surnames are often
     both) in Sudachi's dictionary?"""
-    words = [m for m in _name_tokenizer().tokenize(name.translate(_NAME_VARIANTS)) if m.part_of_speech()[0] != "空白"]
+    words = [m for m in sudachi_tokenizer().tokenize(name.translate(_NAME_VARIANTS)) if m.part_of_speech()[0] != "空白"]
     return bool(words) and words[0].part_of_speech()[1:3] in (("固有名詞", "人名"), ("固有名詞", "地名"))
 
 
