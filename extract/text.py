@@ -6,6 +6,7 @@ Contract:
     is_scattered_text(text) -> bool most of the text single characters set apart by spaces
     despaced(text) -> str           such lines with the spaces between their characters dropped
     word_share(text) -> float       share of characters in Sudachi dictionary words of two or more
+    without_running_lines(text) -> (text, n)  paged text without its running headers and footers
 
 A text whose characters are mostly set apart by spaces is letter-spaced (`地 域 の 取 組 み`, as some
 OCR tools write Japanese) or a PDF of vertical pages exported line by line across its columns
@@ -19,6 +20,14 @@ form feed (`pdftotext`) or a thematic break (`---`, `***`, `___` alone on a line
 as PDF-to-markdown converters write them). With at least two breaks (three parts or more), the
 parts are the document's pages (`label` "part N"), so segmentation reads a page's first heading as
 it reads a PDF's. A `---` right under a line of text is a markdown heading underline, no break.
+
+Running headers and footers in paged text: a PDF exported to text (`pdftotext`, a converter) keeps
+the masthead, issue number and date printed at the top or foot of every page (`Otoineppu` /
+`public` / `relations` / `magazine`, `no.611`, `第六一一号`). Opening each page, they would stand
+where a page's first heading stands. As the PDF reader drops lines repeating in a page's margin,
+`read_text` drops a line found among the first or last RUNNING_EDGE lines of three pages or more
+(four pages at least); a line repeated atop a few consecutive pages only (TITLE_RUN_MAX) is a
+case's title over the pages it runs over, and stays.
 """
 
 from __future__ import annotations
@@ -112,6 +121,7 @@ def read_text(path: str | Path) -> Document:
     text = normalise(text.replace("\f", "\n\n---\n\n"))  # a form feed is a page break
     if not text.strip():
         raise IngestError(str(path), "no text after decoding")
+    text, _ = without_running_lines(text)
     if is_scattered_text(text):
         # letter-spaced text (`地 域 の 取 組 み`, as some OCR tools write Japanese) reads once its
         # spaces go; a vertical page exported across its columns does not
@@ -132,6 +142,53 @@ def read_text(path: str | Path) -> Document:
 
 
 _SPACES = re.compile(r"[ \t\u3000]+")
+RUNNING_EDGE = 4  # lines at the top and at the foot of a page where a running header or footer stands
+RUNNING_PAGES = 3  # pages a line must repeat on to be a running header or footer
+RUNNING_MIN_PAGES = 4  # pages a text must have for any line to be one
+RUNNING_MAX_CHARS = 40
+TITLE_RUN_MAX = 5  # as the PDF reader: a title repeated atop at most this many consecutive pages
+# A line opening with a numbering or box mark or a markdown heading mark is a part label
+# (`[現状と課題]` atop each measure of a strategy, `【概要】`, `## 成果`), which the segmentation
+# reads, not a running header; nor is a sentence.
+_MARKED = re.compile(r"^[#\[［【〔〈《<＜≪(（■□◆◇●○◎★☆▲△▼▽▶✓✔☑※①-⑳㉑-㉟㊱-㊿]")
+
+
+def without_running_lines(text: str) -> tuple[str, int]:
+    """`text` without the lines repeating at its pages' edges (see the module docstring), and how
+    many lines went. Text without pages (`text_pages`) is returned as it is."""
+    pages = text_pages(text)
+    if len(pages) < RUNNING_MIN_PAGES:
+        return text, 0
+    # each page's non-blank lines as (offset, key); the key ignores spacing (`A u g .` = `Aug.`)
+    page_lines = []
+    for page in pages:
+        lines, pos = [], page.start
+        for raw in text[page.start : page.end].split("\n"):
+            key = _SPACES.sub("", raw)
+            if key and not _PAGE_BREAK.match(raw):
+                lines.append((pos, pos + len(raw) + 1, key))
+            pos += len(raw) + 1
+        page_lines.append(lines)
+    where: dict[str, list[int]] = {}
+    for n, lines in enumerate(page_lines):
+        for key in {k for _, _, k in lines[:RUNNING_EDGE] + lines[-RUNNING_EDGE:]}:
+            if len(key) <= RUNNING_MAX_CHARS and not _MARKED.match(key) and not key.endswith("。"):
+                where.setdefault(key, []).append(n)
+    running = {key for key, on in where.items()
+               if len(on) >= RUNNING_PAGES and not (len(on) <= TITLE_RUN_MAX and on[-1] - on[0] == len(on) - 1)}
+    if not running:
+        return text, 0
+    drop = []
+    for lines in page_lines:
+        edge = lines[:RUNNING_EDGE] + lines[-RUNNING_EDGE:]
+        drop.extend((a, z) for a, z, k in set(edge) if k in running)
+    out, last = [], 0
+    for a, z in sorted(drop):
+        out.append(text[last:a])
+        last = min(z, len(text))
+    out.append(text[last:])
+    return "".join(out), len(drop)
+
 SCATTERED_SHARE = 0.7  # share of a text's characters in scattered lines that makes it scattered
 MIN_WORD_SHARE = 0.4  # share of characters in dictionary words under which joined text makes no words
 WORD_SAMPLE = 20000  # characters of a text `word_share` reads

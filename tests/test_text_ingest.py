@@ -1,13 +1,16 @@
 """Text ingestion on real seed text: encodings, NFKC, marks kept, bad files."""
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from jirei import paths
 from jirei.extract.ingest import ingest
-from jirei.extract.text import decode, normalise, read_text
+from jirei.extract.segment import segment
+from jirei.extract.text import decode, normalise, read_text, without_running_lines
 from jirei.records import IngestError
 
 SEEDS = paths.seeds_dir()
@@ -158,3 +161,74 @@ def test_a_scattered_line_longer_than_sudachi_takes_is_read_without_a_traceback(
     path.write_text(" ".join("地域の活力強化に向けた取組を紹介します。" * 1500), encoding="utf-8")
     doc = read_text(path)
     assert doc.text.startswith("地域の活力強化に向けた取組を紹介します。地域の")
+
+
+def _newsletter_pages() -> str:
+    # a six-page village newsletter exported to text: each page opens with the masthead and closes
+    # with the issue line and page number, as exporters print them
+    articles = [
+        ("村民運動会を開催しました", "7月7日に小中学校グラウンドで村民運動会が開催され、多くの村民が競技に参加しました。"),
+        ("八幡神社祭", "7月22日に宵宮祭、23日に本祭が行われ、小中学生がお神輿を担ぎました。"),
+        ("木工技術継承に向けた連携協定", "音威子府村と旭川市は木工芸の継承普及に向けた連携協定を締結しました。"),
+        ("幼小中高連携授業", "幼児センター・小中学校・高校の連携授業で交通安全のキーホルダーを制作しました。"),
+        ("北海道知事が来村", "鈴木直道北海道知事が木遊館を訪れ、木工体験と意見交換を行いました。"),
+        ("地域おこし協力隊活動報告", "7月から着任した協力隊員が、村の行事と木工体験教室の様子を報告します。"),
+    ]
+    pages = []
+    for n, (title, body) in enumerate(articles, 1):
+        pages.append("\n".join([
+            "Otoineppu", "p u b l i c", "relations", "magazine",
+            title, body, "",
+            "no.611", "A u g .", "2 0 2 5", str(n),
+        ]))
+    return "\f".join(pages)
+
+
+def test_running_headers_and_footers_of_an_exported_text_are_dropped(tmp_path: Path):
+    path = tmp_path / "kouhou.txt"
+    path.write_text(_newsletter_pages(), encoding="utf-8")
+    doc = read_text(path)
+    assert len(doc.pages) == 6
+    for running in ("Otoineppu", "p u b l i c", "magazine", "no.611", "A u g ."):
+        assert running not in doc.text, running
+    assert "村民運動会を開催しました" in doc.text and "音威子府村と旭川市" in doc.text
+    # each page now opens at its article, which segmentation reads as the page's heading
+    titles = [c.title for c in segment(doc)]
+    assert "Otoineppu" not in titles
+    assert {"八幡神社祭", "幼小中高連携授業", "北海道知事が来村"} <= set(titles)
+
+
+def test_part_labels_and_a_title_over_consecutive_pages_are_no_running_lines():
+    # a strategy prints `[現状と課題]` atop each measure's page, and a case runs over three pages
+    # under its title: both are the report's structure, kept
+    pages = []
+    for n in range(1, 7):
+        title = "事例1 上士幌町の自動運転バス" if n <= 3 else f"施策{n}"
+        pages.append(f"{title}\n[現状と課題]\n高齢化が進み、移動手段の確保が課題となっています。\n"
+                     f"施策{n}の取組を進めます\n{n}")
+    text = "\n\n---\n\n".join(pages)
+    kept, dropped = without_running_lines(text)
+    assert dropped == 0 and kept == text
+    # the same title atop every other page all through the report is a running header
+    pages = [f"{'まち・ひと・しごと創生総合戦略' if n % 2 else '音威子府村'}\n本文{n}です。" for n in range(1, 9)]
+    kept, dropped = without_running_lines("\n\n---\n\n".join(pages))
+    assert dropped == 8 and "総合戦略" not in kept and "本文8です。" in kept
+
+
+def test_text_without_pages_keeps_every_line():
+    text = "広報おといねっぷ\n本文です。\n" * 5
+    assert without_running_lines(text) == (text, 0)
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (Debian poppler-utils) not installed")
+@pytest.mark.skipif(not (PDFS / "otoineppu_kouhou_2025-08.pdf").is_file(), reason=f"real PDFs not found in {PDFS}")
+def test_a_real_newsletter_exported_by_pdftotext_opens_its_articles(tmp_path: Path):
+    # pdftotext keeps the newsletter's masthead (`Otoineppu` / `public` / `relations` / `magazine`,
+    # `広` / `報` / `おとい` / `ねっぷ`) atop every page; the page floor used to title each page by it
+    out = tmp_path / "kouhou.txt"
+    subprocess.run(["pdftotext", str(PDFS / "otoineppu_kouhou_2025-08.pdf"), str(out)], check=True,
+                   capture_output=True)
+    titles = [c.title for c in segment(read_text(out))]
+    assert not {"Otoineppu", "広"} & set(titles)
+    assert {"大人も全員本気な村民運動会!", "わっしょい!わっしょい!八幡神社祭", "◇社会を明るくする運動",
+            "◇木工技術継承普及に向けた連携協定締結"} <= set(titles)
