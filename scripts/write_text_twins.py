@@ -8,12 +8,17 @@ Per PDF in the shared `pdfs/` folder with gold in corpus/segmentation/pdfs/:
 - `<stem>.as-text.txt`: its text as Jirei's PDF reader gives it, without pages or typography (the
   `… as text` twin of `jirei evaluate segmentation --cv document`);
 - `<stem>.exported.txt`: its text as PDF-to-text exporters write it (pdfplumber's plain
-  `extract_text`: one line per printed line, no blank lines, a form feed between pages).
+  `extract_text`: one line per printed line, no blank lines, a form feed between pages);
+- `<stem>.pdftotext.txt`: its text as poppler's `pdftotext` writes it (blocks set apart by blank
+  lines, often mid-paragraph where the line spacing varied; a form feed between pages), when
+  `pdftotext` (Debian poppler-utils) is installed.
 Both names start with the PDF's stem, so `jirei evaluate segmentation` pairs them with its gold.
 """
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -40,7 +45,12 @@ def main(argv: list[str]) -> int:
         with pdfplumber.open(pdf) as doc:
             exported = "\f".join(page.extract_text() or "" for page in doc.pages)
         (out / f"{gold.stem}.exported.txt").write_text(exported, encoding="utf-8")
-        print(f"{gold.stem}: as-text and exported written to {out}")
+        written = "as-text and exported"
+        if shutil.which("pdftotext"):
+            subprocess.run(["pdftotext", str(pdf), str(out / f"{gold.stem}.pdftotext.txt")], check=True,
+                           capture_output=True)
+            written += " and pdftotext"
+        print(f"{gold.stem}: {written} written to {out}")
     return 0
 
 
