@@ -209,6 +209,10 @@ def test_part_labels_and_a_title_over_consecutive_pages_are_no_running_lines():
     text = "\n\n---\n\n".join(pages)
     kept, dropped = without_running_lines(text)
     assert dropped == 0 and kept == text
+    # nor is a markdown head opening each case's page (`## 成果` over each case's results)
+    pages = [f"## 事例{n}\n本文{n}です。\n## 成果\n成果{n}です。" for n in range(1, 7)]
+    text = "\n\n---\n\n".join(pages)
+    assert without_running_lines(text) == (text, 0)
     # the same title atop every other page all through the report is a running header
     pages = [f"{'まち・ひと・しごと創生総合戦略' if n % 2 else '音威子府村'}\n本文{n}です。" for n in range(1, 9)]
     kept, dropped = without_running_lines("\n\n---\n\n".join(pages))
