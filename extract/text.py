@@ -13,7 +13,10 @@ OCR tools write Japanese) or a PDF of vertical pages exported line by line acros
 (`を 成 す ( 報 労 料`: the n-th character of each column on one line). Without its spaces the first
 reads as words again and is read so; the second does not (MIN_WORD_SHARE of its characters in words
 of two characters or more: letter-spaced reports 0.6-0.7, the MHLW notice exported across 0.17), and
-`read_text` refuses it with a one-line error rather than read hundreds of fragments as cases.
+`read_text` refuses it with a one-line error rather than read hundreds of fragments as cases. In
+a text with such lines here and there only (justified lines an exporter set apart, `お と 高 祭 が
+開 催`), those lines' Japanese characters are joined again; digits, marks and table cells keep
+their spaces (`2 0 2 5`, `| | |`).
 
 Pages in text: a report exported or converted from a paged original marks its page breaks with a
 form feed (`pdftotext`) or a thematic break (`---`, `***`, `___` alone on a line after a blank line,
@@ -130,6 +133,10 @@ def read_text(path: str | Path) -> Document:
             raise IngestError(str(path), "most of the text is single characters set apart by spaces, and joined "
                                          "they make no words (vertical pages exported across their columns?): "
                                          "no sentence can be read; submit the PDF")
+    else:
+        # here and there a justified line that exporters set apart (`お と 高 祭 が 開 催`): its
+        # Japanese words joined again, digits, marks and table cells left as they are
+        text = "\n".join(_CJK_GAP.sub("", ln) if _scattered(ln) else ln for ln in text.split("\n"))
     return Document(
         doc_id=sha256_bytes(data),
         name=path.name,
@@ -193,6 +200,10 @@ SCATTERED_SHARE = 0.7  # share of a text's characters in scattered lines that ma
 MIN_WORD_SHARE = 0.4  # share of characters in dictionary words under which joined text makes no words
 WORD_SAMPLE = 20000  # characters of a text `word_share` reads
 WORD_LINE = 4000  # characters of one line it reads (12 KB of UTF-8 at most)
+
+
+_CJK = "\u3041-\u309f\u30a0-\u30ff\u4e00-\u9fff々〆"
+_CJK_GAP = re.compile(rf"(?<=[{_CJK}])[ \t\u3000]+(?=[{_CJK}])")
 
 
 def _scattered(line: str) -> bool:

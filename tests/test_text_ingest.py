@@ -232,7 +232,28 @@ def test_a_real_newsletter_exported_by_pdftotext_opens_its_articles(tmp_path: Pa
     out = tmp_path / "kouhou.txt"
     subprocess.run(["pdftotext", str(PDFS / "otoineppu_kouhou_2025-08.pdf"), str(out)], check=True,
                    capture_output=True)
-    titles = [c.title for c in segment(read_text(out))]
+    doc = read_text(out)
+    titles = [c.title for c in segment(doc)]
     assert not {"Otoineppu", "広"} & set(titles)
+    # its justified lines set apart (`る 運 動 ( 主 唱： 法 務 省 )`) read as words again
+    assert "法 務 省" not in doc.text and "運動(主唱:法務省)" in doc.text.replace(" ", "")
+    assert "お と 高 祭" not in doc.text and "おと高祭" in doc.text
     assert {"大人も全員本気な村民運動会!", "わっしょい!わっしょい!八幡神社祭", "◇社会を明るくする運動",
             "◇木工技術継承普及に向けた連携協定締結"} <= set(titles)
+
+
+def test_lines_set_apart_here_and_there_join_their_japanese_words_only(tmp_path: Path):
+    # a report exported with a few justified lines set apart: their Japanese reads as words again;
+    # the cover's year, a calendar's days and an empty table row keep their spaces
+    lines = ["村民運動会が開催されました。多くの村民が参加し、交流を深めました。"] * 30 + [
+        "7 月 19 日 ( 土 )、20 日 ( 日 ) に、 お と 高 祭",
+        "が 開 催 さ れ ま し た。",
+        "2 0 2 5",
+        "| | |",
+    ]
+    path = tmp_path / "report.txt"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    text = read_text(path).text
+    assert "おと高祭" in text and "が開催されました。" in text
+    assert "7 月 19 日" in text  # digits keep their spacing (a date, not letters)
+    assert "\n2 0 2 5\n" in text and text.endswith("\n| | |")
