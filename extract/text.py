@@ -149,7 +149,7 @@ def read_text(path: str | Path) -> Document:
 
 
 _SPACES = re.compile(r"[ \t\u3000]+")
-RUNNING_EDGE = 4  # lines at the top and at the foot of a page where a running header or footer stands
+RUNNING_EDGE = 6  # lines at the top and at the foot of a page where a running header or footer stands
 RUNNING_PAGES = 3  # pages a line must repeat on to be a running header or footer
 RUNNING_MIN_PAGES = 4  # pages a text must have for any line to be one
 RUNNING_MAX_CHARS = 40
