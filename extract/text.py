@@ -39,6 +39,7 @@ import codecs
 import re
 from pathlib import Path
 
+from jirei.extract.forms import FIELD_LABELS
 from jirei.nlp import sudachi_tokenizer
 from jirei.normalise import normalise  # noqa: F401  (the stages' text normalisation)
 from jirei.records import Document, IngestError, Page, sha256_bytes
@@ -156,8 +157,17 @@ RUNNING_MAX_CHARS = 40
 TITLE_RUN_MAX = 5  # as the PDF reader: a title repeated atop at most this many consecutive pages
 # A line opening with a numbering or box mark or a markdown heading mark is a part label
 # (`[現状と課題]` atop each measure of a strategy, `【概要】`, `## 成果`), which the segmentation
-# reads, not a running header; nor is a sentence.
+# reads, not a running header; nor is a sentence or a field label (`_is_field_label`).
 _MARKED = re.compile(r"^[#\[［【〔〈《<＜≪(（■□◆◇●○◎★☆▲△▼▽▶✓✔☑※①-⑳㉑-㉟㊱-㊿]")
+
+
+_LABELS = frozenset(label for labels in FIELD_LABELS.values() for label in labels)
+
+
+def _is_field_label(key: str) -> bool:
+    """A form's or a case sheet's field label on a line of its own (`事業名`, `実施主体:`), which
+    every page of such a report repeats near its top: the fields read it, it is no running header."""
+    return key.endswith((":", "：")) or key in _LABELS
 
 
 def without_running_lines(text: str) -> tuple[str, int]:
@@ -170,10 +180,16 @@ def without_running_lines(text: str) -> tuple[str, int]:
     page_lines = []
     for page in pages:
         lines, pos = [], page.start
+        after_label = False
         for raw in text[page.start : page.end].split("\n"):
             key = _SPACES.sub("", raw)
             if key and not _PAGE_BREAK.match(raw):
-                lines.append((pos, pos + len(raw) + 1, key))
+                # a field label and the value under it (`実施主体` / `長野県`, the same on every
+                # sheet of a prefecture's list) are the report's fields: never running lines
+                label = _is_field_label(key)
+                if not (label or after_label):
+                    lines.append((pos, pos + len(raw) + 1, key))
+                after_label = label
             pos += len(raw) + 1
         page_lines.append(lines)
     where: dict[str, list[int]] = {}

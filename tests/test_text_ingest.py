@@ -213,6 +213,11 @@ def test_part_labels_and_a_title_over_consecutive_pages_are_no_running_lines():
     pages = [f"## 事例{n}\n本文{n}です。\n## 成果\n成果{n}です。" for n in range(1, 7)]
     text = "\n\n---\n\n".join(pages)
     assert without_running_lines(text) == (text, 0)
+    # nor are the field labels a case sheet prints atop each of its pages, one to a line as
+    # pdftotext writes a table's cells
+    pages = [f"事業名\n移住促進事業{n}\n実施主体\n上士幌町\n概要:\n移住者を支援します。" for n in range(1, 7)]
+    text = "\n\n---\n\n".join(pages)
+    assert without_running_lines(text) == (text, 0)
     # the same title atop every other page all through the report is a running header
     pages = [f"{'まち・ひと・しごと創生総合戦略' if n % 2 else '音威子府村'}\n本文{n}です。" for n in range(1, 9)]
     kept, dropped = without_running_lines("\n\n---\n\n".join(pages))
