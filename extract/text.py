@@ -7,6 +7,7 @@ Contract:
     despaced(text) -> str           such lines with the spaces between their characters dropped
     word_share(text) -> float       share of characters in Sudachi dictionary words of two or more
     without_running_lines(text) -> (text, n)  paged text without its running headers and footers
+    rejoined(text) -> str           lines set apart here and there with their Japanese words joined
 
 A text whose characters are mostly set apart by spaces is letter-spaced (`地 域 の 取 組 み`, as some
 OCR tools write Japanese) or a PDF of vertical pages exported line by line across its columns
@@ -135,9 +136,7 @@ def read_text(path: str | Path) -> Document:
                                          "they make no words (vertical pages exported across their columns?): "
                                          "no sentence can be read; submit the PDF")
     else:
-        # here and there a justified line that exporters set apart (`お と 高 祭 が 開 催`): its
-        # Japanese words joined again, digits, marks and table cells left as they are
-        text = "\n".join(_CJK_GAP.sub("", ln) if _scattered(ln) else ln for ln in text.split("\n"))
+        text = rejoined(text)
     return Document(
         doc_id=sha256_bytes(data),
         name=path.name,
@@ -159,8 +158,6 @@ TITLE_RUN_MAX = 5  # as the PDF reader: a title repeated atop at most this many 
 # (`[現状と課題]` atop each measure of a strategy, `【概要】`, `## 成果`), which the segmentation
 # reads, not a running header; nor is a sentence or a field label (`_is_field_label`).
 _MARKED = re.compile(r"^[#\[［【〔〈《<＜≪(（■□◆◇●○◎★☆▲△▼▽▶✓✔☑※①-⑳㉑-㉟㊱-㊿]")
-
-
 _LABELS = frozenset(label for labels in FIELD_LABELS.values() for label in labels)
 
 
@@ -192,25 +189,24 @@ def without_running_lines(text: str) -> tuple[str, int]:
                 after_label = label
             pos += len(raw) + 1
         page_lines.append(lines)
+    edges = [set(lines[:RUNNING_EDGE] + lines[-RUNNING_EDGE:]) for lines in page_lines]
     where: dict[str, list[int]] = {}
-    for n, lines in enumerate(page_lines):
-        for key in {k for _, _, k in lines[:RUNNING_EDGE] + lines[-RUNNING_EDGE:]}:
+    for n, edge in enumerate(edges):
+        for key in {k for _, _, k in edge}:
             if len(key) <= RUNNING_MAX_CHARS and not _MARKED.match(key) and not key.endswith("。"):
                 where.setdefault(key, []).append(n)
     running = {key for key, on in where.items()
                if len(on) >= RUNNING_PAGES and not (len(on) <= TITLE_RUN_MAX and on[-1] - on[0] == len(on) - 1)}
     if not running:
         return text, 0
-    drop = []
-    for lines in page_lines:
-        edge = lines[:RUNNING_EDGE] + lines[-RUNNING_EDGE:]
-        drop.extend((a, z) for a, z, k in set(edge) if k in running)
+    drop = [(a, z) for edge in edges for a, z, k in edge if k in running]
     out, last = [], 0
     for a, z in sorted(drop):
         out.append(text[last:a])
         last = min(z, len(text))
     out.append(text[last:])
     return "".join(out), len(drop)
+
 
 SCATTERED_SHARE = 0.7  # share of a text's characters in scattered lines that makes it scattered
 MIN_WORD_SHARE = 0.4  # share of characters in dictionary words under which joined text makes no words
@@ -225,6 +221,12 @@ _CJK_GAP = re.compile(rf"(?<=[{_CJK}])[ \t\u3000]+(?=[{_CJK}])")
 def _scattered(line: str) -> bool:
     pieces = line.split()
     return len(pieces) >= 3 and sum(len(p) == 1 for p in pieces) >= 0.8 * len(pieces)
+
+
+def rejoined(text: str) -> str:
+    """`text` with its scattered lines' Japanese characters joined (a justified line an exporter set
+    apart, `お と 高 祭 が 開 催`); digits, marks and table cells keep their spaces (`2 0 2 5`)."""
+    return "\n".join(_CJK_GAP.sub("", ln) if _scattered(ln) else ln for ln in text.split("\n"))
 
 
 def is_scattered_text(text: str) -> bool:
