@@ -49,6 +49,7 @@ from sklearn.preprocessing import MaxAbsScaler, MultiLabelBinarizer, Normalizer
 from threadpoolctl import threadpool_limits
 
 from . import rules
+from .card import CARD_FILE, feature_settings
 from .features import SENTENCE_VIEWS, FeatureLayout, feature_matrix
 from .taxonomy import Taxonomy
 from .training import CORRECTION_ORIGIN, TrainingRow, training_sha256
@@ -56,7 +57,6 @@ from .training import CORRECTION_ORIGIN, TrainingRow, training_sha256
 PILLAR_FILE = "pillar.skops"
 THEME_FILE = "theme.skops"
 ITEMS_FILE = "action_items.skops"
-CARD_FILE = "model_card.json"
 
 REPEATS = 2  # the learning curve's shuffles of each fold's training cases
 GROUP_RUN = 12  # a CV group: a document's consecutive cases, at most this many (a casebook's section)
@@ -172,21 +172,20 @@ class TrainedModels:
     @property
     def uses_sentences(self) -> bool:
         """Whether any of the models reads the e5 sentence embedding (else it is not computed)."""
-        hp = self.card.get("hyperparameters", {})
-        return any(float(h.get("sentence_weight", 0)) for h in hp.values())
+        return feature_settings(self.card)["sentences"]
 
     @property
     def sentence_chars(self) -> int | None:
         """How many characters of a case the e5 embedding reads (None: the whole text, as models
         trained before the prefix was introduced did)."""
-        chars = self.card.get("sentence_chars")
-        return int(chars) if chars else None
+        return feature_settings(self.card)["sentence_chars"]
 
     @property
     def sentence_view(self) -> str:
         """What of a case the e5 embedding reads within `sentence_chars` (`features.SENTENCE_VIEWS`;
         models trained before views were introduced read the prefix)."""
-        return str(self.card.get("sentence_view", "prefix"))
+        return feature_settings(self.card)["sentence_view"]
+
 
 
 # --- estimators -------------------------------------------------------------------------

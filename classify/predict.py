@@ -132,8 +132,7 @@ class CaseClassifier:
     def feature_settings(self) -> dict[str, Any]:
         """What `case_features` needs to compute these models' inputs (plain values: a worker
         process computes them without loading the models)."""
-        return {"sentences": self.models.uses_sentences, "sentence_chars": self.models.sentence_chars,
-                "sentence_view": self.models.sentence_view}
+        return model_files.feature_settings(self.models.card)
 
     @model_files.single_threaded
     def predict(self, cases: list[Case], features: numpy.ndarray | None = None) -> list[CasePrediction]:

@@ -22,17 +22,20 @@ With `ner_workers` > 1 the two heavy steps of a document, GiNZA's NER (entities)
 classifier's features (GiNZA lemmas and the e5 embedding), run in `StageWorkers` processes,
 both at once and each split over the workers, so every core works on every document; this
 process keeps reading, segmenting, the rules and the (cheap) classifiers. The workers start
-loading when the pipeline loads, beside this process's own loading.
+first, on the feature settings the model card states (`jirei.classify.card`), and load GiNZA and
+e5 while this process loads the classifier.
 """
 
 from __future__ import annotations
 
 import os
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol, runtime_checkable
 
 from jirei import paths
+from jirei.classify.card import read_feature_settings
 from jirei.extract.ocr import flag_ocr_cases
 from jirei.records import Case, Document
 
@@ -209,7 +212,7 @@ def check_models(models_dir: str | Path):
         return CaseClassifier.load(Path(models_dir))
     except RuntimeError:
         raise
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:  # skops files are zips
         raise RuntimeError(f"{models_dir}: cannot load the models ({type(exc).__name__}: {exc}); "
                            "run `jirei train`") from None
 
@@ -235,11 +238,23 @@ class Pipeline:
         from jirei.extract.segment import segment
 
         config = config or PipelineConfig()
-        labeller = check_models(config.models_dir) if config.labels else None
+        # The workers start on the card's feature settings, before this process loads the models,
+        # so that their loads (GiNZA, e5) and this one's (the classifier) overlap.
+        settings = read_feature_settings(Path(config.models_dir)) if config.labels else None
         workers = None
-        if config.ner_workers > 1 and (config.entities == "ner" or labeller is not None):
+        if config.ner_workers > 1 and (config.entities == "ner" or settings is not None):
+            workers = StageWorkers(config.ner_workers, ner=config.entities == "ner", features=settings)
+        try:
+            labeller = check_models(config.models_dir) if config.labels else None
+        except BaseException:
+            if workers is not None:
+                workers.close()
+            raise
+        if workers is not None and labeller is not None and labeller.feature_settings != settings:
+            # the card changed between the two reads (a model promoted meanwhile): start again
+            workers.close()
             workers = StageWorkers(config.ner_workers, ner=config.entities == "ner",
-                                   features=labeller.feature_settings if labeller is not None else None)
+                                   features=labeller.feature_settings)
         recognise: Recogniser | None = None
         if config.entities == "ner":
             recognise = workers.mentions if workers is not None else MentionRecogniser(1)

@@ -196,6 +196,32 @@ def test_a_card_naming_an_unknown_sentence_view_is_refused_in_one_line(tmp_path)
     assert "\n" not in message and "model_card.json" in message and "sentence_view 'suffix'" in message
 
 
+def test_the_cards_feature_settings_are_read_without_loading_the_models(classifier, tmp_path):
+    """The pipeline starts its workers on the card's settings before the models load: the light
+    read must give what the loaded classifier asks for, and None for a folder it cannot read."""
+    from jirei.classify.card import read_feature_settings
+
+    assert read_feature_settings(paths.MODELS) == classifier.feature_settings
+    assert classifier.feature_settings == {"sentences": True, "sentence_chars": 80, "sentence_view": "leads"}
+    assert read_feature_settings(tmp_path) is None
+    (tmp_path / model_files.CARD_FILE).write_text("{not json", encoding="utf-8")
+    assert read_feature_settings(tmp_path) is None
+
+
+def test_a_model_file_that_is_not_a_skops_zip_is_refused_in_one_line(tmp_path):
+    import shutil
+
+    from jirei.pipeline import check_models
+
+    folder = tmp_path / "models"
+    shutil.copytree(paths.MODELS, folder)
+    (folder / model_files.PILLAR_FILE).write_bytes(b"not a zip")
+    with pytest.raises(RuntimeError) as raised:
+        check_models(folder)
+    message = str(raised.value)
+    assert "\n" not in message and str(folder) in message and "BadZipFile" in message
+
+
 def test_the_committed_models_read_what_their_card_says(classifier):
     settings = classifier.feature_settings
     card = classifier.models.card
