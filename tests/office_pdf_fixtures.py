@@ -15,10 +15,13 @@ to read both.
 * :func:`render_pdf` converts it with ``soffice --headless --convert-to pdf``.
 * :func:`libreoffice_missing_reason` says why that is impossible here (``None`` when possible).
 
-Layouts (:data:`LAYOUTS`), A4, 20 mm margins, two columns 8 mm apart, Gothic (Noto Sans CJK JP)
+Layouts (:data:`LAYOUTS`), A4, 20 mm margins unless said, two columns 8 mm apart, Gothic (Noto Sans CJK JP)
 headings: ``office-two-column`` — a Mincho (Noto Serif CJK JP) body justified at 10.5 pt, 5 pt
 between paragraphs; ``office-two-column-tight`` — a Gothic body set ragged at 9.5 pt, tight
-leading, no space between paragraphs.
+leading, no space between paragraphs; ``office-two-column-plain`` — 14 mm margins, columns 6 mm
+apart, a Mincho body justified at 9 pt, solid leading, headings at the body's size told apart by
+their bold Gothic face alone (narrow columns: a justified line ending at a manual break is often
+stretched over a few characters).
 """
 
 from __future__ import annotations
@@ -41,12 +44,15 @@ __all__ = [
     "soffice_path",
 ]
 
-LAYOUTS: tuple[str, ...] = ("office-two-column", "office-two-column-tight")
+LAYOUTS: tuple[str, ...] = ("office-two-column", "office-two-column-tight", "office-two-column-plain")
 
-#: Per layout: body font, size (pt), paragraph spacing after (pt), line spacing, justified.
+#: Per layout: body font, size (pt), paragraph spacing after (pt), line spacing, justified,
+#: heading sizes (pt) by level, side margins and gutter (mm).
 _STYLE = {
-    "office-two-column": ("Noto Serif CJK JP", 10.5, 5.0, 1.25, True),
-    "office-two-column-tight": ("Noto Sans CJK JP", 9.5, 0.0, 1.1, False),
+    "office-two-column": ("Noto Serif CJK JP", 10.5, 5.0, 1.25, True, (16, 14, 12.5, 11.5), 20, 8),
+    "office-two-column-tight": ("Noto Sans CJK JP", 9.5, 0.0, 1.1, False, (16, 14, 12.5, 11.5), 20, 8),
+    # headings told apart by their bold Gothic face alone, at the body's size; narrow margins
+    "office-two-column-plain": ("Noto Serif CJK JP", 9.0, 0.0, 1.0, True, (9, 9, 9, 9), 14, 6),
 }
 
 #: Bump when the document output changes meaningfully; :func:`renderer_version` also folds
@@ -55,8 +61,6 @@ RENDERER_VERSION = "1"
 
 RENDER_TIMEOUT_S = 180
 
-GUTTER_MM = 8
-COLUMN_MM = (210 - 2 * 20 - GUTTER_MM) / 2  # A4, 20 mm margins
 BODY_FONT = "Noto Serif CJK JP"
 HEAD_FONT = "Noto Sans CJK JP"
 
@@ -185,7 +189,7 @@ def seed_to_docx(text: str, title: str, out_docx: Path, layout: str = LAYOUTS[0]
     """Write *text* (a seed) as a two-column Word document with *title* as running header."""
     if layout not in _STYLE:
         raise ValueError(f"unknown layout {layout!r}; expected one of {LAYOUTS}")
-    body_font, body_size, space_after, leading, justified = _STYLE[layout]
+    body_font, body_size, space_after, leading, justified, head_sizes, margin_mm, gutter_mm = _STYLE[layout]
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Mm, Pt
@@ -199,7 +203,8 @@ def seed_to_docx(text: str, title: str, out_docx: Path, layout: str = LAYOUTS[0]
     pf.space_after = Pt(space_after)
     pf.line_spacing = leading
     body_align = WD_ALIGN_PARAGRAPH.JUSTIFY if justified else WD_ALIGN_PARAGRAPH.LEFT
-    heading_sizes = {1: 16, 2: 14, 3: 12.5, 4: 11.5}
+    heading_sizes = dict(zip((1, 2, 3, 4), head_sizes))
+    column_mm = (210 - 2 * margin_mm - gutter_mm) / 2
     for level, size in heading_sizes.items():
         st = doc.styles[f"Heading {level}"]
         _set_fonts(st, HEAD_FONT, HEAD_FONT)
@@ -213,10 +218,10 @@ def seed_to_docx(text: str, title: str, out_docx: Path, layout: str = LAYOUTS[0]
 
     section = doc.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)
-    section.left_margin = section.right_margin = Mm(20)
+    section.left_margin = section.right_margin = Mm(margin_mm)
     section.top_margin, section.bottom_margin = Mm(22), Mm(20)
     section.header_distance = section.footer_distance = Mm(10)
-    _two_columns(section, space_twips=int(GUTTER_MM / 25.4 * 1440))
+    _two_columns(section, space_twips=int(gutter_mm / 25.4 * 1440))
     header = section.header.paragraphs[0]
     header.alignment = WD_ALIGN_PARAGRAPH.CENTER
     run = header.add_run(title)
@@ -259,9 +264,9 @@ def seed_to_docx(text: str, title: str, out_docx: Path, layout: str = LAYOUTS[0]
         t.style = doc.styles["Table Grid"]
         t.autofit = False  # the table fits its column: cells share the column's width
         for col in t.columns:
-            col.width = Mm(COLUMN_MM / width)
+            col.width = Mm(column_mm / width)
             for cell in col.cells:
-                cell.width = Mm(COLUMN_MM / width)
+                cell.width = Mm(column_mm / width)
         for r, row in enumerate(table):
             for c in range(width):
                 raw = row[c] if c < len(row) else ""
