@@ -49,7 +49,7 @@ from sklearn.preprocessing import MaxAbsScaler, MultiLabelBinarizer, Normalizer
 from threadpoolctl import threadpool_limits
 
 from . import rules
-from .card import CARD_FILE, feature_settings
+from .card import CARD_FILE
 from .features import SENTENCE_VIEWS, FeatureLayout, feature_matrix
 from .taxonomy import Taxonomy
 from .training import CORRECTION_ORIGIN, TrainingRow, training_sha256
@@ -168,24 +168,6 @@ class TrainedModels:
     @property
     def version(self) -> str:
         return self.card["model_version"]
-
-    @property
-    def uses_sentences(self) -> bool:
-        """Whether any of the models reads the e5 sentence embedding (else it is not computed)."""
-        return feature_settings(self.card)["sentences"]
-
-    @property
-    def sentence_chars(self) -> int | None:
-        """How many characters of a case the e5 embedding reads (None: the whole text, as models
-        trained before the prefix was introduced did)."""
-        return feature_settings(self.card)["sentence_chars"]
-
-    @property
-    def sentence_view(self) -> str:
-        """What of a case the e5 embedding reads within `sentence_chars` (`features.SENTENCE_VIEWS`;
-        models trained before views were introduced read the prefix)."""
-        return feature_settings(self.card)["sentence_view"]
-
 
 
 # --- estimators -------------------------------------------------------------------------

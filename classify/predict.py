@@ -20,6 +20,7 @@ from jirei import paths
 from jirei.records import Case
 
 from . import model as model_files
+from .card import feature_settings
 from .features import case_input, feature_matrix
 from .taxonomy import Taxonomy, fold, load_taxonomy
 
@@ -132,7 +133,7 @@ class CaseClassifier:
     def feature_settings(self) -> dict[str, Any]:
         """What `case_features` needs to compute these models' inputs (plain values: a worker
         process computes them without loading the models)."""
-        return model_files.feature_settings(self.models.card)
+        return feature_settings(self.models.card)
 
     @model_files.single_threaded
     def predict(self, cases: list[Case], features: numpy.ndarray | None = None) -> list[CasePrediction]:

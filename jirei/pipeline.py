@@ -241,9 +241,13 @@ class Pipeline:
         # The workers start on the card's feature settings, before this process loads the models,
         # so that their loads (GiNZA, e5) and this one's (the classifier) overlap.
         settings = read_feature_settings(Path(config.models_dir)) if config.labels else None
+
+        def start_workers(features: dict | None) -> StageWorkers:
+            return StageWorkers(config.ner_workers, ner=config.entities == "ner", features=features)
+
         workers = None
         if config.ner_workers > 1 and (config.entities == "ner" or settings is not None):
-            workers = StageWorkers(config.ner_workers, ner=config.entities == "ner", features=settings)
+            workers = start_workers(settings)
         try:
             labeller = check_models(config.models_dir) if config.labels else None
         except BaseException:
@@ -253,8 +257,7 @@ class Pipeline:
         if workers is not None and labeller is not None and labeller.feature_settings != settings:
             # the card changed between the two reads (a model promoted meanwhile): start again
             workers.close()
-            workers = StageWorkers(config.ner_workers, ner=config.entities == "ner",
-                                   features=labeller.feature_settings)
+            workers = start_workers(labeller.feature_settings)
         recognise: Recogniser | None = None
         if config.entities == "ner":
             recognise = workers.mentions if workers is not None else MentionRecogniser(1)
