@@ -111,6 +111,23 @@ def cmd_extract(args: argparse.Namespace) -> int:
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     failed = docs = 0
     cases_total = 0
+
+    def write(doc, finish) -> None:
+        nonlocal docs, cases_total
+        cases = finish()
+        docs += 1
+        cases_total += len(cases)
+        for case in cases:
+            record = case.to_json()
+            if not args.include_contacts:
+                record.pop("contacts", None)  # personal data: only on request
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        out.flush()
+        if not args.quiet:
+            layout = cases[0].layout if cases else "-"
+            _write_err(f"{doc.name}: {len(cases)} cases ({layout})")
+
+    pending = None  # the document begun last: finished once the next one is in the workers
     try:
         for path in inputs:
             try:
@@ -121,18 +138,12 @@ def cmd_extract(args: argparse.Namespace) -> int:
                 continue
             for warning in doc.warnings:
                 _write_err(f"jirei: warning: {doc.path}: {warning}")
-            cases = pipeline.process(doc)
-            docs += 1
-            cases_total += len(cases)
-            for case in cases:
-                record = case.to_json()
-                if not args.include_contacts:
-                    record.pop("contacts", None)  # personal data: only on request
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            out.flush()
-            if not args.quiet:
-                layout = cases[0].layout if cases else "-"
-                _write_err(f"{doc.name}: {len(cases)} cases ({layout})")
+            begun = (doc, pipeline.begin(doc, pipeline.segment(doc)))
+            if pending is not None:
+                write(*pending)
+            pending = begun
+        if pending is not None:
+            write(*pending)
     finally:
         if args.output:
             out.close()

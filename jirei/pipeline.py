@@ -22,8 +22,11 @@ With `ner_workers` > 1 the two heavy steps of a document, GiNZA's NER (entities)
 classifier's features (GiNZA lemmas and the e5 embedding), run in `StageWorkers` processes,
 both at once and each split over the workers, so every core works on every document; this
 process keeps reading, segmenting, the rules and the (cheap) classifiers. The workers start
-first, on the feature settings the model card states (`jirei.classify.card`), and load GiNZA and
-e5 while this process loads the classifier.
+first, on the feature settings the model card states (`jirei.classify.card`), forked from a fork
+server that loads GiNZA once while this process loads the classifier. `begin` hands a document's
+heavy steps to the workers and returns the function that finishes it, so a caller (`jirei
+extract`) hands over the next document before finishing the one before, and the workers do not
+wait while this process applies the rules.
 """
 
 from __future__ import annotations
@@ -112,25 +115,56 @@ def _interleaved(n: int, parts: int) -> list[list[int]]:
 
 
 class StageWorkers:
-    """Worker processes for a pipeline's heavy steps (see the module docstring): each loads, once,
-    GiNZA's NER pipeline (`ner`) and the classifier's tokenizer and e5 encoder (`features`: the
-    `CaseClassifier.feature_settings`), then shares the machine's BLAS threads with the others."""
+    """Worker processes for a pipeline's heavy steps (see the module docstring): each holds GiNZA's
+    NER pipeline (`ner`) and the classifier's tokenizer and e5 encoder (`features`: the
+    `CaseClassifier.feature_settings`), and shares the machine's BLAS threads with the others.
+
+    Where the platform has a fork server (Linux, macOS), the workers are forked from one that
+    loaded GiNZA once (`jirei.worker_preload`): GiNZA loads once instead of once per worker, and
+    no worker pays for starting Python and importing spaCy. Elsewhere each worker is spawned and
+    loads its own. The workers start in a thread of their own, so the caller goes on (loading the
+    classifier) while the server loads GiNZA; the first task waits for them."""
 
     def __init__(self, workers: int, ner: bool, features: dict | None):
+        import threading
+
+        self.workers = workers
+        self._pool = None
+        self._failed: BaseException | None = None
+        self._starting = threading.Thread(target=self._start, args=(ner, features), name="jirei-stage-workers",
+                                          daemon=True)
+        self._starting.start()
+
+    def _start(self, ner: bool, features: dict | None) -> None:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        self.workers = workers
-        threads = max(1, (os.cpu_count() or 1) // workers)
-        self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=_stage_worker_init, initargs=(ner, features, threads))
-        # One task per worker starts them all now, so they load while this process loads.
-        for _ in range(workers):
-            self._pool.submit(_stage_worker_ready)
+        try:
+            threads = max(1, (os.cpu_count() or 1) // self.workers)
+            if "forkserver" in multiprocessing.get_all_start_methods():
+                context = multiprocessing.get_context("forkserver")
+                if ner:
+                    context.set_forkserver_preload(["jirei.worker_preload"])
+            else:
+                context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_stage_worker_init,
+                                             initargs=(ner, features, threads))
+            # One task per worker starts them all now, so they load while the caller loads.
+            for _ in range(self.workers):
+                self._pool.submit(_stage_worker_ready)
+        except BaseException as exc:  # noqa: BLE001 - raised again by the first task
+            self._failed = exc
+
+    def _ready(self):
+        self._starting.join()
+        if self._pool is None:
+            raise PipelineError(f"cannot start the worker processes: {type(self._failed).__name__}: {self._failed}")
+        return self._pool
 
     def _map(self, func, texts: list[str], *args) -> Callable[[], list]:
         slices = _interleaved(len(texts), self.workers)
-        futures = [self._pool.submit(func, [texts[j] for j in idx], *args) for idx in slices]
+        pool = self._ready()
+        futures = [pool.submit(func, [texts[j] for j in idx], *args) for idx in slices]
 
         def result() -> list:
             out: list = [None] * len(texts)
@@ -145,6 +179,10 @@ class StageWorkers:
         """A `Recogniser`: entity mentions of `texts`, split over the workers."""
         return self._map(_stage_mentions, texts)()
 
+    def submit_mentions(self, texts: list[str]) -> Callable[[], list[list[dict]]]:
+        """Start `mentions(texts)` in the workers; the returned function waits for it."""
+        return self._map(_stage_mentions, texts)
+
     def submit_features(self, cases: list[Case], settings: dict) -> Callable[[], object]:
         """Start computing the classifier's input rows for `cases` in the workers; the returned
         function waits for them (a matrix, rows in the order of `cases`)."""
@@ -156,7 +194,9 @@ class StageWorkers:
         return lambda: numpy.array(rows(), dtype=object).reshape(len(cases), -1)
 
     def close(self) -> None:
-        self._pool.shutdown(cancel_futures=True)
+        self._starting.join()
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
 
 
 def _stage_worker_init(ner: bool, features: dict | None, threads: int) -> None:
@@ -292,17 +332,39 @@ class Pipeline:
             self.labeller.classify(cases, features)
         return cases
 
+    def begin(self, document: Document, cases: list[Case],
+              recognise: Recogniser | None = None) -> Callable[[], list[Case]]:
+        """Start entities and labels for segmented cases; the returned function finishes them and
+        returns the cases. With worker processes, the NER and the label features start in the
+        workers now, side by side, so a caller that begins the next document before finishing
+        this one keeps the workers busy while this process applies the rules."""
+        features = mentions = None
+        if self.workers is not None and cases:
+            if self.labeller is not None:
+                features = self.workers.submit_features(cases, self.labeller.feature_settings)
+            if recognise is None and self.recognise == self.workers.mentions:
+                from jirei.extract.entities import mention_texts
+
+                texts = mention_texts(cases)
+                mentions = (texts, self.workers.submit_mentions(texts))
+
+        def finish() -> list[Case]:
+            found = recognise
+            if mentions is not None:
+                texts, result = mentions
+                found = KnownMentions(dict(zip(texts, result())), self.recognise)
+            self.add_entities(document, cases, found)
+            self.label(cases, features() if features is not None else None)
+            # Cases read from OCR'd pages need a reviewer, whatever the model says (set after the
+            # labeller, which sets `needs_review` too).
+            flag_ocr_cases(document, cases)
+            return cases
+
+        return finish
+
     def finish(self, document: Document, cases: list[Case], recognise: Recogniser | None = None) -> list[Case]:
-        """Entities and labels for segmented cases. Cases read from OCR'd pages need a reviewer,
-        whatever the model says (set after the labeller, which sets `needs_review` too). With
-        worker processes, the label features are computed beside the NER."""
-        features = None
-        if self.labeller is not None and self.workers is not None and cases:
-            features = self.workers.submit_features(cases, self.labeller.feature_settings)
-        self.add_entities(document, cases, recognise)
-        self.label(cases, features() if features is not None else None)
-        flag_ocr_cases(document, cases)
-        return cases
+        """Entities and labels for segmented cases (`begin`, then its finishing)."""
+        return self.begin(document, cases, recognise)()
 
     def process(self, document: Document) -> list[Case]:
         """Segment, entities, labels for an ingested document."""

@@ -17,7 +17,7 @@ SOURCES = {"jirei": REPO / "jirei", "jirei.extract": REPO / "extract", "jirei.cl
 
 # Lowest first. A module belongs to the floor of its longest matching prefix.
 FLOORS: list[tuple[str, tuple[str, ...]]] = [
-    ("ground", ("jirei.records", "jirei.paths", "jirei.normalise", "jirei.problems", "jirei.nlp", "jirei.gold", "jirei.models",
+    ("ground", ("jirei.records", "jirei.paths", "jirei.normalise", "jirei.problems", "jirei.nlp", "jirei.worker_preload", "jirei.gold", "jirei.models",
                 "jirei.samples")),
     ("store", ("jirei.store",)),
     ("extract", ("jirei.extract",)),

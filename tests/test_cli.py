@@ -73,6 +73,43 @@ def test_extract_in_worker_processes_gives_what_one_process_gives():
 
 
 @needs_seeds
+@pytest.mark.parametrize("moment", ["while the workers load", "while the workers work"])
+def test_ctrl_c_stops_extract_and_its_workers_in_one_line(moment: str, tmp_path: Path):
+    """Ctrl-C reaches the whole process group: `jirei extract`, its workers and the fork server
+    they come from. The command says so in one line, with no traceback from any of them, and
+    leaves no process behind; what it wrote is whole lines."""
+    import os
+    import signal
+    import time
+
+    seeds = [str(p) for p in sorted(SEEDS.glob("*.txt"))]
+    out = tmp_path / "cases.jsonl"
+    proc = subprocess.Popen([sys.executable, "-m", "jirei.cli", "extract", *seeds, "-q", "--workers", "2", "-o", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    if moment == "while the workers load":
+        time.sleep(1.0)
+    else:
+        while (not out.exists() or out.stat().st_size == 0) and proc.poll() is None:
+            time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert [line for line in err.splitlines() if line.strip()] == ["jirei: interrupted"]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(proc.pid, 0)  # a process of the group is still there
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("a process of `jirei extract` outlived it")
+    if out.exists():
+        for line in out.read_text(encoding="utf-8").splitlines():
+            json.loads(line)
+
+
+@needs_seeds
 def test_evaluate_segmentation_prints_per_document_figures():
     result = jirei("evaluate", "segmentation", "--json")
     assert result.returncode == 0, result.stderr
