@@ -152,7 +152,7 @@ class StageWorkers:
             # One task per worker starts them all now, so they load while the caller loads.
             for _ in range(self.workers):
                 self._pool.submit(_stage_worker_ready)
-        except BaseException as exc:  # noqa: BLE001 - raised again by the first task
+        except BaseException as exc:  # noqa: BLE001 - reported by `_ready`, to the first task
             self._failed = exc
 
     def _ready(self):
