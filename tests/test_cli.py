@@ -61,13 +61,15 @@ def test_extract_writes_jsonl_to_stdout_and_case_ids_are_stable():
 @needs_seeds
 def test_extract_in_worker_processes_gives_what_one_process_gives():
     """With --workers 2 the NER and the classifier's features run in two worker processes, each
-    document's texts split between them; the cases are the same, byte for byte."""
-    seeds = [str(next(SEEDS.glob(f"{prefix}_*.txt"))) for prefix in ("002", "003")]
+    document's texts split between them, and the next document is in the workers while the one
+    before is finished; the cases are the same, byte for byte, in the order of the files."""
+    seeds = [str(next(SEEDS.glob(f"{prefix}_*.txt"))) for prefix in ("002", "000", "003")]
     two = jirei("extract", *seeds, "-q", "--workers", "2")
     one = jirei("extract", *seeds, "-q", "--workers", "1")
     assert two.returncode == 0 and two.stderr == ""
     rows = [json.loads(line) for line in two.stdout.splitlines()]
-    assert len(rows) == 54 and all(r["pillar"]["source"] == "model" for r in rows)  # 002 holds no case
+    assert len(rows) == 23 + 54 and all(r["pillar"]["source"] == "model" for r in rows)  # 002 holds no case
+    assert [r["doc"][:3] for r in rows] == ["000"] * 23 + ["003"] * 54
     assert sum(len(r["organisations"]) for r in rows) > 30
     assert two.stdout == one.stdout
 
