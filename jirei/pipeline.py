@@ -177,7 +177,7 @@ class StageWorkers:
 
     def mentions(self, texts: list[str]) -> list[list[dict]]:
         """A `Recogniser`: entity mentions of `texts`, split over the workers."""
-        return self._map(_stage_mentions, texts)()
+        return self.submit_mentions(texts)()
 
     def submit_mentions(self, texts: list[str]) -> Callable[[], list[list[dict]]]:
         """Start `mentions(texts)` in the workers; the returned function waits for it."""
