@@ -82,12 +82,15 @@ def field_key(label: str) -> str | None:
 
 # Column heads a table of cases uses that are too bare to be a form's labels (`事業：…` in a form is
 # prose, not a field): a list of programmes headed `市町村 | 事業 | 内容` names its title and its
-# actor so. Read only for a table whose header has no form label for either.
+# actor so, and `都道府県 | 市町村 | 事業名 | 概要` its actor beside its title (the prefecture cell
+# qualifies the municipality's, `jirei.extract.places`). Read for the fields the header's form
+# labels leave unnamed.
 _TABLE_HEADS: dict[str, tuple[str, ...]] = {
     "title": ("事業", "取組", "取組み", "取り組み", "施策", "施策名", "名称", "活動名", "テーマ", "プログラム",
               "メニュー", "主な取組", "取組事例", "事例", "事業・取組", "取組・事業"),
-    "organisation": ("市町村", "市町村名", "自治体", "自治体名", "団体", "事業者", "企業", "主体", "事業主体",
-                     "運営主体", "実施者", "運営団体", "機関名", "会員企業", "会員名"),
+    "organisation": ("市町村", "市町村名", "市区町村", "市区町村名", "自治体", "自治体名", "地方公共団体",
+                     "地方公共団体名", "団体", "事業者", "企業", "主体", "事業主体", "運営主体", "実施者",
+                     "運営団体", "機関名", "会員企業", "会員名"),
 }
 _BY_TABLE_HEAD = {h: key for key, heads in _TABLE_HEADS.items() for h in heads}
 _HEAD_NOTE = re.compile(r"[(（][^)）]{0,20}[)）]$")
@@ -100,16 +103,14 @@ def _table_head_key(cell: str) -> str | None:
 
 
 def column_keys(header: list[str]) -> list[str | None]:
-    """The field each cell of a table's header row names: the form labels, and where none of them
-    names the organisation or the title, the bare column heads a table of cases uses (each field
-    once, the leftmost cell)."""
+    """The field each cell of a table's header row names: the form labels, and for the fields they
+    leave unnamed, the bare column heads a table of cases uses (each field once, the leftmost
+    cell): `都道府県 | 市町村 | 事業名 | 概要` → None, organisation, title, summary."""
     keys = [field_key(h) for h in header]
-    if {"organisation", "title"} & set(keys):
-        return keys
     bare = [_table_head_key(h) for h in header]
     out: list[str | None] = []
     for key, extra in zip(keys, bare):
-        out.append(key if key is not None or extra is None or extra in out else extra)
+        out.append(key if key is not None or extra is None or extra in keys or extra in out else extra)
     return out
 
 

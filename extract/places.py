@@ -311,6 +311,8 @@ ORG_SUFFIXES = (
     "会社", "ホールディングス", "グループ", "電力", "ガス", "鉄道", "新聞", "放送", "テレビ", "庁", "局", "省",
     "ネットワーク", "コンソーシアム", "クラブ", "会", "団", "社", "ファンド", "研究所", "事務所", "企業",
 )
+# between a table row's cells (markdown pipes, the Office readers' ` | `, tabs)
+_CELL_GAP = re.compile(r"[ \t\u3000]*[|｜\t][ \t\u3000]*")
 # words after 「の」 that make a prefecture a mere qualifier (大阪府の万博記念公園)
 FACILITY_SUFFIXES = (
     "公園", "空港", "駅", "港", "城", "寺", "神社", "大社", "温泉", "山", "川", "湖", "湾", "海岸", "半島", "高原", "ダム",
@@ -550,8 +552,10 @@ def _classify(text: str, ms: list[_M]) -> None:
         # a place qualifying the next one: 岐阜県飛騨市, 東京日比谷, 和歌山県の南紀白浜エリア
         if kind in ("pref", "pstem", "cstem", "muni", "ward") and nxt is not None and (left_ok or kind == "pref"):
             gap = text[m.end:nxt.start]
-            if kind == "pref" and gap in (" ", "\u3000", "  "):
-                gap = ""  # `北海道 東川町`, `兵庫県 豊岡市`: a case sheet's or a slide's place line
+            if kind == "pref" and (gap in (" ", "\u3000", "  ") or _CELL_GAP.fullmatch(gap)):
+                # `北海道 東川町`, `兵庫県 豊岡市`: a case sheet's or a slide's place line;
+                # `| 北海道 | 上士幌町 |`: a table's prefecture cell beside its municipality cell
+                gap = ""
             if gap in ("", "の") and nxt.kind in ("muni", "ward", "former", "island", "district", "region", "cstem") and not (
                 nxt.kind == "region" and _starts(run, DIRECTIONS)
             ):

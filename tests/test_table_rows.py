@@ -100,6 +100,36 @@ def test_case_rows_carry_their_declared_organisation_and_place(tmp_path: Path):
     assert [o["name"] for o in cases[3].organisations if o["role"] == "lead"] == ["智頭町観光協会"]
 
 
+GOVERNMENT_PROGRAMMES = (
+    "# 地方創生の取組事例\n\n"
+    "| 都道府県 | 市町村 | 事業名 | 概要 |\n"
+    "|---|---|---|---|\n"
+    "| 北海道 | 上士幌町 | 自動運転バスの定時運行 | 町内の移動手段を確保するため、2022年12月から自動運転バスの定時運行を開始した。 |\n"
+    "| 鳥取県 | 鳥取県 | とっとり週1副社長 | 県内企業と都市部の副業人材をマッチングし、経営課題の解決を支援している。 |\n"
+    "| 三重県 | 伊勢市 | 空き家を活用した移住促進 | 市が空き家バンクを運営し、移住希望者に住まいを紹介している。 |\n"
+)
+
+
+def test_a_list_of_municipal_programmes_names_each_municipality_as_its_actor(tmp_path: Path):
+    """`都道府県 | 市町村 | 事業名 | 概要`: the title column is a form label, the municipality column a
+    bare head; the municipality runs the programme (a government organisation) and is its place,
+    the prefecture cell qualifying it (no prefecture entry of its own unless it stands alone)."""
+    from jirei.extract.entities import extract_entities
+    from jirei.pipeline import RulesOnly
+
+    path = tmp_path / "programmes.md"
+    path.write_text(GOVERNMENT_PROGRAMMES, encoding="utf-8")
+    doc = ingest(path)
+    cases = segment(doc)
+    extract_entities(doc, cases, RulesOnly())
+    assert [c.title for c in cases] == ["自動運転バスの定時運行", "とっとり週1副社長", "空き家を活用した移住促進"]
+    leads = [[(o["name"], o["kind"], o["source"]) for o in c.organisations if o["role"] == "lead"] for c in cases]
+    assert leads == [[("上士幌町", "government", "declared")], [("鳥取県", "government", "declared")],
+                     [("伊勢市", "government", "declared")]]
+    places = [[(p["prefecture"], p["municipality"]) for p in c.places] for c in cases]
+    assert places == [[("北海道", "上士幌町")], [("鳥取県", None)], [("三重県", "伊勢市")]]
+
+
 def test_tables_that_list_no_cases_stay_with_the_segmenter(tmp_path: Path):
     text = (
         "## ① 株式会社サンプル農園:耕作放棄地を活かした果樹栽培(静岡県浜松市)\n\n"
