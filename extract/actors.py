@@ -37,6 +37,7 @@ Contract (used by `extract_entities`, on plain dicts; every value carries `sourc
 from __future__ import annotations
 
 import functools
+import os
 import re
 import sqlite3
 import unicodedata
@@ -292,9 +293,22 @@ def _readings() -> dict[str, str]:
     finally:
         con.close()
     out: dict[str, str] = {}
+    wards: dict[str, list[str]] = {}
     for pref, pk, city, ck in rows:
         out.setdefault(pref, pk or "")
         out.setdefault(city, ck or "")
+        ward = re.match(r"(.+?市)(.+区)$", city or "")
+        if ward and ck:
+            wards.setdefault(ward.group(1), []).append(ck)
+    # The postal data names a designated city only by its wards (`神戸市東灘区` コウベシヒガシナダク):
+    # the city's reading is what its wards' readings share, up to its 市 (コウベシ).
+    for city, readings in wards.items():
+        if city in out or len(readings) < 2:
+            continue
+        shared = os.path.commonprefix(readings)
+        cut = shared.rfind("シ")
+        if cut > 0:
+            out[city] = shared[: cut + 1]
     return out
 
 
@@ -669,6 +683,35 @@ def _promote_lead(case, organisations: list[dict]) -> None:
             return
 
 
+# A heading that opens with the case's place: `【愛知県名古屋市】STATION Ai` (a case sheet's title
+# line). A place in brackets after a title (`シェア金沢(石川県金沢市)`) says only where the case is.
+_PLACED_HEADING = re.compile(r"^【(?P<first>[^】]+)】")
+
+
+def _placed_heading_lead(case, places: list[dict]) -> list[dict]:
+    """A case that names no organisation at all, under a heading that places it in one
+    municipality or prefecture (the bracket holds nothing else): that government runs it (J-G2),
+    as a government's case sheet or list of programmes presents its own initiatives."""
+    first_line = unicodedata.normalize("NFKC", case.title.split("\n", 1)[0]).strip()
+    m = _PLACED_HEADING.search(first_line)
+    if not m:
+        return []
+    inner = re.sub(r"\s+", "", m.group("first"))
+    text, base = case.text, case.span[0]
+    title_end = len(case.title) + case.title.count("\n") * 2 + 8
+    named = [p for p in places if p.get("level") in ("municipality", "prefecture")
+             and 0 <= p["span"][0] - base < title_end and p["text"].replace(" ", "") in inner]
+    if not named or len(inner) > len("".join(p["text"] for p in named)) + 1:
+        return []
+    munis = [p for p in named if p.get("level") == "municipality"] or named
+    if len({government_name(p) for p in munis}) != 1:
+        return []
+    p = munis[0]
+    s, e = p["span"][0] - base, p["span"][1] - base
+    return [{"name": government_name(p), "text": text[s:e], "role": "lead", "kind": "government",
+             "source": "heading", "label": "government", "span": [base + s, base + e]}]
+
+
 def apply(case, ctx: DocumentContext, organisations: list[dict], places: list[dict]) -> tuple[list[dict], list[dict]]:
     """The whole step for one case: government actors joined to the organisations (a government
     lead only where nothing else leads), a kind on each organisation, roles, then what the document
@@ -697,6 +740,8 @@ def apply(case, ctx: DocumentContext, organisations: list[dict], places: list[di
             continue
         keys[k] = g
         merged.append(g)
+    if not any(o.get("role") in ("lead", "partner") for o in merged):
+        merged += _placed_heading_lead(case, places)
     for o in merged:
         o.setdefault("kind", organisation_kind(o["name"], o.get("label")))
     assign_roles(case, merged)

@@ -220,3 +220,31 @@ def test_a_prefectures_list_signed_by_its_department(pdfs_dir):
     assert (organisations[0]["name"], organisations[0]["role"], organisations[0]["kind"]) == ("長野県", "lead", "government")
     with rule_switches.switched_off(["places.government_office"]):
         assert actors.document_context(text, [case]).place is None
+
+
+def test_cases_that_name_no_organisation_under_their_governments_heading(seeds_dir):
+    """003's case sheets: `【愛知県名古屋市】STATION Ai` names no organisation, so the municipality
+    its heading opens with runs it; `こうべ女性就業・活躍促進プロジェクト(兵庫県神戸市)` is named
+    after its designated city in kana; `シェア金沢(石川県金沢市)` only says where it is."""
+    from jirei.extract.entities import extract_entities
+    from jirei.extract.segment import segment
+    from jirei.pipeline import RulesOnly
+
+    doc = ingest(next(seeds_dir.glob("003_*.txt")))
+    cases = segment(doc)
+    extract_entities(doc, cases, RulesOnly())
+    leads = {c.title: [(o["name"], o["kind"], o["source"]) for o in c.organisations if o["role"] == "lead"]
+             for c in cases}
+    assert leads["【愛知県名古屋市】STATION Ai"] == [("名古屋市", "government", "heading")]
+    assert leads["【茨城県つくば市】スーパーサイエンスシティ"] == [("つくば市", "government", "heading")]
+    assert leads["こうべ女性就業・活躍促進プロジェクト(兵庫県神戸市)"] == [("神戸市", "government", "heading")]
+    assert ("金沢市", "government", "heading") not in leads["シェア金沢(石川県金沢市)"]
+    lead = next(o for c in cases if c.title.startswith("【愛知県名古屋市】") for o in c.organisations)
+    assert doc.text[lead["span"][0]:lead["span"][1]] == lead["text"] == "愛知県名古屋市"
+
+
+def test_designated_cities_read_by_their_wards():
+    """The postal data names 神戸市 only by its wards; a programme named in kana still finds it."""
+    assert actors.municipality_by_reading("こうべ")["municipality"] == "神戸市"
+    assert actors.municipality_by_reading("さっぽろ")["municipality"] == "札幌市"
+    assert actors.municipality_by_reading("なごや") is None  # 名古屋市 or 北名古屋市
