@@ -418,6 +418,37 @@ def _title_page_municipality(front: str) -> dict | None:
     return None
 
 
+# What a municipality's own publication writes of itself and its people, by the kind of
+# municipality: `本村`, `村民`, `村内`, `来村`, `村出身` for a 村.
+_OWN_WORDS = {kind: re.compile(rf"(?:本|当|わが|我が|全){kind}|{kind}(?:民|内|外|政|長|議会|役場|出身)|来{kind}")
+              for kind in ("村", "町", "市")}
+
+
+OWN_WORDS_PUBLICATION = 5
+
+
+def _self_named_municipality(text: str) -> dict | None:
+    """A document without a title page that names its municipality (a newsletter's articles sent
+    as text): where it writes of itself and its people in one kind of municipality's words
+    (`村民`, `本村`, `来村`: at least three times), the municipality of that kind it names most: at
+    least three times, twice as often as any other of its kind and a third of every municipality
+    mention (a village's newsletter names the nearby city where its people shop and study too)."""
+    found = [p for p in places_mod.find_places(text) if p.get("level") == "municipality" and not p.get("implied_by")]
+    counts = {p["municipality"]: text.count(p["text"]) for p in found}
+    total = sum(counts.values())
+    for kind in sorted(_OWN_WORDS, key=lambda k: -len(_OWN_WORDS[k].findall(text))):
+        if len(_OWN_WORDS[kind].findall(text)) < 3:
+            break
+        ranked = sorted(((n, m) for m, n in counts.items() if m.endswith(kind)), reverse=True)
+        if not ranked:
+            continue
+        n, top = ranked[0]
+        if n >= 3 and n * 3 >= total and (len(ranked) == 1 or n >= 2 * ranked[1][0]):
+            return dict(next(p for p in found if p["municipality"] == top))
+        return None
+    return None
+
+
 def _kana_title_municipality(front: str) -> dict | None:
     """A municipality written in kana next to a publication word (`広報 おといねっぷ`)."""
     for m in re.finditer(r"(?<![ぁ-ゖ])[ぁ-ゖ]{4,10}(?![ぁ-ゖ])", front):
@@ -466,6 +497,12 @@ def document_context(text: str, cases: list) -> DocumentContext:
         title_page = text[:first]
         ctx.place = (_title_page_municipality(title_page) or _kana_title_municipality(title_page)
                      or _newsletter_name_municipality(title_page))
+    self_named = False
+    if ctx.place is None and rule_switches.on("places.self_named_municipality"):
+        # (before the opening characters are read as a title page: without one, they are the
+        # first article's, and the town it names is not the publisher)
+        ctx.place = _self_named_municipality(text)
+        self_named = ctx.place is not None
     if ctx.place is None:
         ctx.place = (_title_page_municipality(front) or _kana_title_municipality(front)
                      or _newsletter_name_municipality(front))
@@ -484,6 +521,12 @@ def document_context(text: str, cases: list) -> DocumentContext:
     if ctx.place is not None:
         ctx.place = {k: v for k, v in ctx.place.items() if k not in ("source",)}
         ctx.own_publication = bool(_PUBLISHER.search(front) or office)
+        if self_named:
+            # the municipality's own words: `本村` (only it says so), or its people and offices
+            # written of throughout (`村民`, `来村`, `村長`, `村役場`: at least five times)
+            kind = (ctx.place.get("municipality") or "")[-1:]
+            ctx.own_publication = _refers_to_itself(text, ctx.place) or (
+                kind in _OWN_WORDS and len(_OWN_WORDS[kind].findall(text)) >= OWN_WORDS_PUBLICATION)
     # a chamber named inside a case (one row of a list, one article) does not publish the document
     chambers = [m for m in re.finditer(r"[^\s、。「」()（）|]{1,10}商工会議所", front)
                 if not m.group().startswith(("日本", "日商")) and not any(s <= m.start() < e for s, e in

@@ -30,6 +30,9 @@ RULES = {
                                 "document that prefecture's own publication, its name the document's place",
     "places.self_reference": "a case that names other towns but in which the publishing municipality speaks of "
                              "itself (`本村では`, `当町として`) has the document's place too",
+    "places.self_named_municipality": "a document without a title page naming its municipality (a newsletter's "
+                                      "articles sent as text) is that municipality's when it names it far more "
+                                      "than any other and writes of itself in its words (`村民`, `本村`, `来村`)",
     "places.chamber_report": "a local chamber's own report: a case naming no place gets the chamber's city",
 }
 

@@ -130,7 +130,8 @@ def test_the_title_page_outside_the_articles_names_the_publisher(pdfs_dir):
     ctx = actors.document_context(doc.text, cases)
     assert (ctx.place["municipality"], ctx.place["text"]) == ("音威子府村", "おといねっぷ") and ctx.own_publication
     assert ctx.place["span"][1] <= start
-    with rule_switches.switched_off(["places.title_page_first"]):
+    # (the village the whole document speaks of is the other way there: both off, the article's town)
+    with rule_switches.switched_off(["places.title_page_first", "places.self_named_municipality"]):
         assert actors.document_context(doc.text, cases).place["municipality"] == "旭川市"
 
 
@@ -248,3 +249,26 @@ def test_designated_cities_read_by_their_wards():
     assert actors.municipality_by_reading("こうべ")["municipality"] == "神戸市"
     assert actors.municipality_by_reading("さっぽろ")["municipality"] == "札幌市"
     assert actors.municipality_by_reading("なごや") is None  # 名古屋市 or 北名古屋市
+
+
+def test_a_newsletters_articles_without_its_title_page_still_state_its_village(pdfs_dir, seeds_dir):
+    """The 2025-08 newsletter's articles alone (title pages blanked, as a text report of them
+    arrives): the village named most and written of in its own words (`村民`, `来村`) is the
+    document's place and publisher; the first article's town (`第22回旭川展`) is not. A casebook
+    naming many towns states none."""
+    from jirei.extract import rule_switches
+    from jirei.extract.segment import segment
+
+    doc = ingest(pdfs_dir / "otoineppu_kouhou_2025-08.pdf")
+    cases = segment(doc)
+    first = cases[0].span[0]
+    text = re.sub(r"[^\n]", " ", doc.text[:first]) + doc.text[first:]
+    ctx = actors.document_context(text, cases)
+    assert (ctx.place["prefecture"], ctx.place["municipality"]) == ("北海道", "音威子府村")
+    assert text[ctx.place["span"][0]:ctx.place["span"][1]] == ctx.place["text"]
+    assert ctx.own_publication
+    with rule_switches.switched_off(["places.self_named_municipality"]):
+        assert actors.document_context(text, cases).place["municipality"] == "旭川市"
+    for stem in ("001", "004"):
+        seed = ingest(next(seeds_dir.glob(f"{stem}_*.txt")))
+        assert actors.document_context(seed.text, segment(seed)).place is None
