@@ -17,6 +17,8 @@ Contract (used by `extract_entities`, on plain dicts; every value carries `sourc
     `本村`/`村が` in the municipality's own publication, and `自治体` acting where the sentence
     (or the heading) names one municipality. Each is ``{name, text, role, kind: "government",
     source: "rule" | "heading", label: "government", span}``.
+A case that names no organisation at all under a heading that opens with its place alone
+(`【愛知県名古屋市】STATION Ai`) is that government's (`apply`).
 ``assign_roles(case, organisations) -> None``
     Body organisations that are not the lead become ``partner`` when their sentence says they
     take part (連携, 協定, 共同, 委託, 協力, 出資, 協働, 参画, 主催, 運営, 設立, …), else
@@ -24,9 +26,11 @@ Contract (used by `extract_entities`, on plain dicts; every value carries `sourc
     kept for provenance, and the evaluation does not score it.
 ``document_context(document_text, cases) -> DocumentContext``
     What the document states for all its parts: the municipality of its title page (kanji name or
-    the kana name a newsletter is titled with: `広報 おといねっぷ` → 音威子府村), whether the
-    document is that government's own publication (広報, 総合戦略, 計画, 役場 …), a local chamber
-    publishing its own report, and per-section places (`【兵庫県豊岡市】` lines between cases).
+    the kana name a newsletter is titled with: `広報 おといねっぷ` → 音威子府村) or, with no title
+    page (a newsletter's articles sent as text), the municipality it names most and writes of in
+    its own words (`村民`, `本村`, `来村`), whether the document is that government's own
+    publication (広報, 総合戦略, 計画, 役場 …), a local chamber publishing its own report, and
+    per-section places (`【兵庫県豊岡市】` lines between cases).
 ``inherit(case, context, places, organisations) -> (places, organisations)``
     A case that names no municipality (and no prefecture other than the document place's own; a
     region or a place abroad may be named) inherits the document's place; a case that names no lead or partner inherits the publishing
@@ -422,9 +426,8 @@ def _title_page_municipality(front: str) -> dict | None:
 # municipality: `本村`, `村民`, `村内`, `来村`, `村出身` for a 村.
 _OWN_WORDS = {kind: re.compile(rf"(?:本|当|わが|我が|全){kind}|{kind}(?:民|内|外|政|長|議会|役場|出身)|来{kind}")
               for kind in ("村", "町", "市")}
-
-
-OWN_WORDS_PUBLICATION = 5
+OWN_WORDS_MIN = 3  # a document naming its municipality so often is about it
+OWN_WORDS_PUBLICATION = 5  # ... and so often, its own publication
 
 
 def _self_named_municipality(text: str) -> dict | None:
@@ -437,7 +440,7 @@ def _self_named_municipality(text: str) -> dict | None:
     counts = {p["municipality"]: text.count(p["text"]) for p in found}
     total = sum(counts.values())
     for kind in sorted(_OWN_WORDS, key=lambda k: -len(_OWN_WORDS[k].findall(text))):
-        if len(_OWN_WORDS[kind].findall(text)) < 3:
+        if len(_OWN_WORDS[kind].findall(text)) < OWN_WORDS_MIN:
             break
         ranked = sorted(((n, m) for m, n in counts.items() if m.endswith(kind)), reverse=True)
         if not ranked:
@@ -741,9 +744,9 @@ def _placed_heading_lead(case, places: list[dict]) -> list[dict]:
         return []
     inner = re.sub(r"\s+", "", m.group("first"))
     text, base = case.text, case.span[0]
-    title_end = len(case.title) + case.title.count("\n") * 2 + 8
+    line_end = text.find("\n") if "\n" in text else len(text)  # the bracket is on the case's first line
     named = [p for p in places if p.get("level") in ("municipality", "prefecture")
-             and 0 <= p["span"][0] - base < title_end and p["text"].replace(" ", "") in inner]
+             and 0 <= p["span"][0] - base < line_end and p["text"].replace(" ", "") in inner]
     if not named or len(inner) > len("".join(p["text"] for p in named)) + 1:
         return []
     munis = [p for p in named if p.get("level") == "municipality"] or named
