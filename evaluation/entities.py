@@ -309,21 +309,23 @@ def score_jirei(seeds: Path, golds: list[dict], doc_date: str | None = None) -> 
         if is_pdf_gold(g) and cases:
             alone = copy.deepcopy(fresh)
             pipeline.add_entities(articles_only(document, alone), alone, recognise)
-            counts = scores.articles_only.setdefault(g["doc"], {f: Counts() for f in FIELDS})
-            for case, row in zip(alone, g["cases"]):
-                gold, pred = _gold_sets(row), _pred_sets(case)
-                for f in FIELDS:
-                    counts[f].add(pred[f], gold[f])
+            scores.articles_only[g["doc"]] = _field_counts(alone, g["cases"])
         left_out = rules_developed_on(g["doc"])
         if left_out:
             with rule_switches.switched_off(left_out):
                 pipeline.add_entities(document, fresh, recognise)
-            counts = scores.left_out.setdefault(g["doc"], {f: Counts() for f in FIELDS})
-            for case, row in zip(fresh, g["cases"]):
-                gold, pred = _gold_sets(row), _pred_sets(case)
-                for f in FIELDS:
-                    counts[f].add(pred[f], gold[f])
+            scores.left_out[g["doc"]] = _field_counts(fresh, g["cases"])
     return scores
+
+
+def _field_counts(cases: list[Case], rows: list[dict]) -> dict[str, Counts]:
+    """Per field, the counts of `cases` against their gold rows."""
+    counts = {f: Counts() for f in FIELDS}
+    for case, row in zip(cases, rows):
+        gold, pred = _gold_sets(row), _pred_sets(case)
+        for f in FIELDS:
+            counts[f].add(pred[f], gold[f])
+    return counts
 
 
 def score_stock_ner(seeds: Path, golds: list[dict], doc_date: str | None = None) -> EntityScores:
@@ -360,9 +362,14 @@ def score_stock_ner(seeds: Path, golds: list[dict], doc_date: str | None = None)
 def _pooled(scores: EntityScores, docs: list[str], left_out: bool = False) -> dict[str, Counts]:
     """Counts summed over `docs`; with `left_out`, each document's counts without the rules
     developed on it (where some were)."""
+    return _summed(scores.left_out[d] if left_out and d in scores.left_out else scores.per_doc.get(d, {})
+                   for d in docs)
+
+
+def _summed(per_docs) -> dict[str, Counts]:
+    """Per field, the counts of several documents added up."""
     out = {f: Counts() for f in FIELDS}
-    for d in docs:
-        per_doc = scores.left_out.get(d) if left_out and d in scores.left_out else scores.per_doc.get(d, {})
+    for per_doc in per_docs:
         for f, c in per_doc.items():
             out[f].tp += c.tp
             out[f].fp += c.fp
@@ -411,13 +418,7 @@ def format_table(jirei: EntityScores, baseline: EntityScores | None) -> str:
         lines.append("-- the same real PDFs' articles alone (a text without the title pages before the first case)")
         for doc, fs in jirei.articles_only.items():
             lines.append(row(doc[:32], fs, None))
-        pooled = {f: Counts() for f in FIELDS}
-        for fs in jirei.articles_only.values():
-            for f in FIELDS:
-                pooled[f].tp += fs[f].tp
-                pooled[f].fp += fs[f].fp
-                pooled[f].fn += fs[f].fn
-        lines.append(row("   pooled", pooled, None))
+        lines.append(row("   pooled", _summed(jirei.articles_only.values()), None))
     if jirei.year_mentions:
         lines.append("")
         for title, docs in (("seeds", [d for d in jirei.year_mentions if d in RULES_WRITTEN_AGAINST]),

@@ -439,8 +439,9 @@ def _self_named_municipality(text: str) -> dict | None:
     found = [p for p in places_mod.find_places(text) if p.get("level") == "municipality" and not p.get("implied_by")]
     counts = {p["municipality"]: text.count(p["text"]) for p in found}
     total = sum(counts.values())
-    for kind in sorted(_OWN_WORDS, key=lambda k: -len(_OWN_WORDS[k].findall(text))):
-        if len(_OWN_WORDS[kind].findall(text)) < OWN_WORDS_MIN:
+    own = {kind: len(words.findall(text)) for kind, words in _OWN_WORDS.items()}
+    for kind in sorted(own, key=lambda k: -own[k]):
+        if own[kind] < OWN_WORDS_MIN:
             break
         ranked = sorted(((n, m) for m, n in counts.items() if m.endswith(kind)), reverse=True)
         if not ranked:
