@@ -76,7 +76,7 @@ GENERIC = re.compile(
     r"^(?:地元|地域|地方|各地|各|県内|市内|全国|国内|海外|近隣|関係|周辺|主要|民間|大手|中堅|中小|地場|域内|県下|同|当|本|他|"
     r"我が国|わが国|国|政府|行政|自治体|地方自治体|市|県|町|村|企業|会社|団体|機関|法人|金融機関|経済団体|大学|学校|"
     r"高校|同社|当社|弊社|各社|同大学|本学|会員|事業者|事務局)*"
-    r"(?:企業|会社|団体|機関|法人|大学|学校|高校|銀行|金融機関|経済団体|自治体|行政|事業者|組合|協議会|会議所|"
+    r"(?:NPO|NGO|DMO|NPO法人|特定非営利活動法人|企業|会社|団体|機関|法人|大学|学校|高校|銀行|金融機関|経済団体|自治体|行政|事業者|組合|協議会|会議所|"
     r"商工会議所|商工会|省庁|事務局|グループ|ネットワーク|チーム|社|行|校)?$"
 )
 ORDINAL_OR_BULLET = re.compile(
@@ -286,9 +286,54 @@ def _line_start_before(doc: Doc, start: int) -> bool:
     return True
 
 
+# The partnership frame: `日本モビリティと資本業務提携`, `プリンスホテルと連携した`, `「ABC」へ出資`.
+_FRAME_AFTER_TO = re.compile(r"^と(?:の)?(?:資本業務提携|業務提携|資本提携|包括連携|連携|提携|協業|協働|共同|協定)")
+_FRAME_AFTER_HE = re.compile(r"^への?(?:[ァ-ヶー]{2,8})?(?:出資|資本業務提携|資本参加)")
+
+
+def _partnership_frame_names(doc: Doc) -> list[Span]:
+    """Names the NER and the heads miss, read from the frame that says they partner: a katakana or
+    Latin name without a legal form right before `と連携` / `と資本業務提携` / `への出資`, or a
+    quoted one (`「ABC」へ出資`). A single common noun (`スタートアップと連携`, `パートナーと協働`)
+    is a kind of partner, not a name: the name must be a proper noun or a compound of a katakana or
+    Latin word with a proper noun or another such word (`プリンス|ホテル`, `日本|モビリティ`)."""
+    spans = []
+    for i, tok in enumerate(doc):
+        if tok.text not in ("と", "へ") or i == 0:
+            continue
+        after = doc.text[tok.idx: tok.idx + 16]
+        if not (_FRAME_AFTER_TO.match(after) if tok.text == "と" else _FRAME_AFTER_HE.match(after)):
+            continue
+        if doc[i - 1].text == "」":  # `「刀」へ`: the quoted name
+            j = i - 2
+            while j >= 0 and doc[j].text != "「" and i - j <= 8 and "\n" not in doc[j].text:
+                j -= 1
+            if j >= 0 and doc[j].text == "「" and j + 1 < i - 1:
+                name = doc[j + 1: i - 1]
+                if len(name.text) <= 15 and not is_generic(name.text):
+                    spans.append(Span(doc, j + 1, i - 1, label="Organization_Other"))
+            continue
+        start = _left_edge(doc, i, limit=5)
+        if start == i:
+            continue
+        toks = list(doc[start:i])
+        latin_kana = [t for t in toks if _is_latin_or_katakana(t.text) and len(t.text) >= 2]
+        proper = [t for t in toks if t.tag_.startswith("名詞-固有名詞") and "地名" not in t.tag_]
+        placed = [t for t in toks if "地名" in t.tag_]
+        common_kanji = [t for t in toks if t not in latin_kana and t not in proper and t not in placed]
+        if common_kanji or not latin_kana and not proper:
+            continue  # `地域モビリティ`, `ベンチャー企業`: a description
+        if len(toks) == 1 and not proper:
+            continue  # `スタートアップ`, `クリエイター`: a kind of partner
+        span = Span(doc, start, i, label="Organization_Other")
+        if not is_generic(span.text):
+            spans.append(span)
+    return spans
+
+
 def find_rule_organisations(doc: Doc) -> list[Span]:
     """Spans for legal forms and organisation heads (the rule source), longest wins."""
-    spans: list[Span] = _colon_heading_names(doc)
+    spans: list[Span] = _colon_heading_names(doc) + _partnership_frame_names(doc)
     for i, tok in enumerate(doc):
         if tok.text in LEGAL_FORMS_BEFORE:
             end = _right_edge(doc, i + 1)

@@ -90,6 +90,18 @@ def test_legal_forms_and_heads_become_entities(nlp):
     assert "七尾商工会議所" in rule_texts  # provenance: the rule set it, not the model
 
 
+def test_names_without_a_legal_form_found_by_the_partnership_frame(nlp):
+    # 001 part I: katakana names the NER calls a vocation or a country, named as partners
+    doc = nlp("群馬大学発スタートアップ企業である日本モビリティと資本業務提携を締結し、"
+              "プリンスホテルと連携したリゾート地でのワーケーションを推進する。")
+    rule_texts = {s.text for s in doc.spans["jirei_rules"]}
+    assert {"日本モビリティ", "プリンスホテル"} <= rule_texts, rule_texts
+    assert {"日本モビリティ", "プリンスホテル"} <= {e.text for e in doc.ents if e.label_ in orgs.ORG_LABELS}
+    # a kind of partner, a description or a legal form alone is no name
+    doc = nlp("スタートアップと連携し、地元のパートナーと協働して、地域モビリティと連携するほか、NPOと連携した。")
+    assert not {s.text for s in doc.spans["jirei_rules"]}, [s.text for s in doc.spans["jirei_rules"]]
+
+
 def test_a_name_that_begins_in_hiragana_keeps_its_beginning(nlp):
     # Sudachi cuts `みほん` into `みほ|ん` (a given name and a particle): the name still starts after the
     # `・` or `、` before it; a real particle (`の`, `と`) still ends the word before a name
