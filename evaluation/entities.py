@@ -171,6 +171,51 @@ def score_year_mentions(case: Case, row: dict) -> YearMentionCounts:
 
 
 @dataclass
+class KindCounts:
+    """The kinds (`company`, `government`, `chamber`, ...) of the gold's lead and partner
+    organisations that Jirei also finds: how many it gives the gold's kind, and the mix-ups
+    (gold kind -> Jirei's kind)."""
+
+    found: int = 0
+    right: int = 0
+    mixed: dict[str, int] = field(default_factory=dict)
+
+    def __iadd__(self, other: "KindCounts") -> "KindCounts":
+        self.found += other.found
+        self.right += other.right
+        for k, n in other.mixed.items():
+            self.mixed[k] = self.mixed.get(k, 0) + n
+        return self
+
+    def as_dict(self) -> dict:
+        return {"found": self.found, "right": self.right, "mixed": dict(sorted(self.mixed.items()))}
+
+    def line(self) -> str:
+        mixed = ", ".join(f"{k} {n}" for k, n in sorted(self.mixed.items(), key=lambda t: (-t[1], t[0])))
+        return f"right {self.right}/{self.found}" + (f" (gold -> Jirei: {mixed})" if mixed else "")
+
+
+def score_kinds(case: Case, row: dict) -> KindCounts:
+    """One case's organisation kinds: each gold lead or partner with a kind that Jirei lists (same
+    stored name, any role) counts once."""
+    out = KindCounts()
+    found = {org_key(o["name"]): o for o in case.organisations}
+    for g in row["organisations"]:
+        if g.get("role") not in SCORED_ROLES or not g.get("kind"):
+            continue
+        o = found.get(org_key(g["name"]))
+        if o is None:
+            continue
+        out.found += 1
+        if o.get("kind") == g["kind"]:
+            out.right += 1
+        else:
+            key = f"{g['kind']} -> {o.get('kind')}"
+            out.mixed[key] = out.mixed.get(key, 0) + 1
+    return out
+
+
+@dataclass
 class EntityScores:
     system: str
     fields: dict[str, Counts] = field(default_factory=lambda: {f: Counts() for f in FIELDS})
@@ -186,6 +231,8 @@ class EntityScores:
     year_mentions: dict[str, "YearMentionCounts"] = field(default_factory=dict)
     # per real PDF, its articles alone: read as a text without the title pages before the first case
     articles_only: dict[str, dict[str, Counts]] = field(default_factory=dict)
+    # per document, the kinds of the scored organisations Jirei finds (see `score_kinds`)
+    kinds: dict[str, "KindCounts"] = field(default_factory=dict)
 
     def add(self, doc: str, fname: str, pred: set, gold: set, heading: str) -> None:
         self.fields[fname].add(pred, gold)
@@ -211,6 +258,7 @@ class EntityScores:
             "lead_accuracy": round(self.lead_correct / self.lead_total, 4) if self.lead_total else None,
             "year_mentions": {d: c.as_dict() for d, c in self.year_mentions.items()},
             "articles_only": {d: {f: c.as_dict() for f, c in fs.items()} for d, fs in self.articles_only.items()},
+            "organisation_kinds": {d: c.as_dict() for d, c in self.kinds.items()},
             "seconds": round(self.seconds, 2),
             "chars": self.chars,
         }
@@ -301,6 +349,8 @@ def score_jirei(seeds: Path, golds: list[dict], doc_date: str | None = None) -> 
                 scores.add(g["doc"], f, pred[f], gold[f], row["heading"])
             scores.year_mentions.setdefault(g["doc"], YearMentionCounts())
             scores.year_mentions[g["doc"]] += score_year_mentions(case, row)
+            scores.kinds.setdefault(g["doc"], KindCounts())
+            scores.kinds[g["doc"]] += score_kinds(case, row)
             gold_lead = next((o["name"] for o in row["organisations"] if o["role"] == "lead"), None)
             if gold_lead:
                 scores.lead_total += 1
@@ -428,6 +478,14 @@ def format_table(jirei: EntityScores, baseline: EntityScores | None) -> str:
                 total += jirei.year_mentions[d]
             if docs:
                 lines.append(f"year mentions, {title}: {total.line()}")
+    if jirei.kinds:
+        for title, docs in (("seeds", [d for d in jirei.kinds if d in RULES_WRITTEN_AGAINST]),
+                            ("real PDFs", [d for d in jirei.kinds if d not in RULES_WRITTEN_AGAINST])):
+            total = KindCounts()
+            for d in docs:
+                total += jirei.kinds[d]
+            if docs:
+                lines.append(f"organisation kinds, {title} (lead and partners Jirei finds): {total.line()}")
     if jirei.lead_total:
         lines.append("")
         lines.append(f"lead organisation correct: {jirei.lead_correct}/{jirei.lead_total} = {jirei.lead_correct / jirei.lead_total:.3f}")

@@ -61,7 +61,8 @@ _GOV_HEAD = re.compile(
 _CHAMBER = re.compile(r"(?:商工会議所|商工会|会議所|経済連合会|経済同友会|経団連|日商|CCI|経済団体連合会)$|^日本商工会議所")
 _SCHOOL = re.compile(r"(?:大学院|大学|大|高専|高等専門学校|専門学校|高等学校|高校|中学校|小学校|学園|学校|学院|"
                      r"[ぁ-んァ-ヶ一-龥]高|研究林)$|^学校法人|^国立大学法人")
-_COOP = re.compile(r"(?:協同組合|組合|農協|漁協|生協|信用金庫|信金|信用組合|JA.*)$|^(?:農事組合法人|JA)")
+# `JA全農`, `JAあいち` (not `JAL`, `JAXA`: a Latin name that starts so)
+_COOP = re.compile(r"(?:協同組合|組合|農協|漁協|生協|信用金庫|信金|信用組合)$|^(?:農事組合法人|JA(?![A-Za-z]))")
 _ASSOC = re.compile(r"(?:協会|連盟|振興会|財団|社団|クラブ|の会|会|応援団|保護会|NPO.*)$|"
                     r"^(?:NPO|特定非営利活動法人|一般社団法人|公益社団法人|一般財団法人|公益財団法人|社会福祉法人)")
 # Councils, committees and consortia of several members: `other`, not an association.

@@ -162,10 +162,15 @@ def _heading_organisations(case: Case, heading_mentions: list[dict]) -> list[dic
     for role, names in (("lead", leads), ("partner", partners)):
         for name in names:
             s, e = _locate(case.text, name, (0, len(case.title)))
-            out.append({
+            entry = {
                 "name": orgs.normalise_org_name(name), "text": case.text[s:e], "role": role,
                 "source": "heading", "span": [base + s, base + e],
-            })
+            }
+            # the NER's label of the name in the heading tells its kind (`Company` -> company)
+            label = heading_ents.get(name.strip()) or heading_ents.get(entry["name"])
+            if label:
+                entry["label"] = label
+            out.append(entry)
     return out
 
 

@@ -21,10 +21,17 @@ from jirei.records import Case
     ("豊岡商工会議所", "chamber"), ("北陸経済連合会", "chamber"),
     ("群馬大学", "school"), ("香川高専", "school"), ("おといねっぷ美術工芸高等学校", "school"), ("おと高", "school"),
     ("NPO法人MEGURU", "association"), ("土里夢の会", "association"), ("名寄地区保護会", "association"),
-    ("のと共栄信用金庫", "cooperative"), ("宗谷本線マイレール意識向上事業実行委員会", "other"),
+    ("のと共栄信用金庫", "cooperative"), ("JA全農", "cooperative"), ("JAあいち", "cooperative"),
+    ("宗谷本線マイレール意識向上事業実行委員会", "other"), ("JAL", "other"),
 ])
 def test_organisation_kind(name, kind):
     assert actors.organisation_kind(name) == kind
+
+
+def test_a_name_without_a_head_takes_its_kind_from_the_ner_label():
+    # `JAL` is an airline, not a JA cooperative; the NER's label says company
+    assert actors.organisation_kind("JAL", "Company") == "company"
+    assert actors.organisation_kind("コマツ", "Company") == "company"
 
 
 def test_kana_name_reads_as_its_municipality():

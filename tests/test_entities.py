@@ -225,6 +225,14 @@ def test_every_organisation_has_a_kind_and_a_role(extracted):
             assert [o["role"] for o in case.organisations].count("lead") <= 1
 
 
+def test_a_heading_company_without_a_legal_form_is_a_company(extracted):
+    # `② コマツ：…`, `① ソニー：…`: the heading's NER label gives the kind the name alone does not
+    for title in ("② コマツ", "① ソニー"):
+        _, case = _case(extracted, "001", title)
+        lead = next(o for o in case.organisations if o["role"] == "lead")
+        assert (lead["source"], lead["kind"]) == ("heading", "company"), lead
+
+
 def test_unseen_pdf_hiragana_name_whole_and_the_village_leads_its_strategy(pdfs_dir, nlp):
     """A village's strategy paper (real PDF, a layout unlike the seeds): Sudachi cuts the
     hiragana name おといねっぷ into pieces, and a chapter numeral glues onto the village's name;
