@@ -73,6 +73,8 @@ class GoldLabelledCase:
     items: tuple[int, ...]
     split: str
     source: str
+    judgement_call: bool = False  # the labeller marked the pillar a judgement call (GUIDELINE.md)
+    secondary_pillars: tuple[str, ...] = ()  # pillars the case also serves (acceptable second readings)
 
 
 def _read_json(path: Path):
@@ -110,7 +112,9 @@ def gold_cases(stem: str, seeds: Path, labels_dir: Path = paths.LABEL_GOLD,
     for i, (row, (start, stop)) in enumerate(zip(labels["cases"], spans), start=1):
         out.append(GoldLabelledCase(doc=labels["doc"], ordinal=i, heading=row["heading"],
                                     text=document.text[start:stop], pillar=row["pillar"], theme=row.get("theme"),
-                                    items=tuple(row["action_items"]), split=row["split"], source=row["source"]))
+                                    items=tuple(row["action_items"]), split=row["split"], source=row["source"],
+                                    judgement_call=bool(row.get("judgement_call")),
+                                    secondary_pillars=tuple(row.get("secondary_pillars") or ())))
     return out
 
 

@@ -238,7 +238,7 @@ def entity_figures(entities: dict[str, dict]) -> dict[str, float]:
 
 
 CLASSIFICATION_METRICS = ("pillar_accuracy", "pillar_macro_f1", "pillar_ece",
-                          "items_micro_f1", "items_macro_f1", "items_top1_hit")
+                          "items_micro_f1", "items_macro_f1", "items_top1_hit", "pillar_accuracy_with_secondary")
 
 
 def classification_figures(classification: dict) -> dict[str, float]:
