@@ -651,7 +651,8 @@ def inherit(case, ctx: DocumentContext, places: list[dict], organisations: list[
 
 # Names without a legal form that the NER misses in newsletters and plans.
 _NAME_PATTERNS = (
-    re.compile(r"「([^「」\n]{2,15})」(?=によるもの|による|が主催|主催)"),  # `「工房そなも」によるもの`
+    # `「工房そなも」によるもの`; not a quoted idea (`「交流の産業化」による`, `「農福連携」による`)
+    re.compile(r"「([^「」\n]{2,15}(?<![化性力型的])(?<!連携)(?<!推進)(?<!創生)(?<!づくり)(?<!事業)(?<!モデル))」(?=によるもの|による|が主催|主催)"),
     re.compile(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]{2,5}(?:省|庁))(?![\u4e00-\u9fffァ-ヶ])"),  # `法務省`
     re.compile(r"(?<![\u4e00-\u9fff])((?:[ァ-ヶー]{2,}|[\u4e00-\u9fff]{3,6})の会)(?=[のがはと、。\s])"),  # `土里夢の会`
     # `おといねっぷ美術工芸高等学校`: a kana name Sudachi cuts into pieces.

@@ -279,3 +279,17 @@ def test_a_newsletters_articles_without_its_title_page_still_state_its_village(p
     for stem in ("001", "004"):
         seed = ingest(next(seeds_dir.glob(f"{stem}_*.txt")))
         assert actors.document_context(seed.text, segment(seed)).place is None
+
+
+def test_a_quoted_name_runs_the_case_but_a_quoted_idea_does_not():
+    """`「工房そなも」によるもの` names who made it (a newsletter's real sentence); 001's
+    `「交流の産業化」による地域の魅力` and `「農福連携」による` name an idea, not an organisation."""
+    from jirei.records import Case
+
+    def names(text):
+        case = Case("t.txt", "t", 1, text[:10], text, (0, len(text)), None, [], "text")
+        return [o["name"] for o in actors._pattern_names(case, actors.DocumentContext())]
+
+    assert "工房そなも" in names("この作品は「工房そなも」によるものです。")
+    assert names("「交流の産業化」による地域の魅力・ブランド力向上を図る。") == []
+    assert names("「農福連携」による障害者の社会参画を進める。") == []
