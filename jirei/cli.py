@@ -59,6 +59,11 @@ cases; organisations match by stored name (all of them, the lead, and the partne
 `mentioned` ones are not scored), places by prefecture + municipality (regions by name), years by
 calendar year. Then F1 per document, pooled over the seeds (the rules were written against them)
 and over the real PDFs (the cross-document figure), and the share of cases whose lead is right.
+
+With --end-to-end, also each document as a user gets it: segmented by Jirei (each real PDF also
+as plain text and as paged markdown), its entries' values scored against the gold cases they
+match (an entry holding a gold case's heading); unmatched gold cases count as missed, unmatched
+entries' values as spurious.
 """
 
 
@@ -241,6 +246,10 @@ def cmd_evaluate_entities(args: argparse.Namespace) -> int:
         out = {"jirei": jirei.as_dict()}
         if baseline:
             out["stock_ner"] = baseline.as_dict()
+        if args.end_to_end:
+            from jirei.evaluation.entities_end_to_end import score_end_to_end
+
+            out["end_to_end"] = [r.as_dict() for r in score_end_to_end(seeds, golds)]
         print(json.dumps(out, ensure_ascii=False, indent=2))
         return 0
     print(format_table(jirei, baseline))
@@ -249,6 +258,11 @@ def cmd_evaluate_entities(args: argparse.Namespace) -> int:
     if baseline and baseline.seconds:
         speed += f", stock NER {baseline.chars / baseline.seconds:,.0f} chars/s"
     print(f"{jirei.chars:,} chars of case text; {speed} (entities stage only, one process)")
+    if args.end_to_end:
+        from jirei.evaluation.entities_end_to_end import format_end_to_end, score_end_to_end
+
+        print()
+        print(format_end_to_end(score_end_to_end(seeds, golds)))
     if args.verbose:
         for err in jirei.errors:
             print(f"  {err['doc'][:3]} {err['heading'][:36]:<36} {err['field']:<13} "
@@ -412,6 +426,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--no-baseline", action="store_true", help="skip the stock NER baseline")
     e.add_argument("--json", action="store_true", help="print the scores as JSON")
     e.add_argument("-v", "--verbose", action="store_true", help="list each case's missed and spurious values")
+    e.add_argument("--end-to-end", action="store_true",
+                   help="also score each document segmented by Jirei (real PDFs also as text and markdown)")
     e.set_defaults(func=cmd_evaluate_entities)
 
     add_evaluate_classification_parser(esub)

@@ -411,3 +411,21 @@ def test_scores_against_gold_beat_stock_ner(seeds_dir):
     assert sum(m.kind_right for m in mentions) >= 19
     assert sum(m.relative for m in mentions) == sum(m.resolved for m in mentions) == 15
     assert cross["lead"]["f1"] >= 0.90
+
+
+def test_entities_end_to_end_score_jireis_own_entries(pdfs_dir, seeds_dir):
+    """A real newsletter segmented by Jirei (as a PDF and as plain text): every gold case matched
+    by an entry holding its heading is scored; unmatched entries' values count as spurious."""
+    from jirei.evaluation.entities import load_entity_gold
+    from jirei.evaluation.entities_end_to_end import format_end_to_end, score_end_to_end
+
+    gold = [g for g in load_entity_gold() if g["doc"] == "otoineppu_kouhou_2025-08.pdf"]
+    rows = {r.reading: r for r in score_end_to_end(seeds_dir, gold)}
+    assert set(rows) == {"PDF", "as text", "as markdown"}
+    pdf = rows["PDF"]
+    assert (pdf.gold, pdf.matched) == (12, 12)
+    assert pdf.fields["places"].f1 >= 0.9 and pdf.fields["lead"].f1 >= 0.85
+    # every gold value is either found or missed, whatever the reading
+    for r in rows.values():
+        assert r.fields["places"].tp + r.fields["places"].fn == pdf.fields["places"].tp + pdf.fields["places"].fn
+    assert "as markdown" in format_end_to_end(list(rows.values()))
