@@ -149,3 +149,19 @@ def test_a_dated_line_closes_a_title_block_only_as_its_last_line(tmp_path: Path)
     # dates inside running lines end no block
     running = lines("本文の終わりです。\n\n講習会のお知らせ\n2023/8/21‐9/18\n公民館で開催します。参加者を募集しています。\n")
     assert not _head_block(running, 2)
+
+
+def test_a_run_left_unopened_by_a_closed_opening_reads_its_headlines(pdfs_dir: Path):
+    # the committed model reading the 2021-04 newsletter as plain text opens a case at a sentence
+    # the reader split (`『実行委員会』)」` / `が設立されました。…`); a line that never heads a case
+    # opens none, which leaves the feature's articles under it as case text with no case open: its
+    # headline over prose (`JR宗谷本線の未来を語るワークショップ`) opens one
+    from jirei.evaluation.segmentation_cv import as_text
+    from jirei.extract.ingest import ingest
+    from jirei.extract.segment import segment
+
+    if not (pdfs_dir / FEATURE_ISSUE).is_file():
+        pytest.skip(f"{FEATURE_ISSUE} not found in {pdfs_dir}")
+    titles = [c.title for c in segment(as_text(ingest(pdfs_dir / FEATURE_ISSUE)))]
+    assert "JR宗谷本線の未来を語るワークショップ" in titles, titles
+    assert not any(t.startswith(("が設立されました", "『実行委員会』")) for t in titles), titles

@@ -121,8 +121,12 @@ def segment_crf(doc: Document, segmenter) -> list[Case]:
     if is_legal_text(doc.text):
         return []  # the guideline's legal texts (work rules, official notices) hold no case
     out, feats, name, prior = document_features(doc)
-    labels = with_headlines_in_unopened_runs(out, segmenter.label(feats))
-    labels = with_reported_articles(out, with_continued_cases(out, without_notice_cases(out, labels)))
+    labels = without_notice_cases(out, with_headlines_in_unopened_runs(out, segmenter.label(feats)))
+    # a case the model opened at a line that never heads one (`…)」` / `が設立されました。`, a
+    # sentence the reader split) is closed above, which can leave the run it opened unopened: its
+    # headlines over prose open cases as in any unopened run
+    labels = without_notice_cases(out, with_headlines_in_unopened_runs(out, labels))
+    labels = with_reported_articles(out, with_continued_cases(out, labels))
     decided = "crf"
     if under_read(out, labels):
         keep = labels if too_few_opened(out, labels) else None
