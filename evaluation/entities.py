@@ -427,6 +427,20 @@ def _summed(per_docs) -> dict[str, Counts]:
     return out
 
 
+def _group_lines(per_doc: dict, counts, title: str) -> list[str]:
+    """One line per group of documents (the seeds, the real PDFs) with `per_doc`'s counts summed
+    (`counts()` is an empty count that adds with `+=` and prints with `line()`)."""
+    lines = []
+    for group, docs in (("seeds", [d for d in per_doc if d in RULES_WRITTEN_AGAINST]),
+                        ("real PDFs", [d for d in per_doc if d not in RULES_WRITTEN_AGAINST])):
+        total = counts()
+        for d in docs:
+            total += per_doc[d]
+        if docs:
+            lines.append(f"{title.format(group)}: {total.line()}")
+    return lines
+
+
 def format_table(jirei: EntityScores, baseline: EntityScores | None) -> str:
     """P/R/F1 per field over all documents, then F1 per document (Jirei / stock NER; the stock
     NER has no roles, so no lead or partners figure), then the pooled development figure (the
@@ -471,21 +485,8 @@ def format_table(jirei: EntityScores, baseline: EntityScores | None) -> str:
         lines.append(row("   pooled", _summed(jirei.articles_only.values()), None))
     if jirei.year_mentions:
         lines.append("")
-        for title, docs in (("seeds", [d for d in jirei.year_mentions if d in RULES_WRITTEN_AGAINST]),
-                            ("real PDFs", [d for d in jirei.year_mentions if d not in RULES_WRITTEN_AGAINST])):
-            total = YearMentionCounts()
-            for d in docs:
-                total += jirei.year_mentions[d]
-            if docs:
-                lines.append(f"year mentions, {title}: {total.line()}")
-    if jirei.kinds:
-        for title, docs in (("seeds", [d for d in jirei.kinds if d in RULES_WRITTEN_AGAINST]),
-                            ("real PDFs", [d for d in jirei.kinds if d not in RULES_WRITTEN_AGAINST])):
-            total = KindCounts()
-            for d in docs:
-                total += jirei.kinds[d]
-            if docs:
-                lines.append(f"organisation kinds, {title} (lead and partners Jirei finds): {total.line()}")
+        lines += _group_lines(jirei.year_mentions, YearMentionCounts, "year mentions, {}")
+    lines += _group_lines(jirei.kinds, KindCounts, "organisation kinds, {} (lead and partners Jirei finds)")
     if jirei.lead_total:
         lines.append("")
         lines.append(f"lead organisation correct: {jirei.lead_correct}/{jirei.lead_total} = {jirei.lead_correct / jirei.lead_total:.3f}")

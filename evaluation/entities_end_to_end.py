@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Callable
 
 from jirei import paths
-from jirei.evaluation.entities import FIELDS, Counts, _gold_sets, _pred_sets, is_pdf_gold, source_path
+from jirei.evaluation.entities import FIELDS, Counts, _gold_sets, _pred_sets, _summed, is_pdf_gold, source_path
 from jirei.evaluation.segmentation_cv import as_paged_text, as_text
 from jirei.extract.ingest import ingest
 from jirei.gold import comparable, load_gold
@@ -111,16 +111,6 @@ def score_end_to_end(seeds: Path, golds: list[dict]) -> list[EndToEndRow]:
     return rows
 
 
-def pooled(rows: list[EndToEndRow]) -> dict[str, Counts]:
-    out = {f: Counts() for f in FIELDS}
-    for r in rows:
-        for f, c in r.fields.items():
-            out[f].tp += c.tp
-            out[f].fp += c.fp
-            out[f].fn += c.fn
-    return out
-
-
 def format_end_to_end(rows: list[EndToEndRow]) -> str:
     """F1 per field for each document and reading, then pooled per reading."""
     head = f"{'document':<34} {'reading':<12} {'gold':>4} {'entries':>7} {'matched':>7} " + " ".join(
@@ -133,7 +123,7 @@ def format_end_to_end(rows: list[EndToEndRow]) -> str:
     lines.append("-" * len(head))
     for reading in dict.fromkeys(r.reading for r in rows):
         part = [r for r in rows if r.reading == reading]
-        fs = pooled(part)
+        fs = _summed(r.fields for r in part)
         lines.append(f"{'pooled':<34} {reading:<12} {sum(r.gold for r in part):>4} {sum(r.entries for r in part):>7} "
                      f"{sum(r.matched for r in part):>7} " + " ".join(f"{fs[f].f1:>11.3f}" for f in FIELDS))
     lines.append("An entry matches a gold case when it holds its heading; unmatched gold cases count as missed, "
