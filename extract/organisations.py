@@ -313,22 +313,43 @@ def _partnership_frame_names(doc: Doc) -> list[Span]:
                 if len(name.text) <= 15 and not is_generic(name.text):
                     spans.append(Span(doc, j + 1, i - 1, label="Organization_Other"))
             continue
-        start = _left_edge(doc, i, limit=5)
-        if start == i:
-            continue
-        toks = list(doc[start:i])
-        latin_kana = [t for t in toks if _is_latin_or_katakana(t.text) and len(t.text) >= 2]
-        proper = [t for t in toks if t.tag_.startswith("名詞-固有名詞") and "地名" not in t.tag_]
-        placed = [t for t in toks if "地名" in t.tag_]
-        common_kanji = [t for t in toks if t not in latin_kana and t not in proper and t not in placed]
-        if common_kanji or not latin_kana and not proper:
-            continue  # `地域モビリティ`, `ベンチャー企業`: a description
-        if len(toks) == 1 and not proper:
-            continue  # `スタートアップ`, `クリエイター`: a kind of partner
-        span = Span(doc, start, i, label="Organization_Other")
-        if not is_generic(span.text):
-            spans.append(span)
+        # the partners listed before the frame, last first: `DMO 長崎や地元の経済界等と連携`
+        end = i
+        for _ in range(_FRAME_LIST_MAX):
+            start = _left_edge(doc, end, limit=5)
+            if start == end:
+                break
+            span = _frame_name(doc, start, end)
+            if span is not None:
+                spans.append(span)
+            if start < 2 or doc[start - 1].text not in ("や", "、", "・", "及び", "および"):
+                break
+            end = start - 1
     return spans
+
+
+_FRAME_LIST_MAX = 4  # partners named in one list before the frame
+
+
+def _frame_name(doc: Doc, start: int, end: int) -> Span | None:
+    """`doc[start:end]` as a partner's name, or None when it describes a kind of partner."""
+    toks = [t for t in doc[start:end] if not t.is_space]
+    if toks and toks[-1].text in ("等", "など"):
+        toks = toks[:-1]
+        end -= 1
+    if not toks:
+        return None
+    latin_kana = [t for t in toks if _is_latin_or_katakana(t.text) and len(t.text) >= 2]
+    proper = [t for t in toks if t.tag_.startswith("名詞-固有名詞") and "地名" not in t.tag_ and "人名" not in t.tag_]
+    placed = [t for t in toks if "地名" in t.tag_]
+    people = [t for t in toks if "人名" in t.tag_]
+    common_kanji = [t for t in toks if t not in latin_kana and t not in proper and t not in placed and t not in people]
+    if common_kanji or not latin_kana and not proper:
+        return None  # `地域モビリティ`, `ベンチャー企業`: a description; `森川や西村と`: people
+    if len(toks) == 1 and not proper:
+        return None  # `スタートアップ`, `クリエイター`: a kind of partner
+    span = Span(doc, start, end, label="Organization_Other")
+    return None if is_generic(span.text) else span
 
 
 def find_rule_organisations(doc: Doc) -> list[Span]:

@@ -100,6 +100,11 @@ def test_names_without_a_legal_form_found_by_the_partnership_frame(nlp):
     # a kind of partner, a description or a legal form alone is no name
     doc = nlp("スタートアップと連携し、地元のパートナーと協働して、地域モビリティと連携するほか、NPOと連携した。")
     assert not {s.text for s in doc.spans["jirei_rules"]}, [s.text for s in doc.spans["jirei_rules"]]
+    # every partner a list names before the frame; people in such a list are no organisation
+    doc = nlp("プリンスホテルやアマゾンジャパンと連携したワーケーションを始めた。")
+    assert {"プリンスホテル", "アマゾンジャパン"} <= {s.text for s in doc.spans["jirei_rules"]}
+    doc = nlp("講師の森川や西村と連携して授業を行った。")
+    assert not {s.text for s in doc.spans["jirei_rules"]}, [s.text for s in doc.spans["jirei_rules"]]
 
 
 def test_a_name_that_begins_in_hiragana_keeps_its_beginning(nlp):
