@@ -189,3 +189,43 @@ def test_a_slide_of_two_cases_under_a_list_label(tmp_path: Path):
     cases = segment(ingest(render_pdf_or_skip(html, tmp_path / "pairs.pdf")))
     assert [c.title for c in cases] == [f"【{p}】{t}" for pair in pairs for p, t, _ in pair]
     assert not any("事例紹介" in c.text for c in cases)
+
+
+# A third deck: each case over three slides, only the first titled with the case; the others
+# titled with a part of it, either saying whose (`東川町の主な取組`) or a part label every case
+# repeats (`成果と今後の課題`). A running footer with the lecture's name and the slide number.
+PART_SLIDE_CASES = [
+    ("北海道東川町 写真の町による移住促進", "東川町", ["写真文化を核に、国際写真フェスティバルを30年以上続けている。"],
+     ["写真甲子園の開催", "留学生の受け入れと日本語学校の運営"], ["町外の企業と連携し、テレワーク拠点を整える。"]),
+    ("島根県海士町 高校魅力化プロジェクト", "海士町", ["島外から生徒を募る「島留学」を2008年に始めた。"],
+     ["地域学の授業", "島体験生制度"], ["卒業生が島に戻る仕組みをつくる。"]),
+    ("徳島県神山町 サテライトオフィスの誘致", "神山町", ["光ファイバー網を生かし、IT企業のサテライトオフィスを誘致した。"],
+     ["アーティスト・イン・レジデンス", "移住支援センターの運営"], ["高専を開校し、起業人材を育てる。"]),
+]
+
+
+def _part_slide_deck() -> str:
+    slides = []
+
+    def slide(inner: str) -> None:
+        slides.append(f'<div class="slide">{inner}<div class="foot">地方創生論 第5回 {len(slides) + 1}</div></div>')
+
+    slide("<h1>地域の取組事例</h1><p>地方創生論 第5回</p>")
+    slide('<div class="bar">本日の内容</div><p>1. 人口減少の現状</p><p>2. 事例紹介</p>')
+    for title, town, intro, acts, plans in PART_SLIDE_CASES:
+        slide(f'<div class="bar">{title}</div>' + "".join(f"<p>{p}</p>" for p in intro))
+        slide(f'<div class="bar">{town}の主な取組</div>' + "".join(f"<p>・{p}</p>" for p in acts))
+        slide('<div class="bar">成果と今後の課題</div>' + "".join(f"<p>{p}</p>" for p in plans))
+    slide("<h1>ご清聴ありがとうございました</h1>")
+    return (f'<!doctype html><html lang="ja"><head><meta charset="utf-8"><style>{CSS}</style></head>'
+            f'<body>{"".join(slides)}</body></html>')
+
+
+def test_a_case_over_slides_titled_with_its_parts_is_one_entry(tmp_path: Path):
+    from tests.pdf_fixtures import render_pdf_or_skip
+
+    cases = segment(ingest(render_pdf_or_skip(_part_slide_deck(), tmp_path / "parts.pdf")))
+    assert [c.title for c in cases] == [t.replace(" ", "") for t, *_ in PART_SLIDE_CASES]
+    for case, (_, town, _, acts, plans) in zip(cases, PART_SLIDE_CASES):
+        assert f"{town}の主な取組" in case.text and acts[-1] in case.text
+        assert case.text.rstrip().endswith(plans[-1])

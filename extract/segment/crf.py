@@ -1232,6 +1232,28 @@ def _second_headline(blocks: list[Block], labels: list[str], k: int) -> bool:
     return below >= HEADLINE_BODY_MIN and above >= HEADLINE_BODY_MIN
 
 
+# Words that name a part of a case on a slide or sheet of its own: `成果と今後の課題`, `主な取組`,
+# `事業の概要`, `東川町の取組内容`.
+_PART_TITLE = re.compile(r"取組|取り組み|成果|課題|今後|概要|背景|効果|実績|内容|展開|目的|経緯|体制|特徴|ポイント|KPI|"
+                         r"ソフト事業|ハード事業|主な事業|事業費|スケジュール")
+# `東川町の主な取組`: what the page is about (the case's town or body), then its part
+_OWNER_PART = re.compile(r"^(?P<owner>.{2,20}?)(?:の|における|での|による)")
+
+
+def continues_on_part_page(title: str, previous: str, repeated: set[str]) -> bool:
+    """Is a topic page titled `title` a part of the case whose first page is titled `previous` (a
+    lecture deck's case over several slides)? It is when its title names a part of a case
+    (`成果と今後の課題`, `主な取組`) and either recurs on several topic pages (a part label, never a
+    case's own name) or says whose part it is in words of the case's title (`東川町の主な取組`
+    under `北海道東川町 写真の町による移住促進`)."""
+    if not _PART_TITLE.search(title) or len(title) > 30:
+        return False
+    if title in repeated and not names_someone(title):
+        return True
+    m = _OWNER_PART.match(title)
+    return bool(m) and len(m.group("owner")) >= 2 and m.group("owner") in previous
+
+
 def topic_page_labels(outline: Outline, model_labels: list[str] | None = None) -> list[str]:
     """One case per topic page: `B` at each page's opening heading, unless it repeats the previous
     page's title (a continuation slide, `（続き）`, `(2/3)`), which folds into the case before it.
@@ -1244,6 +1266,8 @@ def topic_page_labels(outline: Outline, model_labels: list[str] | None = None) -
     heads = topic_pages(outline)
     page_end = {i: next((j for j in range(i + 1, len(blocks)) if blocks[j].page_first), len(blocks)) for i in heads}
     dividers = section_dividers([blocks[i] for i in heads])
+    titles = Counter(bare_title(blocks[i].text) for i in heads)
+    repeated = {t for t, c in titles.items() if c >= 2}
     for n, i in enumerate(heads):
         end = page_end[i]
         if dividers[n]:
@@ -1262,7 +1286,8 @@ def topic_page_labels(outline: Outline, model_labels: list[str] | None = None) -
         text = blocks[i].text
         title = bare_title(text)
         # a continuation page: marked so, or titled with the previous title (or a shortened one)
-        if previous and (CONTINUED.search(text) or (len(title) >= 6 and previous.startswith(title))):
+        if previous and (CONTINUED.search(text) or (len(title) >= 6 and previous.startswith(title))
+                         or continues_on_part_page(title, previous, repeated)):
             continue
         body = sum(len(b.text) for b in blocks[i + 1 : end] if b.kind is not BlockKind.HEADING)
         # the guideline's notices are no case whoever they name (`名寄警察署`); the broader words only
