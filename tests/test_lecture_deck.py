@@ -191,8 +191,8 @@ def test_a_slide_of_two_cases_under_a_list_label(tmp_path: Path):
     assert not any("事例紹介" in c.text for c in cases)
 
 
-# A third deck: each case over three slides, only the first titled with the case; the others
-# titled with a part of it, either saying whose (`東川町の主な取組`) or a part label every case
+# A third deck: a trend slide (`人口減少の現状`), then each case over three slides, only the first
+# titled with the case; the others titled with a part of it, either saying whose (`東川町の主な取組`) or a part label every case
 # repeats (`成果と今後の課題`). A running footer with the lecture's name and the slide number.
 PART_SLIDE_CASES = [
     ("北海道東川町 写真の町による移住促進", "東川町", ["写真文化を核に、国際写真フェスティバルを30年以上続けている。"],
@@ -212,6 +212,8 @@ def _part_slide_deck() -> str:
 
     slide("<h1>地域の取組事例</h1><p>地方創生論 第5回</p>")
     slide('<div class="bar">本日の内容</div><p>1. 人口減少の現状</p><p>2. 事例紹介</p>')
+    slide('<div class="bar">人口減少の現状</div><p>2020年 1億2,615万人</p><p>2050年 1億469万人(推計)</p>'
+          "<p>出典:総務省「国勢調査」</p>")
     for title, town, intro, acts, plans in PART_SLIDE_CASES:
         slide(f'<div class="bar">{title}</div>' + "".join(f"<p>{p}</p>" for p in intro))
         slide(f'<div class="bar">{town}の主な取組</div>' + "".join(f"<p>・{p}</p>" for p in acts))
@@ -229,3 +231,4 @@ def test_a_case_over_slides_titled_with_its_parts_is_one_entry(tmp_path: Path):
     for case, (_, town, _, acts, plans) in zip(cases, PART_SLIDE_CASES):
         assert f"{town}の主な取組" in case.text and acts[-1] in case.text
         assert case.text.rstrip().endswith(plans[-1])
+

@@ -467,10 +467,22 @@ def topic_pages(outline: Outline) -> list[int]:
     return heads
 
 
+# A talk's trend or situation slide: `人口減少の現状`, `地域経済の動向` (a case's own, `東川町の現状`,
+# names someone).
+_TREND_HEAD = re.compile(r"の(?:現状|動向|推移)$")
+
+
+def is_trend_head(text: str) -> bool:
+    """Is a heading a trend or situation that names no one (`人口減少の現状`)?"""
+    flat = re.sub(r"\s+", "", bare_title(text))
+    return len(flat) <= 24 and bool(_TREND_HEAD.search(flat)) and not names_someone(flat)
+
+
 def without_notice_cases(outline: Outline, labels: list[str]) -> list[str]:
     """The model's labels, except that a case it opens at a heading the guideline lists as no case
     (a notice, a staff greeting, a strategy's framework chapter: `patterns.is_notice_head`), or at
-    a heading that frames a talk (its contents, a definition, a trend: `patterns.is_framing_head`), is
+    a heading that frames a talk (its contents, a definition, a trend: `patterns.is_framing_head`,
+    `is_trend_head`), is
     closed there instead: the notice's text belongs to no case. A case it opens at a line that
     never heads one (`not_a_head`) is no case start: the line stays with the case before it."""
     out = list(labels)
@@ -478,7 +490,8 @@ def without_notice_cases(outline: Outline, labels: list[str]) -> list[str]:
     for i, (b, lab) in enumerate(zip(outline.blocks, labels)):
         if lab != "B":
             continue
-        if b.kind is BlockKind.HEADING and (is_no_case_head(b.text[:40]) or is_framing_head(b.text[:40])):
+        if b.kind is BlockKind.HEADING and (is_no_case_head(b.text[:40]) or is_framing_head(b.text[:40])
+                                            or is_trend_head(b.text)):
             out[i] = "O"
         elif not_a_head(b.text) or i in parts:
             # particulars, a contact line, a caption or a venue in brackets: they belong to what
@@ -1248,10 +1261,12 @@ def continues_on_part_page(title: str, previous: str, repeated: set[str]) -> boo
     under `北海道東川町 写真の町による移住促進`)."""
     if not _PART_TITLE.search(title) or len(title) > 30:
         return False
-    if title in repeated and not names_someone(title):
-        return True
+    if title in repeated and previous not in repeated and not names_someone(title):
+        return True  # a part label under a case's own (never repeated) title
+    # the owner must be a place or a body (`東川町`, `株式会社ABC`), not any word the case's title
+    # also uses (`人材の確保` under `…人材育成…`)
     m = _OWNER_PART.match(title)
-    return bool(m) and len(m.group("owner")) >= 2 and m.group("owner") in previous
+    return bool(m) and names_someone(m.group("owner")) and m.group("owner") in previous
 
 
 def topic_page_labels(outline: Outline, model_labels: list[str] | None = None) -> list[str]:
@@ -1292,7 +1307,7 @@ def topic_page_labels(outline: Outline, model_labels: list[str] | None = None) -
         body = sum(len(b.text) for b in blocks[i + 1 : end] if b.kind is not BlockKind.HEADING)
         # the guideline's notices are no case whoever they name (`名寄警察署`); the broader words only
         # when no one is named (not `①日立製作所:データ駆動型…`)
-        off_topic = (is_no_case_head(text) or is_framing_head(bare_title(text))
+        off_topic = (is_no_case_head(text) or is_framing_head(bare_title(text)) or is_trend_head(text)
                      or (_NOT_A_CASE_PAGE.search(re.sub(r"\s+", "", text)) and not names_someone(text)))
         # a page holding its heading alone (a section's divider slide, `2. 取組事例`) is no case
         alone = all(b.kind is BlockKind.NOISE for b in blocks[i + 1 : end])
