@@ -735,6 +735,10 @@ def _promote_lead(case, organisations: list[dict]) -> None:
 # A heading that opens with the case's place: `【愛知県名古屋市】STATION Ai` (a case sheet's title
 # line). A place in brackets after a title (`シェア金沢(石川県金沢市)`) says only where the case is.
 _PLACED_HEADING = re.compile(r"^【(?P<first>[^】]+)】")
+# ...or opens with its prefecture and municipality, unbracketed: a lecture's or case sheet's title
+# line (`北海道東川町 写真の町による移住促進`, `徳島県神山町サテライトオフィスの誘致`).
+_PLACE_FIRST_HEADING = re.compile(r"^(?P<first>(?:北海道|東京都|京都府|大阪府|[\u4e00-\u9fff]{2,3}県)"
+                                  r"[\u4e00-\u9fff]{1,6}?[市町村])(?=[\s:：・]|[^\s市町村区郡民長政内外場議立])")
 
 
 def _placed_heading_lead(case, places: list[dict]) -> list[dict]:
@@ -742,7 +746,7 @@ def _placed_heading_lead(case, places: list[dict]) -> list[dict]:
     municipality or prefecture (the bracket holds nothing else): that government runs it (J-G2),
     as a government's case sheet or list of programmes presents its own initiatives."""
     first_line = unicodedata.normalize("NFKC", case.title.split("\n", 1)[0]).strip()
-    m = _PLACED_HEADING.search(first_line)
+    m = _PLACED_HEADING.search(first_line) or _PLACE_FIRST_HEADING.match(first_line)
     if not m:
         return []
     inner = re.sub(r"\s+", "", m.group("first"))

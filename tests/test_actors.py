@@ -293,3 +293,31 @@ def test_a_quoted_name_runs_the_case_but_a_quoted_idea_does_not():
     assert "工房そなも" in names("この作品は「工房そなも」によるものです。")
     assert names("「交流の産業化」による地域の魅力・ブランド力向上を図る。") == []
     assert names("「農福連携」による障害者の社会参画を進める。") == []
+
+
+def test_a_title_opening_with_its_prefecture_and_municipality_names_the_government_that_runs_it(tmp_path):
+    """A lecture's or case sheet's title line opening with the place, unbracketed
+    (`北海道東川町 写真の町による移住促進`): a case naming no organisation is that municipality's."""
+    from jirei.extract.entities import extract_entities
+    from jirei.extract.segment import segment
+    from jirei.pipeline import RulesOnly
+
+    path = tmp_path / "deck.md"
+    path.write_text(
+        "# 地域の取組事例\n\n"
+        "## 北海道東川町 写真の町による移住促進\n\n写真文化を核に、国際写真フェスティバルを30年以上続けている。"
+        "移住者向けの住宅を町が整備した。\n\n"
+        "## 徳島県神山町サテライトオフィスの誘致\n\n光ファイバー網を生かし、IT企業のサテライトオフィスを誘致した。\n\n"
+        "## 島根県海士町 高校魅力化プロジェクト\n\n島外から生徒を募る「島留学」を2008年に始めた。\n", encoding="utf-8")
+    doc = ingest(path)
+    cases = segment(doc)
+    extract_entities(doc, cases, RulesOnly())
+    leads = {c.title: [(o["name"], o["kind"], o["source"]) for o in c.organisations if o["role"] == "lead"]
+             for c in cases}
+    assert leads["北海道東川町 写真の町による移住促進"] == [("東川町", "government", "heading")]
+    assert leads["徳島県神山町サテライトオフィスの誘致"] == [("神山町", "government", "heading")]
+    # the place opening a word built on it (`町民`) is no title line's place
+    assert actors._PLACE_FIRST_HEADING.match("北海道東川町写真の町")["first"] == "北海道東川町"
+    assert actors._PLACE_FIRST_HEADING.match("長野県大町市の取組")["first"] == "長野県大町市"
+    assert actors._PLACE_FIRST_HEADING.match("北海道東川町民の写真活動") is None
+    assert actors._PLACE_FIRST_HEADING.match("東川町 写真の町") is None  # no prefecture: not this rule's
