@@ -8,8 +8,8 @@ killed at any moment leaves every document either fully stored or absent; the ne
 what is stored (by the sha256 of the bytes) and does the rest.
 
 Backends
-- local: a pool of worker processes (spawned; one thread each, since Sudachi's tokenizer is not
-  thread-safe).
+- local: a pool of worker processes (forked from a server that loaded GiNZA once, or spawned where
+  the platform has no fork server; one thread each, since Sudachi's tokenizer is not thread-safe).
 - dask: the same function as Dask tasks, on a `LocalCluster` or the scheduler at an address. A
   worker plugin loads the pipeline when each worker starts. Jobs carry the file's bytes, so
   workers need no shared file system.
@@ -252,8 +252,15 @@ class LocalBackend:
         from concurrent.futures import ProcessPoolExecutor
 
         self.workers = max(1, workers)
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=warm_worker,
+        # Forked from a server that loaded GiNZA once (`jirei.worker_preload`, as the pipeline's own
+        # stage workers are) where the platform has one: no worker pays for starting Python,
+        # importing spaCy and loading GiNZA again. Elsewhere each worker is spawned and loads its own.
+        if "forkserver" in multiprocessing.get_all_start_methods():
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["jirei.worker_preload"])
+        else:
+            context = multiprocessing.get_context("spawn")
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=warm_worker,
                                          initargs=(models_dir, blas_threads(self.workers)))
 
     def submit(self, fn: Callable, *args):
