@@ -1271,7 +1271,8 @@ def continues_on_part_page(title: str, previous: str, repeated: set[str]) -> boo
 
 def topic_page_labels(outline: Outline, model_labels: list[str] | None = None) -> list[str]:
     """One case per topic page: `B` at each page's opening heading, unless it repeats the previous
-    page's title (a continuation slide, `（続き）`, `(2/3)`), which folds into the case before it.
+    page's title (a continuation slide, `（続き）`, `(2/3)`) or is titled with a part of the case
+    (`continues_on_part_page`: `成果と今後の課題`, `東川町の主な取組`), which folds into the case before it.
     Pages about no case are `O` to their end: the cover (the first page, with little besides its
     heading), a page holding nothing but its heading (a divider) and pages headed as statistics,
     contents, notices, contacts or a closing."""
