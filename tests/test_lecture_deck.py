@@ -191,7 +191,8 @@ def test_a_slide_of_two_cases_under_a_list_label(tmp_path: Path):
     assert not any("事例紹介" in c.text for c in cases)
 
 
-# A third deck: a trend slide (`人口減少の現状`), then each case over three slides, only the first
+# A third deck: a trend slide (`人口減少の現状`) and a statistics slide (figures and their source),
+# then each case over three slides, only the first
 # titled with the case; the others titled with a part of it, either saying whose (`東川町の主な取組`) or a part label every case
 # repeats (`成果と今後の課題`). A running footer with the lecture's name and the slide number.
 PART_SLIDE_CASES = [
@@ -214,6 +215,8 @@ def _part_slide_deck() -> str:
     slide('<div class="bar">本日の内容</div><p>1. 人口減少の現状</p><p>2. 事例紹介</p>')
     slide('<div class="bar">人口減少の現状</div><p>2020年 1億2,615万人</p><p>2050年 1億469万人(推計)</p>'
           "<p>出典:総務省「国勢調査」</p>")
+    slide('<div class="bar">人口と高齢化率</div><p>2020年 1億2,615万人 高齢化率28.6%</p>'
+          "<p>2050年 1億469万人 高齢化率37.7%</p><p>出典:国立社会保障・人口問題研究所</p>")
     for title, town, intro, acts, plans in PART_SLIDE_CASES:
         slide(f'<div class="bar">{title}</div>' + "".join(f"<p>{p}</p>" for p in intro))
         slide(f'<div class="bar">{town}の主な取組</div>' + "".join(f"<p>・{p}</p>" for p in acts))

@@ -1269,6 +1269,21 @@ def continues_on_part_page(title: str, previous: str, repeated: set[str]) -> boo
     return bool(m) and names_someone(m.group("owner")) and m.group("owner") in previous
 
 
+_SOURCE = re.compile(r"(?:出典|出所|資料)\s*[:：]")
+STATISTICS_DIGIT_SHARE = 0.2  # digits among a statistics page's characters (white space aside)
+
+
+def statistics_page(title: str, body: list[str]) -> bool:
+    """Is a topic page a statistics slide (`人口と高齢化率` over figures and `出典:総務省「国勢調査」`)?
+    It cites a source, its text before the source is largely figures, and its title names no one
+    (a case's page with a KPI and its source names its town or body)."""
+    cited = [_SOURCE.search(t) for t in body]
+    if names_someone(title) or not any(cited):
+        return False
+    text = re.sub(r"\s+", "", "".join(t[: m.start()] if m else t for t, m in zip(body, cited)))
+    return bool(text) and sum(c.isdigit() for c in text) >= STATISTICS_DIGIT_SHARE * len(text)
+
+
 def topic_page_labels(outline: Outline, model_labels: list[str] | None = None) -> list[str]:
     """One case per topic page: `B` at each page's opening heading, unless it repeats the previous
     page's title (a continuation slide, `（続き）`, `(2/3)`) or is titled with a part of the case
@@ -1309,7 +1324,8 @@ def topic_page_labels(outline: Outline, model_labels: list[str] | None = None) -
         # the guideline's notices are no case whoever they name (`名寄警察署`); the broader words only
         # when no one is named (not `①日立製作所:データ駆動型…`)
         off_topic = (is_no_case_head(text) or is_framing_head(bare_title(text)) or is_trend_head(text)
-                     or (_NOT_A_CASE_PAGE.search(re.sub(r"\s+", "", text)) and not names_someone(text)))
+                     or (_NOT_A_CASE_PAGE.search(re.sub(r"\s+", "", text)) and not names_someone(text))
+                     or statistics_page(text, [b.text for b in blocks[i + 1 : end]]))
         # a page holding its heading alone (a section's divider slide, `2. 取組事例`) is no case
         alone = all(b.kind is BlockKind.NOISE for b in blocks[i + 1 : end])
         # the cover: the first page, with little besides its heading or naming the publication
