@@ -28,13 +28,12 @@ from typing import Callable
 
 from jirei import paths
 from jirei.evaluation.entities import FIELDS, Counts, _gold_sets, _pred_sets, _summed, is_pdf_gold, source_path
+from jirei.evaluation.segmentation import match_entries
 from jirei.evaluation.segmentation_cv import as_paged_text, as_text
 from jirei.extract.ingest import ingest
-from jirei.gold import comparable, load_gold
+from jirei.gold import load_gold
 from jirei.pipeline import Pipeline, PipelineConfig
-from jirei.records import Case, Document
-
-HEADING_KEY = 40  # characters of a gold heading an entry must hold (as `score_segmentation`)
+from jirei.records import Document
 
 #: How a real PDF is read: as it is, and as the text forms it arrives in.
 PDF_READINGS: tuple[tuple[str, Callable[[Document], Document]], ...] = (
@@ -56,23 +55,6 @@ class EndToEndRow:
     def as_dict(self) -> dict:
         return {"doc": self.doc, "reading": self.reading, "gold": self.gold, "entries": self.entries,
                 "matched": self.matched, "fields": {f: c.as_dict() for f, c in self.fields.items()}}
-
-
-def match_entries(cases: list[Case], headings: list[str]) -> list[int | None]:
-    """Per gold heading, the index of the entry that holds it (each entry matched once), or None."""
-    texts = [comparable(c.text) for c in cases]
-    used: set[int] = set()
-    out: list[int | None] = []
-    cursor = 0
-    for heading in headings:
-        key = comparable(heading)[:HEADING_KEY]
-        order = list(range(cursor, len(cases))) + list(range(0, cursor))
-        hit = next((i for i in order if i not in used and key and key in texts[i]), None)
-        out.append(hit)
-        if hit is not None:
-            used.add(hit)
-            cursor = hit + 1
-    return out
 
 
 def score_document(pipeline: Pipeline, document: Document, headings: list[str], rows: list[dict],

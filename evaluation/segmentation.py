@@ -61,23 +61,39 @@ class SegmentationScore:
         }
 
 
-def score_segmentation(cases: list[Case], gold: Gold, doc_name: str | None = None) -> SegmentationScore:
+HEADING_KEY = 40  # characters of a gold heading an entry must hold to match it
+
+
+def match_entries(cases: list[Case], headings: list[str]) -> list[int | None]:
+    """Per gold heading, the index of the entry that holds its first HEADING_KEY characters (marks
+    and white space aside; each entry matched once), or None. The gold is in document order: the
+    search runs from the last match on, then anywhere."""
     texts = [comparable(c.text) for c in cases]
+    used: set[int] = set()
+    out: list[int | None] = []
+    cursor = 0
+    for heading in headings:
+        key = comparable(heading)[:HEADING_KEY]
+        order = list(range(cursor, len(cases))) + list(range(0, cursor))
+        hit = next((i for i in order if i not in used and key and key in texts[i]), None)
+        out.append(hit)
+        if hit is not None:
+            used.add(hit)
+            cursor = hit + 1
+    return out
+
+
+def score_segmentation(cases: list[Case], gold: Gold, doc_name: str | None = None) -> SegmentationScore:
     used: set[int] = set()
     matched = ends = 0
     missed, truncated = [], []
-    cursor = 0  # gold is in document order: search from the last match on, then anywhere
-    for g in gold.cases:
-        key = comparable(g.heading)[:40]
-        order = list(range(cursor, len(cases))) + list(range(0, cursor))
-        hit = next((i for i in order if i not in used and key and key in texts[i]), None)
+    for g, hit in zip(gold.cases, match_entries(cases, [g.heading for g in gold.cases])):
         if hit is None:
             missed.append(g.heading)
             continue
         used.add(hit)
-        cursor = hit + 1
         matched += 1
-        if comparable(g.end) in texts[hit]:
+        if comparable(g.end) in comparable(cases[hit].text):
             ends += 1
         else:
             truncated.append(g.heading)

@@ -31,7 +31,7 @@ from typing import Any
 
 from jirei import paths
 from jirei.records import IngestError
-from jirei.pipeline import PipelineError, check_models
+from jirei.pipeline import PipelineError, check_models, worker_context
 from jirei.store import StoreError
 from jirei.workers import blas_threads, warm_worker, worker_pipeline
 
@@ -248,19 +248,11 @@ class LocalBackend:
     name = "local"
 
     def __init__(self, workers: int, models_dir: str):
-        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         self.workers = max(1, workers)
-        # Forked from a server that loaded GiNZA once (`jirei.worker_preload`, as the pipeline's own
-        # stage workers are) where the platform has one: no worker pays for starting Python,
-        # importing spaCy and loading GiNZA again. Elsewhere each worker is spawned and loads its own.
-        if "forkserver" in multiprocessing.get_all_start_methods():
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["jirei.worker_preload"])
-        else:
-            context = multiprocessing.get_context("spawn")
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=warm_worker,
+        # forked from a server that loaded GiNZA once, as the pipeline's own stage workers are
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=worker_context(), initializer=warm_worker,
                                          initargs=(models_dir, blas_threads(self.workers)))
 
     def submit(self, fn: Callable, *args):

@@ -114,6 +114,21 @@ def _interleaved(n: int, parts: int) -> list[list[int]]:
     return [idx for idx in (list(range(i, n, parts)) for i in range(parts)) if idx]
 
 
+def worker_context(preload_ginza: bool = True):
+    """The multiprocessing context worker processes start from: forked from a server that loaded
+    GiNZA once (`jirei.worker_preload`, with `preload_ginza`) where the platform has a fork server
+    (Linux, macOS), so no worker pays for starting Python, importing spaCy and loading GiNZA;
+    spawned elsewhere, each worker loading its own."""
+    import multiprocessing
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    if preload_ginza:
+        context.set_forkserver_preload(["jirei.worker_preload"])
+    return context
+
+
 class StageWorkers:
     """Worker processes for a pipeline's heavy steps (see the module docstring): each holds GiNZA's
     NER pipeline (`ner`) and the classifier's tokenizer and e5 encoder (`features`: the
@@ -136,17 +151,11 @@ class StageWorkers:
         self._starting.start()
 
     def _start(self, ner: bool, features: dict | None) -> None:
-        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         try:
             threads = max(1, (os.cpu_count() or 1) // self.workers)
-            if "forkserver" in multiprocessing.get_all_start_methods():
-                context = multiprocessing.get_context("forkserver")
-                if ner:
-                    context.set_forkserver_preload(["jirei.worker_preload"])
-            else:
-                context = multiprocessing.get_context("spawn")
+            context = worker_context(preload_ginza=ner)
             self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_stage_worker_init,
                                              initargs=(ner, features, threads))
             # One task per worker starts them all now, so they load while the caller loads.

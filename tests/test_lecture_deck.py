@@ -34,6 +34,11 @@ CASES = [
 ]
 
 
+def _deck_document(slides: list[str]) -> str:
+    return (f'<!doctype html><html lang="ja"><head><meta charset="utf-8"><style>{CSS}</style></head>'
+            f'<body>{"".join(slides)}</body></html>')
+
+
 def _deck_html() -> str:
     slides = []
 
@@ -52,8 +57,7 @@ def _deck_html() -> str:
         slide(f'<div class="bar">{title}(続き)</div><div class="sub">今後の取組</div><p>{plan}</p>')
     slide('<div class="bar">お問い合わせ先</div><p>内閣府 地方創生推進事務局 TEL 03-1234-5678</p>')
     slide("<h1>ご清聴ありがとうございました</h1>")
-    return (f'<!doctype html><html lang="ja"><head><meta charset="utf-8"><style>{CSS}</style></head>'
-            f'<body>{"".join(slides)}</body></html>')
+    return _deck_document(slides)
 
 
 def test_only_the_cases_of_a_lecture_deck_are_entries(tmp_path: Path):
@@ -140,12 +144,11 @@ def test_a_numbered_deck_keeps_each_continued_slide_and_skips_its_divider(tmp_pa
     from jirei.extract.segment import load_segmenter, segment_crf
     from tests.pdf_fixtures import render_pdf_or_skip
 
-    slides = "".join(
+    slides = [
         f'<div class="slide"><div class="bar">{title}</div>'
         + "".join(f'<div class="sub">{p}</div>' if p.startswith("■") else f"<p>{p}</p>" for p in paras)
-        + f'<div class="foot">{n}</div></div>' for n, (title, paras) in enumerate(_numbered_slides(), 1))
-    html = (f'<!doctype html><html lang="ja"><head><meta charset="utf-8"><style>{CSS}</style></head>'
-            f"<body>{slides}</body></html>")
+        + f'<div class="foot">{n}</div></div>' for n, (title, paras) in enumerate(_numbered_slides(), 1)]
+    html = _deck_document(slides)
     doc = ingest(render_pdf_or_skip(html, tmp_path / "numbered-deck.pdf"))
     _check_numbered(segment(doc))
     # the model's reading too, where it falls back to one case per topic page
@@ -184,8 +187,7 @@ def test_a_slide_of_two_cases_under_a_list_label(tmp_path: Path):
                         f"<p>{text}</p></div>" for place, title, text in pair)
         slides.append(f'<div class="slide"><div class="bar">事例紹介({n})</div><div style="display:flex;gap:6mm">{boxes}</div>'
                       f'<div class="foot">{n + 1}</div></div>')
-    html = (f'<!doctype html><html lang="ja"><head><meta charset="utf-8"><style>{CSS}</style></head>'
-            f'<body>{"".join(slides)}</body></html>')
+    html = _deck_document(slides)
     cases = segment(ingest(render_pdf_or_skip(html, tmp_path / "pairs.pdf")))
     assert [c.title for c in cases] == [f"【{p}】{t}" for pair in pairs for p, t, _ in pair]
     assert not any("事例紹介" in c.text for c in cases)
@@ -222,8 +224,7 @@ def _part_slide_deck() -> str:
         slide(f'<div class="bar">{town}の主な取組</div>' + "".join(f"<p>・{p}</p>" for p in acts))
         slide('<div class="bar">成果と今後の課題</div>' + "".join(f"<p>{p}</p>" for p in plans))
     slide("<h1>ご清聴ありがとうございました</h1>")
-    return (f'<!doctype html><html lang="ja"><head><meta charset="utf-8"><style>{CSS}</style></head>'
-            f'<body>{"".join(slides)}</body></html>')
+    return _deck_document(slides)
 
 
 def test_a_case_over_slides_titled_with_its_parts_is_one_entry(tmp_path: Path):
