@@ -24,7 +24,8 @@ from jirei.records import Case, Document
 from .base import Role, RuleSet, Tag, assemble
 from .casebook import CasebookRules
 from .crf import (Segmenter, block_features, tags_from_labels, templated_runs, too_few_opened, topic_page_labels, under_read,
-                  with_continued_cases, with_headlines_in_unopened_runs, with_newsletter_reading, with_reported_articles,
+                  with_continued_cases, with_feature_articles, with_headlines_in_unopened_runs, with_newsletter_reading,
+                  with_reported_articles,
                   with_templated_units,
                   without_notice_cases, without_notice_regions)
 from .fallback import FallbackRules
@@ -125,7 +126,7 @@ def segment_crf(doc: Document, segmenter) -> list[Case]:
     # a case the model opened at a line that never heads one (`…)」` / `が設立されました。`, a
     # sentence the reader split) is closed above, which can leave the run it opened unopened: its
     # headlines over prose open cases as in any unopened run
-    labels = without_notice_cases(out, with_headlines_in_unopened_runs(out, labels))
+    labels = without_notice_cases(out, with_feature_articles(out, with_headlines_in_unopened_runs(out, labels)))
     labels = with_reported_articles(out, with_continued_cases(out, labels))
     decided = "crf"
     if under_read(out, labels):
@@ -164,7 +165,9 @@ def segment_crf(doc: Document, segmenter) -> list[Case]:
         # されている方`) are the rule set's heads, not cases
         read = without_notice_regions(out, without_notice_cases(out, labels_from_cases(out, rule_cases)),
                                       close_at_mark=True)
-        rule_cases = [c for c, k in zip(rule_cases, _first_blocks(out, rule_cases)) if k is not None and read[k] == "B"]
+        # ...and those at a head the reading made a section (a feature's head over its articles)
+        rule_cases = [c for c, k in zip(rule_cases, _first_blocks(out, rule_cases))
+                      if k is not None and read[k] == "B" and labels[k] != "S"]
         cases = with_rule_cases_between(doc, cases, rule_cases)
     return cases
 

@@ -35,10 +35,10 @@ import pycrfsuite
 from .base import CONTINUED, Role, Tag, bare_title, continues, same_title
 from .lines import strip_marks
 from .outline import Block, BlockKind, Outline
-from .patterns import (CIRCLED, EVENT_HELD, NAMES_PLACE, NON_CASE_HEAD_WORDS, PART_LABEL_REPEATS, is_break_or_picture,
-                       is_byline, is_field_line, is_framing_head, is_masthead, is_no_case_head, is_notice_banner,
-                       is_notice_head, is_notice_label, is_romanised_banner, names_org_or_place, names_publication,
-                       paren_tail)
+from .patterns import (CIRCLED, DATE_LINE, EVENT_HELD, NAMES_PLACE, NON_CASE_HEAD_WORDS, PART_LABEL_REPEATS,
+                       is_break_or_picture, is_byline, is_damage_report_or_greeting, is_field_line, is_framing_head,
+                       is_masthead, is_no_case_head, is_notice_banner, is_notice_head, is_notice_label,
+                       is_romanised_banner, names_org_or_place, names_publication, paren_tail)
 
 LABELS = ("B", "I", "O", "S")
 # The rule sets whose roles enter as priors: the chosen (declared or fallback) one and the fallback.
@@ -490,8 +490,10 @@ def without_notice_cases(outline: Outline, labels: list[str]) -> list[str]:
     for i, (b, lab) in enumerate(zip(outline.blocks, labels)):
         if lab != "B":
             continue
+        # a title set over two lines (`自然の猛威` / `大雨により水害が発生`) is read whole
+        title = b.text + (outline.blocks[i + 1].text if i + 1 < len(labels) and is_subtitle(b, outline.blocks[i + 1]) else "")
         if b.kind is BlockKind.HEADING and (is_no_case_head(b.text[:40]) or is_framing_head(b.text[:40])
-                                            or is_trend_head(b.text)):
+                                            or is_trend_head(b.text) or is_damage_report_or_greeting(title[:60])):
             out[i] = "O"
         elif not_a_head(b.text) or i in parts:
             # particulars, a contact line, a caption or a venue in brackets: they belong to what
@@ -534,6 +536,59 @@ def with_announced_events(outline: Outline, labels: list[str]) -> list[str]:
             bj = blocks[j]
             if out[j] != "O" or (bj.kind is BlockKind.HEADING and head_key(bj) == head_key(b)
                                  and not not_a_head(bj.text)) or bj.page != b.page:
+                break
+            out[j] = "I"
+    return out
+
+
+EVENT_TITLE_BLOCKS = 3  # an event's title block: at most this many blocks, its dates last
+
+
+def event_title_block(outline: Outline, i: int) -> int | None:
+    """The last block of an event's title block opening at heading `i`, when it is one: short
+    blocks standing alone (not under a head of the same page), naming an event (`音威子府展U22
+    -2023-` / `~おと高卒業生の「里帰り」`), the last line of the last giving only its dates
+    (`2023/8/21‐9/18`), with the article's headline or prose under it."""
+    blocks = outline.blocks
+    b = blocks[i]
+    if b.kind is not BlockKind.HEADING or heads_no_article(b.text) or DATE_LINE.match(strip_marks(b.text)):
+        return None
+    if i and blocks[i - 1].kind is BlockKind.HEADING and blocks[i - 1].page == b.page:
+        return None
+    for k in range(i + 1, min(i + EVENT_TITLE_BLOCKS, len(blocks))):
+        bk = blocks[k]
+        if bk.kind not in (BlockKind.HEADING, BlockKind.PARAGRAPH) or len(_flat(bk.text)) > 40 or bk.page != b.page:
+            return None
+        if not DATE_LINE.match(strip_marks(outline.lines[bk.lines[-1]].content)):
+            continue
+        title = "".join(blocks[j].text for j in range(i, k + 1))
+        if not _EVENT_NAME.search(title) or k + 1 >= len(blocks):
+            return None
+        under = blocks[k + 1]
+        if under.kind is BlockKind.HEADING and headline_over_prose(blocks, k + 1, check_above=False):
+            return k
+        if under.kind is BlockKind.PARAGRAPH and len(_flat(under.text)) >= HEADLINE_PROSE_MIN:
+            return k
+        return None
+    return None
+
+
+def with_event_title_blocks(outline: Outline, labels: list[str]) -> list[str]:
+    """An event's title block with its dates (`event_title_block`) opens the article that reports
+    the event: the headline under it is the article's subtitle, not its start, and the title
+    block is no part of the article above."""
+    out = list(labels)
+    for i in range(len(out)):
+        if out[i] == "B" or out[i] == "S":
+            continue
+        k = event_title_block(outline, i)
+        if k is None:
+            continue
+        out[i] = "B"
+        for j in range(i + 1, k + 2):
+            out[j] = "I"
+        for j in range(k + 2, len(out)):
+            if out[j] != "O" or outline.blocks[j].kind is BlockKind.HEADING:
                 break
             out[j] = "I"
     return out
@@ -613,11 +668,13 @@ def _balanced(text: str) -> bool:
     return True
 
 
-def headline_over_prose(blocks: list[Block], i: int) -> bool:
+def headline_over_prose(blocks: list[Block], i: int, check_above: bool = True) -> bool:
     """Is heading `i` a headline standing right over its article's prose, in text with no
     typography: a whole phrase of words (its brackets balanced, not running on from the line
     above; no caption, notice, framing head or `…について` title), the text above it ending a sentence or being no prose, and the block under
-    it a paragraph of HEADLINE_PROSE_MIN characters or more that opens a sentence of its own?"""
+    it a paragraph that opens a sentence of its own, with HEADLINE_PROSE_MIN characters or more of
+    prose down to the next head? `check_above` False: the block above is known to be no prose
+    (an event's title block ending with its dates)."""
     b = blocks[i]
     t = _flat(b.text)
     if b.kind is not BlockKind.HEADING or not HEADLINE_LEN[0] <= len(t) <= HEADLINE_LEN[1]:
@@ -626,13 +683,22 @@ def headline_over_prose(blocks: list[Block], i: int) -> bool:
         return False
     if len(_WORD_CHARS.findall(t)) < HEADLINE_LEN[0] // 2:
         return False  # figures and dates (`R7.6.19 R7.8.21`), not words
-    if i and blocks[i - 1].kind is BlockKind.PARAGRAPH and not _SENTENCE_END.search(blocks[i - 1].text):
+    if check_above and i and blocks[i - 1].kind is BlockKind.PARAGRAPH and not _SENTENCE_END.search(blocks[i - 1].text):
         return False  # a sentence wrapped over a picture or a column's edge, not a headline
     if i + 1 >= len(blocks):
         return False
     under = blocks[i + 1]
     body = under.text.strip()
-    return under.kind is BlockKind.PARAGRAPH and len(_flat(body)) >= HEADLINE_PROSE_MIN and not _CONTINUES.match(body)
+    if under.kind is not BlockKind.PARAGRAPH or _CONTINUES.match(body):
+        return False
+    # the prose may run over a photo's caption (`↑山紫水明シリーズ車内の様子。`): its paragraphs
+    # up to the next head count together
+    prose = 0
+    for b in blocks[i + 1 :]:
+        if b.kind is not BlockKind.PARAGRAPH:
+            break
+        prose += len(_flat(b.text))
+    return prose >= HEADLINE_PROSE_MIN
 
 
 def with_headlines_in_unopened_runs(outline: Outline, labels: list[str]) -> list[str]:
@@ -651,10 +717,41 @@ def with_headlines_in_unopened_runs(outline: Outline, labels: list[str]) -> list
             i += 1
             continue
         z = next((j for j in range(i, len(out)) if out[j] != "I"), len(out))
-        heads = [k for k in range(i, z) if headline_over_prose(blocks, k)]
-        for k in heads:
-            out[k] = "B"
+        for k in range(i, z):
+            if headline_over_prose(blocks, k):
+                out[k] = "B"
         i = z
+    return out
+
+
+_QUOTED = re.compile(r"「([^「」]{3,})」")
+
+
+def names_what_article_told(head: str, article: list[Block]) -> bool:
+    """Does a headline quote a name (`「トークセッション」`) that the article open above it already
+    told of? Then it heads a part of that article (its talk session), not an article of its own."""
+    told = "".join(_flat(b.text) for b in article)
+    return any(q in told for q in _QUOTED.findall(_flat(head)))
+
+
+def without_told_subheads(outline: Outline, labels: list[str]) -> list[str]:
+    """In text with no typography, a case opened at a headline that quotes what the case right
+    above it told of (`names_what_article_told`: `作家と語ろう!「トークセッション」` under an
+    exhibition's article that announced its talk session) continues that case: a sub-head set
+    like any line, which typography would have shown smaller."""
+    blocks = outline.blocks
+    if any(b.heading is not None and b.heading.level is not None for b in blocks):
+        return labels
+    out = list(labels)
+    opened = None
+    for k, lab in enumerate(labels):
+        if lab == "B":
+            if opened is not None and names_what_article_told(blocks[k].text, blocks[opened:k]):
+                out[k] = "I"
+                continue
+            opened = k
+        elif lab != "I":
+            opened = None
     return out
 
 
@@ -1011,19 +1108,54 @@ _INTRODUCES = re.compile(r"(?:今回|今号|本号|本特集|特集では|本冊
                          r"[^。!！]{0,80}?(?:ご|御)?紹介(?:します|いたします|しましょう)")
 
 
+def _feature_lead(blocks: list[Block], i: int) -> int | None:
+    """The lead paragraph under heading `i` (at most one block between) when it says it
+    introduces what follows."""
+    if blocks[i].kind is not BlockKind.HEADING:
+        return None
+    lead = next((j for j in range(i + 1, min(i + 3, len(blocks))) if blocks[j].kind is BlockKind.PARAGRAPH), None)
+    return lead if lead is not None and _INTRODUCES.search(blocks[lead].text) else None
+
+
+def with_feature_articles(outline: Outline, labels: list[str]) -> list[str]:
+    """In text with no typography, a feature the model left outside any case: under a head whose
+    lead says it introduces what follows (`今回は、…取り組みについてご紹介します。`), the headlines
+    over prose (`headline_over_prose`) in the run of blocks outside any case after the lead open
+    the feature's articles, and the head is their section."""
+    blocks = outline.blocks
+    if any(b.heading is not None and b.heading.level is not None for b in blocks):
+        return labels  # typography or markdown marks set the heads apart: the model reads them
+    out = list(labels)
+    for i in range(len(blocks)):
+        lead = _feature_lead(blocks, i) if out[i] == "O" else None
+        if lead is None or any(out[k] != "O" for k in range(i, lead + 1)):
+            continue
+        if lead - 1 > i and blocks[lead - 1].kind is BlockKind.HEADING:
+            continue  # the head right over the lead is the feature's (this one a masthead over it)
+        # the run ends where the model's reading resumes, or at matter that is no case
+        z = next((k for k in range(lead + 1, len(out)) if out[k] != "O" or is_no_case_head(blocks[k].text[:60])),
+                 len(out))
+        heads = [k for k in range(lead + 1, z) if headline_over_prose(blocks, k)]
+        if heads and not any(blocks[k].kind is BlockKind.PARAGRAPH for k in range(lead + 1, heads[0])):
+            # (the first article follows the lead, a contact line at most between: prose there
+            # means the lead introduced that prose, an article's messages, not articles)
+            out[i] = "S"
+            for k in range(heads[0], z):
+                out[k] = "B" if k in heads else "I"
+    return out
+
+
 def without_feature_leads(outline: Outline, labels: list[str]) -> list[str]:
     """A head whose first paragraph says it introduces what follows (`今回は、…についてご紹介します。`,
     `本冊子では、…取組を紹介します。`) heads a feature or a booklet, not a case: it is a section.
     In text with no typography the headlines under it then open their articles
-    (`with_headlines_in_unopened_runs`)."""
+    (`with_headlines_in_unopened_runs`; `with_feature_articles` where the model left the feature
+    outside any case)."""
     blocks = outline.blocks
-    out = list(labels)
+    out = with_feature_articles(outline, labels)
     changed = False
     for i, b in enumerate(blocks):
-        if out[i] != "B" or b.kind is not BlockKind.HEADING:
-            continue
-        lead = next((j for j in range(i + 1, min(i + 3, len(blocks))) if blocks[j].kind is BlockKind.PARAGRAPH), None)
-        if lead is not None and _INTRODUCES.search(blocks[lead].text):
+        if out[i] == "B" and _feature_lead(blocks, i) is not None:
             out[i] = "S"
             changed = True
     return with_headlines_in_unopened_runs(outline, out) if changed else out
@@ -1098,17 +1230,20 @@ def with_newsletter_reading(outline: Outline, labels: list[str], rule_read: bool
     opens at its title's first line; the next of a numbering opens a case like its siblings', and so
     does each further unit of a case that prints the same part labels per unit (a strategy's
     measures); a sub-head in the text's own size opens no case, nor do a notice's items; an event programme
-    announced with its particulars is one; a column's banner heads none; a page of marked articles
-    is read one way; a newsletter's signed reports are each a case; a case has a body; and a
+    announced with its particulars is one, and so is an event's title block with its dates over its
+    article; a column's banner heads none; a page of marked articles
+    is read one way; a newsletter's signed reports are each a case; a case has a body; in plain
+    text a feature's articles open where its lead introduces them and a sub-head quoting what its
+    article told of stays in it; and a
     numbered head read inside its predecessor's case opens its own when its number is the next.
     `rule_read`: the labels are a rule set's entries (a notice closes at the next head of its
     own mark, `without_notice_regions`)."""
     labels = with_numbered_siblings(outline, with_wrapped_titles(outline, labels))
     labels = with_structured_units(outline, labels)
     labels = without_notice_regions(outline, without_unlevelled_cases(outline, labels), close_at_mark=rule_read)
-    labels = from_banners(outline, with_announced_events(outline, labels))
+    labels = from_banners(outline, with_announced_events(outline, with_event_title_blocks(outline, labels)))
     labels = with_bodied_cases(outline, with_signed_articles(outline, with_marked_siblings(outline, labels)))
-    labels = without_feature_leads(outline, labels)
+    labels = without_told_subheads(outline, without_feature_leads(outline, labels))
     return with_numbered_successors(outline, labels)
 
 

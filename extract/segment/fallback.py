@@ -16,6 +16,7 @@ from .base import Role, Tag
 from .casebook import tag_prose_cases
 from .lines import Line, strip_marks
 from .patterns import (
+    DATE_LINE,
     BRACKET_HEAD,
     CIRCLED_ITEM,
     EVENT_HELD,
@@ -94,15 +95,13 @@ def _head_block(lines: list[Line], i: int, most: int = 3) -> bool:
             return True
         if j == i and (c[0] in "(（" or len(_WORD_CHARS.findall(c)) < 4):
             return False  # a caption or a sign (`×`) over more lines: slide text, no head
-        if _DATE_LINE.match(lines[j + 1].content.strip()) and (j + 2 >= len(lines) or lines[j + 2].blank):
+        if DATE_LINE.match(lines[j + 1].content.strip()) and (j + 2 >= len(lines) or lines[j + 2].blank):
             return True  # an event's title block ends with its dates (`音威子府展U22` / … / `2023/8/21‐9/18`)
         if len(_WORD_CHARS.findall(lines[j + 1].content)) < 4:
             return False
     return False
 
 
-# A line of dates only: an event's day or period (`2023/8/21‐9/18`, `8月21日(月)~9月18日(月)`).
-_DATE_LINE = re.compile(r"^(?=.*\d{1,2}\s*[/.月]\s*\d{1,2})[\d\s/.年月日()（）月火水木金土日祝・~〜～‐\-–―－]+$")
 
 
 _WORD_CHARS = re.compile(r"[ぁ-ゖァ-ヶー\u4e00-\u9fffA-Za-z]")
@@ -258,7 +257,7 @@ class FallbackRules:
             if kinds.get(i) != "standalone" or tags[i].role is not Role.BODY:
                 continue  # (a standalone head opens a head block: `_kind` asked `_head_block`)
             end = next((j for j in range(i, len(lines)) if lines[j].blank), len(lines))
-            if end - i < 2 or not _DATE_LINE.match(lines[end - 1].content.strip()):
+            if end - i < 2 or not DATE_LINE.match(lines[end - 1].content.strip()):
                 continue
             nxt = next((j for j in range(end, len(lines)) if not lines[j].blank), None)
             if nxt is not None and tags[nxt].role is Role.CASE:

@@ -206,11 +206,16 @@ def is_notice_label(text: str) -> bool:
     return bool(_NOTICE_LABEL.match(re.sub(r"\s+", "", text)))
 
 
+# A line of dates only: an event's day or period (`2023/8/21‐9/18`, `8月21日(月)~9月18日(月)`).
+DATE_LINE = re.compile(r"^(?=.*\d{1,2}\s*[/.月]\s*\d{1,2})[\d\s/.年月日()（）月火水木金土日祝・~〜～‐\-–―－]+$")
+
 # Matter the guideline lists as no case whose heads read like an article's: a report of disaster
 # damage (`令和5年8月大雨災害`) and a column opening with a greeting (`こんにちは`). Not among the
 # notice words the model reads as a feature: a rule over its labels only.
 _DAMAGE_OR_GREETING = re.compile(
-    r"(?:大雨|豪雨|台風|地震|大雪)(?:災害|被害)(?:について|の状況|状況)?$|被害状況|被災状況|^こんにちは|^はじめまして")
+    r"(?:大雨|豪雨|台風|地震|大雪)(?:災害|被害)(?:について|の状況|状況)?$|被害状況|被災状況|^こんにちは|^はじめまして"
+    # a headline reporting the damage (`大雨により水害が発生`), not a recovery (`被害からの復興`)
+    r"|(?:大雨|豪雨|台風|地震|大雪|洪水|津波)(?:により|による|で)[^。]{0,6}?(?:水害|浸水|被害|冠水|土砂災害|停電)が?(?:発生|相次)")
 
 
 def is_damage_report_or_greeting(text: str) -> bool:
