@@ -5,7 +5,7 @@ entry per article even where the model leaves the whole feature outside any case
 title block with its dates opens the article that reports the event, the headline under it being
 its subtitle (`crf.with_event_title_blocks`); a sub-head quoting what its article told of
 (`「トークセッション」`) stays in it (`crf.without_told_subheads`); a report of disaster damage,
-its headline set over two lines, is no case."""
+its headline set over two lines, is no case; nor is a message's signature in kana."""
 
 from __future__ import annotations
 
@@ -105,3 +105,70 @@ def test_an_events_title_block_opens_its_article_and_a_told_sub_head_stays_in_it
     assert "作家と語ろう!「トークセッション」" in exhibition and "和やかなひとときとなりました。" in exhibition
     # the flood report opens no entry and belongs to none
     assert not any("浸水" in c.text for c in cases)
+
+
+MESSAGES = """広報ほくと 令和6年10月号
+
+北斗の木工作品展を振り返って
+
+9月16日(月)まで北斗町民センターにて開催された「北斗の木工作品展」には、会期中に延べ600人が訪れました。出展した北斗高校の卒業生5名は、会期中それぞれ来町し、町民や在校生と交流しました。作品展を通じて、卒業生と地域のつながりを深めることができました。
+
+出展した作家のうち、2名の方からメッセージを頂きました。
+
+久しぶりに北斗町を訪れ、町の皆さんや高校の後輩と話すことができて、とても楽しい時間になりました。これからも作品づくりを通して町とつながっていきたいと思います。
+
+あきやまさくら
+
+高校を卒業して初めての展示で、緊張と不安でいっぱいでしたが、町の皆さんが温かく迎えてくださり、自分の活動に自信を持つことができました。また町で展示をしたいです。
+
+もりのゆい
+
+稲刈り体験で実りの秋を満喫!
+
+9月25日(水)、北斗小学校の5年生が学校近くの田んぼで稲刈りを体験しました。地元の農家の皆さんに鎌の使い方を教わりながら、春に自分たちで植えた稲を一株ずつ丁寧に刈り取りました。収穫したお米は、12月の収穫祭で味わう予定です。
+"""
+
+
+def test_a_signature_in_kana_under_a_message_opens_no_case(tmp_path: Path):
+    # the messages' signers (`あきやまさくら`, a name Sudachi reads as a given name) are no headlines,
+    # though each stands alone over prose: the article keeps both messages
+    cases = _entries(tmp_path, "messages.txt", MESSAGES)
+    titles = [c.title.replace("\n", "") for c in cases]
+    assert titles == ["北斗の木工作品展を振り返って", "稲刈り体験で実りの秋を満喫!"], titles
+    assert "また町で展示をしたいです。" in cases[0].text
+
+
+MARKED = """広報ほくと 令和6年8月号
+
+◇北斗川で親子カヌー教室
+7月13日(土)、北斗川で親子カヌー教室が開催され、町内の親子10組が参加しました。北斗町カヌー協会の指導員から漕ぎ方を教わり、親子で息を合わせて川を下りました。
+
+◇町内企業と連携協定を締結
+7月16日(火)、北斗町と北斗木材株式会社は「森林資源の活用に関する連携協定」を締結しました。町有林の間伐材を使った木製品の開発や、町内での木育活動に共同で取り組みます。
+
+◇北斗高校でインターンシップ報告会
+7月19日(金)、北斗高校で町内企業でのインターンシップ報告会が開かれました。2年生30名が、受け入れ先の企業で学んだことや働くことの意味について発表しました。
+"""
+
+
+def test_a_marked_head_one_reading_left_inside_an_entry_opens_its_own(tmp_path: Path):
+    # plain text whose entries two readings decided: where one of them left a `◇` head inside the
+    # entry before it (as the rule set's reading does under narrow columns), the merged entries are
+    # read one way, a `◇` article each
+    from dataclasses import replace
+
+    from jirei.extract.segment import document_features, with_marked_siblings_across
+
+    path = tmp_path / "marked.txt"
+    path.write_text(MARKED, encoding="utf-8")
+    doc = ingest(path)
+    cases = segment(doc)
+    assert [c.title for c in cases] == ["◇北斗川で親子カヌー教室", "◇町内企業と連携協定を締結", "◇北斗高校でインターンシップ報告会"]
+    first, second, third = cases
+    merged = replace(first, span=(first.span[0], second.span[1]), text=doc.text[first.span[0] : second.span[1]])
+    out, _, _, _ = document_features(doc)
+    read = with_marked_siblings_across(doc, out, [merged, third])
+    assert [c.title for c in read] == [c.title for c in cases]
+    assert [c.span for c in read] == [c.span for c in cases]
+    assert [c.ordinal for c in read] == [1, 2, 3]
+    assert read[1].text == doc.text[second.span[0] : second.span[1]]

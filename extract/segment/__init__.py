@@ -25,7 +25,7 @@ from .base import Role, RuleSet, Tag, assemble
 from .casebook import CasebookRules
 from .crf import (Segmenter, block_features, tags_from_labels, templated_runs, too_few_opened, topic_page_labels, under_read,
                   with_continued_cases, with_feature_articles, with_headlines_in_unopened_runs, with_newsletter_reading,
-                  with_reported_articles,
+                  with_marked_siblings, with_reported_articles,
                   with_templated_units,
                   without_notice_cases, without_notice_regions)
 from .fallback import FallbackRules
@@ -168,8 +168,40 @@ def segment_crf(doc: Document, segmenter) -> list[Case]:
         # ...and those at a head the reading made a section (a feature's head over its articles)
         rule_cases = [c for c, k in zip(rule_cases, _first_blocks(out, rule_cases))
                       if k is not None and read[k] == "B" and labels[k] != "S"]
-        cases = with_rule_cases_between(doc, cases, rule_cases)
+        cases = with_marked_siblings_across(doc, out, with_rule_cases_between(doc, cases, rule_cases))
     return cases
+
+
+def with_marked_siblings_across(doc: Document, out: Outline, cases: list[Case]) -> list[Case]:
+    """Plain text whose entries two readings decided (the model's and the rule set's between them)
+    is read one way too: a head with the article mark of heads that open entries (`◇`), with text
+    under it, that one reading left inside an entry opens its own (`crf.with_marked_siblings`
+    over the merged entries). The entry it was in ends before it; the new one keeps its layout."""
+    labels = labels_from_cases(out, cases)
+    read = with_marked_siblings(out, labels)
+    opened = [k for k, (a, b) in enumerate(zip(labels, read)) if b == "B" and a != "B"]
+    if not opened:
+        return cases
+    cases = list(cases)
+    for k in opened:
+        start = out.blocks[k].start
+        j = next((j for j, c in enumerate(cases) if c.span[0] < start < c.span[1]), None)
+        if j is None:
+            continue
+        c = cases[j]
+        end = start
+        while end > c.span[0] and doc.text[end - 1].isspace():
+            end -= 1
+        head = replace(c, span=(c.span[0], end), text=doc.text[c.span[0] : end])
+        title = out.blocks[k].text.split("\n")[0].strip()
+        # its text is what the reading put under it, blocks outside any entry included
+        last = k
+        while last + 1 < len(read) and read[last + 1] == "I":
+            last += 1
+        stop = max(c.span[1], out.blocks[last].end)
+        tail = replace(c, title=title, span=(start, stop), text=doc.text[start:stop], page=out.blocks[k].page)
+        cases[j : j + 1] = [head, tail]
+    return [replace(c, ordinal=n) for n, c in enumerate(cases, 1)]
 
 
 def labels_from_cases(out: Outline, cases: list[Case]) -> list[str]:

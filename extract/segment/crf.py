@@ -37,7 +37,7 @@ from .lines import strip_marks
 from .outline import Block, BlockKind, Outline
 from .patterns import (CIRCLED, DATE_LINE, EVENT_HELD, NAMES_PLACE, NON_CASE_HEAD_WORDS, PART_LABEL_REPEATS,
                        is_break_or_picture, is_byline, is_damage_report_or_greeting, is_field_line, is_framing_head,
-                       is_masthead, is_no_case_head, is_notice_banner, is_notice_head, is_notice_label,
+                       is_masthead, is_no_case_head, is_notice_banner, is_notice_head, is_notice_label, is_pen_name,
                        is_romanised_banner, names_org_or_place, names_publication, paren_tail)
 
 LABELS = ("B", "I", "O", "S")
@@ -495,9 +495,9 @@ def without_notice_cases(outline: Outline, labels: list[str]) -> list[str]:
         if b.kind is BlockKind.HEADING and (is_no_case_head(b.text[:40]) or is_framing_head(b.text[:40])
                                             or is_trend_head(b.text) or is_damage_report_or_greeting(title[:60])):
             out[i] = "O"
-        elif not_a_head(b.text) or i in parts:
-            # particulars, a contact line, a caption or a venue in brackets: they belong to what
-            # surrounds them, never open a case
+        elif not_a_head(b.text) or i in parts or is_pen_name(b.text):
+            # particulars, a contact line, a caption, a venue in brackets or a signature: they
+            # belong to what surrounds them, never open a case
             out[i] = "I" if i > 0 and out[i - 1] in ("B", "I") else "O"
     return out
 
@@ -579,7 +579,7 @@ def with_event_title_blocks(outline: Outline, labels: list[str]) -> list[str]:
     block is no part of the article above."""
     out = list(labels)
     for i in range(len(out)):
-        if out[i] == "B" or out[i] == "S":
+        if out[i] == "S":
             continue
         k = event_title_block(outline, i)
         if k is None:
@@ -671,7 +671,8 @@ def _balanced(text: str) -> bool:
 def headline_over_prose(blocks: list[Block], i: int, check_above: bool = True) -> bool:
     """Is heading `i` a headline standing right over its article's prose, in text with no
     typography: a whole phrase of words (its brackets balanced, not running on from the line
-    above; no caption, notice, framing head or `…について` title), the text above it ending a sentence or being no prose, and the block under
+    above; no caption, notice, framing head, `…について` title or signature in kana, `こんのななみ`), the
+    text above it ending a sentence or being no prose, and the block under
     it a paragraph that opens a sentence of its own, with HEADLINE_PROSE_MIN characters or more of
     prose down to the next head? `check_above` False: the block above is known to be no prose
     (an event's title block ending with its dates)."""
@@ -679,7 +680,7 @@ def headline_over_prose(blocks: list[Block], i: int, check_above: bool = True) -
     t = _flat(b.text)
     if b.kind is not BlockKind.HEADING or not HEADLINE_LEN[0] <= len(t) <= HEADLINE_LEN[1]:
         return False
-    if heads_no_article(b.text) or t.endswith("について") or not _balanced(t) or _CONTINUES.match(t):
+    if heads_no_article(b.text) or t.endswith("について") or not _balanced(t) or _CONTINUES.match(t) or is_pen_name(t):
         return False
     if len(_WORD_CHARS.findall(t)) < HEADLINE_LEN[0] // 2:
         return False  # figures and dates (`R7.6.19 R7.8.21`), not words

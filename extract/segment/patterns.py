@@ -124,6 +124,17 @@ def _reads_as_name(name: str) -> bool:
     return bool(words) and words[0].part_of_speech()[1:3] in (("固有名詞", "人名"), ("固有名詞", "地名"))
 
 
+def is_pen_name(text: str) -> bool:
+    """Is a line a name written in hiragana alone (`こんのななみ`), as a message or a drawing is
+    signed: a few kana whose last word Sudachi reads as a given name? Not read by the model's
+    features (`is_byline` is): a rule over headlines only."""
+    t = re.sub(r"\s+", "", text)
+    if not re.fullmatch(r"[ぁ-ゖー]{4,10}", t):
+        return False
+    words = list(sudachi_tokenizer().tokenize(t))
+    return words[-1].part_of_speech()[1:4] == ("固有名詞", "人名", "名")
+
+
 def is_byline(text: str) -> bool:
     """Is a line an article's byline: a person's name, after their role (`地域おこし協力隊 関 はずき`)
     or alone with surname and given name apart (`足立 悠`)?"""
