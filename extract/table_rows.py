@@ -20,7 +20,7 @@ the same number of cells right after it (only blank lines, a page break, between
 repeats its header or names no field at all continues it.
 
 Each row becomes a case whose text is the row's line; its title is the title cell, else the
-organisation cell. The cells under known headers are the row's declared fields (`Case.declared`,
+organisation cell; its section the headings the table sits under (`headings_above`). The cells under known headers are the row's declared fields (`Case.declared`,
 as a submission form's: `{"label", "value", "span", "source": "declared"}`), so the entity stage
 reads the organisation, place, period and partners a column states.
 """
@@ -123,10 +123,33 @@ def case_tables(doc: Document) -> list[CaseTable]:
     return tables
 
 
+_MARKDOWN_HEAD = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+
+
+def headings_above(doc: Document, offset: int) -> list[str]:
+    """The headings a table sits under, outermost first: markdown heads (`## 観光・交流`) in text, the
+    heading levels the source's typography gave (`Document.line_levels`) otherwise; each heading
+    closes those at its level and below."""
+    stack: list[tuple[int, str]] = []
+    at = 0
+    for line in doc.text[:offset].split("\n"):
+        level, title = doc.line_levels.get(at), line.strip()
+        m = _MARKDOWN_HEAD.match(line)
+        if m:
+            level, title = len(m.group(1)), m.group(2).strip()
+        if level and title:
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            stack.append((level, title))
+        at += len(line) + 1
+    return [title for _, title in stack]
+
+
 def table_cases(doc: Document, tables: list[CaseTable] | None = None) -> list[Case]:
     text = doc.text
     cases: list[Case] = []
     for table in case_tables(doc) if tables is None else tables:
+        section = headings_above(doc, table.start)
         for row in table.rows:
             declared: dict[str, dict] = {}
             for (a, b), label, key in zip(row.cells, table.header, table.keys):
@@ -139,7 +162,7 @@ def table_cases(doc: Document, tables: list[CaseTable] | None = None) -> list[Ca
             cases.append(Case(
                 doc=doc.name, doc_id=doc.doc_id, ordinal=0, title=named["value"].strip(),
                 text=text[row.start:row.end].strip(), span=_stripped(text, row.start, row.end),
-                page=doc.page_at(row.start), section=[], layout="table-rows", declared=declared,
+                page=doc.page_at(row.start), section=list(section), layout="table-rows", declared=declared,
             ))
     return cases
 

@@ -45,6 +45,30 @@ def test_markdown_programme_list_gives_one_case_per_row(tmp_path: Path):
     _check_programmes(segment(doc), doc)
 
 
+def test_case_rows_sit_under_the_headings_above_their_table(tmp_path: Path):
+    # a casebook page with a table per theme: each row's section is the page's title and its
+    # table's theme, as the entries of a casebook with headed cases carry theirs
+    text = (
+        "# 地域協創の取組事例\n\n## 観光・交流\n\n"
+        "| 地域 | 実施主体 | 取組名 | 概要 |\n|---|---|---|---|\n"
+        "| 北海道東川町 | 東川町商工会 | 写真の町ひがしかわ | 写真を核にした町づくりで国際写真フェスティバルを開き、移住者を増やしている。 |\n"
+        "| 長野県茅野市 | 茅野商工会議所 | 縄文ブランド推進事業 | 縄文文化を地域ブランドとして、体験プログラムと土産品開発を進めている。 |\n\n"
+        "## 産業・雇用\n\n"
+        "| 地域 | 実施主体 | 取組名 | 概要 |\n|---|---|---|---|\n"
+        "| 石川県小松市 | 小松商工会議所 | 地元企業インターンシップ | 地元の高校生と大学生に市内企業での就業体験を用意し、地元就職を促している。 |\n"
+        "| 福岡県北九州市 | 北九州商工会議所 | ものづくり人材育成塾 | 製造業の若手技能者に、熟練技能者が技術を伝える講座を開いている。 |\n"
+    )
+    path = tmp_path / "casebook.md"
+    path.write_text(text, encoding="utf-8")
+    cases = segment(ingest(path))
+    assert [(c.title, c.section) for c in cases] == [
+        ("写真の町ひがしかわ", ["地域協創の取組事例", "観光・交流"]),
+        ("縄文ブランド推進事業", ["地域協創の取組事例", "観光・交流"]),
+        ("地元企業インターンシップ", ["地域協創の取組事例", "産業・雇用"]),
+        ("ものづくり人材育成塾", ["地域協創の取組事例", "産業・雇用"]),
+    ]
+
+
 def test_a_casebook_pages_lead_in_and_contact_are_no_cases(tmp_path: Path):
     # a casebook page exported as markdown: one sentence introducing the table, the table, a rule
     # and the contact line; only the rows are cases
