@@ -8,6 +8,8 @@ Contract:
     word_share(text) -> float       share of characters in Sudachi dictionary words of two or more
     without_running_lines(text) -> (text, n)  paged text without its running headers and footers
     rejoined(text) -> str           lines set apart here and there with their Japanese words joined
+    vertical_columns_joined(text) -> str
+                                    vertical text exported a character per line, each column one line
 
 A text whose characters are mostly set apart by spaces is letter-spaced (`地 域 の 取 組 み`, as some
 OCR tools write Japanese) or a PDF of vertical pages exported line by line across its columns
@@ -24,6 +26,12 @@ form feed (`pdftotext`) or a thematic break (`---`, `***`, `___` alone on a line
 as PDF-to-markdown converters write them). With at least two breaks (three parts or more), the
 parts are the document's pages (`label` "part N"), so segmentation reads a page's first heading as
 it reads a PDF's. A `---` right under a line of text is a markdown heading underline, no break.
+
+Vertical pages exported a character per line: pdfminer (and the PDF-to-markdown converters built on
+it) writes a vertical column as a stack of one-character lines (`本` / `則` / `を` / `次` …), a
+legal notice so read giving a hundred fragments. A run of VERTICAL_RUN_MIN or more one-character
+lines, nothing between them, is one column and is read as one line
+(`vertical_columns_joined`); no horizontal text sets three characters on three lines.
 
 Running headers and footers in paged text: a PDF exported to text (`pdftotext`, a converter) keeps
 the masthead, issue number and date printed at the top or foot of every page (`Otoineppu` /
@@ -126,6 +134,7 @@ def read_text(path: str | Path) -> Document:
     text = normalise(text.replace("\f", "\n\n---\n\n"))  # a form feed is a page break
     if not text.strip():
         raise IngestError(str(path), "no text after decoding")
+    text = vertical_columns_joined(text)
     text, _ = without_running_lines(text)
     if is_scattered_text(text):
         # letter-spaced text (`地 域 の 取 組 み`, as some OCR tools write Japanese) reads once its
@@ -270,3 +279,31 @@ def word_share(text: str) -> float:
             total += n
             words += n if n >= 2 and not m.is_oov() else 0
     return words / total if total else 0.0
+
+
+VERTICAL_RUN_MIN = 3  # one-character lines in a row that make a vertical column
+
+
+def vertical_columns_joined(text: str) -> str:
+    """`text` with each run of VERTICAL_RUN_MIN or more one-character lines (a vertical column
+    exported a character per line) joined into one line."""
+    lines = text.split("\n")
+    out: list[str] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if len(run) >= VERTICAL_RUN_MIN:
+            out.append("".join(c.strip() for c in run))
+        else:
+            out.extend(run)
+        run.clear()
+
+    for line in lines:
+        if len(line.strip()) == 1:
+            run.append(line)
+            continue
+        flush()
+        out.append(line)
+    flush()
+    return "\n".join(out)
+

@@ -11,7 +11,10 @@ Per PDF in the shared `pdfs/` folder with gold in corpus/segmentation/pdfs/:
   `extract_text`: one line per printed line, no blank lines, a form feed between pages);
 - `<stem>.pdftotext.txt`: its text as poppler's `pdftotext` writes it (blocks set apart by blank
   lines, often mid-paragraph where the line spacing varied; a form feed between pages), when
-  `pdftotext` (Debian poppler-utils) is installed.
+  `pdftotext` (Debian poppler-utils) is installed;
+- `<stem>.pdfminer.txt`: its text as pdfminer.six's `extract_text` writes it (a text box per block,
+  often one per printed line with a blank line after each; a form feed between pages), as the
+  PDF-to-markdown converters built on pdfminer give it.
 Both names start with the PDF's stem, so `jirei evaluate segmentation` pairs them with its gold.
 """
 
@@ -23,6 +26,7 @@ import sys
 from pathlib import Path
 
 import pdfplumber
+from pdfminer.high_level import extract_text as pdfminer_text
 
 from jirei import paths
 from jirei.evaluation.segmentation_cv import as_text
@@ -45,7 +49,8 @@ def main(argv: list[str]) -> int:
         with pdfplumber.open(pdf) as doc:
             exported = "\f".join(page.extract_text() or "" for page in doc.pages)
         (out / f"{gold.stem}.exported.txt").write_text(exported, encoding="utf-8")
-        written = "as-text and exported"
+        (out / f"{gold.stem}.pdfminer.txt").write_text(pdfminer_text(str(pdf)), encoding="utf-8")
+        written = "as-text, exported, pdfminer"
         if shutil.which("pdftotext"):
             subprocess.run(["pdftotext", str(pdf), str(out / f"{gold.stem}.pdftotext.txt")], check=True,
                            capture_output=True)

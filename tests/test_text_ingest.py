@@ -132,6 +132,41 @@ def test_vertical_pages_exported_across_their_columns_are_refused_in_one_line(tm
     assert "音威子府村" in newsletter.text and len(newsletter.pages) > 5
 
 
+def _vertical(columns: list[str]) -> str:
+    # vertical text as pdfminer exports it: each column a stack of one-character lines, a blank line
+    # between columns
+    return "\n\n".join("\n".join(column) for column in columns) + "\n"
+
+
+def test_vertical_columns_exported_a_character_per_line_are_read_as_lines(tmp_path: Path):
+    articles = [f"第{n}条この規則は、従業員の{topic}について定める。" for n, topic in zip(
+        "一二三四五六七八九十", ["労働時間", "休憩", "休日", "年次有給休暇", "賃金", "賞与", "退職", "解雇", "安全衛生", "表彰"])]
+    columns = ["就業規則"] + articles * 3  # a work rules' text: each article cited in its column
+    path = tmp_path / "rules.txt"
+    path.write_text(_vertical(columns), encoding="utf-8")
+    doc = read_text(path)
+    lines = [ln for ln in doc.text.split("\n") if ln.strip()]
+    assert lines[:2] == ["就業規則", "第一条この規則は、従業員の労働時間について定める。"]
+    # a legal text holds no case (before, each column's characters gave fragments)
+    assert segment(doc) == []
+    # two or fewer one-character lines in a row are no column (`3`, a page number)
+    path.write_text("村の話題\n\n3\n\n令\n和\n", encoding="utf-8")
+    assert read_text(path).text.split("\n")[:4] == ["村の話題", "", "3", ""]
+
+
+@pytest.mark.skipif(not VERTICAL_NOTICE.is_file(), reason=f"{VERTICAL_NOTICE} not found")
+def test_a_vertical_notice_exported_by_pdfminer_gives_no_entry(tmp_path: Path):
+    # pdfminer (and the converters built on it) exports the MHLW notice's vertical columns a
+    # character per line: read so, it gave 140 fragments as cases
+    from pdfminer.high_level import extract_text
+
+    path = tmp_path / "notice.txt"
+    path.write_text(extract_text(str(VERTICAL_NOTICE)), encoding="utf-8")
+    doc = ingest(path)
+    assert "本則を次のように改める。" in doc.text
+    assert segment(doc) == []
+
+
 @needs_seeds
 def test_a_letter_spaced_report_is_read_with_its_spaces_gone(tmp_path: Path):
     # some OCR tools write Japanese one character at a time (`地 域 の 活 力 強 化`): joined, the
