@@ -702,6 +702,11 @@ def headline_over_prose(blocks: list[Block], i: int, check_above: bool = True) -
     return prose >= HEADLINE_PROSE_MIN
 
 
+def has_typography(blocks: list[Block]) -> bool:
+    """Does some heading have a level (a font size, a markdown mark)? Plain text has none."""
+    return any(b.heading is not None and b.heading.level is not None for b in blocks)
+
+
 def with_headlines_in_unopened_runs(outline: Outline, labels: list[str]) -> list[str]:
     """In text with no typography (no heading has a level), where the model reads a run of blocks
     as inside a case but opens none (`I` after `O` or at the start: a feature's articles, their
@@ -709,7 +714,7 @@ def with_headlines_in_unopened_runs(outline: Outline, labels: list[str]) -> list
     headline standing right over its prose (`headline_over_prose`) opens a case; the blocks before
     the first (a feature's banner and lead) stay outside."""
     blocks = outline.blocks
-    if any(b.heading is not None and b.heading.level is not None for b in blocks):
+    if has_typography(blocks):
         return labels  # typography or markdown marks set the heads apart: the model reads them
     out = list(labels)
     i = 0
@@ -741,7 +746,7 @@ def without_told_subheads(outline: Outline, labels: list[str]) -> list[str]:
     exhibition's article that announced its talk session) continues that case: a sub-head set
     like any line, which typography would have shown smaller."""
     blocks = outline.blocks
-    if any(b.heading is not None and b.heading.level is not None for b in blocks):
+    if has_typography(blocks):
         return labels
     out = list(labels)
     opened = None
@@ -1124,7 +1129,7 @@ def with_feature_articles(outline: Outline, labels: list[str]) -> list[str]:
     over prose (`headline_over_prose`) in the run of blocks outside any case after the lead open
     the feature's articles, and the head is their section."""
     blocks = outline.blocks
-    if any(b.heading is not None and b.heading.level is not None for b in blocks):
+    if has_typography(blocks):
         return labels  # typography or markdown marks set the heads apart: the model reads them
     out = list(labels)
     for i in range(len(blocks)):
