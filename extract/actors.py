@@ -363,17 +363,36 @@ _MENTION_WORDS = re.compile(r"取材|報道|受賞|表彰|出典|補助を受け
                             r"経営支援に関する動向|発表した|によると")
 
 
+# A facility named as where something is held: `旭川展in旭川市民文化センター`, `公民館にて`,
+# `会場:文化センター`, `…センターで開催`. It hosts; the text would say so if it ran it.
+_VENUE_BEFORE = re.compile(r"(?:(?<![A-Za-z])in|会場|場所)\s*[:：]?\s*$", re.I)
+_FACILITY = re.compile(r"(?:センター|会館|ホール|公民館|文化館|体育館|公園|ドーム|アリーナ|プラザ|スタジアム)$")
+_VENUE_AFTER = re.compile(r"^\s*(?:にて|において|を会場|で(?:開催|開か|行わ|実施さ))")
+
+
+def _is_venue(text: str, start: int, end: int) -> bool:
+    """Is the organisation written at text[start:end] named as a venue only?"""
+    return bool(_VENUE_BEFORE.search(text[max(0, start - 6):start]) or _VENUE_AFTER.match(text[end:end + 8]))
+
+
 def assign_roles(case, organisations: list[dict]) -> None:
     """Body organisations: partner when a sentence that names them says they take part, mentioned
     when every mention only reports, funds a grant, employed or taught someone, locates an area
     (`宗谷振興局管内`) or names its people (`おと高生`, `(おと高3年)`); heading organisations and
-    governments keep their role."""
+    governments keep their role. A facility named only as a venue (`in旭川市民文化センター`,
+    `…センターにて`) is mentioned."""
     text = case.text
     for o in organisations:
-        if o.get("role") == "lead" or o.get("source") in ("heading", "document") or o.get("kind") == "government":
+        if o.get("role") == "lead" or o.get("source") in ("heading", "document"):
             continue
         written = o.get("text") or o["name"]
         starts = [m.start() for m in re.finditer(re.escape(written), text)] or [o["span"][0] - case.span[0]]
+        facility = o.get("kind") != "government" or _FACILITY.search(o["name"])  # (a town is where, and acts)
+        if rule_switches.on("organisations.venue") and facility and all(_is_venue(text, s, s + len(written)) for s in starts):
+            o["role"] = "mentioned"  # (a municipal hall too: `旭川市民文化センター`)
+            continue
+        if o.get("kind") == "government":
+            continue
         partner = False
         for s in starts:
             e = s + len(written)

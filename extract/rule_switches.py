@@ -33,6 +33,8 @@ RULES = {
     "places.self_named_municipality": "a document without a title page naming its municipality (a newsletter's "
                                       "articles sent as text) is that municipality's when it names it far more "
                                       "than any other and writes of itself in its words (`村民`, `本村`, `来村`)",
+    "organisations.venue": "a facility named only as the venue (`in旭川市民文化センター`, `公民館にて`, `会場:…`, "
+                           "`…で開催`) is mentioned, no partner",
     "places.chamber_report": "a local chamber's own report: a case naming no place gets the chamber's city",
 }
 

@@ -321,3 +321,28 @@ def test_a_title_opening_with_its_prefecture_and_municipality_names_the_governme
     assert actors._PLACE_FIRST_HEADING.match("長野県大町市の取組")["first"] == "長野県大町市"
     assert actors._PLACE_FIRST_HEADING.match("北海道東川町民の写真活動") is None
     assert actors._PLACE_FIRST_HEADING.match("東川町 写真の町") is None  # no prefecture: not this rule's
+
+
+def test_a_facility_named_only_as_the_venue_is_no_partner():
+    """`第22回旭川展in旭川市民文化センター` (a newsletter's real line), `…センターにて開催`: the hall
+    hosts, it takes no part; named as taking part (`…センターと連携し`), it is a partner. A town
+    where something is done (`千葉県館山市において、自治体…と連携し`) keeps its role."""
+    from jirei.extract import rule_switches
+    from jirei.records import Case
+
+    def roles(text, orgs):
+        case = Case("t.txt", "t", 1, text[:10], text, (0, len(text)), None, [], "text")
+        found = [{"name": name, "text": name, "source": "ner", "kind": kind,
+                  "span": [text.index(name), text.index(name) + len(name)]} for name, kind in orgs]
+        actors.assign_roles(case, found)
+        return {o["name"]: o["role"] for o in found}
+
+    line = "6.28(土)・29(日)第22回旭川展in旭川市民文化センター\nおと高や村のPR機会として、今年も上記の日程で開催しました!"
+    assert roles(line, [("旭川市民文化センター", "government")]) == {"旭川市民文化センター": "mentioned"}
+    held = "木工作品展を北斗町民センターにて開催し、北斗木材株式会社が作品を提供しました。"
+    assert roles(held, [("北斗町民センター", "other"), ("北斗木材株式会社", "company")]) == {
+        "北斗町民センター": "mentioned", "北斗木材株式会社": "partner"}
+    partner = "北斗町民センターと連携し、親子向けの木工教室を開催しました。"
+    assert roles(partner, [("北斗町民センター", "other")]) == {"北斗町民センター": "partner"}
+    with rule_switches.switched_off(["organisations.venue"]):
+        assert roles(held, [("北斗町民センター", "other")]) == {"北斗町民センター": "partner"}
