@@ -134,15 +134,19 @@ _OWN_PROGRAMME = re.compile(r"^(?P<muni>[^「」()（）\s]{2,8}?[市町村区�
 
 
 # A sentence ends at 。, at a blank line, or at a line break before a bullet; a slide's line
-# wrapped in mid-sentence (`・石狩市とさくらインターネットが\n包括連携協定を締結`) runs on.
-_SENTENCE_BREAK = re.compile(r"。|\n(?=\s*\n|\s*[・●◆◇■□○◎•\-–※【\[<(（])|\n(?=[^\n]{0,3}$)")
+# wrapped in mid-sentence (`・石狩市とさくらインターネットが\n包括連携協定を締結`) runs on, and so
+# does a column's line cut at a particle before a blank line (`…おと高に\n\nよる学校間連携授業`).
+_SENTENCE_BREAK = re.compile(r"。|(?<![にをがはのとでへや、])\n(?=\s*\n)|\n(?=\s*[・●◆◇■□○◎•\-–※【\[<(（])|\n(?=[^\n]{0,3}$)")
+# (rule `sentences.run_on_after_particle` switched off: every blank line ends a sentence)
+_SENTENCE_BREAK_AT_BLANKS = re.compile(r"。|\n(?=\s*\n|\s*[・●◆◇■□○◎•\-–※【\[<(（])|\n(?=[^\n]{0,3}$)")
 
 
 def _sentence_at(text: str, pos: int) -> tuple[int, int]:
+    breaks = _SENTENCE_BREAK if rule_switches.on("sentences.run_on_after_particle") else _SENTENCE_BREAK_AT_BLANKS
     start = 0
-    for m in _SENTENCE_BREAK.finditer(text, 0, pos):
+    for m in breaks.finditer(text, 0, pos):
         start = m.end()
-    m = _SENTENCE_BREAK.search(text, pos)
+    m = breaks.search(text, pos)
     return start, (m.start() if m else len(text))
 
 
@@ -669,6 +673,9 @@ def inherit(case, ctx: DocumentContext, places: list[dict], organisations: list[
 
 
 # Names without a legal form that the NER misses in newsletters and plans.
+# A school's kana abbreviation in brackets after what it is (`村立高校(おと高)`), or before
+# `に`/`で`/`を`/`も` (`おと高による連携授業`): rule `organisations.kana_school_abbreviation`.
+_KANA_SCHOOL_MORE = re.compile(r"(?<![ぁ-ゖ])([ぁ-ゖ]{2,4}高)(?=[)）]|に|で|を|も)")
 _NAME_PATTERNS = (
     # `「工房そなも」によるもの`; not a quoted idea (`「交流の産業化」による`, `「農福連携」による`)
     re.compile(r"「([^「」\n]{2,15}(?<![化性力型的])(?<!連携)(?<!推進)(?<!創生)(?<!づくり)(?<!事業)(?<!モデル))」(?=によるもの|による|が主催|主催)"),
@@ -677,6 +684,7 @@ _NAME_PATTERNS = (
     # `おといねっぷ美術工芸高等学校`: a kana name Sudachi cuts into pieces.
     re.compile(r"(?<![ぁ-ゖ])([ぁ-ゖ]{3,8}[\u4e00-\u9fff]{1,8}(?:高等学校|高校|大学|中学校|小学校))(?![\u4e00-\u9fff])"),
     re.compile(r"(?<![ぁ-ゖ])([ぁ-ゖ]{2,4}高)(?=生|祭|卒|の|や|と|が|は|、|。|\s|\d|[(（])"),  # `おと高`
+    _KANA_SCHOOL_MORE,
     re.compile(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]{2,8}(?:保護会|保護司会|振興会|実行委員会))"),
     re.compile(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]{2,8}(?:小学校|中学校|高等学校))(?![\u4e00-\u9fff])"),
 )
@@ -710,6 +718,8 @@ def _pattern_names(case, ctx: DocumentContext) -> list[dict]:
     text, base = case.text, case.span[0]
     out = []
     for rx in _NAME_PATTERNS:
+        if rx is _KANA_SCHOOL_MORE and not rule_switches.on("organisations.kana_school_abbreviation"):
+            continue
         for m in rx.finditer(text):
             name, start = m.group(1), m.start(1)
             # `村民やおと高生`: a particle glued before a kana abbreviation

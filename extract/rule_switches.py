@@ -35,6 +35,10 @@ RULES = {
                                       "than any other and writes of itself in its words (`村民`, `本村`, `来村`)",
     "organisations.venue": "a facility named only as the venue (`in旭川市民文化センター`, `公民館にて`, `会場:…`, "
                            "`…で開催`) is mentioned, no partner",
+    "organisations.kana_school_abbreviation": "a school's kana abbreviation in brackets after what it is "
+                                               "(`村立高校(おと高)`) or before に/で/を/も (`おと高による`) names it",
+    "sentences.run_on_after_particle": "a column's line cut at a particle before a blank line (`おと高に` / "
+                                       "`よる連携授業`) runs on: the blank line ends no sentence",
     "places.chamber_report": "a local chamber's own report: a case naming no place gets the chamber's city",
 }
 

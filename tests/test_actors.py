@@ -346,3 +346,28 @@ def test_a_facility_named_only_as_the_venue_is_no_partner():
     assert roles(partner, [("北斗町民センター", "other")]) == {"北斗町民センター": "partner"}
     with rule_switches.switched_off(["organisations.venue"]):
         assert roles(held, [("北斗町民センター", "other")]) == {"北斗町民センター": "partner"}
+
+
+def test_a_kana_school_abbreviation_in_brackets_or_cut_by_a_column_is_a_partner():
+    """A newsletter's real lines: `道内唯一の村立高校(おと高)` names the school in brackets after what
+    it is; `おと高に` / `よる学校間連携授業` is one sentence cut by a column's blank line at a particle."""
+    from jirei.extract import rule_switches
+    from jirei.records import Case
+
+    def partners(text):
+        case = Case("t.txt", "t", 1, text[:10], text, (0, len(text)), None, [], "text")
+        found = actors._pattern_names(case, actors.DocumentContext())
+        actors.assign_roles(case, found)
+        return {o["name"]: o["role"] for o in found}
+
+    agreement = ("この連携により、公設試験研究機関から、道内唯一の村立高校(おと高)の人材育成に関する支援を"
+                 "いただきます。")
+    assert partners(agreement) == {"おと高": "partner"}
+    lesson = "今年も幼児センター・小中学校・おと高に\n\nよる学校間連携授業として、キーホルダー制作を行いました。"
+    assert partners(lesson) == {"おと高": "partner"}
+    with rule_switches.switched_off(["organisations.kana_school_abbreviation"]):
+        assert partners(agreement) == {}
+    with rule_switches.switched_off(["sentences.run_on_after_particle"]):
+        assert partners(lesson) == {"おと高": "mentioned"}
+    # a headline over a blank line still ends its sentence
+    assert actors._sentence_at("木工技術継承普及に向けた連携協定締結\n\n7月7日(月)、協定を締結しました。", 30)[0] > 0
