@@ -136,9 +136,10 @@ _OWN_PROGRAMME = re.compile(r"^(?P<muni>[^「」()（）\s]{2,8}?[市町村区�
 # A sentence ends at 。, at a blank line, or at a line break before a bullet; a slide's line
 # wrapped in mid-sentence (`・石狩市とさくらインターネットが\n包括連携協定を締結`) runs on, and so
 # does a column's line cut at a particle before a blank line (`…おと高に\n\nよる学校間連携授業`).
-_SENTENCE_BREAK = re.compile(r"。|(?<![にをがはのとでへや、])\n(?=\s*\n)|\n(?=\s*[・●◆◇■□○◎•\-–※【\[<(（])|\n(?=[^\n]{0,3}$)")
+_BREAK_OTHER = r"|\n(?=\s*[・●◆◇■□○◎•\-–※【\[<(（])|\n(?=[^\n]{0,3}$)"
+_SENTENCE_BREAK = re.compile(r"。|(?<![にをがはのとでへや、])\n(?=\s*\n)" + _BREAK_OTHER)
 # (rule `sentences.run_on_after_particle` switched off: every blank line ends a sentence)
-_SENTENCE_BREAK_AT_BLANKS = re.compile(r"。|\n(?=\s*\n|\s*[・●◆◇■□○◎•\-–※【\[<(（])|\n(?=[^\n]{0,3}$)")
+_SENTENCE_BREAK_AT_BLANKS = re.compile(r"。|\n(?=\s*\n)" + _BREAK_OTHER)
 
 
 def _sentence_at(text: str, pos: int) -> tuple[int, int]:

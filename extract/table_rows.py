@@ -20,9 +20,10 @@ the same number of cells right after it (only blank lines, a page break, between
 repeats its header or names no field at all continues it.
 
 Each row becomes a case whose text is the row's line; its title is the title cell, else the
-organisation cell; its section the headings the table sits under (`headings_above`). The cells under known headers are the row's declared fields (`Case.declared`,
-as a submission form's: `{"label", "value", "span", "source": "declared"}`), so the entity stage
-reads the organisation, place, period and partners a column states.
+organisation cell; its section the headings the table sits under (`headings_above`). The cells
+under known headers are the row's declared fields (`Case.declared`, as a submission form's:
+`{"label", "value", "span", "source": "declared"}`), so the entity stage reads the organisation,
+place, period and partners a column states.
 """
 
 from __future__ import annotations

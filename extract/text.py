@@ -306,4 +306,3 @@ def vertical_columns_joined(text: str) -> str:
         out.append(line)
     flush()
     return "\n".join(out)
-

@@ -15,7 +15,7 @@ Per PDF in the shared `pdfs/` folder with gold in corpus/segmentation/pdfs/:
 - `<stem>.pdfminer.txt`: its text as pdfminer.six's `extract_text` writes it (a text box per block,
   often one per printed line with a blank line after each; a form feed between pages), as the
   PDF-to-markdown converters built on pdfminer give it.
-Both names start with the PDF's stem, so `jirei evaluate segmentation` pairs them with its gold.
+Every name starts with the PDF's stem, so `jirei evaluate segmentation` pairs it with its gold.
 """
 
 from __future__ import annotations

@@ -189,9 +189,7 @@ def with_marked_siblings_across(doc: Document, out: Outline, cases: list[Case]) 
         if j is None:
             continue
         c = cases[j]
-        end = start
-        while end > c.span[0] and doc.text[end - 1].isspace():
-            end -= 1
+        end = c.span[0] + len(doc.text[c.span[0] : start].rstrip())
         head = replace(c, span=(c.span[0], end), text=doc.text[c.span[0] : end])
         title = out.blocks[k].text.split("\n")[0].strip()
         # its text is what the reading put under it, blocks outside any entry included
